@@ -1,0 +1,107 @@
+// `cairn cluster`: a local cluster for development and trying Cairn out: one namenode and N
+// datanodes, each its own process, data under DIR. Prints exactly one line on stdout,
+// "namenode 127.0.0.1:P", once every datanode has registered; stops them all on SIGINT/SIGTERM.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import fs from 'fs-extra';
+import { intOption, parse, stringOption } from '../../common/args.js';
+import { generateSecret } from '../../common/auth.js';
+import { CairnError } from '../../common/errors.js';
+import { createLogger } from '../../common/log.js';
+import { CairnClient } from '../sdk/client.js';
+
+export const clusterUsage =
+  'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS]';
+
+const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export async function runCluster(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    data: { type: 'string' },
+    datanodes: { type: 'string' },
+    port: { type: 'string' },
+    'chunk-size': { type: 'string' },
+    'heartbeat-ms': { type: 'string' },
+    'dead-after-ms': { type: 'string' },
+  });
+  const log = createLogger('cluster');
+  const dataDir = path.resolve(stringOption(values, 'data') ?? './data');
+  const datanodes = intOption(values, 'datanodes', 3, 1, 64);
+  const port = intOption(values, 'port', 9000, 0, 65535);
+  await fs.ensureDir(dataDir);
+  const secretFile = path.join(dataDir, 'secret');
+  if (!(await fs.pathExists(secretFile))) await fs.writeFile(secretFile, generateSecret() + '\n', { mode: 0o600 });
+  const secret = (await fs.readFile(secretFile, 'utf8')).trim();
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number): Promise<never> => {
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined)));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const passThrough = (name: string, values: Record<string, unknown>, flag: string): string[] =>
+    values[name] !== undefined ? [flag, String(values[name])] : [];
+  const namenode = spawnServer(children, [
+    'namenode', '--data', path.join(dataDir, 'namenode'), '--port', String(port), '--secret-file', secretFile,
+    ...passThrough('chunk-size', values, '--chunk-size'),
+    ...passThrough('heartbeat-ms', values, '--heartbeat-ms'),
+    ...passThrough('dead-after-ms', values, '--dead-after-ms'),
+  ]);
+  namenode.on('exit', (code, signal) => {
+    if (stopping) return;
+    log.error({ code, signal }, 'namenode exited; stopping the cluster');
+    void stopAll(1);
+  });
+  const address = await firstLine(namenode, /^namenode (\S+)$/);
+  for (let i = 0; i < datanodes; i++) {
+    const child = spawnServer(children, [
+      'datanode', '--data', path.join(dataDir, `datanode-${i + 1}`), '--port', '0', '--namenode', address, '--secret-file', secretFile,
+      ...passThrough('heartbeat-ms', values, '--heartbeat-ms'),
+    ]);
+    child.on('exit', (code, signal) => {
+      if (!stopping) log.warn({ datanode: i + 1, code, signal }, 'datanode exited');
+    });
+  }
+  await waitForDatanodes(address, secret, datanodes);
+  process.stdout.write(`namenode ${address}\n`);
+  await new Promise(() => undefined);
+}
+
+function spawnServer(children: ChildProcess[], args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  for await (const line of lines) {
+    const match = pattern.exec(line);
+    if (match) return match[1] as string;
+  }
+  throw new CairnError('EIO', 'server exited before it started');
+}
+
+async function waitForDatanodes(address: string, secret: string, count: number): Promise<void> {
+  const client = new CairnClient({ namenode: address, secret, uid: 0, gid: 0, deadlineMs: 5000 });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const report = await client.report().catch(() => undefined);
+      if ((report?.datanodes.filter((dn) => dn.state === 'live').length ?? 0) >= count) return;
+      if (Date.now() > deadline) throw new CairnError('ETIMEDOUT', `fewer than ${count} datanodes registered within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// `cairn`: one command for servers (namenode, datanode, cluster) and users (put, get, ls, ...).
+// Errors are one line on stderr naming the path and the POSIX code, and a non-zero exit:
+// 1 for an operating error, 2 for a usage error.
+
+import { UsageError } from '../../common/args.js';
+import { CairnError } from '../../common/errors.js';
+import { clientUsage, commands } from './commands.js';
+
+const serverUsage = [
+  'cairn namenode --data DIR --port P [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--secret-file FILE]',
+  'cairn datanode --data DIR --port P --namenode HOST:PORT [--heartbeat-ms MS] [--secret-file FILE]',
+  'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS]',
+];
+
+function usage(): string {
+  return ['usage:', ...serverUsage, ...clientUsage].map((line, i) => (i === 0 ? line : `  ${line}`)).join('\n') + '\n';
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'namenode':
+      return (await import('../../namenode/main.js')).runNamenode(rest);
+    case 'datanode':
+      return (await import('../../datanode/main.js')).runDatanode(rest);
+    case 'cluster':
+      return (await import('./cluster.js')).runCluster(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage());
+      return;
+    default: {
+      const run = commands[command];
+      if (run === undefined) throw new UsageError(`unknown command '${command}' (cairn help lists them)`);
+      return run(rest);
+    }
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`cairn: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof CairnError) {
+    const where = err.path !== undefined ? `${err.path}: ` : '';
+    const detail = err.message.replace(/^[A-Z]+: /, '').replace(/ '[^']*'$/, '');
+    process.stderr.write(`cairn: ${where}${err.code}: ${detail}\n`);
+    process.exit(1);
+  }
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  const message = e?.message ?? String(err);
+  process.stderr.write(`cairn: ${message.startsWith(code.slice(0, -2)) && code !== "" ? "" : code}${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,177 @@
+// Moving the bytes of one chunk: uploading a run of bytes into a chunk through a pipeline (with
+// recovery when a datanode fails), and reading a range from any live replica (falling back to
+// the next on a connection error or a checksum mismatch).
+//
+// An upload keeps its bytes until the namenode has committed them, so that when a datanode
+// in the pipeline dies the client can ask for a new pipeline (new generation stamp, failed
+// nodes excluded) and send the same bytes again: an acknowledged byte is never lost.
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import type { ChunkWriteStream, DataTransferPool } from '../../common/transfer.js';
+import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
+import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
+import type { NamenodeClient, WireAttr } from './namenode-client.js';
+
+const uploadAttemptsMax = 4;
+const streamDeadlineMs = 10 * 60 * 1000;
+
+export interface UploadTarget {
+  inode: number;
+  index: number;
+  offsetInChunk: number;
+  wantReplicas: number;
+}
+
+export class ChunkUpload {
+  private readonly buffers: Buffer[] = [];
+  private bytes = 0;
+  private prepared: PrepareChunkReply__Output | undefined;
+  private stream: ChunkWriteStream | undefined;
+  private readonly exclude = new Set<string>();
+  private broken = false;
+
+  constructor(
+    private readonly namenode: NamenodeClient,
+    private readonly pool: DataTransferPool,
+    readonly target: UploadTarget,
+  ) {}
+
+  /** Where the next byte of this upload lands, within the chunk. */
+  get endInChunk(): number {
+    return this.target.offsetInChunk + this.bytes;
+  }
+
+  /** Appends bytes (owned by the upload from now on) and streams them down the pipeline. */
+  async append(data: Buffer): Promise<void> {
+    if (data.length === 0) return;
+    this.buffers.push(data);
+    this.bytes += data.length;
+    if (this.broken) return; // resent in full at finish
+    try {
+      if (this.stream === undefined) await this.open();
+      for (let at = 0; at < data.length; at += limits.dataFrameBytes) {
+        await (this.stream as ChunkWriteStream).write(data.subarray(at, at + limits.dataFrameBytes));
+      }
+    } catch {
+      // Whatever failed is retried with a fresh pipeline when the upload finishes.
+      this.broken = true;
+      this.stream?.abort();
+    }
+  }
+
+  /** Ends the upload: waits for the pipeline's acknowledgement and commits. Returns the new attributes. */
+  async finish(): Promise<WireAttr> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
+      try {
+        if (this.broken || this.stream === undefined) await this.resend();
+        const ack = await (this.stream as ChunkWriteStream).finish();
+        const prepared = this.prepared as PrepareChunkReply__Output;
+        for (const failed of ack.failed) this.exclude.add(failed);
+        const lastChance = attempt === uploadAttemptsMax - 1;
+        if (ack.datanodeIds.length < Math.min(this.target.wantReplicas, prepared.pipeline.length) && !lastChance && prepared.baseGen === 0) {
+          // A node in the pipeline failed: try again with a replacement rather than commit fewer replicas.
+          this.broken = true;
+          continue;
+        }
+        return await this.namenode.commitChunk({
+          inode: this.target.inode,
+          index: this.target.index,
+          chunkId: prepared.chunkId,
+          gen: prepared.gen,
+          lengthBytes: ack.lengthBytes,
+          datanodeIds: ack.datanodeIds,
+          mtimeMs: Date.now(),
+        });
+      } catch (err) {
+        lastError = err;
+        if (err instanceof CairnError && !isRetryable(err)) throw err;
+        const first = this.prepared?.pipeline[0]?.id;
+        if (first !== undefined) this.exclude.add(first);
+        this.broken = true;
+      }
+    }
+    throw lastError instanceof CairnError ? lastError : new CairnError('EIO', `chunk upload failed: ${String(lastError)}`);
+  }
+
+  abort(): void {
+    this.stream?.abort();
+  }
+
+  private async open(): Promise<void> {
+    const prepared = await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]);
+    this.prepared = prepared;
+    const [first, ...rest] = prepared.pipeline;
+    if (first === undefined) throw new CairnError('EIO', 'the namenode gave an empty pipeline');
+    this.stream = this.pool.openWrite(
+      first.address,
+      {
+        chunkId: prepared.chunkId,
+        gen: prepared.gen,
+        baseGen: prepared.baseGen,
+        baseLengthBytes: prepared.baseLengthBytes,
+        offsetBytes: this.target.offsetInChunk,
+        finalLengthBytes: -1,
+        token: prepared.token,
+        downstream: rest,
+      },
+      streamDeadlineMs,
+    );
+  }
+
+  private async resend(): Promise<void> {
+    this.stream?.abort();
+    await this.open();
+    this.broken = false;
+    for (const data of this.buffers) {
+      for (let at = 0; at < data.length; at += limits.dataFrameBytes) {
+        await (this.stream as ChunkWriteStream).write(data.subarray(at, at + limits.dataFrameBytes));
+      }
+    }
+  }
+}
+
+function isRetryable(err: CairnError): boolean {
+  // Namespace answers (ENOENT, EBUSY, EINVAL, ENOSPC, EACCES...) will not change on retry.
+  return ['EIO', 'ECONNREFUSED', 'ETIMEDOUT', 'EAGAIN', 'EAUTH', 'EEXIST'].includes(err.code);
+}
+
+/**
+ * Reads `length` bytes at `offset` of one chunk into `out` at `outOffset`, trying each replica
+ * in turn. Bytes past the chunk's stored length are zeros (a hole or a grown file).
+ * Returns the datanode ids that failed (for the caller to refresh locations).
+ */
+export async function readChunkInto(
+  pool: DataTransferPool,
+  chunk: ChunkInfo__Output,
+  offset: number,
+  length: number,
+  out: Buffer,
+  outOffset: number,
+  deadlineMs: number,
+): Promise<void> {
+  const stored = Math.max(0, Math.min(length, chunk.lengthBytes - offset));
+  out.fill(0, outOffset + stored, outOffset + length);
+  if (stored === 0) return;
+  const errors: string[] = [];
+  for (const location of chunk.locations) {
+    try {
+      let at = outOffset;
+      for await (const data of pool.read(
+        location.address,
+        { chunkId: chunk.chunkId, gen: chunk.gen, offsetBytes: offset, lengthBytes: stored, token: chunk.token },
+        deadlineMs,
+      )) {
+        if (at + data.length > outOffset + stored) throw new CairnError('EIO', 'datanode sent more than asked');
+        data.copy(out, at);
+        at += data.length;
+      }
+      if (at !== outOffset + stored) throw new CairnError('EIO', `short read from ${location.address}`);
+      return;
+    } catch (err) {
+      errors.push(`${location.address}: ${(err as Error).message}`);
+    }
+  }
+  throw new CairnError('EIO', `no replica of chunk ${chunk.chunkId} could be read (${errors.join('; ') || 'no live replica'})`);
+}

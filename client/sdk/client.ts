@@ -1,0 +1,391 @@
+// CairnClient: the SDK, shaped like node:fs/promises.
+//
+//   const fs = new CairnClient({ namenode: '127.0.0.1:9000', secret });
+//   await fs.mkdir('/data', { recursive: true });
+//   await fs.writeFile('/data/a.txt', 'hello');
+//   const text = await fs.readFile('/data/a.txt', 'utf8');
+//
+// Paths are absolute. Errors are CairnErrors with `.code` set as node:fs sets it ('ENOENT'...).
+
+import { randomUUID } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import type { Identity } from '../../common/rpc.js';
+import { DataTransferPool } from '../../common/transfer.js';
+import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
+import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
+import { FileHandle } from './file-handle.js';
+import { NamenodeClient } from './namenode-client.js';
+import { Dirent, Stats } from './stats.js';
+
+export interface CairnClientOptions {
+  /** host:port of the namenode. */
+  namenode: string;
+  /** The cluster secret. */
+  secret: string;
+  /** Whose permissions apply (defaults: this process's). */
+  uid?: number;
+  gid?: number;
+  /** Every namenode call gives up after this long (default 30 s). */
+  deadlineMs?: number;
+}
+
+export interface ChunkLocation {
+  index: number;
+  offsetBytes: number;
+  lengthBytes: number;
+  chunkId: number;
+  gen: number;
+  datanodes: Array<{ id: string; address: string }>;
+}
+
+type OpenFlags = { readable: boolean; writable: boolean; create: boolean; exclusive: boolean; truncate: boolean; append: boolean };
+
+const flagTable: Record<string, OpenFlags> = {
+  r: { readable: true, writable: false, create: false, exclusive: false, truncate: false, append: false },
+  'r+': { readable: true, writable: true, create: false, exclusive: false, truncate: false, append: false },
+  w: { readable: false, writable: true, create: true, exclusive: false, truncate: true, append: false },
+  wx: { readable: false, writable: true, create: true, exclusive: true, truncate: true, append: false },
+  'w+': { readable: true, writable: true, create: true, exclusive: false, truncate: true, append: false },
+  'wx+': { readable: true, writable: true, create: true, exclusive: true, truncate: true, append: false },
+  a: { readable: false, writable: true, create: true, exclusive: false, truncate: false, append: true },
+  ax: { readable: false, writable: true, create: true, exclusive: true, truncate: false, append: true },
+  'a+': { readable: true, writable: true, create: true, exclusive: false, truncate: false, append: true },
+  'ax+': { readable: true, writable: true, create: true, exclusive: true, truncate: false, append: true },
+};
+for (const [alias, real] of [['rs+', 'r+'], ['xw', 'wx'], ['xw+', 'wx+'], ['xa', 'ax'], ['xa+', 'ax+'], ['as', 'a'], ['as+', 'a+']] as const) {
+  flagTable[alias] = flagTable[real] as OpenFlags;
+}
+
+const leaseRenewMs = 5_000;
+
+export class CairnClient {
+  private readonly namenode: NamenodeClient;
+  private readonly pool: DataTransferPool;
+  private readonly writers = new Set<FileHandle>();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly deadlineMs: number;
+
+  constructor(opts: CairnClientOptions) {
+    if (typeof opts.secret !== 'string' || opts.secret === '') throw new CairnError('EINVAL', 'a cluster secret is required');
+    const identity: Identity = {
+      secret: opts.secret,
+      uid: opts.uid ?? process.getuid?.() ?? 0,
+      gid: opts.gid ?? process.getgid?.() ?? 0,
+      clientId: `client-${randomUUID()}`,
+    };
+    this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;
+    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs);
+    this.pool = new DataTransferPool(identity);
+  }
+
+  // ---- namespace -------------------------------------------------------------------------------
+
+  async mkdir(path: string, opts: { recursive?: boolean; mode?: number } = {}): Promise<void> {
+    await this.withPath(path, 'mkdir', () => this.namenode.mkdir({ path, mode: opts.mode ?? 0o777 & ~0o022, recursive: opts.recursive ?? false }));
+  }
+
+  async stat(path: string): Promise<Stats> {
+    return new Stats(await this.withPath(path, 'stat', () => this.namenode.stat(path, true)));
+  }
+
+  async lstat(path: string): Promise<Stats> {
+    return new Stats(await this.withPath(path, 'lstat', () => this.namenode.stat(path, false)));
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await this.lstat(path);
+      return true;
+    } catch (err) {
+      if ((err as CairnError).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  readdir(path: string): Promise<string[]>;
+  readdir(path: string, opts: { withFileTypes: true }): Promise<Dirent[]>;
+  async readdir(path: string, opts: { withFileTypes?: boolean } = {}): Promise<string[] | Dirent[]> {
+    const entries: Dirent[] = [];
+    for await (const entry of this.readdirIterator(path)) entries.push(entry);
+    return opts.withFileTypes === true ? entries : entries.map((e) => e.name);
+  }
+
+  /** Every entry of a directory, a page at a time (for very large directories). */
+  async *readdirIterator(path: string): AsyncGenerator<Dirent> {
+    let after = '';
+    for (;;) {
+      const page = await this.withPath(path, 'scandir', () => this.namenode.readdir(path, after));
+      for (const entry of page.entries) yield new Dirent(entry.name, path, new Stats(entry.attr as NonNullable<typeof entry.attr>));
+      const last = page.entries[page.entries.length - 1];
+      if (!page.more || last === undefined) return;
+      after = last.name;
+    }
+  }
+
+  async rename(oldPath: string, newPath: string): Promise<void> {
+    await this.withPath(oldPath, 'rename', () => this.namenode.rename(oldPath, newPath));
+  }
+
+  async unlink(path: string): Promise<void> {
+    await this.withPath(path, 'unlink', () => this.namenode.unlink(path));
+  }
+
+  async rmdir(path: string): Promise<void> {
+    await this.withPath(path, 'rmdir', () => this.namenode.rmdir(path));
+  }
+
+  /** rm / rm -r / rm -f, like fs.rm. */
+  async rm(path: string, opts: { recursive?: boolean; force?: boolean } = {}): Promise<void> {
+    let stats: Stats;
+    try {
+      stats = await this.lstat(path);
+    } catch (err) {
+      if (opts.force === true && (err as CairnError).code === 'ENOENT') return;
+      throw err;
+    }
+    if (!stats.isDirectory()) return this.unlink(path);
+    if (opts.recursive !== true) throw new CairnError('EISDIR', 'is a directory (use recursive)', { path, syscall: 'rm' });
+    for (const name of await this.readdir(path)) await this.rm(`${path.replace(/\/+$/, '')}/${name}`, opts);
+    await this.rmdir(path);
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    await this.withPath(path, 'symlink', () => this.namenode.symlink(target, path));
+  }
+
+  async readlink(path: string): Promise<string> {
+    return this.withPath(path, 'readlink', () => this.namenode.readlink(path));
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    await this.withPath(path, 'chmod', () => this.namenode.setAttr({ path, follow: true, setMode: true, mode }));
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.withPath(path, 'chown', () =>
+      this.namenode.setAttr({ path, follow: true, setUid: uid >= 0, uid: Math.max(uid, 0), setGid: gid >= 0, gid: Math.max(gid, 0) }),
+    );
+  }
+
+  /** Times as Dates, or numbers of seconds (as node:fs takes them). */
+  async utimes(path: string, atime: Date | number, mtime: Date | number): Promise<void> {
+    const ms = (t: Date | number): number => Math.round(typeof t === 'number' ? t * 1000 : t.getTime());
+    await this.withPath(path, 'utime', () =>
+      this.namenode.setAttr({ path, follow: true, setAtime: true, atimeMs: ms(atime), setMtime: true, mtimeMs: ms(mtime) }),
+    );
+  }
+
+  async setReplication(path: string, replication: number): Promise<void> {
+    await this.withPath(path, 'setrep', () => this.namenode.setReplication(path, replication));
+  }
+
+  // ---- file data -------------------------------------------------------------------------------
+
+  async open(path: string, flags: string = 'r', mode = 0o666, opts: { replication?: number } = {}): Promise<FileHandle> {
+    const f = flagTable[flags];
+    if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
+    const reply = await this.withPath(path, 'open', () =>
+      this.namenode.open({
+        path,
+        write: f.writable,
+        create: f.create,
+        exclusive: f.exclusive,
+        truncate: f.truncate,
+        mode: mode & 0o7777,
+        replication: opts.replication ?? 0,
+      }),
+    );
+    const attr = reply.attr as NonNullable<typeof reply.attr>;
+    if (attr.type === 'DIRECTORY') throw new CairnError('EISDIR', undefined, { path, syscall: 'open' });
+    const handle = new FileHandle({
+      namenode: this.namenode,
+      pool: this.pool,
+      path,
+      attr,
+      writable: f.writable,
+      readable: f.readable,
+      append: f.append,
+      deadlineMs: this.deadlineMs,
+      onClose: (h) => this.forgetWriter(h),
+    });
+    if (f.writable) this.trackWriter(handle);
+    return handle;
+  }
+
+  async readFile(path: string): Promise<Buffer>;
+  async readFile(path: string, encoding: BufferEncoding | { encoding: BufferEncoding }): Promise<string>;
+  async readFile(path: string, encoding?: BufferEncoding | { encoding?: BufferEncoding }): Promise<Buffer | string> {
+    const handle = await this.open(path, 'r');
+    try {
+      const data = await handle.readFile();
+      const enc = typeof encoding === 'string' ? encoding : encoding?.encoding;
+      return enc === undefined ? data : data.toString(enc);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async writeFile(
+    path: string,
+    data: string | Uint8Array,
+    opts: { mode?: number; flag?: string; replication?: number; encoding?: BufferEncoding } = {},
+  ): Promise<void> {
+    const handle = await this.open(path, opts.flag ?? 'w', opts.mode ?? 0o666, opts);
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data, opts.encoding ?? 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      // Chunk-sized slices: the upload keeps its slice until committed (no copy of the caller's data).
+      await handle.writeOwned(bytes, null);
+      await handle.close();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async appendFile(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+    await this.writeFile(path, data, { ...opts, flag: 'a' });
+  }
+
+  async truncate(path: string, len = 0): Promise<void> {
+    const handle = await this.open(path, 'r+');
+    try {
+      await handle.truncate(len);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A Readable of the file's bytes [start, end] (end inclusive, like fs.createReadStream). */
+  createReadStream(path: string, opts: { start?: number; end?: number; highWaterMark?: number } = {}): Readable {
+    const pieceBytes = opts.highWaterMark ?? 4 * 1024 * 1024;
+    const open = this.open(path, 'r');
+    open.catch(() => undefined); // reported by the stream
+    async function* pieces(): AsyncGenerator<Buffer> {
+      const handle = await open;
+      try {
+        const end = Math.min(handle.sizeBytes, opts.end === undefined ? Infinity : opts.end + 1);
+        let at = opts.start ?? 0;
+        // One piece read ahead while the consumer takes the current one.
+        const readPiece = async (from: number): Promise<Buffer> => {
+          const buf = Buffer.allocUnsafe(Math.min(pieceBytes, end - from));
+          const { bytesRead } = await handle.read(buf, 0, buf.length, from);
+          return buf.subarray(0, bytesRead);
+        };
+        let next = at < end ? readPiece(at) : undefined;
+        while (next !== undefined) {
+          const piece = await next;
+          at += piece.length;
+          next = at < end && piece.length > 0 ? readPiece(at) : undefined;
+          if (piece.length > 0) yield piece;
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return Readable.from(pieces(), { objectMode: false, highWaterMark: pieceBytes });
+  }
+
+  /** A Writable into the file (flags 'w' by default); 'finish' once every byte is committed. */
+  createWriteStream(path: string, opts: { flags?: string; mode?: number; replication?: number } = {}): Writable {
+    let handle: FileHandle | undefined;
+    const ready = (): Promise<FileHandle> =>
+      handle !== undefined ? Promise.resolve(handle) : this.open(path, opts.flags ?? 'w', opts.mode ?? 0o666, opts).then((h) => (handle = h));
+    return new Writable({
+      highWaterMark: 4 * 1024 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        ready()
+          .then((h) => h.writeOwned(chunk, null))
+          .then(() => callback(), callback);
+      },
+      writev(chunks, callback) {
+        ready()
+          .then(async (h) => {
+            await h.writeOwned(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), null);
+          })
+          .then(() => callback(), callback);
+      },
+      final(callback) {
+        ready()
+          .then((h) => h.close())
+          .then(() => callback(), callback);
+      },
+      destroy(err, callback) {
+        if (handle === undefined) return callback(err);
+        handle.close().then(
+          () => callback(err),
+          (closeErr: unknown) => callback(err ?? (closeErr as Error)),
+        );
+      },
+    });
+  }
+
+  /** Which datanodes hold which byte ranges of a file (for locality-aware compute). */
+  async getChunkLocations(path: string): Promise<ChunkLocation[]> {
+    const attr = await this.withPath(path, 'stat', () => this.namenode.stat(path, true));
+    if (attr.type !== 'FILE') throw new CairnError('EISDIR', 'not a regular file', { path });
+    const out: ChunkLocation[] = [];
+    let from = 0;
+    for (;;) {
+      const reply = await this.withPath(path, 'locations', () => this.namenode.getChunks(attr.inode, from));
+      for (const chunk of reply.chunks) {
+        const offsetBytes = chunk.index * reply.chunkSizeBytes;
+        out.push({
+          index: chunk.index,
+          offsetBytes,
+          lengthBytes: Math.max(0, Math.min(chunk.lengthBytes, reply.sizeBytes - offsetBytes)),
+          chunkId: chunk.chunkId,
+          gen: chunk.gen,
+          datanodes: chunk.locations.map((l) => ({ id: l.id, address: l.address })),
+        });
+      }
+      const last = reply.chunks[reply.chunks.length - 1];
+      if (last === undefined || reply.chunks.length < limits.chunksPerReplyMax) return out;
+      from = last.index + 1;
+    }
+  }
+
+  // ---- cluster ---------------------------------------------------------------------------------
+
+  fsck(path = '/'): Promise<FsckReply__Output> {
+    return this.withPath(path, 'fsck', () => this.namenode.fsck(path));
+  }
+
+  report(): Promise<ReportReply__Output> {
+    return this.namenode.report();
+  }
+
+  /** Closes open handles and channels. */
+  async close(): Promise<void> {
+    for (const handle of [...this.writers]) await handle.close().catch(() => undefined);
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.pool.close();
+    this.namenode.shutdown();
+  }
+
+  private trackWriter(handle: FileHandle): void {
+    this.writers.add(handle);
+    this.renewTimer ??= setInterval(() => {
+      this.namenode.renewLease().catch(() => undefined);
+    }, leaseRenewMs).unref();
+  }
+
+  private forgetWriter(handle: FileHandle): void {
+    this.writers.delete(handle);
+    if (this.writers.size === 0 && this.renewTimer !== undefined) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = undefined;
+    }
+  }
+
+  private async withPath<T>(path: string, syscall: string, fn: () => Promise<T>): Promise<T> {
+    if (typeof path !== 'string') throw new CairnError('EINVAL', 'path must be a string', { syscall });
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CairnError && err.path === undefined) throw err.withPath(path, syscall);
+      throw err;
+    }
+  }
+}

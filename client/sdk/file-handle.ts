@@ -1,0 +1,285 @@
+// An open file, shaped like node:fs/promises' FileHandle: positional read and write, truncate,
+// sync and close.
+//
+// Writes go into a ChunkUpload for the chunk they touch; consecutive writes extend it and stream
+// down the pipeline as they come. A write elsewhere, a read, sync or close finishes the current
+// upload first (one more may still be finishing in the background while the next chunk
+// streams, so a sequential writer keeps the pipeline busy). A writer always reads its own writes.
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import type { DataTransferPool } from '../../common/transfer.js';
+import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
+import { ChunkUpload, readChunkInto } from './chunk-io.js';
+import type { NamenodeClient, WireAttr } from './namenode-client.js';
+import { Stats } from './stats.js';
+
+export interface HandleOptions {
+  namenode: NamenodeClient;
+  pool: DataTransferPool;
+  path: string;
+  attr: WireAttr;
+  writable: boolean;
+  readable: boolean;
+  append: boolean;
+  deadlineMs: number;
+  onClose: (handle: FileHandle) => void;
+}
+
+const readRetryDelaysMs = [200, 500, 1000, 2000, 4000];
+
+export class FileHandle {
+  readonly path: string;
+  private attr: WireAttr;
+  private size: number;
+  private readonly chunkSize: number;
+  private upload: ChunkUpload | undefined;
+  private finishing: Promise<void> | undefined;
+  private finishingIndex: number | undefined;
+  private failure: unknown;
+  private closed = false;
+  private readonly chunks = new Map<number, ChunkInfo__Output>();
+  /** Sequential position for read/write calls without one. */
+  private position = 0;
+
+  constructor(private readonly o: HandleOptions) {
+    this.path = o.path;
+    this.attr = o.attr;
+    this.size = o.attr.sizeBytes;
+    this.chunkSize = o.attr.chunkSizeBytes;
+  }
+
+  get inode(): number {
+    return this.attr.inode;
+  }
+
+  /** Bytes the file holds as this handle sees it (including its own unflushed writes). */
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  async stat(): Promise<Stats> {
+    this.checkOpen();
+    await this.flush();
+    return new Stats({ ...this.attr, sizeBytes: this.size });
+  }
+
+  /**
+   * write(buffer[, offset[, length[, position]]]) or write(string[, position[, encoding]]).
+   * The bytes are copied, so the caller may reuse its buffer at once.
+   */
+  async write(
+    data: Buffer | Uint8Array | string,
+    offsetOrPosition?: number | null,
+    lengthOrEncoding?: number | BufferEncoding | null,
+    position?: number | null,
+  ): Promise<{ bytesWritten: number; buffer: Buffer | Uint8Array | string }> {
+    let bytes: Buffer;
+    let at: number | null | undefined;
+    if (typeof data === 'string') {
+      bytes = Buffer.from(data, typeof lengthOrEncoding === 'string' ? lengthOrEncoding : 'utf8');
+      at = offsetOrPosition;
+    } else {
+      const offset = offsetOrPosition ?? 0;
+      const length = typeof lengthOrEncoding === 'number' ? lengthOrEncoding : data.byteLength - offset;
+      checkRange(offset, length, data.byteLength);
+      bytes = Buffer.from(data.buffer, data.byteOffset + offset, length);
+      at = position;
+    }
+    const written = await this.writeOwned(Buffer.from(bytes), at ?? null);
+    return { bytesWritten: written, buffer: data };
+  }
+
+  /** Writes bytes the handle may keep (no copy). Returns the count written. */
+  async writeOwned(data: Buffer, position: number | null): Promise<number> {
+    this.checkOpen();
+    if (!this.o.writable) throw new CairnError('EBADF', 'file not open for writing', { path: this.path });
+    if (this.failure !== undefined) throw this.failure;
+    const start = this.o.append ? this.size : position ?? this.position;
+    if (!Number.isSafeInteger(start) || start < 0) throw new CairnError('EINVAL', `bad position ${start}`, { path: this.path });
+    if (start + data.length > limits.fileBytesMax) throw new CairnError('EFBIG', undefined, { path: this.path });
+    let done = 0;
+    while (done < data.length) {
+      const at = start + done;
+      const index = Math.floor(at / this.chunkSize);
+      const inChunk = at % this.chunkSize;
+      const take = Math.min(data.length - done, this.chunkSize - inChunk);
+      const upload = await this.uploadFor(index, inChunk);
+      await upload.append(data.subarray(done, done + take));
+      done += take;
+      this.size = Math.max(this.size, at + take);
+      if (inChunk + take === this.chunkSize) await this.finishUpload(true);
+    }
+    if (position === null || this.o.append) this.position = start + data.length;
+    return data.length;
+  }
+
+  /** read(buffer, offset, length, position): fills buffer[offset..] with file bytes from position. */
+  async read(
+    buffer: Buffer,
+    offset = 0,
+    length: number = buffer.length - offset,
+    position: number | null = null,
+  ): Promise<{ bytesRead: number; buffer: Buffer }> {
+    this.checkOpen();
+    if (!this.o.readable) throw new CairnError('EBADF', 'file not open for reading', { path: this.path });
+    checkRange(offset, length, buffer.length);
+    const start = position ?? this.position;
+    if (!Number.isSafeInteger(start) || start < 0) throw new CairnError('EINVAL', `bad position ${start}`, { path: this.path });
+    await this.flush();
+    const end = Math.min(this.size, start + length);
+    if (end <= start) return { bytesRead: 0, buffer };
+    await this.readRange(start, end - start, buffer, offset);
+    if (position === null) this.position = end;
+    return { bytesRead: end - start, buffer };
+  }
+
+  /** The whole remaining file from the current position (like FileHandle.readFile). */
+  async readFile(): Promise<Buffer> {
+    await this.flush();
+    const out = Buffer.allocUnsafe(Math.max(0, this.size - this.position));
+    await this.read(out, 0, out.length, null);
+    return out;
+  }
+
+  async truncate(len = 0): Promise<void> {
+    this.checkOpen();
+    if (!this.o.writable) throw new CairnError('EBADF', 'file not open for writing', { path: this.path });
+    if (!Number.isSafeInteger(len) || len < 0) throw new CairnError('EINVAL', `bad length ${len}`, { path: this.path });
+    await this.flush();
+    this.attr = await this.o.namenode.truncate(this.inode, len);
+    this.size = len;
+    this.chunks.clear();
+  }
+
+  /** Returns once every byte written so far is on every replica's disk and committed. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.flush();
+  }
+
+  async datasync(): Promise<void> {
+    await this.sync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      this.o.onClose(this);
+      if (this.o.writable) await this.o.namenode.close(this.inode).catch(() => undefined);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Finishes every upload in flight and reports the first failure. */
+  async flush(): Promise<void> {
+    await this.finishUpload(false);
+    await this.finishing;
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+  }
+
+  private async uploadFor(index: number, inChunk: number): Promise<ChunkUpload> {
+    const current = this.upload;
+    if (current !== undefined && current.target.index === index && current.endInChunk === inChunk) return current;
+    await this.finishUpload(false);
+    // An update of a chunk must start from its last committed version.
+    if (this.finishingIndex === index) await this.finishing;
+    if (this.failure !== undefined) throw this.failure;
+    this.upload = new ChunkUpload(this.o.namenode, this.o.pool, {
+      inode: this.inode,
+      index,
+      offsetInChunk: inChunk,
+      wantReplicas: this.attr.replication,
+    });
+    return this.upload;
+  }
+
+  /** Ends the current upload; in the background (one at a time) when `background`. */
+  private async finishUpload(background: boolean): Promise<void> {
+    const upload = this.upload;
+    if (upload === undefined) return;
+    this.upload = undefined;
+    await this.finishing; // at most one upload finishes in the background
+    this.finishingIndex = upload.target.index;
+    const work = upload.finish().then(
+      (attr) => {
+        this.attr = attr;
+        this.chunks.delete(upload.target.index);
+      },
+      (err: unknown) => {
+        this.failure ??= err instanceof CairnError ? err.withPath(this.path, 'write') : err;
+      },
+    );
+    const tracked: Promise<void> = work.finally(() => {
+      if (this.finishing === tracked) {
+        this.finishing = undefined;
+        this.finishingIndex = undefined;
+      }
+    });
+    this.finishing = tracked;
+    if (!background) await tracked;
+  }
+
+  private async readRange(start: number, length: number, out: Buffer, outOffset: number): Promise<void> {
+    const end = start + length;
+    let at = start;
+    const reads: Array<Promise<void>> = [];
+    while (at < end) {
+      const index = Math.floor(at / this.chunkSize);
+      const inChunk = at % this.chunkSize;
+      const take = Math.min(end - at, this.chunkSize - inChunk);
+      reads.push(this.readFromChunk(index, inChunk, take, out, outOffset + (at - start)));
+      at += take;
+      if (reads.length >= 4) await Promise.all(reads.splice(0));
+    }
+    await Promise.all(reads);
+  }
+
+  private async readFromChunk(index: number, inChunk: number, length: number, out: Buffer, outOffset: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const chunk = await this.chunkInfo(index, attempt > 0);
+      if (chunk === undefined) {
+        out.fill(0, outOffset, outOffset + length); // a hole
+        return;
+      }
+      try {
+        await readChunkInto(this.o.pool, chunk, inChunk, length, out, outOffset, this.o.deadlineMs);
+        return;
+      } catch (err) {
+        const delay = readRetryDelaysMs[attempt];
+        if (delay === undefined) throw err instanceof CairnError ? err.withPath(this.path, 'read') : err;
+        // Replicas may be coming back (a namenode restart, a datanode re-registering).
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async chunkInfo(index: number, refresh: boolean): Promise<ChunkInfo__Output | undefined> {
+    if (!refresh && this.chunks.has(index)) return this.chunks.get(index);
+    const batch = 64;
+    const reply = await this.o.namenode.getChunks(this.inode, index, refresh ? 1 : batch);
+    const last = refresh ? index : index + batch - 1;
+    for (let i = index; i <= last; i++) this.chunks.delete(i);
+    for (const chunk of reply.chunks) if (chunk.index <= last) this.chunks.set(chunk.index, chunk);
+    return this.chunks.get(index);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new CairnError('EBADF', 'file handle is closed', { path: this.path });
+  }
+}
+
+function checkRange(offset: number, length: number, bufferLength: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > bufferLength) throw new CairnError('EINVAL', `offset ${offset} out of range`);
+  if (!Number.isSafeInteger(length) || length < 0 || offset + length > bufferLength) throw new CairnError('EINVAL', `length ${length} out of range`);
+}

@@ -1,0 +1,95 @@
+// fs.Stats-shaped attributes, so code written for node:fs reads Cairn files unchanged.
+
+import { constants } from 'node:fs';
+import type { WireAttr } from './namenode-client.js';
+
+const typeBits: Record<string, number> = {
+  FILE: constants.S_IFREG,
+  DIRECTORY: constants.S_IFDIR,
+  SYMLINK: constants.S_IFLNK,
+};
+
+export class Stats {
+  readonly dev = 0;
+  readonly rdev = 0;
+  readonly ino: number;
+  readonly mode: number;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly blksize: number;
+  readonly blocks: number;
+  readonly atimeMs: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly birthtimeMs: number;
+  readonly atime: Date;
+  readonly mtime: Date;
+  readonly ctime: Date;
+  readonly birthtime: Date;
+  /** Wanted replicas per chunk (files). */
+  readonly replication: number;
+  readonly chunkSize: number;
+
+  constructor(attr: WireAttr) {
+    this.ino = attr.inode;
+    this.mode = (typeBits[attr.type] ?? 0) | attr.mode;
+    this.nlink = attr.nlink;
+    this.uid = attr.uid;
+    this.gid = attr.gid;
+    this.size = attr.sizeBytes;
+    this.blksize = 128 * 1024;
+    this.blocks = Math.ceil(attr.sizeBytes / 512);
+    this.atimeMs = attr.atimeMs;
+    this.mtimeMs = attr.mtimeMs;
+    this.ctimeMs = attr.ctimeMs;
+    this.birthtimeMs = attr.ctimeMs;
+    this.atime = new Date(attr.atimeMs);
+    this.mtime = new Date(attr.mtimeMs);
+    this.ctime = new Date(attr.ctimeMs);
+    this.birthtime = new Date(attr.ctimeMs);
+    this.replication = attr.replication;
+    this.chunkSize = attr.chunkSizeBytes;
+  }
+
+  isFile(): boolean {
+    return (this.mode & constants.S_IFMT) === constants.S_IFREG;
+  }
+  isDirectory(): boolean {
+    return (this.mode & constants.S_IFMT) === constants.S_IFDIR;
+  }
+  isSymbolicLink(): boolean {
+    return (this.mode & constants.S_IFMT) === constants.S_IFLNK;
+  }
+  isBlockDevice(): boolean {
+    return false;
+  }
+  isCharacterDevice(): boolean {
+    return false;
+  }
+  isFIFO(): boolean {
+    return false;
+  }
+  isSocket(): boolean {
+    return false;
+  }
+}
+
+/** A directory entry with its attributes (readdir withFileTypes). */
+export class Dirent {
+  constructor(
+    readonly name: string,
+    readonly parentPath: string,
+    readonly stats: Stats,
+  ) {}
+  isFile(): boolean {
+    return this.stats.isFile();
+  }
+  isDirectory(): boolean {
+    return this.stats.isDirectory();
+  }
+  isSymbolicLink(): boolean {
+    return this.stats.isSymbolicLink();
+  }
+}

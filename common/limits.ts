@@ -1,0 +1,48 @@
+// Every limit Cairn enforces, in one place, each named with its unit last (TigerBeetle's
+// constants.zig habit). Boundaries (rpc handlers, the SDK, the CLI) check against these.
+
+export const limits = {
+  /** Longest path accepted anywhere, in UTF-8 bytes (Linux PATH_MAX). */
+  pathBytesMax: 4096,
+  /** Longest single name (path component), in UTF-8 bytes (Linux NAME_MAX). */
+  nameBytesMax: 255,
+  /** Symlinks followed while resolving one path before ELOOP. */
+  symlinkHopsMax: 40,
+  /** Default and bounds of the cluster chunk size. */
+  chunkSizeBytesDefault: 64 * 1024 * 1024,
+  chunkSizeBytesMin: 64 * 1024,
+  chunkSizeBytesMax: 1024 * 1024 * 1024,
+  /** One CRC32C covers this many bytes of a chunk file. */
+  checksumWindowBytes: 64 * 1024,
+  /** Largest data frame on the data path. */
+  dataFrameBytes: 1024 * 1024,
+  /** gRPC message size limit (a frame plus headroom). */
+  rpcMessageBytesMax: 16 * 1024 * 1024,
+  /** Largest file size accepted (2^53 - 1 keeps every offset an exact JS number). */
+  fileBytesMax: Number.MAX_SAFE_INTEGER,
+  /** Replication factor bounds. */
+  replicationDefault: 3,
+  replicationMax: 32,
+  /** Directory entries per readdir page. */
+  readdirPageEntriesDefault: 1000,
+  readdirPageEntriesMax: 10_000,
+  /** Chunk infos per GetChunks reply. */
+  chunksPerReplyMax: 1024,
+  /** Liveness defaults. */
+  heartbeatIntervalMsDefault: 1000,
+  deadAfterMsDefault: 10_000,
+  fullReportIntervalMsDefault: 60_000,
+  /** A writer that stops renewing loses its lease after this long. */
+  leaseExpiryMsDefault: 30_000,
+  /** Chunk access tokens are valid for this long after they are signed. */
+  chunkTokenLifetimeMs: 10 * 60 * 1000,
+  /** Every client call gives up after this long (the mount must never hang forever). */
+  rpcDeadlineMsDefault: 30_000,
+} as const;
+
+if (limits.chunkSizeBytesMin % limits.checksumWindowBytes !== 0) {
+  throw new Error('limits: chunkSizeBytesMin must be a multiple of checksumWindowBytes');
+}
+if (limits.dataFrameBytes * 2 > limits.rpcMessageBytesMax) {
+  throw new Error('limits: rpcMessageBytesMax must hold a data frame with headroom');
+}

@@ -1,0 +1,282 @@
+// Chunk replicas on one datanode's disk.
+//
+// Layout: <data>/chunks/<xx>/<chunkId hex>_<gen>.dat  the bytes
+//         <data>/chunks/<xx>/<chunkId hex>_<gen>.crc  one CRC32C (LE uint32) per 64 KiB window
+//         <data>/tmp/…                                 replicas being written
+// A replica is written under tmp/, fsynced (data and checksums), then renamed into chunks/ and
+// the directory fsynced: a replica that is visible under chunks/ is complete. Whatever is in
+// tmp/ at start belongs to writes that never finished and is removed.
+//
+// Faults survived: a crash mid-write (tmp/ is discarded), flipped bits (every read verifies
+// checksums before a byte leaves; a copy-on-write update verifies the base windows it rewrites,
+// so corruption is never laundered into fresh checksums).
+
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fsp, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import fs from 'fs-extra';
+import { crc, decodeChecksums, encodeChecksums, windowBytes } from '../common/checksum.js';
+import { CairnError } from '../common/errors.js';
+import { limits } from '../common/limits.js';
+
+export interface ReplicaRef {
+  chunkId: number;
+  gen: number;
+  lengthBytes: number;
+}
+
+const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
+const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
+
+export class ChunkStore {
+  /** "<chunkId>_<gen>" -> length of every complete replica on disk. */
+  private readonly replicas = new Map<string, ReplicaRef>();
+  private usedBytes = 0;
+
+  private constructor(readonly dataDir: string) {}
+
+  static async open(dataDir: string): Promise<ChunkStore> {
+    const store = new ChunkStore(dataDir);
+    await fs.remove(path.join(dataDir, 'tmp'));
+    await fs.ensureDir(path.join(dataDir, 'tmp'));
+    await fs.ensureDir(path.join(dataDir, 'chunks'));
+    for (const dir of await fs.readdir(path.join(dataDir, 'chunks'))) {
+      for (const file of await fs.readdir(path.join(dataDir, 'chunks', dir))) {
+        const match = /^([0-9a-f]+)_(\d+)\.dat$/.exec(file);
+        if (match === null) continue;
+        const chunkId = parseInt(match[1] as string, 16);
+        const gen = Number(match[2]);
+        if (!(await fs.pathExists(store.crcPath(chunkId, gen)))) continue; // half-deleted: not a replica
+        const { size } = await fs.stat(path.join(dataDir, 'chunks', dir, file));
+        store.add({ chunkId, gen, lengthBytes: size });
+      }
+    }
+    return store;
+  }
+
+  list(): ReplicaRef[] {
+    return [...this.replicas.values()];
+  }
+
+  has(chunkId: number, gen: number): boolean {
+    return this.replicas.has(replicaName(chunkId, gen));
+  }
+
+  get(chunkId: number, gen: number): ReplicaRef | undefined {
+    return this.replicas.get(replicaName(chunkId, gen));
+  }
+
+  get used(): number {
+    return this.usedBytes;
+  }
+
+  get count(): number {
+    return this.replicas.size;
+  }
+
+  /** Starts writing replica (chunkId, gen), optionally as a copy-on-write update of (chunkId, baseGen). */
+  async createWriter(opts: { chunkId: number; gen: number; baseGen: number; baseLengthBytes: number; offsetBytes: number }): Promise<ChunkWriter> {
+    const { chunkId, gen, baseGen, offsetBytes } = opts;
+    if (this.has(chunkId, gen)) throw new CairnError('EEXIST', `replica ${chunkId}_${gen} already exists`);
+    const tmp = path.join(this.dataDir, 'tmp', `${replicaName(chunkId, gen)}.${randomBytes(4).toString('hex')}`);
+    let baseSums: number[] = [];
+    let baseLength = 0;
+    if (baseGen !== 0) {
+      const base = this.get(chunkId, baseGen);
+      if (base === undefined) throw new CairnError('ENOENT', `base replica ${chunkId}_${baseGen} is not here`);
+      baseLength = Math.min(opts.baseLengthBytes, base.lengthBytes);
+      await fsp.copyFile(this.dataPath(chunkId, baseGen), `${tmp}.dat`, fsConstants.COPYFILE_FICLONE);
+      baseSums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, baseGen)));
+      const keepWindows = Math.floor(Math.min(baseLength, offsetBytes) / windowBytes);
+      await verifyWindows(`${tmp}.dat`, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
+      baseSums = baseSums.slice(0, keepWindows);
+    }
+    const fd = await fsp.open(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w');
+    if (baseGen !== 0) await fd.truncate(baseLength);
+    return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
+  }
+
+  /** Reads [offset, offset+length) of a replica, verifying every window before yielding it. */
+  async *read(chunkId: number, gen: number, offsetBytes: number, lengthBytes: number): AsyncGenerator<Buffer> {
+    const replica = this.get(chunkId, gen);
+    if (replica === undefined) throw new CairnError('ENOENT', `replica ${chunkId}_${gen} is not here`);
+    const end = Math.min(replica.lengthBytes, offsetBytes + lengthBytes);
+    if (offsetBytes >= end) return;
+    const sums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, gen)));
+    if (sums.length !== Math.ceil(replica.lengthBytes / windowBytes)) {
+      throw new CairnError('EIO', `checksum file of replica ${chunkId}_${gen} does not match its length`);
+    }
+    const fd = await fsp.open(this.dataPath(chunkId, gen), 'r');
+    try {
+      const stepBytes = Math.max(windowBytes, Math.floor(limits.dataFrameBytes / windowBytes) * windowBytes);
+      for (let at = Math.floor(offsetBytes / windowBytes) * windowBytes; at < end; at += stepBytes) {
+        const span = Math.min(stepBytes, replica.lengthBytes - at);
+        const buf = Buffer.allocUnsafe(span);
+        const { bytesRead } = await fd.read(buf, 0, span, at);
+        if (bytesRead !== span) throw new CairnError('EIO', `replica ${chunkId}_${gen} is shorter than recorded`);
+        for (let w = 0; w < span; w += windowBytes) {
+          const index = (at + w) / windowBytes;
+          if (crc(buf.subarray(w, Math.min(w + windowBytes, span))) !== sums[index]) {
+            throw new CairnError('EIO', `checksum mismatch in replica ${chunkId}_${gen} window ${index}`);
+          }
+        }
+        const from = Math.max(offsetBytes, at) - at;
+        const to = Math.min(end, at + span) - at;
+        yield buf.subarray(from, to);
+      }
+    } finally {
+      await fd.close();
+    }
+  }
+
+  async delete(chunkId: number, gen: number): Promise<boolean> {
+    const key = replicaName(chunkId, gen);
+    const replica = this.replicas.get(key);
+    if (replica === undefined) return false;
+    this.replicas.delete(key);
+    this.usedBytes -= replica.lengthBytes;
+    // The checksum file goes first: a .dat without its .crc is not a replica (see open()).
+    await fs.remove(this.crcPath(chunkId, gen));
+    await fs.remove(this.dataPath(chunkId, gen));
+    return true;
+  }
+
+  dataPath(chunkId: number, gen: number): string {
+    return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.dat`);
+  }
+
+  crcPath(chunkId: number, gen: number): string {
+    return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.crc`);
+  }
+
+  /** Called by a finished writer. */
+  async install(ref: ReplicaRef, tmp: string): Promise<void> {
+    const dir = path.dirname(this.dataPath(ref.chunkId, ref.gen));
+    await fs.ensureDir(dir);
+    await fsp.rename(`${tmp}.dat`, this.dataPath(ref.chunkId, ref.gen));
+    await fsp.rename(`${tmp}.crc`, this.crcPath(ref.chunkId, ref.gen));
+    await fsyncDir(dir);
+    this.add(ref);
+  }
+
+  private add(ref: ReplicaRef): void {
+    this.replicas.set(replicaName(ref.chunkId, ref.gen), ref);
+    this.usedBytes += ref.lengthBytes;
+  }
+}
+
+/** One replica being written: data frames in order from `offsetBytes`, then finish or abort. */
+export class ChunkWriter {
+  private position: number;
+  private readonly sequential: boolean;
+  private readonly sums: number[] = [];
+  private window: Buffer[] = [];
+  private windowFill = 0;
+  private done = false;
+
+  constructor(
+    private readonly store: ChunkStore,
+    private readonly s: { chunkId: number; gen: number; tmp: string; fd: FileHandle; baseLength: number; baseSums: number[]; offsetBytes: number },
+  ) {
+    this.position = s.offsetBytes;
+    // A new chunk written from its start gets its checksums computed as the bytes stream by.
+    this.sequential = s.baseLength === 0 && s.offsetBytes === 0;
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (this.position + data.length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await this.s.fd.write(data, written, data.length - written, this.position + written);
+      written += bytesWritten;
+    }
+    this.position += data.length;
+    if (this.sequential) this.feedChecksums(data);
+  }
+
+  /** Makes the replica durable and visible. finalLength -1: max(base length, end of writes). */
+  async finish(finalLengthBytes: number): Promise<ReplicaRef> {
+    const { fd, tmp, chunkId, gen } = this.s;
+    const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(this.s.baseLength, this.position);
+    if ((await fd.stat()).size !== length) await fd.truncate(length);
+    let sums: number[];
+    if (this.sequential && length === this.position) {
+      if (this.windowFill > 0) this.sums.push(crc(Buffer.concat(this.window)));
+      sums = this.sums;
+    } else {
+      const keep = Math.min(this.s.baseSums.length, Math.floor(Math.min(length, this.s.offsetBytes, this.s.baseLength) / windowBytes));
+      sums = [...this.s.baseSums.slice(0, keep), ...(await checksumFrom(fd, keep, length))];
+    }
+    await fd.sync();
+    await fd.close();
+    await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums), { flush: true });
+    const ref = { chunkId, gen, lengthBytes: length };
+    await this.store.install(ref, tmp);
+    this.done = true;
+    return ref;
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.s.fd.close().catch(() => undefined);
+    await fs.remove(`${this.s.tmp}.dat`);
+    await fs.remove(`${this.s.tmp}.crc`);
+  }
+
+  private feedChecksums(data: Buffer): void {
+    let at = 0;
+    while (at < data.length) {
+      const take = Math.min(windowBytes - this.windowFill, data.length - at);
+      this.window.push(data.subarray(at, at + take));
+      this.windowFill += take;
+      at += take;
+      if (this.windowFill === windowBytes) {
+        this.sums.push(crc(this.window.length === 1 ? (this.window[0] as Buffer) : Buffer.concat(this.window)));
+        this.window = [];
+        this.windowFill = 0;
+      }
+    }
+  }
+}
+
+async function checksumFrom(fd: FileHandle, fromWindow: number, length: number): Promise<number[]> {
+  const sums: number[] = [];
+  const buf = Buffer.allocUnsafe(windowBytes);
+  for (let at = fromWindow * windowBytes; at < length; at += windowBytes) {
+    const span = Math.min(windowBytes, length - at);
+    const { bytesRead } = await fd.read(buf, 0, span, at);
+    if (bytesRead !== span) throw new CairnError('EIO', 'short read while checksumming');
+    sums.push(crc(buf.subarray(0, span)));
+  }
+  return sums;
+}
+
+/** Verifies windows [from, to) of a file against `sums` (the last one may be short at `length`). */
+async function verifyWindows(file: string, sums: number[], from: number, to: number, length: number): Promise<void> {
+  if (from >= to) return;
+  const fd = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(windowBytes);
+    for (let w = from; w < to; w++) {
+      const at = w * windowBytes;
+      // The base replica's checksum covers its whole window, which may extend past `length`.
+      const { bytesRead } = await fd.read(buf, 0, windowBytes, at);
+      if (crc(buf.subarray(0, bytesRead)) !== sums[w]) {
+        throw new CairnError('EIO', `checksum mismatch in base replica window ${w} (length ${length})`);
+      }
+    }
+  } finally {
+    await fd.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,102 @@
+// The datanode process: its identity on disk, the chunk store, the DataTransfer server and the
+// link to the namenode.
+
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import fs from 'fs-extra';
+import { ChunkTokens } from '../common/auth.js';
+import type { Logger } from '../common/log.js';
+import { cairnProto, channelOptions } from '../common/rpc.js';
+import { DataTransferPool } from '../common/transfer.js';
+import { ChunkStore } from './chunk-store.js';
+import { NamenodeLink } from './namenode-link.js';
+import { dataTransferHandlers } from './transfer-service.js';
+
+export interface DatanodeConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  namenode: string;
+  secret: string;
+  heartbeatMs: number;
+}
+
+interface Identity {
+  datanodeId: string;
+  clusterId?: string;
+}
+
+export class Datanode {
+  private constructor(
+    readonly id: string,
+    readonly address: string,
+    readonly store: ChunkStore,
+    private readonly server: grpc.Server,
+    private readonly link: NamenodeLink,
+    private readonly pool: DataTransferPool,
+  ) {}
+
+  static async start(config: DatanodeConfig, log: Logger): Promise<Datanode> {
+    await fs.ensureDir(config.dataDir);
+    const identityFile = path.join(config.dataDir, 'datanode.json');
+    const identity: Identity = (await fs.pathExists(identityFile))
+      ? ((await fs.readJson(identityFile)) as Identity)
+      : { datanodeId: randomUUID() };
+    await writeIdentity(identityFile, identity);
+    const store = await ChunkStore.open(config.dataDir);
+    const callerIdentity = { secret: config.secret, uid: 0, gid: 0, clientId: `datanode-${identity.datanodeId}` };
+    const pool = new DataTransferPool(callerIdentity);
+    const active = { transfers: 0 };
+
+    let address = '';
+    const link = new NamenodeLink({
+      namenode: config.namenode,
+      identity: callerIdentity,
+      datanodeId: identity.datanodeId,
+      address: () => address,
+      clusterId: identity.clusterId,
+      onClusterId: async (clusterId) => writeIdentity(identityFile, { ...identity, clusterId }),
+      heartbeatMs: config.heartbeatMs,
+      store,
+      active,
+      log,
+    });
+    const server = new grpc.Server(channelOptions);
+    server.addService(
+      cairnProto().cairn.DataTransfer.service,
+      dataTransferHandlers({
+        datanodeId: identity.datanodeId,
+        store,
+        tokens: new ChunkTokens(config.secret),
+        secret: config.secret,
+        pool,
+        log,
+        onReplicaAdded: (ref) => link.replicaAdded(ref),
+        active,
+        pipelineDeadlineMs: 10 * 60 * 1000,
+      }),
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+    address = `${config.host}:${port}`;
+    log.info({ datanodeId: identity.datanodeId, address, replicas: store.count, usedBytes: store.used }, 'datanode started');
+    link.start();
+    return new Datanode(identity.datanodeId, address, store, server, link, pool);
+  }
+
+  async stop(): Promise<void> {
+    this.link.stop();
+    this.pool.close();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+}
+
+async function writeIdentity(file: string, identity: Identity): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await fs.writeJson(tmp, identity);
+  await fs.rename(tmp, file);
+}

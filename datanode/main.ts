@@ -1,0 +1,38 @@
+// `cairn datanode`: runs a datanode in the foreground until SIGINT/SIGTERM.
+
+import { intOption, parse, requiredOption, stringOption, UsageError } from '../common/args.js';
+import { readSecret } from '../common/auth.js';
+import { limits } from '../common/limits.js';
+import { createLogger } from '../common/log.js';
+import { validateHostPort } from '../common/rpc.js';
+import { stopOnSignal } from '../common/signals.js';
+import { Datanode } from './datanode.js';
+
+export const datanodeUsage = 'cairn datanode --data DIR --port P --namenode HOST:PORT [--host H] [--heartbeat-ms MS] [--secret-file FILE]';
+
+export async function runDatanode(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    data: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    namenode: { type: 'string' },
+    'heartbeat-ms': { type: 'string' },
+    'secret-file': { type: 'string' },
+  });
+  const secret = await readSecret({ secretFile: stringOption(values, 'secret-file') });
+  if (secret === undefined) throw new UsageError('a datanode needs the cluster secret: --secret-file FILE or CAIRN_SECRET');
+  const log = createLogger('datanode');
+  const datanode = await Datanode.start(
+    {
+      dataDir: requiredOption(values, 'data'),
+      host: stringOption(values, 'host') ?? '127.0.0.1',
+      port: intOption(values, 'port', 0, 0, 65535),
+      namenode: validateHostPort(requiredOption(values, 'namenode'), '--namenode'),
+      secret,
+      heartbeatMs: intOption(values, 'heartbeat-ms', limits.heartbeatIntervalMsDefault, 10, 3_600_000),
+    },
+    log,
+  );
+  process.stdout.write(`datanode ${datanode.id} ${datanode.address}\n`);
+  await stopOnSignal(log, () => datanode.stop());
+}

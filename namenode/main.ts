@@ -1,0 +1,48 @@
+// `cairn namenode`: runs a namenode in the foreground until SIGINT/SIGTERM.
+
+import { intOption, parse, requiredOption, stringOption } from '../common/args.js';
+import { readSecret } from '../common/auth.js';
+import { limits } from '../common/limits.js';
+import { createLogger } from '../common/log.js';
+import { stopOnSignal } from '../common/signals.js';
+import { Namenode, namenodeDefaults } from './namenode.js';
+
+export const namenodeUsage =
+  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE]';
+
+export async function runNamenode(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    data: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'heartbeat-ms': { type: 'string' },
+    'dead-after-ms': { type: 'string' },
+    'chunk-size': { type: 'string' },
+    replication: { type: 'string' },
+    'secret-file': { type: 'string' },
+    'lease-ms': { type: 'string' },
+  });
+  const heartbeatMs = intOption(values, 'heartbeat-ms', namenodeDefaults.heartbeatMs, 10, 3_600_000);
+  const chunkSizeBytes = intOption(values, 'chunk-size', namenodeDefaults.chunkSizeBytes, limits.chunkSizeBytesMin, limits.chunkSizeBytesMax);
+  if (chunkSizeBytes % limits.checksumWindowBytes !== 0) {
+    throw new Error(`--chunk-size must be a multiple of ${limits.checksumWindowBytes}`);
+  }
+  const log = createLogger('namenode');
+  const namenode = await Namenode.start(
+    {
+      ...namenodeDefaults,
+      dataDir: requiredOption(values, 'data'),
+      host: stringOption(values, 'host') ?? namenodeDefaults.host,
+      port: intOption(values, 'port', namenodeDefaults.port, 0, 65535),
+      heartbeatMs,
+      deadAfterMs: intOption(values, 'dead-after-ms', namenodeDefaults.deadAfterMs, heartbeatMs, 86_400_000),
+      chunkSizeBytes,
+      defaultReplication: intOption(values, 'replication', namenodeDefaults.defaultReplication, 1, limits.replicationMax),
+      leaseExpiryMs: intOption(values, 'lease-ms', namenodeDefaults.leaseExpiryMs, 100, 86_400_000),
+      secret: await readSecret({ secretFile: stringOption(values, 'secret-file') }),
+    },
+    log,
+  );
+  process.stdout.write(`namenode ${namenode.address}\n`);
+  await stopOnSignal(log, () => namenode.stop());
+}

@@ -1,0 +1,160 @@
+// A file's chunk list: reading it, preparing a chunk write (fresh generation stamp, pipeline),
+// committing what the pipeline acknowledged, and truncation.
+//
+// Invariants: a chunk record's gen only grows; a chunk version becomes current only when a
+// pipeline acknowledged it (commit), so a failed or abandoned write never makes the current
+// replicas stale. Stamps come from one counter persisted with the prepare, so a stamp is never
+// handed out twice, even across a namenode crash.
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import { toAttr, type Attr } from './attr.js';
+import type { FreedChunk, OpContext } from './context.js';
+import { dropChunks } from './files.js';
+import { R, checkAccess, mustGetInode, nextId, putInode } from './inodes.js';
+import { keys, parseChunkKey, prefixEnd, type ChunkRecord, type IdCounters, type InodeRecord } from './records.js';
+
+export interface IndexedChunk extends ChunkRecord {
+  index: number;
+}
+
+export interface Pipeline {
+  id: string;
+  address: string;
+}
+
+/** Where chunk bytes go: chosen by the placement policy, from live replicas in the chunk map. */
+export interface ChunkPlacement {
+  /** Distinct datanodes for a new chunk; throws ENOSPC when none can take it. */
+  place(replication: number, exclude: readonly string[]): Pipeline[];
+  /** Live datanodes holding exactly (chunkId, gen). */
+  replicasOf(chunkId: number, gen: number): Pipeline[];
+}
+
+async function mustGetFile(ctx: OpContext, ino: number): Promise<InodeRecord> {
+  const rec = await mustGetInode(ctx.tx, ino);
+  if (rec.type !== 'f') throw new CairnError(rec.type === 'd' ? 'EISDIR' : 'EINVAL', `inode ${ino} is not a regular file`);
+  return rec;
+}
+
+export async function getChunks(
+  ctx: OpContext,
+  ino: number,
+  fromIndex: number,
+  count: number,
+): Promise<{ rec: InodeRecord; chunks: IndexedChunk[] }> {
+  const rec = await mustGetFile(ctx, ino);
+  checkAccess(rec, ctx.caller, R, `inode ${ino}`);
+  const prefix = keys.chunkPrefix(ino);
+  const rows = await ctx.tx.range({
+    gte: keys.chunk(ino, fromIndex),
+    lt: prefixEnd(prefix),
+    limit: Math.min(count || limits.chunksPerReplyMax, limits.chunksPerReplyMax),
+  });
+  const chunks = rows.map(([key, value]) => ({ ...(JSON.parse(value) as ChunkRecord), index: parseChunkKey(key).index }));
+  return { rec, chunks };
+}
+
+export interface PreparedChunk {
+  chunkId: number;
+  gen: number;
+  baseGen: number;
+  baseLength: number;
+  pipeline: Pipeline[];
+}
+
+export async function prepareChunk(
+  ctx: OpContext,
+  ino: number,
+  index: number,
+  exclude: readonly string[],
+  checkLease: (ino: number) => void,
+  placement: ChunkPlacement,
+): Promise<PreparedChunk> {
+  checkIndex(ctx, index);
+  const rec = await mustGetFile(ctx, ino);
+  checkLease(ino);
+  const existing = await ctx.tx.getJson<ChunkRecord>(keys.chunk(ino, index));
+  if (existing === undefined) {
+    const pipeline = placement.place(rec.rep, exclude);
+    const chunkId = await nextId(ctx.tx, 'chunk');
+    const gen = await nextId(ctx.tx, 'gen');
+    return { chunkId, gen, baseGen: 0, baseLength: 0, pipeline };
+  }
+  const pipeline = placement.replicasOf(existing.id, existing.gen).filter((dn) => !exclude.includes(dn.id));
+  if (pipeline.length === 0) {
+    throw new CairnError('EIO', `no live replica of chunk ${existing.id} (index ${index} of inode ${ino}) to update`);
+  }
+  const gen = await nextId(ctx.tx, 'gen');
+  return { chunkId: existing.id, gen, baseGen: existing.gen, baseLength: existing.len, pipeline };
+}
+
+export interface CommitInput {
+  ino: number;
+  index: number;
+  chunkId: number;
+  gen: number;
+  lengthBytes: number;
+  mtimeMs: number;
+}
+
+export async function commitChunk(
+  ctx: OpContext,
+  input: CommitInput,
+  checkLease: (ino: number) => void,
+): Promise<Attr> {
+  const { ino, index, chunkId, gen, lengthBytes } = input;
+  checkIndex(ctx, index);
+  if (!Number.isSafeInteger(lengthBytes) || lengthBytes < 0 || lengthBytes > ctx.settings.chunkSizeBytes) {
+    throw new CairnError('EINVAL', `chunk length ${lengthBytes} out of range`);
+  }
+  const rec = await mustGetFile(ctx, ino);
+  checkLease(ino);
+  const key = keys.chunk(ino, index);
+  const existing = await ctx.tx.getJson<ChunkRecord>(key);
+  const ids = await ctx.tx.getJson<IdCounters>(keys.ids);
+  if (ids === undefined || gen >= ids.gen || chunkId >= ids.chunk) throw new CairnError('EINVAL', 'unknown chunk version');
+  // The superseded version's replicas become stale; the chunk map deletes them on commit.
+  if (existing !== undefined) {
+    if (existing.id !== chunkId) throw new CairnError('EINVAL', `chunk ${index} of inode ${ino} is not chunk ${chunkId}`);
+    if (gen <= existing.gen) throw new CairnError('EINVAL', `stale generation stamp ${gen} for chunk ${chunkId}`);
+  }
+  ctx.tx.putJson(key, { id: chunkId, gen, len: lengthBytes } satisfies ChunkRecord);
+  const end = index * ctx.settings.chunkSizeBytes + lengthBytes;
+  const mtime = input.mtimeMs > 0 ? input.mtimeMs : ctx.nowMs;
+  const next = { ...rec, size: Math.max(rec.size, end), mtime, ctime: ctx.nowMs };
+  putInode(ctx.tx, ino, next);
+  return toAttr(ino, next);
+}
+
+export async function truncate(
+  ctx: OpContext,
+  ino: number,
+  sizeBytes: number,
+  checkLease: (ino: number) => void,
+): Promise<{ attr: Attr; freed: FreedChunk[] }> {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new CairnError('EINVAL', `size ${sizeBytes} out of range`);
+  if (sizeBytes > limits.fileBytesMax) throw new CairnError('EFBIG');
+  const rec = await mustGetFile(ctx, ino);
+  checkLease(ino);
+  const chunkSize = ctx.settings.chunkSizeBytes;
+  const keepChunks = Math.ceil(sizeBytes / chunkSize);
+  const freed = await dropChunks(ctx, ino, keepChunks);
+  const tail = sizeBytes % chunkSize;
+  if (tail !== 0) {
+    // The replica keeps its longer bytes; the shorter length is what readers and future
+    // copy-on-write updates use, so the cut-off bytes can never reappear.
+    const lastKey = keys.chunk(ino, keepChunks - 1);
+    const last = await ctx.tx.getJson<ChunkRecord>(lastKey);
+    if (last !== undefined && last.len > tail) ctx.tx.putJson(lastKey, { ...last, len: tail });
+  }
+  const next = { ...rec, size: sizeBytes, mtime: ctx.nowMs, ctime: ctx.nowMs };
+  putInode(ctx.tx, ino, next);
+  return { attr: toAttr(ino, next), freed };
+}
+
+function checkIndex(ctx: OpContext, index: number): void {
+  if (!Number.isSafeInteger(index) || index < 0 || index * ctx.settings.chunkSizeBytes >= limits.fileBytesMax) {
+    throw new CairnError('EFBIG', `chunk index ${index} out of range`);
+  }
+}

@@ -1,0 +1,23 @@
+// What every namespace operation is given: its transaction, who is calling, the time, and the
+// cluster settings. Operations never read a clock or touch the network themselves.
+
+import type { Caller } from '../../common/rpc.js';
+import type { Tx } from '../store/metadb.js';
+
+export interface NamespaceSettings {
+  chunkSizeBytes: number;
+  defaultReplication: number;
+}
+
+export interface OpContext {
+  tx: Tx;
+  caller: Caller;
+  nowMs: number;
+  settings: NamespaceSettings;
+}
+
+/** A replica of a chunk version that no longer belongs to the namespace (deleted or superseded). */
+export interface FreedChunk {
+  chunkId: number;
+  gen: number;
+}

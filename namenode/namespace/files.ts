@@ -1,0 +1,29 @@
+// Deleting a file's inode and its chunk list: shared by unlink, rename-over and truncating open.
+
+import type { FreedChunk, OpContext } from './context.js';
+import { keys, prefixEnd, type ChunkRecord, type InodeRecord } from './records.js';
+
+/** Deletes chunk records of `ino` with index >= fromIndex; returns the chunk versions freed. */
+export async function dropChunks(ctx: OpContext, ino: number, fromIndex: number): Promise<FreedChunk[]> {
+  const prefix = keys.chunkPrefix(ino);
+  const rows = await ctx.tx.range({ gte: keys.chunk(ino, fromIndex), lt: prefixEnd(prefix) });
+  const freed: FreedChunk[] = [];
+  for (const [key, value] of rows) {
+    const chunk = JSON.parse(value) as ChunkRecord;
+    freed.push({ chunkId: chunk.id, gen: chunk.gen });
+    ctx.tx.del(key);
+  }
+  return freed;
+}
+
+/** Removes one link to a file or symlink; deletes it (and frees its chunks) at the last link. */
+export async function dropLink(ctx: OpContext, ino: number): Promise<FreedChunk[]> {
+  const rec = await ctx.tx.getJson<InodeRecord>(keys.inode(ino));
+  if (rec === undefined) return [];
+  if (rec.nlink > 1) {
+    ctx.tx.putJson(keys.inode(ino), { ...rec, nlink: rec.nlink - 1, ctime: ctx.nowMs });
+    return [];
+  }
+  ctx.tx.del(keys.inode(ino));
+  return rec.type === 'f' ? dropChunks(ctx, ino, 0) : [];
+}

@@ -1,0 +1,140 @@
+// Reading and writing inodes, allocating ids, permission checks and path resolution: the
+// pieces every namespace operation shares.
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import { normalizePath, splitPath } from '../../common/paths.js';
+import type { Caller } from '../../common/rpc.js';
+import type { OpContext } from './context.js';
+import { keys, rootInode, type DirentRecord, type IdCounters, type InodeRecord } from './records.js';
+import type { Tx } from '../store/metadb.js';
+
+export const R = 4;
+export const W = 2;
+export const X = 1;
+
+export async function getInode(tx: Tx, ino: number): Promise<InodeRecord | undefined> {
+  return tx.getJson<InodeRecord>(keys.inode(ino));
+}
+
+export async function mustGetInode(tx: Tx, ino: number, path?: string): Promise<InodeRecord> {
+  const rec = await getInode(tx, ino);
+  if (rec === undefined) throw new CairnError('ENOENT', `inode ${ino} does not exist`, path !== undefined ? { path } : {});
+  return rec;
+}
+
+export function putInode(tx: Tx, ino: number, rec: InodeRecord): void {
+  tx.putJson(keys.inode(ino), rec);
+}
+
+export async function lookup(tx: Tx, parent: number, name: string): Promise<DirentRecord | undefined> {
+  return tx.getJson<DirentRecord>(keys.dirent(parent, name));
+}
+
+export async function nextId(tx: Tx, kind: keyof IdCounters): Promise<number> {
+  const ids = (await tx.getJson<IdCounters>(keys.ids)) ?? { inode: rootInode + 1, chunk: 1, gen: 1 };
+  const id = ids[kind];
+  ids[kind] = id + 1;
+  tx.putJson(keys.ids, ids);
+  return id;
+}
+
+/** POSIX access check against the owner, group or other bits; root may do anything but execute non-executables. */
+export function mayAccess(rec: InodeRecord, caller: Caller, want: number): boolean {
+  if (caller.uid === 0) return (want & X) === 0 || rec.type === 'd' || (rec.mode & 0o111) !== 0;
+  const bits = caller.uid === rec.uid ? (rec.mode >> 6) & 7 : caller.gid === rec.gid ? (rec.mode >> 3) & 7 : rec.mode & 7;
+  return (bits & want) === want;
+}
+
+export function checkAccess(rec: InodeRecord, caller: Caller, want: number, path: string): void {
+  if (!mayAccess(rec, caller, want)) throw new CairnError('EACCES', undefined, { path });
+}
+
+export function checkOwner(rec: InodeRecord, caller: Caller, path: string): void {
+  if (caller.uid !== 0 && caller.uid !== rec.uid) throw new CairnError('EPERM', 'only the owner may do this', { path });
+}
+
+export interface Resolved {
+  ino: number;
+  rec: InodeRecord;
+  /** The canonical path of the inode (symlinks resolved). */
+  parts: string[];
+}
+
+/**
+ * Resolves an absolute path to an inode, following symlinks in intermediate components and,
+ * when `followLast`, in the last one. Checks search permission on every directory walked.
+ */
+export async function resolve(ctx: OpContext, path: string, followLast: boolean): Promise<Resolved> {
+  let pending = splitPath(path);
+  let hops = 0;
+  for (;;) {
+    let ino = rootInode;
+    let rec = await mustGetInode(ctx.tx, rootInode);
+    const walked: string[] = [];
+    let restarted = false;
+    for (let i = 0; i < pending.length; i++) {
+      const name = pending[i] as string;
+      if (rec.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
+      checkAccess(rec, ctx.caller, X, path);
+      const entry = await lookup(ctx.tx, ino, name);
+      if (entry === undefined) throw new CairnError('ENOENT', undefined, { path });
+      const child = await mustGetInode(ctx.tx, entry.ino, path);
+      const isLast = i === pending.length - 1;
+      if (child.type === 'l' && (!isLast || followLast)) {
+        if (++hops > limits.symlinkHopsMax) throw new CairnError('ELOOP', undefined, { path });
+        const target = child.target ?? '';
+        const base = target.startsWith('/') ? target : `/${walked.join('/')}/${target}`;
+        const rest = pending.slice(i + 1).join('/');
+        pending = splitPath(normalizePath(rest === '' ? base : `${base}/${rest}`));
+        restarted = true;
+        break;
+      }
+      ino = entry.ino;
+      rec = child;
+      walked.push(name);
+    }
+    if (!restarted) return { ino, rec, parts: walked };
+  }
+}
+
+/** Resolves the parent directory of `path` (following symlinks) and returns it with the last name. */
+export async function resolveParent(ctx: OpContext, path: string): Promise<{ dir: Resolved; name: string }> {
+  const parts = splitPath(path);
+  const name = parts.pop();
+  if (name === undefined) throw new CairnError('EBUSY', 'the root cannot be changed this way', { path });
+  const dir = await resolve(ctx, `/${parts.join('/')}`, true);
+  if (dir.rec.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
+  return { dir, name };
+}
+
+export function newInode(
+  ctx: OpContext,
+  type: InodeRecord['type'],
+  mode: number,
+  parentRec: InodeRecord,
+  extra: Partial<InodeRecord> = {},
+): InodeRecord {
+  // New entries in a setgid directory inherit its group, as on Linux.
+  const gid = (parentRec.mode & 0o2000) !== 0 ? parentRec.gid : ctx.caller.gid;
+  return {
+    type,
+    mode: mode & 0o7777,
+    uid: ctx.caller.uid,
+    gid,
+    size: 0,
+    nlink: type === 'd' ? 2 : 1,
+    atime: ctx.nowMs,
+    mtime: ctx.nowMs,
+    ctime: ctx.nowMs,
+    rep: 0,
+    ...extra,
+  };
+}
+
+/** Marks a directory's contents changed (new/removed entry): mtime and ctime move to now. */
+export async function touchDir(ctx: OpContext, ino: number, nlinkDelta = 0): Promise<void> {
+  // Re-read: this transaction may already have changed the directory (rename within one directory).
+  const rec = await mustGetInode(ctx.tx, ino);
+  putInode(ctx.tx, ino, { ...rec, mtime: ctx.nowMs, ctime: ctx.nowMs, nlink: rec.nlink + nlinkDelta });
+}

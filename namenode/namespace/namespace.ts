@@ -1,0 +1,84 @@
+// The namespace: every operation as one serial transaction over the metadata store, acknowledged
+// once durable. This class only sequences; the logic of each operation is in its own file.
+
+import { randomUUID } from 'node:crypto';
+import type { Caller } from '../../common/rpc.js';
+import { MetaDb, type Tx } from '../store/metadb.js';
+import type { KvStore } from '../store/kv.js';
+import type { NamespaceSettings, OpContext } from './context.js';
+import { formatVersion, keys, prefixEnd, rootInode, parseChunkKey, type ChunkRecord, type ClusterRecord, type InodeRecord } from './records.js';
+import { CairnError } from '../../common/errors.js';
+
+export class Namespace {
+  readonly db: MetaDb;
+
+  private constructor(
+    kv: KvStore,
+    readonly settings: NamespaceSettings,
+    readonly cluster: ClusterRecord,
+    onFatal: (err: unknown) => void,
+  ) {
+    this.db = new MetaDb(kv, onFatal);
+  }
+
+  /**
+   * Opens a namespace, formatting an empty store (root directory, cluster id). The chunk size is
+   * fixed at format time: an existing namespace keeps its own and `chunkSizeBytes` must agree.
+   */
+  static async open(
+    kv: KvStore,
+    opts: { chunkSizeBytes: number; defaultReplication: number; nowMs: number; onFatal?: (err: unknown) => void },
+  ): Promise<Namespace> {
+    const raw = await kv.get(keys.cluster);
+    let cluster: ClusterRecord;
+    if (raw === undefined) {
+      cluster = { clusterId: randomUUID(), formatVersion, chunkSizeBytes: opts.chunkSizeBytes, createdMs: opts.nowMs };
+      const root: InodeRecord = {
+        type: 'd', mode: 0o755, uid: 0, gid: 0, size: 0, nlink: 2,
+        atime: opts.nowMs, mtime: opts.nowMs, ctime: opts.nowMs, rep: 0, parent: rootInode,
+      };
+      await kv.write(
+        [
+          { type: 'put', key: keys.inode(rootInode), value: JSON.stringify(root) },
+          { type: 'put', key: keys.ids, value: JSON.stringify({ inode: rootInode + 1, chunk: 1, gen: 1 }) },
+          { type: 'put', key: keys.cluster, value: JSON.stringify(cluster) },
+        ],
+        true,
+      );
+    } else {
+      cluster = JSON.parse(raw) as ClusterRecord;
+      if (cluster.formatVersion !== formatVersion) {
+        throw new CairnError('EINVAL', `metadata format ${cluster.formatVersion} is not ${formatVersion}`);
+      }
+    }
+    const settings = { chunkSizeBytes: cluster.chunkSizeBytes, defaultReplication: opts.defaultReplication };
+    return new Namespace(kv, settings, cluster, opts.onFatal ?? (() => {}));
+  }
+
+  /** Runs one operation as one durable transaction. */
+  run<T>(caller: Caller, nowMs: number, op: (ctx: OpContext) => Promise<T>): Promise<T> {
+    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings }));
+  }
+
+  /** Every chunk record (for rebuilding the chunk map at start). */
+  async *allChunks(): AsyncGenerator<{ ino: number; index: number; chunk: ChunkRecord }> {
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.db.range({
+        ...(after === undefined ? { gte: keys.allChunksPrefix } : { gt: after }),
+        lt: prefixEnd(keys.allChunksPrefix),
+        limit: 10_000,
+      });
+      for (const [key, value] of rows) {
+        yield { ...parseChunkKey(key), chunk: JSON.parse(value) as ChunkRecord };
+      }
+      if (rows.length < 10_000) return;
+      after = rows[rows.length - 1]?.[0];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.barrier();
+    await this.db.kv.close();
+  }
+}

@@ -1,0 +1,68 @@
+// open(2) on the namespace: look up or create a file, check permissions, take the write lease,
+// and truncate when asked; one batch.
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import { toAttr, type Attr } from './attr.js';
+import type { FreedChunk, OpContext } from './context.js';
+import { dropChunks } from './files.js';
+import { R, W, X, checkAccess, lookup, newInode, nextId, putInode, resolve, resolveParent, touchDir } from './inodes.js';
+import { keys } from './records.js';
+
+export interface OpenFlags {
+  write: boolean;
+  create: boolean;
+  exclusive: boolean;
+  truncate: boolean;
+  mode: number;
+  replication: number; // 0: cluster default
+}
+
+export interface OpenResult {
+  attr: Attr;
+  freed: FreedChunk[];
+}
+
+/** `takeLease` throws EBUSY when another client holds the file's write lease. */
+export async function open(
+  ctx: OpContext,
+  path: string,
+  flags: OpenFlags,
+  takeLease: (ino: number) => void,
+): Promise<OpenResult> {
+  if (flags.replication < 0 || flags.replication > limits.replicationMax) {
+    throw new CairnError('EINVAL', `replication must be 1..${limits.replicationMax}`, { path });
+  }
+  const { dir, name } = await resolveParent(ctx, path);
+  const entry = await lookup(ctx.tx, dir.ino, name);
+  if (entry === undefined) {
+    if (!flags.create) throw new CairnError('ENOENT', undefined, { path });
+    checkAccess(dir.rec, ctx.caller, W | X, path);
+    const ino = await nextId(ctx.tx, 'inode');
+    const rec = newInode(ctx, 'f', flags.mode, dir.rec, { rep: flags.replication || ctx.settings.defaultReplication });
+    putInode(ctx.tx, ino, rec);
+    ctx.tx.putJson(keys.dirent(dir.ino, name), { ino, type: 'f' });
+    await touchDir(ctx, dir.ino);
+    if (flags.write) takeLease(ino);
+    return { attr: toAttr(ino, rec), freed: [] };
+  }
+  if (flags.create && flags.exclusive) throw new CairnError('EEXIST', undefined, { path });
+  const target = await resolve(ctx, path, true);
+  if (target.rec.type === 'd') {
+    if (flags.write) throw new CairnError('EISDIR', undefined, { path });
+    checkAccess(target.rec, ctx.caller, R, path);
+    return { attr: toAttr(target.ino, target.rec), freed: [] };
+  }
+  if (target.rec.type !== 'f') throw new CairnError('EINVAL', 'not a regular file', { path });
+  checkAccess(target.rec, ctx.caller, flags.write ? W : R, path);
+  if (!flags.write) return { attr: toAttr(target.ino, target.rec), freed: [] };
+  takeLease(target.ino);
+  if (!flags.truncate) return { attr: toAttr(target.ino, target.rec), freed: [] };
+  // Size 0 does not mean no chunks: a committed zero-length chunk must go too, or the next write
+  // to index 0 would need that chunk's replicas to be alive.
+  const freed = await dropChunks(ctx, target.ino, 0);
+  if (target.rec.size === 0 && freed.length === 0) return { attr: toAttr(target.ino, target.rec), freed };
+  const rec = { ...target.rec, size: 0, mtime: ctx.nowMs, ctime: ctx.nowMs };
+  putInode(ctx.tx, target.ino, rec);
+  return { attr: toAttr(target.ino, rec), freed };
+}

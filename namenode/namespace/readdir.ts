@@ -1,0 +1,38 @@
+// stat, lstat and readdir (paged in byte order of names).
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import { toAttr, type Attr } from './attr.js';
+import type { OpContext } from './context.js';
+import { R, X, checkAccess, getInode, resolve } from './inodes.js';
+import { keys, nameFromDirentKey, prefixEnd, type DirentRecord } from './records.js';
+
+export async function stat(ctx: OpContext, path: string, follow: boolean): Promise<Attr> {
+  const found = await resolve(ctx, path, follow);
+  return toAttr(found.ino, found.rec);
+}
+
+export interface ReaddirPage {
+  entries: Array<{ name: string; attr: Attr }>;
+  more: boolean;
+}
+
+export async function readdir(ctx: OpContext, path: string, startAfter: string, limit: number): Promise<ReaddirPage> {
+  const pageEntries = Math.min(limit || limits.readdirPageEntriesDefault, limits.readdirPageEntriesMax);
+  const dir = await resolve(ctx, path, true);
+  if (dir.rec.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
+  checkAccess(dir.rec, ctx.caller, R | X, path);
+  const prefix = keys.direntPrefix(dir.ino);
+  const rows = await ctx.tx.range({
+    ...(startAfter === '' ? { gte: prefix } : { gt: prefix + startAfter }),
+    lt: prefixEnd(prefix),
+    limit: pageEntries + 1,
+  });
+  const entries: ReaddirPage['entries'] = [];
+  for (const [key, value] of rows.slice(0, pageEntries)) {
+    const entry = JSON.parse(value) as DirentRecord;
+    const rec = await getInode(ctx.tx, entry.ino);
+    if (rec !== undefined) entries.push({ name: nameFromDirentKey(key), attr: toAttr(entry.ino, rec) });
+  }
+  return { entries, more: rows.length > pageEntries };
+}

@@ -1,0 +1,68 @@
+// chmod, chown, utimes and setReplication: one batch each, with POSIX ownership rules.
+
+import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
+import { toAttr, type Attr } from './attr.js';
+import type { OpContext } from './context.js';
+import { W, checkOwner, mayAccess, putInode, resolve } from './inodes.js';
+
+export interface AttrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  mtimeMs?: number;
+}
+
+export async function setAttr(ctx: OpContext, path: string, follow: boolean, changes: AttrChanges): Promise<Attr> {
+  const { ino, rec } = await resolve(ctx, path, follow);
+  const next = { ...rec };
+  const { caller } = ctx;
+  if (changes.mode !== undefined) {
+    checkOwner(rec, caller, path);
+    next.mode = changes.mode & 0o7777;
+    // A non-root owner outside the file's group cannot set the setgid bit (Linux clears it).
+    if (caller.uid !== 0 && caller.gid !== rec.gid) next.mode &= ~0o2000;
+  }
+  if (changes.uid !== undefined && changes.uid !== rec.uid) {
+    if (caller.uid !== 0) throw new CairnError('EPERM', 'only root may change the owner', { path });
+    next.uid = changes.uid;
+  }
+  if (changes.gid !== undefined && changes.gid !== rec.gid) {
+    if (caller.uid !== 0 && (caller.uid !== rec.uid || caller.gid !== changes.gid)) {
+      throw new CairnError('EPERM', 'only root, or the owner to one of its groups, may change the group', { path });
+    }
+    next.gid = changes.gid;
+  }
+  if (changes.uid !== undefined || changes.gid !== undefined) {
+    if (caller.uid !== 0 && rec.type === 'f') next.mode &= ~0o6000; // chown clears setuid/setgid
+  }
+  if (changes.atimeMs !== undefined || changes.mtimeMs !== undefined) {
+    // Setting explicit times needs ownership; "now" would also be allowed with write access.
+    if (caller.uid !== 0 && caller.uid !== rec.uid && !mayAccess(rec, caller, W)) {
+      throw new CairnError('EPERM', 'only the owner may set times', { path });
+    }
+    if (changes.atimeMs !== undefined) next.atime = checkTime(changes.atimeMs, path);
+    if (changes.mtimeMs !== undefined) next.mtime = checkTime(changes.mtimeMs, path);
+  }
+  next.ctime = ctx.nowMs;
+  putInode(ctx.tx, ino, next);
+  return toAttr(ino, next);
+}
+
+export async function setReplication(ctx: OpContext, path: string, replication: number): Promise<Attr> {
+  if (!Number.isInteger(replication) || replication < 1 || replication > limits.replicationMax) {
+    throw new CairnError('EINVAL', `replication must be 1..${limits.replicationMax}`, { path });
+  }
+  const { ino, rec } = await resolve(ctx, path, true);
+  if (rec.type !== 'f') throw new CairnError('EISDIR', 'replication applies to files', { path });
+  checkOwner(rec, ctx.caller, path);
+  const next = { ...rec, rep: replication, ctime: ctx.nowMs };
+  putInode(ctx.tx, ino, next);
+  return toAttr(ino, next);
+}
+
+function checkTime(ms: number, path: string): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new CairnError('EINVAL', 'time out of range', { path });
+  return ms;
+}

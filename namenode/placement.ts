@@ -1,0 +1,26 @@
+// Placement of new chunks: distinct live datanodes with room for a chunk, most free space first
+// (counting chunks placed since the last heartbeat), then least busy. Pure apart from charging
+// the chosen nodes' `scheduledBytes`, so that a burst of allocations between two heartbeats
+// spreads over the cluster instead of landing on the same nodes.
+
+import { CairnError } from '../common/errors.js';
+import type { DatanodeInfo } from './registry.js';
+
+export function placeChunk(
+  live: readonly DatanodeInfo[],
+  replication: number,
+  chunkSizeBytes: number,
+  exclude: readonly string[],
+): DatanodeInfo[] {
+  const free = (dn: DatanodeInfo): number => dn.capacityBytes - dn.usedBytes - dn.scheduledBytes;
+  const candidates = live
+    .filter((dn) => !exclude.includes(dn.id))
+    .filter((dn) => dn.availableBytes - dn.scheduledBytes >= chunkSizeBytes)
+    .sort((a, b) => free(b) - free(a) || a.activeTransfers - b.activeTransfers);
+  if (candidates.length === 0) {
+    throw new CairnError('ENOSPC', live.length === 0 ? 'no live datanode' : 'no datanode has space for a chunk');
+  }
+  const chosen = candidates.slice(0, Math.max(1, replication));
+  for (const dn of chosen) dn.scheduledBytes += chunkSizeBytes;
+  return chosen;
+}

@@ -1,0 +1,174 @@
+// ClientNamenode handlers: decode and validate, run one namespace operation, encode.
+
+import type * as grpc from '@grpc/grpc-js';
+import { CairnError } from '../../common/errors.js';
+import { unaryHandler, type Caller } from '../../common/rpc.js';
+import type { ClientNamenodeHandlers } from '../../proto/gen/cairn/ClientNamenode.js';
+import type { ChunkInfo } from '../../proto/gen/cairn/ChunkInfo.js';
+import type { OpContext } from '../namespace/context.js';
+import { mkdir } from '../namespace/mkdir.js';
+import { open } from '../namespace/open.js';
+import { readdir, stat } from '../namespace/readdir.js';
+import { rename } from '../namespace/rename.js';
+import { rmdir, unlink } from '../namespace/remove.js';
+import { setAttr, setReplication, type AttrChanges } from '../namespace/setattr.js';
+import { readlink, symlink } from '../namespace/symlink.js';
+import { commitChunk, getChunks, prepareChunk, truncate, type ChunkPlacement, type Pipeline } from '../namespace/chunks.js';
+import { fsck } from '../namespace/fsck.js';
+import { placeChunk } from '../placement.js';
+import { releaseChunks, type NamenodeState } from '../state.js';
+import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
+
+export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHandlers {
+  const { namespace, leases, log } = state;
+  const chunkSize = namespace.settings.chunkSizeBytes;
+  const handler = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
+    unaryHandler(state.secret, log, fn);
+  const run = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<T> => namespace.run(caller, state.now(), op);
+  const attrReply = (attr: Parameters<typeof attrToWire>[0]) => ({ attr: attrToWire(attr, chunkSize) });
+  const lease = (caller: Caller) => (ino: number) => leases.acquire(ino, caller.clientId, state.now());
+  const addresses = (chunkId: number, gen: number): Pipeline[] =>
+    state.chunks
+      .holders(chunkId, gen, (dn) => state.registry.isLive(dn))
+      .map((id) => ({ id, address: state.registry.get(id)?.address ?? '' }))
+      .sort(() => Math.random() - 0.5); // spread reads over replicas
+  const placement: ChunkPlacement = {
+    place: (replication, exclude) =>
+      placeChunk(state.registry.live(), replication, chunkSize, exclude).map((dn) => ({ id: dn.id, address: dn.address })),
+    replicasOf: (chunkId, gen) => addresses(chunkId, gen),
+  };
+
+  return {
+    Mkdir: handler(async (req, caller) =>
+      attrReply(await run(caller, (ctx) => mkdir(ctx, req.path, wireMode(req.mode), req.recursive))),
+    ),
+    Stat: handler(async (req, caller) => attrReply(await run(caller, (ctx) => stat(ctx, req.path, req.follow)))),
+    Readdir: handler(async (req, caller) => {
+      const page = await run(caller, (ctx) => readdir(ctx, req.path, req.startAfter, req.limit));
+      return { entries: page.entries.map((e) => ({ name: e.name, attr: attrToWire(e.attr, chunkSize) })), more: page.more };
+    }),
+    Rename: handler(async (req, caller) => {
+      releaseChunks(state, await run(caller, (ctx) => rename(ctx, req.src, req.dst)));
+      return {};
+    }),
+    Unlink: handler(async (req, caller) => {
+      releaseChunks(state, await run(caller, (ctx) => unlink(ctx, req.path)));
+      return {};
+    }),
+    Rmdir: handler(async (req, caller) => {
+      await run(caller, (ctx) => rmdir(ctx, req.path));
+      return {};
+    }),
+    SetAttr: handler(async (req, caller) => {
+      const changes: AttrChanges = {};
+      if (req.setMode) changes.mode = wireMode(req.mode);
+      if (req.setUid) changes.uid = req.uid;
+      if (req.setGid) changes.gid = req.gid;
+      if (req.setAtime) changes.atimeMs = wireCount(req.atimeMs, 'atime');
+      if (req.setMtime) changes.mtimeMs = wireCount(req.mtimeMs, 'mtime');
+      return attrReply(await run(caller, (ctx) => setAttr(ctx, req.path, req.follow, changes)));
+    }),
+    Symlink: handler(async (req, caller) => attrReply(await run(caller, (ctx) => symlink(ctx, req.target, req.path)))),
+    Readlink: handler(async (req, caller) => ({ target: await run(caller, (ctx) => readlink(ctx, req.path)) })),
+    SetReplication: handler(async (req, caller) =>
+      attrReply(await run(caller, (ctx) => setReplication(ctx, req.path, req.replication))),
+    ),
+
+    Open: handler(async (req, caller) => {
+      const flags = {
+        write: req.write,
+        create: req.create,
+        exclusive: req.exclusive,
+        truncate: req.truncate,
+        mode: wireMode(req.mode),
+        replication: req.replication,
+      };
+      if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
+      const result = await run(caller, (ctx) => open(ctx, req.path, flags, lease(caller)));
+      releaseChunks(state, result.freed);
+      return { attr: attrToWire(result.attr, chunkSize) };
+    }),
+    CloseFile: handler(async (req, caller) => {
+      leases.release(wireCount(req.inode, 'inode'), caller.clientId);
+      return {};
+    }),
+    RenewLease: handler(async (_req, caller) => {
+      leases.renew(caller.clientId, state.now());
+      return {};
+    }),
+    GetChunks: handler(async (req, caller) => {
+      const ino = wireCount(req.inode, 'inode');
+      const found = await run(caller, (ctx) => getChunks(ctx, ino, wireCount(req.fromIndex, 'fromIndex'), req.count));
+      const now = state.now();
+      const chunks: ChunkInfo[] = found.chunks.map((c) => ({
+        index: c.index,
+        chunkId: c.id,
+        gen: c.gen,
+        lengthBytes: c.len,
+        locations: addresses(c.id, c.gen),
+        token: state.tokens.sign(c.id, c.gen, 'r', now),
+      }));
+      return { chunks, sizeBytes: found.rec.size, chunkSizeBytes: chunkSize };
+    }),
+    PrepareChunk: handler(async (req, caller) => {
+      const ino = wireCount(req.inode, 'inode');
+      const index = wireCount(req.index, 'index');
+      const prepared = await run(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
+      log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, 'chunk allocated');
+      return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
+    }),
+    CommitChunk: handler(async (req, caller) => {
+      const input = {
+        ino: wireCount(req.inode, 'inode'),
+        index: wireCount(req.index, 'index'),
+        chunkId: wireCount(req.chunkId, 'chunkId'),
+        gen: wireCount(req.gen, 'gen'),
+        lengthBytes: wireCount(req.lengthBytes, 'lengthBytes'),
+        mtimeMs: wireCount(req.mtimeMs, 'mtimeMs'),
+      };
+      if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
+      const attr = await run(caller, (ctx) => commitChunk(ctx, input, lease(caller)));
+      state.chunks.commit(input.chunkId, input.gen, input.lengthBytes, req.datanodeIds.filter((id) => state.registry.get(id) !== undefined));
+      return attrReply(attr);
+    }),
+    Truncate: handler(async (req, caller) => {
+      const ino = wireCount(req.inode, 'inode');
+      const result = await run(caller, (ctx) => truncate(ctx, ino, wireCount(req.sizeBytes, 'size'), lease(caller)));
+      releaseChunks(state, result.freed);
+      return attrReply(result.attr);
+    }),
+
+    Fsck: handler(async (req, caller) => {
+      const isLive = (dn: string): boolean => state.registry.isLive(dn);
+      const summary = await run(caller, (ctx) =>
+        fsck(
+          ctx,
+          wireString(req.path, 'path'),
+          (chunkId, gen) => state.chunks.holders(chunkId, gen, isLive).length,
+          (chunkId) => state.chunks.corruptCount(chunkId),
+        ),
+      );
+      return { ...summary, healthy: summary.missing === 0 && summary.underReplicated === 0 && summary.corrupt === 0 };
+    }),
+    Report: handler(async () => {
+      const now = state.now();
+      return {
+        clusterId: namespace.cluster.clusterId,
+        safeMode: false,
+        chunkSizeBytes: chunkSize,
+        defaultReplication: state.settings.defaultReplication,
+        datanodes: state.registry.all().map((dn) => ({
+          id: dn.id,
+          address: dn.address,
+          state: dn.state,
+          capacityBytes: dn.capacityBytes,
+          usedBytes: dn.usedBytes,
+          availableBytes: dn.availableBytes,
+          chunks: state.chunks.chunksOn(dn.id),
+          lastHeartbeatMsAgo: Math.max(0, now - dn.lastHeartbeatMs),
+          activeTransfers: dn.activeTransfers,
+        })),
+      };
+    }),
+  };
+}

@@ -1,0 +1,207 @@
+// Serial transactions with group commit over a KvStore.
+//
+// Namespace operations run one at a time (linearizable: one namenode, one order). Each plans one
+// batch, which is applied at once to an in-memory overlay (so the next operation sees it) and
+// queued for a sync write. Many operations queued while a sync is in flight share the next one
+// (group commit). An operation is acknowledged only when its batch is durable, and a read-only
+// operation answers only once everything it could have seen is durable, so no client ever sees
+// state that a crash could take back.
+//
+// Fault model: if a sync write fails the overlay holds state that is not on disk; the namenode
+// must stop (fail-stop, as HDFS does when its edit log fails), so `onFatal` is called.
+
+import { CairnError } from '../../common/errors.js';
+import type { KeyRange, KvOp, KvStore } from './kv.js';
+
+interface OverlayEntry {
+  value: string | undefined; // undefined: deleted
+  seq: number;
+}
+
+export class MetaDb {
+  private readonly overlay = new Map<string, OverlayEntry>();
+  private queued: KvOp[] = [];
+  private queuedWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private queuedSeq = 0;
+  private seq = 0;
+  private flushing: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private failed: unknown;
+  /** Sync writes done so far and operations they carried (for metrics and benchmarks). */
+  readonly stats = { syncs: 0, ops: 0 };
+
+  constructor(
+    readonly kv: KvStore,
+    private readonly onFatal: (err: unknown) => void = () => {},
+  ) {}
+
+  /**
+   * Runs `fn` alone (no other transaction interleaves), then waits until its writes, and
+   * everything it read, are durable.
+   */
+  async transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const run = this.chain.then(async () => {
+      if (this.failed !== undefined) throw new CairnError('EIO', 'namenode metadata store failed; restart it');
+      const tx = new Tx(this);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        // A failure is an answer too, and may rest on what the transaction read (EEXIST for a
+        // file whose creation is not yet durable), so it is given only once that is durable.
+        return { ok: false as const, err, durable: this.barrier() };
+      }
+      const durable = tx.ops.length > 0 ? this.apply(tx.ops) : this.barrier();
+      return { ok: true as const, result, durable };
+    });
+    this.chain = run.catch(() => undefined);
+    const outcome = await run;
+    await outcome.durable;
+    if (!outcome.ok) throw outcome.err;
+    return outcome.result;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const entry = this.overlay.get(key);
+    if (entry !== undefined) return entry.value;
+    return this.kv.get(key);
+  }
+
+  /** A key range, merging the durable store with the overlay. */
+  async range(range: KeyRange): Promise<Array<[string, string]>> {
+    const pending: Array<[string, string | undefined]> = [];
+    for (const [key, entry] of this.overlay) if (inRange(key, range)) pending.push([key, entry.value]);
+    const stored = await this.kv.range(range.limit === undefined ? range : { ...range, limit: range.limit + pending.length });
+    return mergeRange(stored, pending, range.limit);
+  }
+
+  /** Resolves when everything applied so far is durable. */
+  barrier(): Promise<void> {
+    if (this.queued.length === 0 && this.flushing === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      if (this.queued.length === 0) {
+        (this.flushing ?? Promise.resolve()).then(() => (this.failed === undefined ? resolve() : reject(this.writeFailed())), reject);
+      } else {
+        this.queuedWaiters.push({ resolve, reject });
+      }
+    });
+  }
+
+  private apply(ops: KvOp[]): Promise<void> {
+    const seq = ++this.seq;
+    for (const op of ops) this.overlay.set(op.key, { value: op.type === 'put' ? op.value : undefined, seq });
+    this.queued.push(...ops);
+    this.queuedSeq = seq;
+    this.stats.ops++;
+    const done = new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
+    this.flushing ??= this.flushLoop();
+    return done;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queued.length > 0) {
+      const ops = this.queued;
+      const waiters = this.queuedWaiters;
+      const upToSeq = this.queuedSeq;
+      this.queued = [];
+      this.queuedWaiters = [];
+      // After a failed write, later batches were planned on state that is not on disk: writing
+      // them could persist an entry without its inode, so they are failed, never written.
+      let fatal = false;
+      if (this.failed === undefined) {
+        try {
+          await this.kv.write(ops, true);
+          this.stats.syncs++;
+        } catch (err) {
+          this.failed = err;
+          fatal = true;
+        }
+      }
+      if (this.failed !== undefined) {
+        for (const w of waiters) w.reject(this.writeFailed());
+        if (fatal) this.onFatal(this.failed);
+        continue;
+      }
+      for (const op of ops) {
+        const entry = this.overlay.get(op.key);
+        if (entry !== undefined && entry.seq <= upToSeq) this.overlay.delete(op.key);
+      }
+      for (const w of waiters) w.resolve();
+    }
+    this.flushing = undefined;
+  }
+
+  private writeFailed(): CairnError {
+    return new CairnError('EIO', `metadata write failed: ${(this.failed as Error)?.message ?? String(this.failed)}`);
+  }
+}
+
+/** One transaction's view: reads see the transaction's own writes first. */
+export class Tx {
+  readonly ops: KvOp[] = [];
+  private readonly writes = new Map<string, string | undefined>();
+
+  constructor(private readonly db: MetaDb) {}
+
+  async get(key: string): Promise<string | undefined> {
+    if (this.writes.has(key)) return this.writes.get(key);
+    return this.db.get(key);
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    const raw = await this.get(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+
+  async range(range: KeyRange): Promise<Array<[string, string]>> {
+    const own: Array<[string, string | undefined]> = [];
+    for (const [key, value] of this.writes) if (inRange(key, range)) own.push([key, value]);
+    const base = await this.db.range(range.limit === undefined ? range : { ...range, limit: range.limit + own.length });
+    return mergeRange(base, own, range.limit);
+  }
+
+  put(key: string, value: string): void {
+    this.writes.set(key, value);
+    this.ops.push({ type: 'put', key, value });
+  }
+
+  putJson(key: string, value: unknown): void {
+    this.put(key, JSON.stringify(value));
+  }
+
+  del(key: string): void {
+    this.writes.set(key, undefined);
+    this.ops.push({ type: 'del', key });
+  }
+}
+
+/** Byte order of the UTF-8 encodings, which is LevelDB's order. */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function inRange(key: string, range: KeyRange): boolean {
+  return (
+    (range.gt === undefined || compareBytes(key, range.gt) > 0) &&
+    (range.gte === undefined || compareBytes(key, range.gte) >= 0) &&
+    compareBytes(key, range.lt) < 0
+  );
+}
+
+/** Entries of `base` with `overrides` applied (undefined deletes), in key order, up to `limit`. */
+function mergeRange(
+  base: Array<[string, string]>,
+  overrides: Array<[string, string | undefined]>,
+  limit: number | undefined,
+): Array<[string, string]> {
+  if (overrides.length === 0) return limit === undefined ? base : base.slice(0, limit);
+  const merged = new Map<string, string | undefined>(base);
+  for (const [key, value] of overrides) merged.set(key, value);
+  const out: Array<[string, string]> = [];
+  for (const key of [...merged.keys()].sort(compareBytes)) {
+    const value = merged.get(key);
+    if (value !== undefined) out.push([key, value]);
+    if (limit !== undefined && out.length >= limit) break;
+  }
+  return out;
+}

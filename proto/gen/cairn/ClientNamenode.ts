@@ -1,0 +1,263 @@
+// Original file: proto/cairn.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from '../cairn/AttrReply.js';
+import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from '../cairn/CommitChunkRequest.js';
+import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } from '../cairn/Empty.js';
+import type { FsckReply as _cairn_FsckReply, FsckReply__Output as _cairn_FsckReply__Output } from '../cairn/FsckReply.js';
+import type { GetChunksReply as _cairn_GetChunksReply, GetChunksReply__Output as _cairn_GetChunksReply__Output } from '../cairn/GetChunksReply.js';
+import type { GetChunksRequest as _cairn_GetChunksRequest, GetChunksRequest__Output as _cairn_GetChunksRequest__Output } from '../cairn/GetChunksRequest.js';
+import type { InodeRequest as _cairn_InodeRequest, InodeRequest__Output as _cairn_InodeRequest__Output } from '../cairn/InodeRequest.js';
+import type { MkdirRequest as _cairn_MkdirRequest, MkdirRequest__Output as _cairn_MkdirRequest__Output } from '../cairn/MkdirRequest.js';
+import type { OpenReply as _cairn_OpenReply, OpenReply__Output as _cairn_OpenReply__Output } from '../cairn/OpenReply.js';
+import type { OpenRequest as _cairn_OpenRequest, OpenRequest__Output as _cairn_OpenRequest__Output } from '../cairn/OpenRequest.js';
+import type { PathRequest as _cairn_PathRequest, PathRequest__Output as _cairn_PathRequest__Output } from '../cairn/PathRequest.js';
+import type { PrepareChunkReply as _cairn_PrepareChunkReply, PrepareChunkReply__Output as _cairn_PrepareChunkReply__Output } from '../cairn/PrepareChunkReply.js';
+import type { PrepareChunkRequest as _cairn_PrepareChunkRequest, PrepareChunkRequest__Output as _cairn_PrepareChunkRequest__Output } from '../cairn/PrepareChunkRequest.js';
+import type { ReaddirReply as _cairn_ReaddirReply, ReaddirReply__Output as _cairn_ReaddirReply__Output } from '../cairn/ReaddirReply.js';
+import type { ReaddirRequest as _cairn_ReaddirRequest, ReaddirRequest__Output as _cairn_ReaddirRequest__Output } from '../cairn/ReaddirRequest.js';
+import type { ReadlinkReply as _cairn_ReadlinkReply, ReadlinkReply__Output as _cairn_ReadlinkReply__Output } from '../cairn/ReadlinkReply.js';
+import type { RenameRequest as _cairn_RenameRequest, RenameRequest__Output as _cairn_RenameRequest__Output } from '../cairn/RenameRequest.js';
+import type { ReportReply as _cairn_ReportReply, ReportReply__Output as _cairn_ReportReply__Output } from '../cairn/ReportReply.js';
+import type { SetAttrRequest as _cairn_SetAttrRequest, SetAttrRequest__Output as _cairn_SetAttrRequest__Output } from '../cairn/SetAttrRequest.js';
+import type { SetReplicationRequest as _cairn_SetReplicationRequest, SetReplicationRequest__Output as _cairn_SetReplicationRequest__Output } from '../cairn/SetReplicationRequest.js';
+import type { SymlinkRequest as _cairn_SymlinkRequest, SymlinkRequest__Output as _cairn_SymlinkRequest__Output } from '../cairn/SymlinkRequest.js';
+import type { TruncateRequest as _cairn_TruncateRequest, TruncateRequest__Output as _cairn_TruncateRequest__Output } from '../cairn/TruncateRequest.js';
+
+export interface ClientNamenodeClient extends grpc.Client {
+  CloseFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  CloseFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  CloseFile(argument: _cairn_InodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  CloseFile(argument: _cairn_InodeRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  closeFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  closeFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  closeFile(argument: _cairn_InodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  closeFile(argument: _cairn_InodeRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
+  CommitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Fsck(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  Fsck(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  Fsck(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  Fsck(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  fsck(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  fsck(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  fsck(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  fsck(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
+  
+  GetChunks(argument: _cairn_GetChunksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  GetChunks(argument: _cairn_GetChunksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  GetChunks(argument: _cairn_GetChunksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  GetChunks(argument: _cairn_GetChunksRequest, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  getChunks(argument: _cairn_GetChunksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  getChunks(argument: _cairn_GetChunksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  getChunks(argument: _cairn_GetChunksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  getChunks(argument: _cairn_GetChunksRequest, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  
+  Mkdir(argument: _cairn_MkdirRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Mkdir(argument: _cairn_MkdirRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Mkdir(argument: _cairn_MkdirRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Mkdir(argument: _cairn_MkdirRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  mkdir(argument: _cairn_MkdirRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  mkdir(argument: _cairn_MkdirRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  mkdir(argument: _cairn_MkdirRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  mkdir(argument: _cairn_MkdirRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Open(argument: _cairn_OpenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  Open(argument: _cairn_OpenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  Open(argument: _cairn_OpenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  Open(argument: _cairn_OpenRequest, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  open(argument: _cairn_OpenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  open(argument: _cairn_OpenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  open(argument: _cairn_OpenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  open(argument: _cairn_OpenRequest, callback: grpc.requestCallback<_cairn_OpenReply__Output>): grpc.ClientUnaryCall;
+  
+  PrepareChunk(argument: _cairn_PrepareChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  PrepareChunk(argument: _cairn_PrepareChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  PrepareChunk(argument: _cairn_PrepareChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  PrepareChunk(argument: _cairn_PrepareChunkRequest, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  prepareChunk(argument: _cairn_PrepareChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  prepareChunk(argument: _cairn_PrepareChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  prepareChunk(argument: _cairn_PrepareChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  prepareChunk(argument: _cairn_PrepareChunkRequest, callback: grpc.requestCallback<_cairn_PrepareChunkReply__Output>): grpc.ClientUnaryCall;
+  
+  Readdir(argument: _cairn_ReaddirRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  Readdir(argument: _cairn_ReaddirRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  Readdir(argument: _cairn_ReaddirRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  Readdir(argument: _cairn_ReaddirRequest, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  readdir(argument: _cairn_ReaddirRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  readdir(argument: _cairn_ReaddirRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  readdir(argument: _cairn_ReaddirRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  readdir(argument: _cairn_ReaddirRequest, callback: grpc.requestCallback<_cairn_ReaddirReply__Output>): grpc.ClientUnaryCall;
+  
+  Readlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  Readlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  Readlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  Readlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  readlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  readlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  readlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  readlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  
+  Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
+  RenewLease(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  RenewLease(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  RenewLease(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  RenewLease(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
+  Report(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  Report(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  Report(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  Report(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  report(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  report(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  report(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  report(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
+  
+  Rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
+  SetAttr(argument: _cairn_SetAttrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  SetAttr(argument: _cairn_SetAttrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  SetAttr(argument: _cairn_SetAttrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  SetAttr(argument: _cairn_SetAttrRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setAttr(argument: _cairn_SetAttrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setAttr(argument: _cairn_SetAttrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setAttr(argument: _cairn_SetAttrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setAttr(argument: _cairn_SetAttrRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  SetReplication(argument: _cairn_SetReplicationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  SetReplication(argument: _cairn_SetReplicationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  SetReplication(argument: _cairn_SetReplicationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  SetReplication(argument: _cairn_SetReplicationRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setReplication(argument: _cairn_SetReplicationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setReplication(argument: _cairn_SetReplicationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setReplication(argument: _cairn_SetReplicationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  setReplication(argument: _cairn_SetReplicationRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Stat(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Stat(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  stat(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  stat(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Symlink(argument: _cairn_SymlinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Symlink(argument: _cairn_SymlinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Symlink(argument: _cairn_SymlinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Symlink(argument: _cairn_SymlinkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  symlink(argument: _cairn_SymlinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  symlink(argument: _cairn_SymlinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  symlink(argument: _cairn_SymlinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  symlink(argument: _cairn_SymlinkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Truncate(argument: _cairn_TruncateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Truncate(argument: _cairn_TruncateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Truncate(argument: _cairn_TruncateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Truncate(argument: _cairn_TruncateRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  truncate(argument: _cairn_TruncateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  truncate(argument: _cairn_TruncateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  truncate(argument: _cairn_TruncateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  truncate(argument: _cairn_TruncateRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementation {
+  CloseFile: grpc.handleUnaryCall<_cairn_InodeRequest__Output, _cairn_Empty>;
+  
+  CommitChunk: grpc.handleUnaryCall<_cairn_CommitChunkRequest__Output, _cairn_AttrReply>;
+  
+  Fsck: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_FsckReply>;
+  
+  GetChunks: grpc.handleUnaryCall<_cairn_GetChunksRequest__Output, _cairn_GetChunksReply>;
+  
+  Mkdir: grpc.handleUnaryCall<_cairn_MkdirRequest__Output, _cairn_AttrReply>;
+  
+  Open: grpc.handleUnaryCall<_cairn_OpenRequest__Output, _cairn_OpenReply>;
+  
+  PrepareChunk: grpc.handleUnaryCall<_cairn_PrepareChunkRequest__Output, _cairn_PrepareChunkReply>;
+  
+  Readdir: grpc.handleUnaryCall<_cairn_ReaddirRequest__Output, _cairn_ReaddirReply>;
+  
+  Readlink: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_ReadlinkReply>;
+  
+  Rename: grpc.handleUnaryCall<_cairn_RenameRequest__Output, _cairn_Empty>;
+  
+  RenewLease: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_Empty>;
+  
+  Report: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_ReportReply>;
+  
+  Rmdir: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_Empty>;
+  
+  SetAttr: grpc.handleUnaryCall<_cairn_SetAttrRequest__Output, _cairn_AttrReply>;
+  
+  SetReplication: grpc.handleUnaryCall<_cairn_SetReplicationRequest__Output, _cairn_AttrReply>;
+  
+  Stat: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_AttrReply>;
+  
+  Symlink: grpc.handleUnaryCall<_cairn_SymlinkRequest__Output, _cairn_AttrReply>;
+  
+  Truncate: grpc.handleUnaryCall<_cairn_TruncateRequest__Output, _cairn_AttrReply>;
+  
+  Unlink: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_Empty>;
+  
+}
+
+export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
+  CloseFile: MethodDefinition<_cairn_InodeRequest, _cairn_Empty, _cairn_InodeRequest__Output, _cairn_Empty__Output>
+  CommitChunk: MethodDefinition<_cairn_CommitChunkRequest, _cairn_AttrReply, _cairn_CommitChunkRequest__Output, _cairn_AttrReply__Output>
+  Fsck: MethodDefinition<_cairn_PathRequest, _cairn_FsckReply, _cairn_PathRequest__Output, _cairn_FsckReply__Output>
+  GetChunks: MethodDefinition<_cairn_GetChunksRequest, _cairn_GetChunksReply, _cairn_GetChunksRequest__Output, _cairn_GetChunksReply__Output>
+  Mkdir: MethodDefinition<_cairn_MkdirRequest, _cairn_AttrReply, _cairn_MkdirRequest__Output, _cairn_AttrReply__Output>
+  Open: MethodDefinition<_cairn_OpenRequest, _cairn_OpenReply, _cairn_OpenRequest__Output, _cairn_OpenReply__Output>
+  PrepareChunk: MethodDefinition<_cairn_PrepareChunkRequest, _cairn_PrepareChunkReply, _cairn_PrepareChunkRequest__Output, _cairn_PrepareChunkReply__Output>
+  Readdir: MethodDefinition<_cairn_ReaddirRequest, _cairn_ReaddirReply, _cairn_ReaddirRequest__Output, _cairn_ReaddirReply__Output>
+  Readlink: MethodDefinition<_cairn_PathRequest, _cairn_ReadlinkReply, _cairn_PathRequest__Output, _cairn_ReadlinkReply__Output>
+  Rename: MethodDefinition<_cairn_RenameRequest, _cairn_Empty, _cairn_RenameRequest__Output, _cairn_Empty__Output>
+  RenewLease: MethodDefinition<_cairn_Empty, _cairn_Empty, _cairn_Empty__Output, _cairn_Empty__Output>
+  Report: MethodDefinition<_cairn_Empty, _cairn_ReportReply, _cairn_Empty__Output, _cairn_ReportReply__Output>
+  Rmdir: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>
+  SetAttr: MethodDefinition<_cairn_SetAttrRequest, _cairn_AttrReply, _cairn_SetAttrRequest__Output, _cairn_AttrReply__Output>
+  SetReplication: MethodDefinition<_cairn_SetReplicationRequest, _cairn_AttrReply, _cairn_SetReplicationRequest__Output, _cairn_AttrReply__Output>
+  Stat: MethodDefinition<_cairn_PathRequest, _cairn_AttrReply, _cairn_PathRequest__Output, _cairn_AttrReply__Output>
+  Symlink: MethodDefinition<_cairn_SymlinkRequest, _cairn_AttrReply, _cairn_SymlinkRequest__Output, _cairn_AttrReply__Output>
+  Truncate: MethodDefinition<_cairn_TruncateRequest, _cairn_AttrReply, _cairn_TruncateRequest__Output, _cairn_AttrReply__Output>
+  Unlink: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>
+}

@@ -1,0 +1,22 @@
+// Original file: proto/cairn.proto
+
+
+export interface OpenRequest {
+  'path'?: (string);
+  'write'?: (boolean);
+  'create'?: (boolean);
+  'exclusive'?: (boolean);
+  'truncate'?: (boolean);
+  'mode'?: (number);
+  'replication'?: (number);
+}
+
+export interface OpenRequest__Output {
+  'path': (string);
+  'write': (boolean);
+  'create': (boolean);
+  'exclusive': (boolean);
+  'truncate': (boolean);
+  'mode': (number);
+  'replication': (number);
+}

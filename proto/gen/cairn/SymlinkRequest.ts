@@ -1,0 +1,12 @@
+// Original file: proto/cairn.proto
+
+
+export interface SymlinkRequest {
+  'target'?: (string);
+  'path'?: (string);
+}
+
+export interface SymlinkRequest__Output {
+  'target': (string);
+  'path': (string);
+}
