@@ -54,6 +54,8 @@ export class DataTransferPool {
 export class ChunkWriteStream {
   private readonly call: grpc.ClientWritableStream<WriteFrame>;
   private readonly ack: Promise<WriteAck__Output>;
+  /** Settles when the call ends; rejects on failure (observed, so never an unhandled rejection). */
+  private readonly ended: Promise<void>;
   private failure: CairnError | undefined;
 
   constructor(client: DataTransferClient, private readonly address: string, header: WriteHeader, metadata: grpc.Metadata, deadlineMs: number) {
@@ -64,6 +66,8 @@ export class ChunkWriteStream {
       rejectAck = reject;
     });
     this.ack.catch(() => undefined); // observed through write() or finish()
+    this.ended = this.ack.then(() => undefined);
+    this.ended.catch(() => undefined);
     this.call = client.WriteChunk(metadata, { deadline: Date.now() + deadlineMs }, (err, ack) => {
       if (err !== null || ack === undefined) {
         this.failure = toCairn(err, address);
@@ -82,7 +86,12 @@ export class ChunkWriteStream {
   async write(data: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (!this.call.write({ data })) {
-      await Promise.race([once(this.call, 'drain'), this.ack.then(() => undefined, (err: unknown) => Promise.reject(err))]);
+      const abort = new AbortController();
+      try {
+        await Promise.race([once(this.call, 'drain', { signal: abort.signal }), this.ended]);
+      } finally {
+        abort.abort();
+      }
     }
   }
 

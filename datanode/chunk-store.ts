@@ -92,7 +92,7 @@ export class ChunkStore {
       await verifyWindows(`${tmp}.dat`, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
       baseSums = baseSums.slice(0, keepWindows);
     }
-    const fd = await fsp.open(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w');
+    const fd = await fsp.open(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w+');
     if (baseGen !== 0) await fd.truncate(baseLength);
     return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
   }

@@ -40,8 +40,9 @@ export class ChunkMap {
 
   /** A pipeline acknowledged (chunkId, gen) on `datanodeIds`: they count at once. */
   commit(chunkId: number, gen: number, len: number, datanodeIds: readonly string[]): void {
-    for (const dn of datanodeIds) this.recordReplica(dn, chunkId, gen);
+    // Expected first: that marks the superseded version's replicas stale and queues their deletion.
     this.setExpected(chunkId, gen, len);
+    for (const dn of datanodeIds) this.recordReplica(dn, chunkId, gen);
   }
 
   /** The namespace no longer has the chunk: every replica of it is deleted. */

@@ -85,8 +85,9 @@ export class ChunkUpload {
           mtimeMs: Date.now(),
         });
       } catch (err) {
+        // Running out of datanodes after excluding failed ones: the failure that caused it matters.
+        if (err instanceof CairnError && !isRetryable(err)) throw lastError !== undefined && err.code === 'ENOSPC' ? lastError : err;
         lastError = err;
-        if (err instanceof CairnError && !isRetryable(err)) throw err;
         const first = this.prepared?.pipeline[0]?.id;
         if (first !== undefined) this.exclude.add(first);
         this.broken = true;

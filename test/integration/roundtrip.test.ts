@@ -1,0 +1,167 @@
+// Files round-trip byte for byte through a real cluster (namenode + 3 datanode processes),
+// and every chunk lands as a checksummed replica on 3 distinct datanodes.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from '@node-rs/crc32';
+import { MiniCluster } from '../helpers/mini-cluster.js';
+import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
+import type { CairnClient } from '../../client/sdk/client.js';
+
+const chunk = 1024 * 1024;
+let cluster: MiniCluster;
+let fs: CairnClient;
+
+beforeAll(async () => {
+  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: chunk });
+  fs = cluster.client();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('round trips through the SDK', () => {
+  const sizes: Array<[string, number]> = [
+    ['0 bytes', 0],
+    ['1 byte', 1],
+    ['exactly one chunk', chunk],
+    ['one chunk and one byte', chunk + 1],
+    ['many chunks with a partial last chunk', 5 * chunk + 12_345],
+    ['many whole chunks', 4 * chunk],
+  ];
+  for (const [name, size] of sizes) {
+    it(`a file of ${name} reads back byte-identical (SHA-256)`, async () => {
+      const data = pseudoRandomBytes(size, size + 7);
+      const file = `/roundtrip-${size}`;
+      await fs.writeFile(file, data);
+      const back = await fs.readFile(file);
+      expect(back.length).toBe(size);
+      expect(sha256(back)).toBe(sha256(data));
+      expect((await fs.stat(file)).size).toBe(size);
+    });
+  }
+
+  it('streams in and out with backpressure (createWriteStream / createReadStream)', async () => {
+    const data = pseudoRandomBytes(3 * chunk + 777, 42);
+    const pieces = [];
+    for (let at = 0; at < data.length; at += 64 * 1024) pieces.push(data.subarray(at, at + 64 * 1024));
+    await pipeline(Readable.from(pieces), fs.createWriteStream('/streamed'));
+    const got: Buffer[] = [];
+    for await (const piece of fs.createReadStream('/streamed', { highWaterMark: 256 * 1024 })) got.push(piece as Buffer);
+    expect(sha256(Buffer.concat(got))).toBe(sha256(data));
+    const ranged: Buffer[] = [];
+    for await (const piece of fs.createReadStream('/streamed', { start: chunk - 10, end: chunk + 9 })) ranged.push(piece as Buffer);
+    expect(Buffer.concat(ranged).equals(data.subarray(chunk - 10, chunk + 10))).toBe(true);
+  });
+
+  it('positional writes and overwrites anywhere in a file, with holes reading as zeros', async () => {
+    const handle = await fs.open('/random', 'w+');
+    const model = Buffer.alloc(3 * chunk + 100);
+    const writes: Array<[number, number]> = [
+      [0, 1000],
+      [chunk - 500, 1000], // spans a chunk boundary
+      [2 * chunk + 50, 4000], // leaves a hole before it
+      [10, 20], // overwrite inside the first chunk
+      [3 * chunk + 60, 40], // extends the file
+    ];
+    for (const [i, [at, len]] of writes.entries()) {
+      const bytes = pseudoRandomBytes(len, i + 100);
+      await handle.write(bytes, 0, len, at);
+      bytes.copy(model, at);
+      // A writer reads its own writes at once.
+      const check = Buffer.alloc(len);
+      await handle.read(check, 0, len, at);
+      expect(check.equals(bytes)).toBe(true);
+    }
+    await handle.close();
+    const back = await fs.readFile('/random');
+    expect(back.length).toBe(model.length);
+    expect(back.equals(model)).toBe(true);
+  });
+
+  it('truncates down and up; the cut bytes never come back', async () => {
+    const data = pseudoRandomBytes(2 * chunk + 5000, 9);
+    await fs.writeFile('/trunc', data);
+    await fs.truncate('/trunc', chunk + 100);
+    expect((await fs.readFile('/trunc')).equals(data.subarray(0, chunk + 100))).toBe(true);
+    await fs.truncate('/trunc', 2 * chunk);
+    const grown = await fs.readFile('/trunc');
+    expect(grown.length).toBe(2 * chunk);
+    expect(grown.subarray(0, chunk + 100).equals(data.subarray(0, chunk + 100))).toBe(true);
+    expect(grown.subarray(chunk + 100).every((b) => b === 0)).toBe(true);
+    // Writing into the shortened chunk keeps the cut region zero.
+    const handle = await fs.open('/trunc', 'r+');
+    await handle.write(Buffer.from('xyz'), 0, 3, chunk + 200);
+    await handle.close();
+    const after = await fs.readFile('/trunc');
+    expect(after.subarray(chunk + 100, chunk + 200).every((b) => b === 0)).toBe(true);
+    expect(after.subarray(chunk + 200, chunk + 203).toString()).toBe('xyz');
+  });
+
+  it('appends with flag "a"', async () => {
+    await fs.writeFile('/appended', 'hello ');
+    await fs.appendFile('/appended', 'world');
+    expect(await fs.readFile('/appended', 'utf8')).toBe('hello world');
+  });
+});
+
+describe('replicas on disk', () => {
+  it('puts each chunk on 3 distinct datanodes, with the current stamp and valid CRC32C checksums', async () => {
+    const data = pseudoRandomBytes(3 * chunk + 4321, 77);
+    await fs.writeFile('/placed', data);
+    const locations = await fs.getChunkLocations('/placed');
+    expect(locations.map((l) => l.index)).toEqual([0, 1, 2, 3]);
+    for (const loc of locations) {
+      const ids = loc.datanodes.map((d) => d.id);
+      expect(new Set(ids).size).toBe(3);
+      const expected = data.subarray(loc.offsetBytes, loc.offsetBytes + loc.lengthBytes);
+      for (const id of ids) {
+        const dir = path.join(cluster.datanodeDir(cluster.indexOfDatanode(id)), 'chunks', (loc.chunkId & 0xff).toString(16).padStart(2, '0'));
+        const base = `${loc.chunkId.toString(16)}_${loc.gen}`;
+        const bytes = await readFile(path.join(dir, `${base}.dat`));
+        expect(bytes.equals(expected)).toBe(true);
+        const sums = await readFile(path.join(dir, `${base}.crc`));
+        expect(sums.length).toBe(Math.ceil(bytes.length / 65536) * 4);
+        for (let w = 0; w * 65536 < bytes.length; w++) {
+          expect(sums.readUInt32LE(w * 4)).toBe(crc32c(bytes.subarray(w * 65536, (w + 1) * 65536)) >>> 0);
+        }
+      }
+    }
+  });
+
+  it('an overwrite gets a new generation stamp and the old replicas are deleted', async () => {
+    await fs.writeFile('/restamped', pseudoRandomBytes(1000, 1));
+    const [before] = await fs.getChunkLocations('/restamped');
+    const handle = await fs.open('/restamped', 'r+');
+    await handle.write(Buffer.from('new'), 0, 3, 10);
+    await handle.close();
+    const [after] = await fs.getChunkLocations('/restamped');
+    expect(after?.chunkId).toBe(before?.chunkId);
+    expect(after?.gen).toBeGreaterThan(before?.gen ?? Infinity);
+    const oldFile = (i: number): string =>
+      path.join(cluster.datanodeDir(i), 'chunks', ((before?.chunkId ?? 0) & 0xff).toString(16).padStart(2, '0'), `${before?.chunkId.toString(16)}_${before?.gen}.dat`);
+    const { waitFor } = await import('../helpers/mini-cluster.js');
+    const fse = (await import('fs-extra')).default;
+    await waitFor(async () => !(await fse.pathExists(oldFile(0))) && !(await fse.pathExists(oldFile(1))) && !(await fse.pathExists(oldFile(2))), 10_000, 'stale replicas deleted');
+  });
+
+  it('deleting a file frees its replicas on the datanodes', async () => {
+    await fs.writeFile('/doomed', pseudoRandomBytes(2 * chunk, 3));
+    const locations = await fs.getChunkLocations('/doomed');
+    await fs.unlink('/doomed');
+    const fse = (await import('fs-extra')).default;
+    const { waitFor } = await import('../helpers/mini-cluster.js');
+    await waitFor(async () => {
+      for (const loc of locations) {
+        for (const dn of loc.datanodes) {
+          const file = path.join(cluster.datanodeDir(cluster.indexOfDatanode(dn.id)), 'chunks', (loc.chunkId & 0xff).toString(16).padStart(2, '0'), `${loc.chunkId.toString(16)}_${loc.gen}.dat`);
+          if (await fse.pathExists(file)) return false;
+        }
+      }
+      return true;
+    }, 10_000, 'replicas of a deleted file removed');
+  });
+});
