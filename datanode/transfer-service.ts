@@ -71,6 +71,9 @@ async function receiveChunk(ctx: TransferContext, call: grpc.ServerReadableStrea
     downstreamFailed = header.downstream.map((dn) => dn.id);
     downstream = undefined;
   };
+  const startMs = Date.now();
+  let localWriteMs = 0;
+  let forwardWaitMs = 0;
   try {
     for await (const frame of call as AsyncIterable<WriteFrame__Output>) {
       if (header === undefined) {
@@ -87,12 +90,18 @@ async function receiveChunk(ctx: TransferContext, call: grpc.ServerReadableStrea
       }
       if (frame.data === undefined) throw new CairnError('EINVAL', 'a header frame after the first');
       const forwarded = downstream?.write(frame.data).catch(failDownstream);
+      const t0 = Date.now();
       await (writer as ChunkWriter).write(frame.data);
+      const t1 = Date.now();
       await forwarded;
+      localWriteMs += t1 - t0;
+      forwardWaitMs += Date.now() - t1;
     }
+    const receivedMs = Date.now();
     if (header === undefined || writer === undefined) throw new CairnError('EINVAL', 'empty chunk write');
     const downstreamAck = downstream?.finish();
     const ref = await writer.finish(header.finalLengthBytes);
+    const finishedMs = Date.now();
     ctx.onReplicaAdded(ref);
     let ack = { datanodeIds: [] as string[], failed: [] as string[] };
     if (downstreamAck !== undefined) {
@@ -104,6 +113,10 @@ async function receiveChunk(ctx: TransferContext, call: grpc.ServerReadableStrea
         },
       );
     }
+    ctx.log.debug(
+      { chunkId: ref.chunkId, gen: ref.gen, bytes: ref.lengthBytes, receiveMs: receivedMs - startMs, localWriteMs, forwardWaitMs, fsyncMs: finishedMs - receivedMs, downstreamMs: Date.now() - finishedMs },
+      'replica written',
+    );
     return { datanodeIds: [ctx.datanodeId, ...ack.datanodeIds], failed: [...downstreamFailed, ...ack.failed], lengthBytes: ref.lengthBytes };
   } catch (err) {
     await writer?.abort();

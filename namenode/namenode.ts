@@ -15,7 +15,7 @@ import { Namespace } from './namespace/namespace.js';
 import { DatanodeRegistry } from './registry.js';
 import { clientNamenodeHandlers } from './rpc/client-service.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
-import type { NamenodeSettings, NamenodeState } from './state.js';
+import { PreparedChunks, type NamenodeSettings, type NamenodeState } from './state.js';
 import { LevelKv } from './store/kv.js';
 
 export interface NamenodeConfig extends NamenodeSettings {
@@ -71,6 +71,7 @@ export class Namenode {
       count++;
     }
     const state: NamenodeState = {
+      prepared: new PreparedChunks(),
       namespace,
       registry: new DatanodeRegistry(config.deadAfterMs),
       chunks,
@@ -111,6 +112,7 @@ function tick(state: NamenodeState): void {
     state.log.warn({ datanode: id }, 'datanode lost (no heartbeat)');
   }
   state.leases.expire(now);
+  state.prepared.expire(now - 60 * 60 * 1000);
 }
 
 async function readOrCreateSecret(dataDir: string): Promise<string> {

@@ -18,7 +18,34 @@ export interface NamenodeSettings {
   defaultReplication: number;
 }
 
+/**
+ * Chunk versions handed out by PrepareChunk and not yet committed. A commit must match one, so
+ * that a client can only commit the chunk it was given for that file and index. In memory only:
+ * after a namenode restart a commit gets EAGAIN and the client prepares and sends again.
+ */
+export class PreparedChunks {
+  private readonly byKey = new Map<string, { chunkId: number; gen: number; atMs: number }>();
+
+  add(ino: number, index: number, chunkId: number, gen: number, nowMs: number): void {
+    this.byKey.set(`${ino}/${index}`, { chunkId, gen, atMs: nowMs });
+  }
+
+  /** Removes and returns whether (chunkId, gen) was prepared for (ino, index). */
+  take(ino: number, index: number, chunkId: number, gen: number): boolean {
+    const key = `${ino}/${index}`;
+    const entry = this.byKey.get(key);
+    if (entry === undefined || entry.chunkId !== chunkId || entry.gen !== gen) return false;
+    this.byKey.delete(key);
+    return true;
+  }
+
+  expire(olderThanMs: number): void {
+    for (const [key, entry] of this.byKey) if (entry.atMs < olderThanMs) this.byKey.delete(key);
+  }
+}
+
 export interface NamenodeState {
+  prepared: PreparedChunks;
   namespace: Namespace;
   registry: DatanodeRegistry;
   chunks: ChunkMap;

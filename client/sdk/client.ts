@@ -60,6 +60,14 @@ for (const [alias, real] of [['rs+', 'r+'], ['xw', 'wx'], ['xw+', 'wx+'], ['xa',
 
 const leaseRenewMs = 5_000;
 
+/**
+ * The umask applied to default modes, as a process's umask applies to node:fs defaults: files
+ * are created 0644 and directories 0755 unless the caller passes a mode (used as given).
+ */
+const defaultUmask = 0o022;
+const defaultFileMode = 0o666 & ~defaultUmask;
+const defaultDirMode = 0o777 & ~defaultUmask;
+
 export class CairnClient {
   private readonly namenode: NamenodeClient;
   private readonly pool: DataTransferPool;
@@ -83,7 +91,7 @@ export class CairnClient {
   // ---- namespace -------------------------------------------------------------------------------
 
   async mkdir(path: string, opts: { recursive?: boolean; mode?: number } = {}): Promise<void> {
-    await this.withPath(path, 'mkdir', () => this.namenode.mkdir({ path, mode: opts.mode ?? 0o777 & ~0o022, recursive: opts.recursive ?? false }));
+    await this.withPath(path, 'mkdir', () => this.namenode.mkdir({ path, mode: opts.mode ?? defaultDirMode, recursive: opts.recursive ?? false }));
   }
 
   async stat(path: string): Promise<Stats> {
@@ -183,7 +191,7 @@ export class CairnClient {
 
   // ---- file data -------------------------------------------------------------------------------
 
-  async open(path: string, flags: string = 'r', mode = 0o666, opts: { replication?: number } = {}): Promise<FileHandle> {
+  async open(path: string, flags: string = 'r', mode = defaultFileMode, opts: { replication?: number } = {}): Promise<FileHandle> {
     const f = flagTable[flags];
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
     const reply = await this.withPath(path, 'open', () =>
@@ -232,7 +240,7 @@ export class CairnClient {
     data: string | Uint8Array,
     opts: { mode?: number; flag?: string; replication?: number; encoding?: BufferEncoding } = {},
   ): Promise<void> {
-    const handle = await this.open(path, opts.flag ?? 'w', opts.mode ?? 0o666, opts);
+    const handle = await this.open(path, opts.flag ?? 'w', opts.mode ?? defaultFileMode, opts);
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data, opts.encoding ?? 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       // Chunk-sized slices: the upload keeps its slice until committed (no copy of the caller's data).
@@ -291,7 +299,7 @@ export class CairnClient {
   createWriteStream(path: string, opts: { flags?: string; mode?: number; replication?: number } = {}): Writable {
     let handle: FileHandle | undefined;
     const ready = (): Promise<FileHandle> =>
-      handle !== undefined ? Promise.resolve(handle) : this.open(path, opts.flags ?? 'w', opts.mode ?? 0o666, opts).then((h) => (handle = h));
+      handle !== undefined ? Promise.resolve(handle) : this.open(path, opts.flags ?? 'w', opts.mode ?? defaultFileMode, opts).then((h) => (handle = h));
     return new Writable({
       highWaterMark: 4 * 1024 * 1024,
       write(chunk: Buffer, _encoding, callback) {
@@ -302,7 +310,8 @@ export class CairnClient {
       writev(chunks, callback) {
         ready()
           .then(async (h) => {
-            await h.writeOwned(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), null);
+            // One at a time rather than concatenated: no copy of the caller's bytes.
+            for (const { chunk } of chunks) await h.writeOwned(chunk as Buffer, null);
           })
           .then(() => callback(), callback);
       },

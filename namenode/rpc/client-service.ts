@@ -114,6 +114,7 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       const ino = wireCount(req.inode, 'inode');
       const index = wireCount(req.index, 'index');
       const prepared = await run(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
+      state.prepared.add(ino, index, prepared.chunkId, prepared.gen, state.now());
       log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, 'chunk allocated');
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
     }),
@@ -127,6 +128,9 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
         mtimeMs: wireCount(req.mtimeMs, 'mtimeMs'),
       };
       if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
+      if (!state.prepared.take(input.ino, input.index, input.chunkId, input.gen)) {
+        throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
+      }
       const attr = await run(caller, (ctx) => commitChunk(ctx, input, lease(caller)));
       state.chunks.commit(input.chunkId, input.gen, input.lengthBytes, req.datanodeIds.filter((id) => state.registry.get(id) !== undefined));
       return attrReply(attr);

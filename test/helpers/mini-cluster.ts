@@ -12,7 +12,9 @@ import fs from 'fs-extra';
 import { generateSecret } from '../../common/auth.js';
 import { CairnClient, type CairnClientOptions } from '../../client/sdk/client.js';
 
-export const cliPath = fileURLToPath(new URL('../../dist/client/cli/main.js', import.meta.url));
+// The built CLI, whether this helper runs from source (vitest) or from dist/ (the benchmark).
+const repoRoot = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../' : '../../', import.meta.url));
+export const cliPath = path.join(repoRoot, 'dist', 'client', 'cli', 'main.js');
 
 export interface MiniClusterOptions {
   datanodes?: number;
@@ -147,7 +149,9 @@ export class MiniCluster {
   }
 
   private spawn(args: string[]): Proc {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    // CAIRN_NODE_ARGS adds node flags to every server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+    const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
     });

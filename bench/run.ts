@@ -1,0 +1,161 @@
+// `npm run bench`: Cairn through the SDK next to the local disk, in the same run, as ratios.
+// Never part of `npm test`. Sizes can be lowered for a quick look: BENCH_MIB=256 npm run bench.
+//
+// Rows: sequential write of BENCH_MIB (default 1024) MiB at replication 3 (64 MiB chunks),
+// sequential read of it (page cache dropped first when the machine allows), and file creates
+// per second from 32 concurrent SDK clients.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CairnClient } from '../client/sdk/client.js';
+import { MiniCluster } from '../test/helpers/mini-cluster.js';
+
+const mib = 1024 * 1024;
+const totalMiB = Number(process.env.BENCH_MIB ?? 1024);
+const createCount = Number(process.env.BENCH_CREATES ?? 10_000);
+const clientsConcurrent = 32;
+
+interface Row {
+  workload: string;
+  unit: string;
+  local: number;
+  cairn: number;
+  note?: string;
+}
+
+function source(totalBytes: number): Readable {
+  const block = randomBytes(mib);
+  let sent = 0;
+  return new Readable({
+    highWaterMark: 4 * mib,
+    read() {
+      if (sent >= totalBytes) return void this.push(null);
+      sent += mib;
+      this.push(block);
+    },
+  });
+}
+
+function sink(): Writable {
+  return new Writable({ highWaterMark: 4 * mib, write: (_chunk, _enc, cb) => cb() });
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function dropCaches(): Promise<boolean> {
+  try {
+    await fsp.writeFile('/proc/sys/vm/drop_caches', '3\n');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function localSequential(dir: string, bytes: number): Promise<{ write: number; read: number }> {
+  const file = path.join(dir, 'local-seq');
+  const write = await timed(async () => {
+    await pipeline(source(bytes), createWriteStream(file));
+    const handle = await fsp.open(file, 'r+');
+    await handle.sync();
+    await handle.close();
+  });
+  await dropCaches();
+  const read = await timed(() => pipeline(createReadStream(file, { highWaterMark: 4 * mib }), sink()));
+  await fsp.rm(file);
+  return { write: bytes / mib / write, read: bytes / mib / read };
+}
+
+async function cairnSequential(fs: CairnClient, bytes: number): Promise<{ write: number; read: number }> {
+  const write = await timed(() => pipeline(source(bytes), fs.createWriteStream('/bench-seq')));
+  await dropCaches();
+  const read = await timed(() => pipeline(fs.createReadStream('/bench-seq', { highWaterMark: 8 * mib }), sink()));
+  await fs.unlink('/bench-seq');
+  return { write: bytes / mib / write, read: bytes / mib / read };
+}
+
+async function localCreates(dir: string, count: number): Promise<number> {
+  const base = path.join(dir, 'creates');
+  await fsp.mkdir(base);
+  let next = 0;
+  const seconds = await timed(async () => {
+    await Promise.all(
+      [...Array(clientsConcurrent).keys()].map(async () => {
+        for (let i = next++; i < count; i = next++) {
+          const handle = await fsp.open(path.join(base, `f${i}`), 'wx');
+          await handle.sync(); // a Cairn create is durable when acknowledged; make the local one so too
+          await handle.close();
+        }
+      }),
+    );
+  });
+  await fsp.rm(base, { recursive: true });
+  return count / seconds;
+}
+
+async function cairnCreates(cluster: MiniCluster, count: number): Promise<number> {
+  const clients = [...Array(clientsConcurrent).keys()].map(() => cluster.client());
+  await clients[0]?.mkdir('/creates');
+  let next = 0;
+  const seconds = await timed(async () => {
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let i = next++; i < count; i = next++) {
+          const handle = await client.open(`/creates/f${i}`, 'wx');
+          await handle.close();
+        }
+      }),
+    );
+  });
+  return count / seconds;
+}
+
+function printTable(rows: Row[], context: string): void {
+  const header = ['workload', 'unit', 'local', 'cairn', 'cairn/local'];
+  const lines = rows.map((r) => [r.workload, r.unit, r.local.toFixed(1), r.cairn.toFixed(1), (r.cairn / r.local).toFixed(2) + (r.note ? ` ${r.note}` : '')]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ') + ' |';
+  process.stdout.write(`\n${context}\n\n`);
+  process.stdout.write(fmt(header) + '\n');
+  process.stdout.write('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|\n');
+  for (const line of lines) process.stdout.write(fmt(line) + '\n');
+}
+
+async function main(): Promise<void> {
+  const bytes = totalMiB * mib;
+  const local = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-local-'));
+  const cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000 });
+  try {
+    const fs = cluster.client();
+    const cold = await dropCaches();
+    process.stderr.write(`sequential ${totalMiB} MiB: local...\n`);
+    const localSeq = await localSequential(local, bytes);
+    process.stderr.write('sequential: cairn...\n');
+    const cairnSeq = await cairnSequential(fs, bytes);
+    process.stderr.write(`creates: ${createCount} files, ${clientsConcurrent} clients...\n`);
+    const localCreate = await localCreates(local, createCount);
+    const cairnCreate = await cairnCreates(cluster, createCount);
+    const rows: Row[] = [
+      { workload: `SDK sequential write ${totalMiB} MiB, replication 3`, unit: 'MiB/s', local: localSeq.write, cairn: cairnSeq.write, note: `(target ref: local/3 = ${(localSeq.write / 3).toFixed(1)})` },
+      { workload: `SDK sequential read ${totalMiB} MiB${cold ? ', cold cache' : ', warm cache'}`, unit: 'MiB/s', local: localSeq.read, cairn: cairnSeq.read },
+      { workload: `file creates, ${clientsConcurrent} concurrent clients (local: open+fsync)`, unit: 'files/s', local: localCreate, cairn: cairnCreate },
+    ];
+    printTable(rows, `Cairn benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}; chunks 64 MiB, 3 datanodes on this machine`);
+  } finally {
+    await cluster.stop();
+    await fsp.rm(local, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
