@@ -36,6 +36,11 @@ export const limits = {
   leaseExpiryMsDefault: 30_000,
   /** Chunk access tokens are valid for this long after they are signed. */
   chunkTokenLifetimeMs: 10 * 60 * 1000,
+  /** Extended attributes: name and value sizes (Linux XATTR_NAME_MAX, XATTR_SIZE_MAX), and the
+   *  bytes of one inode's list of names, each with its NUL (XATTR_LIST_MAX). */
+  xattrNameBytesMax: 255,
+  xattrValueBytesMax: 64 * 1024,
+  xattrListBytesMax: 64 * 1024,
   /** Every client call gives up after this long (the mount must never hang forever). */
   rpcDeadlineMsDefault: 30_000,
 } as const;

@@ -26,6 +26,17 @@ export interface ReplicaRef {
   lengthBytes: number;
 }
 
+/** A replica whose bytes do not match their checksums: it must not be served or copied. */
+export class ChecksumError extends CairnError {
+  constructor(
+    readonly chunkId: number,
+    readonly gen: number,
+    detail: string,
+  ) {
+    super('EIO', `replica ${chunkId}_${gen}: ${detail}`);
+  }
+}
+
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
 
@@ -105,7 +116,7 @@ export class ChunkStore {
     if (offsetBytes >= end) return;
     const sums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, gen)));
     if (sums.length !== Math.ceil(replica.lengthBytes / windowBytes)) {
-      throw new CairnError('EIO', `checksum file of replica ${chunkId}_${gen} does not match its length`);
+      throw new ChecksumError(chunkId, gen, 'checksum file does not match the replica length');
     }
     const fd = await fsp.open(this.dataPath(chunkId, gen), 'r');
     try {
@@ -114,11 +125,11 @@ export class ChunkStore {
         const span = Math.min(stepBytes, replica.lengthBytes - at);
         const buf = Buffer.allocUnsafe(span);
         const { bytesRead } = await fd.read(buf, 0, span, at);
-        if (bytesRead !== span) throw new CairnError('EIO', `replica ${chunkId}_${gen} is shorter than recorded`);
+        if (bytesRead !== span) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
         for (let w = 0; w < span; w += windowBytes) {
           const index = (at + w) / windowBytes;
           if (crc(buf.subarray(w, Math.min(w + windowBytes, span))) !== sums[index]) {
-            throw new CairnError('EIO', `checksum mismatch in replica ${chunkId}_${gen} window ${index}`);
+            throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${index}`);
           }
         }
         const from = Math.max(offsetBytes, at) - at;

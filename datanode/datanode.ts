@@ -11,6 +11,8 @@ import { cairnProto, channelOptions } from '../common/rpc.js';
 import { DataTransferPool } from '../common/transfer.js';
 import { ChunkStore } from './chunk-store.js';
 import { NamenodeLink } from './namenode-link.js';
+import { Replicator } from './replicator.js';
+import { Scrubber, type ScrubSettings } from './scrubber.js';
 import { dataTransferHandlers } from './transfer-service.js';
 
 export interface DatanodeConfig {
@@ -20,6 +22,7 @@ export interface DatanodeConfig {
   namenode: string;
   secret: string;
   heartbeatMs: number;
+  scrub: ScrubSettings;
 }
 
 interface Identity {
@@ -35,6 +38,7 @@ export class Datanode {
     private readonly server: grpc.Server,
     private readonly link: NamenodeLink,
     private readonly pool: DataTransferPool,
+    private readonly scrubber: Scrubber,
   ) {}
 
   static async start(config: DatanodeConfig, log: Logger): Promise<Datanode> {
@@ -50,6 +54,13 @@ export class Datanode {
     const active = { transfers: 0 };
 
     let address = '';
+    // A corrupt replica is deleted here at once (never served again) and reported, so the
+    // namenode has it replaced from a good one.
+    const onCorrupt = (chunkId: number, gen: number): void => {
+      log.warn({ chunkId, gen }, 'corrupt replica: deleting and reporting it');
+      void store.delete(chunkId, gen).then(() => link.replicaCorrupt({ chunkId, gen }));
+    };
+    const replicator = new Replicator(store, pool, onCorrupt, log, active);
     const link = new NamenodeLink({
       namenode: config.namenode,
       identity: callerIdentity,
@@ -61,6 +72,7 @@ export class Datanode {
       store,
       active,
       log,
+      onReplicate: (order) => replicator.submit(order),
     });
     const server = new grpc.Server(channelOptions);
     server.addService(
@@ -73,6 +85,7 @@ export class Datanode {
         pool,
         log,
         onReplicaAdded: (ref) => link.replicaAdded(ref),
+        onCorrupt,
         active,
         pipelineDeadlineMs: 10 * 60 * 1000,
       }),
@@ -85,10 +98,13 @@ export class Datanode {
     address = `${config.host}:${port}`;
     log.info({ datanodeId: identity.datanodeId, address, replicas: store.count, usedBytes: store.used }, 'datanode started');
     link.start();
-    return new Datanode(identity.datanodeId, address, store, server, link, pool);
+    const scrubber = new Scrubber(store, config.scrub, onCorrupt, log);
+    scrubber.start();
+    return new Datanode(identity.datanodeId, address, store, server, link, pool, scrubber);
   }
 
   async stop(): Promise<void> {
+    this.scrubber.stop();
     this.link.stop();
     this.pool.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));

@@ -8,7 +8,8 @@ import { validateHostPort } from '../common/rpc.js';
 import { stopOnSignal } from '../common/signals.js';
 import { Datanode } from './datanode.js';
 
-export const datanodeUsage = 'cairn datanode --data DIR --port P --namenode HOST:PORT [--host H] [--heartbeat-ms MS] [--secret-file FILE]';
+export const datanodeUsage =
+  'cairn datanode --data DIR --port P --namenode HOST:PORT [--host H] [--heartbeat-ms MS] [--secret-file FILE] [--scrub-mib-per-s N] [--scrub-interval-ms MS]';
 
 export async function runDatanode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -18,6 +19,8 @@ export async function runDatanode(argv: string[]): Promise<void> {
     namenode: { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     'secret-file': { type: 'string' },
+    'scrub-mib-per-s': { type: 'string' },
+    'scrub-interval-ms': { type: 'string' },
   });
   const secret = await readSecret({ secretFile: stringOption(values, 'secret-file') });
   if (secret === undefined) throw new UsageError('a datanode needs the cluster secret: --secret-file FILE or CAIRN_SECRET');
@@ -30,6 +33,10 @@ export async function runDatanode(argv: string[]): Promise<void> {
       namenode: validateHostPort(requiredOption(values, 'namenode'), '--namenode'),
       secret,
       heartbeatMs: intOption(values, 'heartbeat-ms', limits.heartbeatIntervalMsDefault, 10, 3_600_000),
+      scrub: {
+        bytesPerS: intOption(values, 'scrub-mib-per-s', 8, 0, 100_000) * 1024 * 1024,
+        intervalMs: intOption(values, 'scrub-interval-ms', 6 * 60 * 60 * 1000, 10, 30 * 24 * 60 * 60 * 1000),
+      },
     },
     log,
   );

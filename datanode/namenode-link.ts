@@ -10,6 +10,8 @@ import type { Logger } from '../common/log.js';
 import { cairnProto, callUnary, channelOptions, type Identity } from '../common/rpc.js';
 import type { DatanodeNamenodeClient } from '../proto/gen/cairn/DatanodeNamenode.js';
 import type { ChunkRef__Output as ChunkRef } from '../proto/gen/cairn/ChunkRef.js';
+import type { HeartbeatReply__Output } from '../proto/gen/cairn/HeartbeatReply.js';
+import type { ReplicateCommand__Output } from '../proto/gen/cairn/ReplicateCommand.js';
 import type { ChunkStore, ReplicaRef } from './chunk-store.js';
 
 export interface LinkOptions {
@@ -23,6 +25,7 @@ export interface LinkOptions {
   store: ChunkStore;
   active: { transfers: number };
   log: Logger;
+  onReplicate: (order: ReplicateCommand__Output) => void;
 }
 
 const rpcDeadlineMs = 10_000;
@@ -37,6 +40,7 @@ export class NamenodeLink {
   private lastFullReportMs = 0;
   private added: ChunkRef[] = [];
   private removed: ChunkRef[] = [];
+  private corrupt: ChunkRef[] = [];
   private reporting: Promise<void> | undefined;
   private warnedUnreachable = false;
 
@@ -66,6 +70,12 @@ export class NamenodeLink {
     this.flushIncremental();
   }
 
+  /** A replica failed its checksums and was deleted here: the namenode replaces it. */
+  replicaCorrupt(ref: { chunkId: number; gen: number }): void {
+    this.corrupt.push({ ...ref, lengthBytes: 0 });
+    this.flushIncremental();
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -81,7 +91,7 @@ export class NamenodeLink {
     try {
       if (!this.registered) await this.register();
       const stats = await this.stats();
-      const reply = await this.call<object, { reregister: boolean; commands: Array<{ delete: ChunkRef[] }> }>(this.client.Heartbeat, {
+      const reply = await this.call<object, HeartbeatReply__Output>(this.client.Heartbeat, {
         datanodeId: this.o.datanodeId,
         ...stats,
         activeTransfers: this.o.active.transfers,
@@ -93,7 +103,10 @@ export class NamenodeLink {
         this.registered = false;
         return;
       }
-      for (const command of reply.commands) await this.deleteReplicas(command.delete);
+      for (const command of reply.commands) {
+        await this.deleteReplicas(command.delete);
+        for (const order of command.replicate) this.o.onReplicate(order);
+      }
       if (Date.now() - this.lastFullReportMs >= this.fullReportMs) await this.fullReport();
     } catch (err) {
       this.registered = false;
@@ -129,20 +142,24 @@ export class NamenodeLink {
     // Incremental changes before this point are covered by the full list.
     this.added = [];
     this.removed = [];
-    await this.call(this.client.ChunkReport, { datanodeId: this.o.datanodeId, full: true, added: this.o.store.list(), removed: [] });
+    const corrupt = this.corrupt;
+    this.corrupt = [];
+    await this.call(this.client.ChunkReport, { datanodeId: this.o.datanodeId, full: true, added: this.o.store.list(), removed: [], corrupt });
     this.lastFullReportMs = Date.now();
   }
 
   private flushIncremental(): void {
     if (this.reporting !== undefined || !this.registered) return;
     this.reporting = (async () => {
-      while (this.added.length > 0 || this.removed.length > 0) {
+      while (this.added.length > 0 || this.removed.length > 0 || this.corrupt.length > 0) {
         const added = this.added;
         const removed = this.removed;
+        const corrupt = this.corrupt;
         this.added = [];
         this.removed = [];
+        this.corrupt = [];
         try {
-          await this.call(this.client.ChunkReport, { datanodeId: this.o.datanodeId, full: false, added, removed });
+          await this.call(this.client.ChunkReport, { datanodeId: this.o.datanodeId, full: false, added, removed, corrupt });
         } catch (err) {
           // The next registration's full report carries the truth.
           this.o.log.warn({ err: (err as Error).message }, 'incremental chunk report failed');

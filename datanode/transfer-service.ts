@@ -15,7 +15,7 @@ import type { ReadRequest__Output } from '../proto/gen/cairn/ReadRequest.js';
 import type { WriteAck } from '../proto/gen/cairn/WriteAck.js';
 import type { WriteFrame__Output } from '../proto/gen/cairn/WriteFrame.js';
 import type { WriteHeader__Output } from '../proto/gen/cairn/WriteHeader.js';
-import type { ChunkStore, ChunkWriter, ReplicaRef } from './chunk-store.js';
+import { ChecksumError, type ChunkStore, type ChunkWriter, type ReplicaRef } from './chunk-store.js';
 
 export interface TransferContext {
   datanodeId: string;
@@ -26,6 +26,8 @@ export interface TransferContext {
   log: Logger;
   /** A replica was finalized or removed: tell the namenode (incremental report). */
   onReplicaAdded: (ref: ReplicaRef) => void;
+  /** A replica failed its checksums while being served. */
+  onCorrupt: (chunkId: number, gen: number) => void;
   active: { transfers: number };
   pipelineDeadlineMs: number;
 }
@@ -130,9 +132,14 @@ async function sendChunk(ctx: TransferContext, call: grpc.ServerWritableStream<R
   const req = call.request;
   ctx.tokens.verify(req.token, req.chunkId, req.gen, 'r', Date.now());
   if (!Number.isSafeInteger(req.offsetBytes) || !Number.isSafeInteger(req.lengthBytes)) throw new CairnError('EINVAL', 'bad range');
-  for await (const data of ctx.store.read(req.chunkId, req.gen, req.offsetBytes, req.lengthBytes)) {
-    if (call.cancelled) return;
-    if (!call.write({ data })) await drainOrClose(call);
+  try {
+    for await (const data of ctx.store.read(req.chunkId, req.gen, req.offsetBytes, req.lengthBytes)) {
+      if (call.cancelled) return;
+      if (!call.write({ data })) await drainOrClose(call);
+    }
+  } catch (err) {
+    if (err instanceof ChecksumError) ctx.onCorrupt(err.chunkId, err.gen);
+    throw err;
   }
   call.end();
 }

@@ -1,12 +1,15 @@
 // Where each chunk's replicas are. Not persisted: rebuilt from the namespace's chunk records
-// (what should exist) and datanode chunk reports (what does exist), as in GFS and HDFS.
-// Pure state; the service feeds it reports and namespace changes and drains its commands.
+// (what should exist: stamp, length, wanted replicas) and datanode chunk reports (what does
+// exist), as in GFS and HDFS. Pure state; the namenode feeds it reports and namespace changes,
+// the replication planner reads it, and heartbeat replies drain its delete commands.
 //
 // Invariants:
 //  - a replica counts only if its generation stamp equals the namespace's current stamp;
 //  - a replica with an older stamp is stale: it is deleted, never served;
 //  - a replica of an unknown chunk, or with a newer stamp than committed (a write in flight or
-//    abandoned), is left alone for `orphanGraceMs`, then deleted.
+//    abandoned), is left alone for `orphanGraceMs`, then deleted;
+//  - every chunk whose replicas may no longer match its wanted count is in `attention` until
+//    the planner has looked at it.
 
 export interface ChunkRef {
   chunkId: number;
@@ -14,9 +17,11 @@ export interface ChunkRef {
   lengthBytes: number;
 }
 
-interface Expected {
+export interface Expected {
   gen: number;
   len: number;
+  rep: number;
+  ino: number;
 }
 
 export class ChunkMap {
@@ -27,22 +32,31 @@ export class ChunkMap {
   private readonly deletes = new Map<string, ChunkRef[]>();
   private readonly orphansSeenMs = new Map<string, number>();
   private readonly corrupt = new Map<number, Set<string>>();
+  private attention = new Set<number>();
 
   constructor(private readonly orphanGraceMs: number) {}
 
   /** The namespace says (chunkId, gen) is current (at start, or after a commit). */
-  setExpected(chunkId: number, gen: number, len: number): void {
-    this.expected.set(chunkId, { gen, len });
+  setExpected(chunkId: number, expected: Expected): void {
+    this.expected.set(chunkId, expected);
     for (const [dn, held] of this.replicas.get(chunkId) ?? []) {
-      if (held < gen) this.dropReplica(dn, chunkId, held, true);
+      if (held < expected.gen) this.dropReplica(dn, chunkId, held, true);
     }
+    this.attention.add(chunkId);
   }
 
   /** A pipeline acknowledged (chunkId, gen) on `datanodeIds`: they count at once. */
-  commit(chunkId: number, gen: number, len: number, datanodeIds: readonly string[]): void {
+  commit(chunkId: number, expected: Expected, datanodeIds: readonly string[]): void {
     // Expected first: that marks the superseded version's replicas stale and queues their deletion.
-    this.setExpected(chunkId, gen, len);
-    for (const dn of datanodeIds) this.recordReplica(dn, chunkId, gen);
+    this.setExpected(chunkId, expected);
+    for (const dn of datanodeIds) this.recordReplica(dn, chunkId, expected.gen);
+  }
+
+  setReplication(chunkId: number, rep: number): void {
+    const expected = this.expected.get(chunkId);
+    if (expected === undefined) return;
+    expected.rep = rep;
+    this.attention.add(chunkId);
   }
 
   /** The namespace no longer has the chunk: every replica of it is deleted. */
@@ -51,6 +65,7 @@ export class ChunkMap {
     this.corrupt.delete(chunkId);
     for (const [dn, held] of this.replicas.get(chunkId) ?? []) this.dropReplica(dn, chunkId, held, true);
     this.replicas.delete(chunkId);
+    this.attention.add(chunkId);
   }
 
   /** One replica reported by a datanode (full or incremental report). */
@@ -88,18 +103,34 @@ export class ChunkMap {
     for (const ref of refs) this.reportReplica(dn, ref, nowMs);
   }
 
-  /** A datanode died: none of its replicas count any more. */
+  /** A datanode died or registered again: none of its replicas count until it reports. */
   removeDatanode(dn: string): void {
-    for (const chunkId of this.byDatanode.get(dn) ?? []) this.replicas.get(chunkId)?.delete(dn);
+    for (const chunkId of this.byDatanode.get(dn) ?? []) {
+      this.replicas.get(chunkId)?.delete(dn);
+      this.attention.add(chunkId);
+    }
     this.byDatanode.delete(dn);
     this.deletes.delete(dn);
   }
 
+  /** A replica failed its checksums: it no longer counts, is deleted, and the chunk is marked. */
   markCorrupt(dn: string, chunkId: number, gen: number): void {
+    const expected = this.expected.get(chunkId);
+    if (expected === undefined || expected.gen !== gen) return;
     let set = this.corrupt.get(chunkId);
     if (set === undefined) this.corrupt.set(chunkId, (set = new Set()));
     set.add(dn);
     this.dropReplica(dn, chunkId, gen, true);
+  }
+
+  clearCorrupt(chunkId: number): void {
+    this.corrupt.delete(chunkId);
+  }
+
+  /** Deletes one replica on purpose (over-replication). */
+  trim(dn: string, chunkId: number): void {
+    const held = this.replicas.get(chunkId)?.get(dn);
+    if (held !== undefined) this.dropReplica(dn, chunkId, held, true);
   }
 
   /** Datanodes holding exactly (chunkId, gen), filtered by `isLive`. */
@@ -107,6 +138,32 @@ export class ChunkMap {
     const out: string[] = [];
     for (const [dn, held] of this.replicas.get(chunkId) ?? []) if (held === gen && isLive(dn)) out.push(dn);
     return out;
+  }
+
+  /** Datanodes holding the current version of a chunk. */
+  currentHolders(chunkId: number, isLive: (dn: string) => boolean): string[] {
+    const expected = this.expected.get(chunkId);
+    return expected === undefined ? [] : this.holders(chunkId, expected.gen, isLive);
+  }
+
+  expectedOf(chunkId: number): Expected | undefined {
+    return this.expected.get(chunkId);
+  }
+
+  /** Chunks that need the planner's look (drained). */
+  takeAttention(): number[] {
+    const ids = [...this.attention];
+    this.attention = new Set();
+    return ids;
+  }
+
+  /** Puts every chunk on a datanode back in front of the planner (decommissioning it). */
+  attendTo(dn: string): void {
+    for (const chunkId of this.byDatanode.get(dn) ?? []) this.attention.add(chunkId);
+  }
+
+  chunkIdsOn(dn: string): number[] {
+    return [...(this.byDatanode.get(dn) ?? [])];
   }
 
   corruptCount(chunkId: number): number {
@@ -119,6 +176,13 @@ export class ChunkMap {
 
   expectedCount(): number {
     return this.expected.size;
+  }
+
+  /** Chunks with at least one live current replica (safe mode waits for most of them). */
+  reportedCount(isLive: (dn: string) => boolean): number {
+    let count = 0;
+    for (const [chunkId, expected] of this.expected) if (this.holders(chunkId, expected.gen, isLive).length > 0) count++;
+    return count;
   }
 
   /** Commands for one datanode (drained). */
@@ -135,6 +199,7 @@ export class ChunkMap {
     let held = this.byDatanode.get(dn);
     if (held === undefined) this.byDatanode.set(dn, (held = new Set()));
     held.add(chunkId);
+    this.attention.add(chunkId);
   }
 
   private dropReplica(dn: string, chunkId: number, gen: number, deleteOnNode: boolean): void {
@@ -142,6 +207,7 @@ export class ChunkMap {
     if (this.replicas.get(chunkId)?.size === 0) this.replicas.delete(chunkId);
     this.byDatanode.get(dn)?.delete(chunkId);
     if (deleteOnNode) this.queueDelete(dn, { chunkId, gen, lengthBytes: 0 });
+    this.attention.add(chunkId);
   }
 
   private queueDelete(dn: string, ref: ChunkRef): void {

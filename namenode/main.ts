@@ -21,6 +21,9 @@ export async function runNamenode(argv: string[]): Promise<void> {
     replication: { type: 'string' },
     'secret-file': { type: 'string' },
     'lease-ms': { type: 'string' },
+    'safe-mode-max-ms': { type: 'string' },
+    'safe-mode-extension-ms': { type: 'string' },
+    'orphan-grace-ms': { type: 'string' },
   });
   const heartbeatMs = intOption(values, 'heartbeat-ms', namenodeDefaults.heartbeatMs, 10, 3_600_000);
   const chunkSizeBytes = intOption(values, 'chunk-size', namenodeDefaults.chunkSizeBytes, limits.chunkSizeBytesMin, limits.chunkSizeBytesMax);
@@ -39,6 +42,9 @@ export async function runNamenode(argv: string[]): Promise<void> {
       chunkSizeBytes,
       defaultReplication: intOption(values, 'replication', namenodeDefaults.defaultReplication, 1, limits.replicationMax),
       leaseExpiryMs: intOption(values, 'lease-ms', namenodeDefaults.leaseExpiryMs, 100, 86_400_000),
+      safeModeMaxMs: intOption(values, 'safe-mode-max-ms', namenodeDefaults.safeModeMaxMs, 0, 86_400_000),
+      safeModeExtensionMs: intOption(values, 'safe-mode-extension-ms', namenodeDefaults.safeModeExtensionMs, 0, 86_400_000),
+      orphanGraceMs: intOption(values, 'orphan-grace-ms', namenodeDefaults.orphanGraceMs, 0, 86_400_000 * 30),
       secret: await readSecret({ secretFile: stringOption(values, 'secret-file') }),
     },
     log,

@@ -12,10 +12,13 @@ import { cairnProto, channelOptions } from '../common/rpc.js';
 import { ChunkMap } from './chunkmap.js';
 import { LeaseManager } from './leases.js';
 import { Namespace } from './namespace/namespace.js';
-import { DatanodeRegistry } from './registry.js';
+import { DatanodeRegistry, type AdminState } from './registry.js';
+import { ReplicationPlanner } from './replication.js';
+import { SafeMode } from './safemode.js';
+import { prefixEnd } from './namespace/records.js';
 import { clientNamenodeHandlers } from './rpc/client-service.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
-import { PreparedChunks, type NamenodeSettings, type NamenodeState } from './state.js';
+import { PreparedChunks, adminKeyPrefix, persistAdminState, type NamenodeSettings, type NamenodeState } from './state.js';
 import { LevelKv } from './store/kv.js';
 
 export interface NamenodeConfig extends NamenodeSettings {
@@ -36,6 +39,8 @@ export const namenodeDefaults = {
   fullReportMs: limits.fullReportIntervalMsDefault,
   leaseExpiryMs: limits.leaseExpiryMsDefault,
   orphanGraceMs: 10 * 60 * 1000,
+  safeModeExtensionMs: 1000,
+  safeModeMaxMs: 60_000,
   defaultReplication: limits.replicationDefault,
 } as const;
 
@@ -66,14 +71,22 @@ export class Namenode {
     }
     const chunks = new ChunkMap(config.orphanGraceMs);
     let count = 0;
-    for await (const { chunk } of namespace.allChunks()) {
-      chunks.setExpected(chunk.id, chunk.gen, chunk.len);
+    for await (const { ino, rep, chunk } of namespace.allChunks()) {
+      chunks.setExpected(chunk.id, { gen: chunk.gen, len: chunk.len, rep, ino });
       count++;
     }
+    const registry = new DatanodeRegistry(config.deadAfterMs);
+    for (const [key, value] of await namespace.db.range({ gte: adminKeyPrefix, lt: prefixEnd(adminKeyPrefix) })) {
+      registry.setAdminState(key.slice(adminKeyPrefix.length), value as AdminState);
+    }
+    const startedMs = Date.now();
     const state: NamenodeState = {
       prepared: new PreparedChunks(),
+      planner: new ReplicationPlanner(chunks, registry),
+      safeMode: new SafeMode({ thresholdFraction: 0.999, extensionMs: config.safeModeExtensionMs, maxMs: config.safeModeMaxMs }, startedMs),
+      replicateOrders: new Map(),
       namespace,
-      registry: new DatanodeRegistry(config.deadAfterMs),
+      registry,
       chunks,
       leases: new LeaseManager(config.leaseExpiryMs),
       tokens: new ChunkTokens(secret),
@@ -109,10 +122,43 @@ function tick(state: NamenodeState): void {
   const now = state.now();
   for (const id of state.registry.tick(now)) {
     state.chunks.removeDatanode(id);
+    state.planner.datanodeDied(id);
+    state.replicateOrders.delete(id);
     state.log.warn({ datanode: id }, 'datanode lost (no heartbeat)');
   }
   state.leases.expire(now);
   state.prepared.expire(now - 60 * 60 * 1000);
+  if (state.safeMode.active) {
+    const isLive = (dn: string): boolean => state.registry.isLive(dn);
+    const reason = state.safeMode.tick(now, state.chunks.expectedCount(), state.chunks.reportedCount(isLive), state.registry.live().length);
+    if (reason === undefined) return;
+    state.log.info({ reason }, 'leaving safe mode');
+  }
+  for (const order of state.planner.tick(now)) {
+    let list = state.replicateOrders.get(order.source);
+    if (list === undefined) state.replicateOrders.set(order.source, (list = []));
+    list.push(order);
+  }
+  checkDecommissions(state);
+}
+
+/** A decommissioning node is done when every chunk it holds has its factor on other nodes. */
+function checkDecommissions(state: NamenodeState): void {
+  const writable = state.registry.writable().length;
+  for (const node of state.registry.live()) {
+    if (node.adminState !== 'decommissioning') continue;
+    const done = state.chunks.chunkIdsOn(node.id).every((chunkId) => {
+      const expected = state.chunks.expectedOf(chunkId);
+      if (expected === undefined) return true;
+      const elsewhere = state.chunks.currentHolders(chunkId, (dn) => state.registry.isLiveNormal(dn)).length;
+      return elsewhere >= Math.min(expected.rep, writable) && elsewhere > 0;
+    });
+    if (done) {
+      state.registry.setAdminState(node.id, 'decommissioned');
+      void persistAdminState(state, node.id, 'decommissioned');
+      state.log.info({ datanode: node.id }, 'datanode decommissioned: it holds no replica that is needed');
+    }
+  }
 }
 
 async function readOrCreateSecret(dataDir: string): Promise<string> {

@@ -6,6 +6,8 @@
 // is needed before its replicas count).
 
 export type DatanodeState = 'live' | 'dead';
+/** An operator's intent for a node: decommissioning moves every replica off it, then it is decommissioned. */
+export type AdminState = 'normal' | 'decommissioning' | 'decommissioned';
 
 export interface DatanodeInfo {
   id: string;
@@ -20,6 +22,7 @@ export interface DatanodeInfo {
   registeredMs: number;
   /** Bytes of chunks placed on the node since its last heartbeat (not yet in usedBytes). */
   scheduledBytes: number;
+  adminState: AdminState;
 }
 
 export interface HeartbeatStats {
@@ -32,12 +35,23 @@ export interface HeartbeatStats {
 
 export class DatanodeRegistry {
   private readonly nodes = new Map<string, DatanodeInfo>();
+  /** Admin states, kept for nodes that have not registered (yet) too. */
+  private readonly adminStates = new Map<string, AdminState>();
 
   constructor(private readonly deadAfterMs: number) {}
 
   register(id: string, address: string, stats: HeartbeatStats, nowMs: number): { wasDead: boolean; isNew: boolean } {
     const previous = this.nodes.get(id);
-    this.nodes.set(id, { id, address, state: 'live', ...stats, lastHeartbeatMs: nowMs, registeredMs: nowMs, scheduledBytes: 0 });
+    this.nodes.set(id, {
+      id,
+      address,
+      state: 'live',
+      ...stats,
+      lastHeartbeatMs: nowMs,
+      registeredMs: nowMs,
+      scheduledBytes: 0,
+      adminState: this.adminStates.get(id) ?? 'normal',
+    });
     return { isNew: previous === undefined, wasDead: previous?.state === 'dead' };
   }
 
@@ -71,6 +85,32 @@ export class DatanodeRegistry {
 
   live(): DatanodeInfo[] {
     return [...this.nodes.values()].filter((node) => node.state === 'live');
+  }
+
+  /** Live nodes that take new replicas (not being decommissioned). */
+  writable(): DatanodeInfo[] {
+    return this.live().filter((node) => node.adminState === 'normal');
+  }
+
+  isLiveNormal(id: string): boolean {
+    const node = this.nodes.get(id);
+    return node?.state === 'live' && node.adminState === 'normal';
+  }
+
+  setAdminState(id: string, adminState: AdminState): void {
+    this.adminStates.set(id, adminState);
+    const node = this.nodes.get(id);
+    if (node !== undefined) node.adminState = adminState;
+  }
+
+  adminStateOf(id: string): AdminState {
+    return this.adminStates.get(id) ?? 'normal';
+  }
+
+  /** What `cairn report` shows: dead, or the admin state of a live node ('normal' shows as live). */
+  displayState(node: DatanodeInfo): string {
+    if (node.state === 'dead') return 'dead';
+    return node.adminState === 'normal' ? 'live' : node.adminState;
   }
 
   all(): DatanodeInfo[] {

@@ -2,15 +2,20 @@
 // map and datanode liveness, so that a heartbeat never waits behind namespace work).
 
 import { ChunkTokens } from '../common/auth.js';
+import { CairnError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { ChunkMap } from './chunkmap.js';
 import type { LeaseManager } from './leases.js';
 import type { Namespace } from './namespace/namespace.js';
 import type { FreedChunk } from './namespace/context.js';
-import type { DatanodeRegistry } from './registry.js';
+import type { AdminState, DatanodeRegistry } from './registry.js';
+import type { ReplicationOrder, ReplicationPlanner } from './replication.js';
+import type { SafeMode } from './safemode.js';
 
 export interface NamenodeSettings {
   heartbeatMs: number;
+  safeModeExtensionMs: number;
+  safeModeMaxMs: number;
   deadAfterMs: number;
   fullReportMs: number;
   leaseExpiryMs: number;
@@ -46,6 +51,10 @@ export class PreparedChunks {
 
 export interface NamenodeState {
   prepared: PreparedChunks;
+  planner: ReplicationPlanner;
+  safeMode: SafeMode;
+  /** Copy orders waiting for their source datanode's next heartbeat. */
+  replicateOrders: Map<string, ReplicationOrder[]>;
   namespace: Namespace;
   registry: DatanodeRegistry;
   chunks: ChunkMap;
@@ -57,8 +66,23 @@ export interface NamenodeState {
   now: () => number;
 }
 
+/** Mutations wait for safe mode to end (the SDK retries EROFS until its deadline). */
+export function checkWritable(state: NamenodeState): void {
+  if (state.safeMode.active) throw new CairnError('EROFS', 'the namenode is in safe mode (waiting for datanode chunk reports)');
+}
+
 /** Chunks the namespace dropped: their replicas are deleted lazily through heartbeat replies. */
 export function releaseChunks(state: NamenodeState, freed: readonly FreedChunk[]): void {
   for (const chunk of freed) state.chunks.forget(chunk.chunkId);
   if (freed.length > 0) state.log.debug({ chunks: freed.length }, 'chunks released for deletion');
+}
+
+/** Decommissioning survives a namenode restart: the admin state is kept in the metadata store. */
+export const adminKeyPrefix = 'm/admin/';
+
+export async function persistAdminState(state: NamenodeState, id: string, adminState: AdminState): Promise<void> {
+  await state.namespace.db.transact(async (tx) => {
+    if (adminState === 'normal') tx.del(adminKeyPrefix + id);
+    else tx.put(adminKeyPrefix + id, adminState);
+  });
 }

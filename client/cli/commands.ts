@@ -31,6 +31,7 @@ export const clientUsage = [
   'cairn locations REMOTE',
   'cairn fsck [REMOTE] [--json]',
   'cairn report [--json]',
+  'cairn decommission DATANODE_ID',
   '  (client commands take --namenode HOST:PORT or CAIRN_NAMENODE, and --secret-file FILE or CAIRN_SECRET;',
   '   defaults: 127.0.0.1:9000 and ./data/secret)',
 ];
@@ -169,6 +170,12 @@ export const commands: Record<string, Command> = {
       }
       if (!result.healthy) process.exitCode = 1;
     }),
+  decommission: (argv) =>
+    withClient(argv, {}, async (client, _values, positionals) => {
+      const [id] = positional(positionals, 1, 'cairn decommission DATANODE_ID') as [string];
+      await client.decommission(id);
+      process.stdout.write(`decommissioning ${id}: cairn report shows when it is decommissioned\n`);
+    }),
   report: (argv) =>
     withClient(argv, { json: { type: 'boolean' } }, async (client, values) => {
       const report = await client.report();
@@ -177,12 +184,24 @@ export const commands: Record<string, Command> = {
         availableBytes: dn.availableBytes, chunks: dn.chunks, lastHeartbeatMsAgo: dn.lastHeartbeatMsAgo,
       }));
       if (values.json === true) {
-        process.stdout.write(JSON.stringify({ clusterId: report.clusterId, safeMode: report.safeMode, datanodes }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            clusterId: report.clusterId,
+            safeMode: report.safeMode,
+            chunks: report.chunksTotal,
+            chunksReported: report.chunksReported,
+            underReplicated: report.underReplicated,
+            replicationsScheduled: report.replicationsScheduled,
+            replicationsPending: report.replicationsPending,
+            datanodes,
+          }) + '\n',
+        );
         return;
       }
       process.stdout.write(`cluster ${report.clusterId}${report.safeMode ? ' (safe mode)' : ''}, chunk size ${formatBytes(report.chunkSizeBytes)}\n`);
+      process.stdout.write(`chunks ${report.chunksTotal}, under-replicated ${report.underReplicated}, copies in flight ${report.replicationsPending}\n`);
       for (const dn of datanodes) {
-        process.stdout.write(`${dn.state.padEnd(5)} ${dn.address.padEnd(21)} ${dn.id} chunks ${dn.chunks} used ${formatBytes(dn.usedBytes)} of ${formatBytes(dn.capacityBytes)}\n`);
+        process.stdout.write(`${dn.state.padEnd(15)} ${dn.address.padEnd(21)} ${dn.id} chunks ${dn.chunks} used ${formatBytes(dn.usedBytes)} of ${formatBytes(dn.capacityBytes)}\n`);
       }
     }),
 };

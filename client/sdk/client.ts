@@ -8,6 +8,7 @@
 // Paths are absolute. Errors are CairnErrors with `.code` set as node:fs sets it ('ENOENT'...).
 
 import { randomUUID } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
@@ -15,6 +16,7 @@ import type { Identity } from '../../common/rpc.js';
 import { DataTransferPool } from '../../common/transfer.js';
 import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
+import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { FileHandle } from './file-handle.js';
 import { NamenodeClient } from './namenode-client.js';
 import { Dirent, Stats } from './stats.js';
@@ -29,6 +31,11 @@ export interface CairnClientOptions {
   gid?: number;
   /** Every namenode call gives up after this long (default 30 s). */
   deadlineMs?: number;
+  /**
+   * Who holds write leases (default: a fresh id per client). Clients given the same id share
+   * their leases, as the identities of one FUSE mount do.
+   */
+  clientId?: string;
 }
 
 export interface ChunkLocation {
@@ -58,6 +65,34 @@ for (const [alias, real] of [['rs+', 'r+'], ['xw', 'wx'], ['xw+', 'wx+'], ['xa',
   flagTable[alias] = flagTable[real] as OpenFlags;
 }
 
+/** open(2) flags from O_* bits (fs.constants): access mode, O_CREAT, O_EXCL, O_TRUNC, O_APPEND. */
+function fromPosixFlags(bits: number): OpenFlags | undefined {
+  const access = bits & 3;
+  if (access === 3) return undefined;
+  const writable = access !== fsConstants.O_RDONLY;
+  const create = (bits & fsConstants.O_CREAT) !== 0;
+  const truncate = (bits & fsConstants.O_TRUNC) !== 0;
+  // O_TRUNC on a read-only open is unspecified by POSIX; Linux truncates, Cairn refuses (EINVAL).
+  if ((create || truncate) && !writable) return undefined;
+  return {
+    readable: access !== fsConstants.O_WRONLY,
+    writable,
+    create,
+    exclusive: create && (bits & fsConstants.O_EXCL) !== 0,
+    truncate,
+    append: (bits & fsConstants.O_APPEND) !== 0,
+  };
+}
+
+/** Attribute changes for setAttributes; times in ms since the epoch. */
+export interface AttrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  mtimeMs?: number;
+}
+
 const leaseRenewMs = 5_000;
 
 /**
@@ -73,6 +108,7 @@ export class CairnClient {
   private readonly pool: DataTransferPool;
   private readonly writers = new Set<FileHandle>();
   private renewTimer: NodeJS.Timeout | undefined;
+  private renewEveryMs = leaseRenewMs;
   private readonly deadlineMs: number;
 
   constructor(opts: CairnClientOptions) {
@@ -81,7 +117,7 @@ export class CairnClient {
       secret: opts.secret,
       uid: opts.uid ?? process.getuid?.() ?? 0,
       gid: opts.gid ?? process.getgid?.() ?? 0,
-      clientId: `client-${randomUUID()}`,
+      clientId: opts.clientId ?? `client-${randomUUID()}`,
     };
     this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;
     this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs);
@@ -185,14 +221,59 @@ export class CairnClient {
     );
   }
 
+  /** A hard link `newPath` to the file or symlink at `existingPath` (not followed), like fs.link. */
+  async link(existingPath: string, newPath: string): Promise<void> {
+    await this.withPath(newPath, 'link', () => this.namenode.link(existingPath, newPath));
+  }
+
+  /**
+   * Several attributes in one call (what chmod, chown and utimes do one at a time), on the
+   * symlink itself when `follow` is false. Times are in ms. Returns the new attributes.
+   */
+  async setAttributes(path: string, changes: AttrChanges, opts: { follow?: boolean } = {}): Promise<Stats> {
+    const req = {
+      path,
+      follow: opts.follow ?? true,
+      ...(changes.mode !== undefined && { setMode: true, mode: changes.mode & 0o7777 }),
+      ...(changes.uid !== undefined && { setUid: true, uid: changes.uid }),
+      ...(changes.gid !== undefined && { setGid: true, gid: changes.gid }),
+      ...(changes.atimeMs !== undefined && { setAtime: true, atimeMs: Math.round(changes.atimeMs) }),
+      ...(changes.mtimeMs !== undefined && { setMtime: true, mtimeMs: Math.round(changes.mtimeMs) }),
+    };
+    return new Stats(await this.withPath(path, 'setattr', () => this.namenode.setAttr(req)));
+  }
+
+  // ---- extended attributes (follow symlinks unless `follow: false`, like lgetxattr) ----------
+
+  async setxattr(path: string, name: string, value: Uint8Array | string, opts: { flag?: 'create' | 'replace'; follow?: boolean } = {}): Promise<void> {
+    const bytes = typeof value === 'string' ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    await this.withPath(path, 'setxattr', () =>
+      this.namenode.setXattr({ path, name, value: bytes, follow: opts.follow ?? true, create: opts.flag === 'create', replace: opts.flag === 'replace' }),
+    );
+  }
+
+  /** The value, or ENODATA. */
+  getxattr(path: string, name: string, opts: { follow?: boolean } = {}): Promise<Buffer> {
+    return this.withPath(path, 'getxattr', () => this.namenode.getXattr(path, name, opts.follow ?? true));
+  }
+
+  listxattr(path: string, opts: { follow?: boolean } = {}): Promise<string[]> {
+    return this.withPath(path, 'listxattr', () => this.namenode.listXattr(path, opts.follow ?? true));
+  }
+
+  async removexattr(path: string, name: string, opts: { follow?: boolean } = {}): Promise<void> {
+    await this.withPath(path, 'removexattr', () => this.namenode.removeXattr(path, name, opts.follow ?? true));
+  }
+
   async setReplication(path: string, replication: number): Promise<void> {
     await this.withPath(path, 'setrep', () => this.namenode.setReplication(path, replication));
   }
 
   // ---- file data -------------------------------------------------------------------------------
 
-  async open(path: string, flags: string = 'r', mode = defaultFileMode, opts: { replication?: number } = {}): Promise<FileHandle> {
-    const f = flagTable[flags];
+  /** Flags as node:fs takes them: a string ('r', 'w+', 'ax'...) or O_* bits from fs.constants. */
+  async open(path: string, flags: string | number = 'r', mode = defaultFileMode, opts: { replication?: number } = {}): Promise<FileHandle> {
+    const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
     const reply = await this.withPath(path, 'open', () =>
       this.namenode.open({
@@ -218,7 +299,7 @@ export class CairnClient {
       deadlineMs: this.deadlineMs,
       onClose: (h) => this.forgetWriter(h),
     });
-    if (f.writable) this.trackWriter(handle);
+    if (f.writable) this.trackWriter(handle, reply.leaseMs);
     return handle;
   }
 
@@ -361,8 +442,18 @@ export class CairnClient {
     return this.withPath(path, 'fsck', () => this.namenode.fsck(path));
   }
 
+  /** The cluster's raw capacity and free space over its live datanodes. */
+  statfs(): Promise<StatfsReply__Output> {
+    return this.namenode.statfs();
+  }
+
   report(): Promise<ReportReply__Output> {
     return this.namenode.report();
+  }
+
+  /** Moves every replica off a datanode (root only); `report()` shows its progress. */
+  decommission(datanodeId: string): Promise<void> {
+    return this.namenode.decommission(datanodeId);
   }
 
   /** Closes open handles and channels. */
@@ -373,11 +464,18 @@ export class CairnClient {
     this.namenode.shutdown();
   }
 
-  private trackWriter(handle: FileHandle): void {
+  /** Renews this client's leases every third of the namenode's lease time (at most every 5 s). */
+  private trackWriter(handle: FileHandle, leaseMs: number): void {
     this.writers.add(handle);
+    const everyMs = Math.max(50, Math.min(leaseRenewMs, Math.floor((leaseMs || leaseRenewMs * 3) / 3)));
+    if (this.renewTimer !== undefined && everyMs < this.renewEveryMs) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = undefined;
+    }
+    this.renewEveryMs = Math.min(this.renewEveryMs, everyMs);
     this.renewTimer ??= setInterval(() => {
       this.namenode.renewLease().catch(() => undefined);
-    }, leaseRenewMs).unref();
+    }, this.renewEveryMs).unref();
   }
 
   private forgetWriter(handle: FileHandle): void {

@@ -1,6 +1,7 @@
 // The SDK's typed, promise-returning view of the ClientNamenode service.
 
 import * as grpc from '@grpc/grpc-js';
+import { CairnError } from '../../common/errors.js';
 import { cairnProto, callUnary, channelOptions, validateHostPort, type Identity } from '../../common/rpc.js';
 import type { ClientNamenodeClient } from '../../proto/gen/cairn/ClientNamenode.js';
 import type { AttrReply__Output } from '../../proto/gen/cairn/AttrReply.js';
@@ -14,6 +15,9 @@ import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChu
 import type { ReaddirReply__Output } from '../../proto/gen/cairn/ReaddirReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { SetAttrRequest } from '../../proto/gen/cairn/SetAttrRequest.js';
+import type { SetXattrRequest } from '../../proto/gen/cairn/SetXattrRequest.js';
+import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
+import type { XattrReply__Output } from '../../proto/gen/cairn/XattrReply.js';
 import type { Attr__Output } from '../../proto/gen/cairn/Attr.js';
 
 export type WireAttr = Attr__Output;
@@ -31,8 +35,20 @@ export class NamenodeClient {
     this.client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
   }
 
-  private call<Req, Res>(method: (...args: never[]) => unknown, req: Req): Promise<Res> {
-    return callUnary<Req, Res>(this.client, method as never, req, this.identity, this.deadlineMs);
+  /**
+   * One call with credentials and a deadline. EROFS means the namenode is in safe mode after a
+   * restart: the call is retried with backoff until the deadline, as HDFS clients wait it out.
+   */
+  private async call<Req, Res>(method: (...args: never[]) => unknown, req: Req): Promise<Res> {
+    const deadline = Date.now() + this.deadlineMs;
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
+      try {
+        return await callUnary<Req, Res>(this.client, method as never, req, this.identity, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        if (!(err instanceof CairnError) || err.code !== 'EROFS' || Date.now() + delayMs >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   private async attr(method: (...args: never[]) => unknown, req: object): Promise<WireAttr> {
@@ -70,6 +86,24 @@ export class NamenodeClient {
   setReplication(path: string, replication: number): Promise<WireAttr> {
     return this.attr(this.client.SetReplication, { path, replication });
   }
+  link(existing: string, path: string): Promise<WireAttr> {
+    return this.attr(this.client.Link, { existing, path });
+  }
+  async setXattr(req: SetXattrRequest): Promise<void> {
+    await this.call(this.client.SetXattr, req);
+  }
+  async getXattr(path: string, name: string, follow: boolean): Promise<Buffer> {
+    return (await this.call<object, XattrReply__Output>(this.client.GetXattr, { path, name, follow })).value;
+  }
+  async listXattr(path: string, follow: boolean): Promise<string[]> {
+    return (await this.call<object, XattrReply__Output>(this.client.ListXattr, { path, follow })).names;
+  }
+  async removeXattr(path: string, name: string, follow: boolean): Promise<void> {
+    await this.call(this.client.RemoveXattr, { path, name, follow });
+  }
+  statfs(): Promise<StatfsReply__Output> {
+    return this.call(this.client.Statfs, {});
+  }
   open(req: OpenRequest): Promise<OpenReply__Output> {
     return this.call(this.client.Open, req);
   }
@@ -96,6 +130,9 @@ export class NamenodeClient {
   }
   report(): Promise<ReportReply__Output> {
     return this.call(this.client.Report, {});
+  }
+  async decommission(datanodeId: string): Promise<void> {
+    await this.call(this.client.Decommission, { datanodeId });
   }
 
   shutdown(): void {

@@ -158,3 +158,10 @@ function checkIndex(ctx: OpContext, index: number): void {
     throw new CairnError('EFBIG', `chunk index ${index} out of range`);
   }
 }
+
+/** The chunk ids of a file (for changing their wanted replica count). */
+export async function fileChunkIds(ctx: OpContext, ino: number): Promise<number[]> {
+  const prefix = keys.chunkPrefix(ino);
+  const rows = await ctx.tx.range({ gte: prefix, lt: prefixEnd(prefix) });
+  return rows.map(([, value]) => (JSON.parse(value) as ChunkRecord).id);
+}

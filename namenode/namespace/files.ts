@@ -1,7 +1,9 @@
-// Deleting a file's inode and its chunk list: shared by unlink, rename-over and truncating open.
+// Deleting a file's inode, its chunk list and its extended attributes: shared by unlink,
+// rename-over and truncating open.
 
 import type { FreedChunk, OpContext } from './context.js';
 import { keys, prefixEnd, type ChunkRecord, type InodeRecord } from './records.js';
+import { dropXattrs } from './xattr.js';
 
 /** Deletes chunk records of `ino` with index >= fromIndex; returns the chunk versions freed. */
 export async function dropChunks(ctx: OpContext, ino: number, fromIndex: number): Promise<FreedChunk[]> {
@@ -25,5 +27,6 @@ export async function dropLink(ctx: OpContext, ino: number): Promise<FreedChunk[
     return [];
   }
   ctx.tx.del(keys.inode(ino));
+  await dropXattrs(ctx, ino);
   return rec.type === 'f' ? dropChunks(ctx, ino, 0) : [];
 }

@@ -60,9 +60,11 @@ export class Namespace {
     return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings }));
   }
 
-  /** Every chunk record (for rebuilding the chunk map at start). */
-  async *allChunks(): AsyncGenerator<{ ino: number; index: number; chunk: ChunkRecord }> {
+  /** Every chunk record with its file's replication factor (for rebuilding the chunk map at start). */
+  async *allChunks(): AsyncGenerator<{ ino: number; index: number; rep: number; chunk: ChunkRecord }> {
     let after: string | undefined;
+    let repIno = -1;
+    let rep = this.settings.defaultReplication;
     for (;;) {
       const rows = await this.db.range({
         ...(after === undefined ? { gte: keys.allChunksPrefix } : { gt: after }),
@@ -70,7 +72,14 @@ export class Namespace {
         limit: 10_000,
       });
       for (const [key, value] of rows) {
-        yield { ...parseChunkKey(key), chunk: JSON.parse(value) as ChunkRecord };
+        const { ino, index } = parseChunkKey(key);
+        if (ino !== repIno) {
+          // Chunk keys sort by inode, so each file's record is read once.
+          const raw = await this.db.get(keys.inode(ino));
+          rep = raw === undefined ? this.settings.defaultReplication : (JSON.parse(raw) as InodeRecord).rep;
+          repIno = ino;
+        }
+        yield { ino, index, rep, chunk: JSON.parse(value) as ChunkRecord };
       }
       if (rows.length < 10_000) return;
       after = rows[rows.length - 1]?.[0];

@@ -4,6 +4,7 @@
 //   i/<inode>            -> InodeRecord
 //   d/<parent>/<name>    -> DirentRecord
 //   c/<inode>/<index>    -> ChunkRecord
+//   x/<inode>/<name>     -> extended attribute value (base64)
 //   m/ids                -> IdCounters (next inode, next chunk id, next generation stamp)
 //   m/cluster            -> ClusterRecord
 
@@ -60,6 +61,8 @@ export const keys = {
   chunk: (ino: number, index: number): string => `c/${hex(ino, 14)}/${hex(index, 12)}`,
   chunkPrefix: (ino: number): string => `c/${hex(ino, 14)}/`,
   allChunksPrefix: 'c/',
+  xattr: (ino: number, name: string): string => `x/${hex(ino, 14)}/${name}`,
+  xattrPrefix: (ino: number): string => `x/${hex(ino, 14)}/`,
   ids: 'm/ids',
   cluster: 'm/cluster',
 };

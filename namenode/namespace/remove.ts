@@ -6,6 +6,7 @@ import type { FreedChunk, OpContext } from './context.js';
 import { dropLink } from './files.js';
 import { W, X, checkAccess, lookup, mustGetInode, resolveParent, touchDir } from './inodes.js';
 import { keys, prefixEnd, type InodeRecord } from './records.js';
+import { dropXattrs } from './xattr.js';
 
 export async function unlink(ctx: OpContext, path: string): Promise<FreedChunk[]> {
   const { dir, name } = await resolveParent(ctx, path);
@@ -30,6 +31,7 @@ export async function rmdir(ctx: OpContext, path: string): Promise<void> {
   if (!(await isEmptyDir(ctx, entry.ino))) throw new CairnError('ENOTEMPTY', undefined, { path });
   ctx.tx.del(keys.dirent(dir.ino, name));
   ctx.tx.del(keys.inode(entry.ino));
+  await dropXattrs(ctx, entry.ino);
   await touchDir(ctx, dir.ino, -1);
 }
 

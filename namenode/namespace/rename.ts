@@ -7,6 +7,7 @@ import { dropLink } from './files.js';
 import { W, X, checkAccess, lookup, mustGetInode, putInode, resolveParent, touchDir } from './inodes.js';
 import { checkSticky, isEmptyDir } from './remove.js';
 import { keys, rootInode } from './records.js';
+import { dropXattrs } from './xattr.js';
 
 export async function rename(ctx: OpContext, src: string, dst: string): Promise<FreedChunk[]> {
   const from = await resolveParent(ctx, src);
@@ -31,6 +32,7 @@ export async function rename(ctx: OpContext, src: string, dst: string): Promise<
     if (replaced.type === 'd') {
       if (!(await isEmptyDir(ctx, replaced.ino))) throw new CairnError('ENOTEMPTY', undefined, { path: dst });
       ctx.tx.del(keys.inode(replaced.ino));
+      await dropXattrs(ctx, replaced.ino);
       await touchDir(ctx, to.dir.ino, -1);
     } else {
       freed = await dropLink(ctx, replaced.ino);

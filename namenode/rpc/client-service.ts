@@ -13,10 +13,12 @@ import { rename } from '../namespace/rename.js';
 import { rmdir, unlink } from '../namespace/remove.js';
 import { setAttr, setReplication, type AttrChanges } from '../namespace/setattr.js';
 import { readlink, symlink } from '../namespace/symlink.js';
-import { commitChunk, getChunks, prepareChunk, truncate, type ChunkPlacement, type Pipeline } from '../namespace/chunks.js';
+import { link } from '../namespace/link.js';
+import { getXattr, listXattr, removeXattr, setXattr } from '../namespace/xattr.js';
+import { commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type Pipeline } from '../namespace/chunks.js';
 import { fsck } from '../namespace/fsck.js';
 import { placeChunk } from '../placement.js';
-import { releaseChunks, type NamenodeState } from '../state.js';
+import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
 import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
 
 export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHandlers {
@@ -25,6 +27,10 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
   const handler = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
     unaryHandler(state.secret, log, fn);
   const run = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<T> => namespace.run(caller, state.now(), op);
+  const mutate = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<T> => {
+    checkWritable(state);
+    return run(caller, op);
+  };
   const attrReply = (attr: Parameters<typeof attrToWire>[0]) => ({ attr: attrToWire(attr, chunkSize) });
   const lease = (caller: Caller) => (ino: number) => leases.acquire(ino, caller.clientId, state.now());
   const addresses = (chunkId: number, gen: number): Pipeline[] =>
@@ -34,13 +40,13 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       .sort(() => Math.random() - 0.5); // spread reads over replicas
   const placement: ChunkPlacement = {
     place: (replication, exclude) =>
-      placeChunk(state.registry.live(), replication, chunkSize, exclude).map((dn) => ({ id: dn.id, address: dn.address })),
+      placeChunk(state.registry.writable(), replication, chunkSize, exclude).map((dn) => ({ id: dn.id, address: dn.address })),
     replicasOf: (chunkId, gen) => addresses(chunkId, gen),
   };
 
   return {
     Mkdir: handler(async (req, caller) =>
-      attrReply(await run(caller, (ctx) => mkdir(ctx, req.path, wireMode(req.mode), req.recursive))),
+      attrReply(await mutate(caller, (ctx) => mkdir(ctx, req.path, wireMode(req.mode), req.recursive))),
     ),
     Stat: handler(async (req, caller) => attrReply(await run(caller, (ctx) => stat(ctx, req.path, req.follow)))),
     Readdir: handler(async (req, caller) => {
@@ -48,15 +54,15 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       return { entries: page.entries.map((e) => ({ name: e.name, attr: attrToWire(e.attr, chunkSize) })), more: page.more };
     }),
     Rename: handler(async (req, caller) => {
-      releaseChunks(state, await run(caller, (ctx) => rename(ctx, req.src, req.dst)));
+      releaseChunks(state, await mutate(caller, (ctx) => rename(ctx, req.src, req.dst)));
       return {};
     }),
     Unlink: handler(async (req, caller) => {
-      releaseChunks(state, await run(caller, (ctx) => unlink(ctx, req.path)));
+      releaseChunks(state, await mutate(caller, (ctx) => unlink(ctx, req.path)));
       return {};
     }),
     Rmdir: handler(async (req, caller) => {
-      await run(caller, (ctx) => rmdir(ctx, req.path));
+      await mutate(caller, (ctx) => rmdir(ctx, req.path));
       return {};
     }),
     SetAttr: handler(async (req, caller) => {
@@ -66,13 +72,42 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       if (req.setGid) changes.gid = req.gid;
       if (req.setAtime) changes.atimeMs = wireCount(req.atimeMs, 'atime');
       if (req.setMtime) changes.mtimeMs = wireCount(req.mtimeMs, 'mtime');
-      return attrReply(await run(caller, (ctx) => setAttr(ctx, req.path, req.follow, changes)));
+      return attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, changes)));
     }),
-    Symlink: handler(async (req, caller) => attrReply(await run(caller, (ctx) => symlink(ctx, req.target, req.path)))),
+    Symlink: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => symlink(ctx, req.target, req.path)))),
     Readlink: handler(async (req, caller) => ({ target: await run(caller, (ctx) => readlink(ctx, req.path)) })),
-    SetReplication: handler(async (req, caller) =>
-      attrReply(await run(caller, (ctx) => setReplication(ctx, req.path, req.replication))),
-    ),
+    SetReplication: handler(async (req, caller) => {
+      const attr = await mutate(caller, (ctx) => setReplication(ctx, req.path, req.replication));
+      // The planner adds or trims replicas of every chunk of the file.
+      const ids = await run(caller, (ctx) => fileChunkIds(ctx, attr.inode));
+      for (const chunkId of ids) state.chunks.setReplication(chunkId, attr.replication);
+      return attrReply(attr);
+    }),
+    Link: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => link(ctx, req.existing, req.path)))),
+    SetXattr: handler(async (req, caller) => {
+      const flags = { create: req.create, replace: req.replace };
+      await mutate(caller, (ctx) => setXattr(ctx, req.path, req.follow, req.name, req.value, flags));
+      return {};
+    }),
+    GetXattr: handler(async (req, caller) => ({ value: await run(caller, (ctx) => getXattr(ctx, req.path, req.follow, req.name)) })),
+    ListXattr: handler(async (req, caller) => ({ names: await run(caller, (ctx) => listXattr(ctx, req.path, req.follow)) })),
+    RemoveXattr: handler(async (req, caller) => {
+      await mutate(caller, (ctx) => removeXattr(ctx, req.path, req.follow, req.name));
+      return {};
+    }),
+    Statfs: handler(async () => {
+      const live = state.registry.live();
+      const sum = (nodes: typeof live, field: 'capacityBytes' | 'usedBytes' | 'availableBytes'): number =>
+        nodes.reduce((total, dn) => total + dn[field], 0);
+      return {
+        capacityBytes: sum(live, 'capacityBytes'),
+        usedBytes: sum(live, 'usedBytes'),
+        availableBytes: sum(state.registry.writable(), 'availableBytes'),
+        liveDatanodes: live.length,
+        defaultReplication: state.settings.defaultReplication,
+        chunkSizeBytes: chunkSize,
+      };
+    }),
 
     Open: handler(async (req, caller) => {
       const flags = {
@@ -84,9 +119,9 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
         replication: req.replication,
       };
       if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
-      const result = await run(caller, (ctx) => open(ctx, req.path, flags, lease(caller)));
+      const result = await (flags.write ? mutate : run)(caller, (ctx) => open(ctx, req.path, flags, lease(caller)));
       releaseChunks(state, result.freed);
-      return { attr: attrToWire(result.attr, chunkSize) };
+      return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs };
     }),
     CloseFile: handler(async (req, caller) => {
       leases.release(wireCount(req.inode, 'inode'), caller.clientId);
@@ -113,7 +148,7 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
     PrepareChunk: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');
       const index = wireCount(req.index, 'index');
-      const prepared = await run(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
+      const prepared = await mutate(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
       state.prepared.add(ino, index, prepared.chunkId, prepared.gen, state.now());
       log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, 'chunk allocated');
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
@@ -131,13 +166,17 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       if (!state.prepared.take(input.ino, input.index, input.chunkId, input.gen)) {
         throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
       }
-      const attr = await run(caller, (ctx) => commitChunk(ctx, input, lease(caller)));
-      state.chunks.commit(input.chunkId, input.gen, input.lengthBytes, req.datanodeIds.filter((id) => state.registry.get(id) !== undefined));
+      const attr = await mutate(caller, (ctx) => commitChunk(ctx, input, lease(caller)));
+      state.chunks.commit(
+        input.chunkId,
+        { gen: input.gen, len: input.lengthBytes, rep: attr.replication, ino: input.ino },
+        req.datanodeIds.filter((id) => state.registry.get(id) !== undefined),
+      );
       return attrReply(attr);
     }),
     Truncate: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');
-      const result = await run(caller, (ctx) => truncate(ctx, ino, wireCount(req.sizeBytes, 'size'), lease(caller)));
+      const result = await mutate(caller, (ctx) => truncate(ctx, ino, wireCount(req.sizeBytes, 'size'), lease(caller)));
       releaseChunks(state, result.freed);
       return attrReply(result.attr);
     }),
@@ -154,17 +193,34 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       );
       return { ...summary, healthy: summary.missing === 0 && summary.underReplicated === 0 && summary.corrupt === 0 };
     }),
+    Decommission: handler(async (req, caller) => {
+      if (caller.uid !== 0) throw new CairnError('EPERM', 'only root may decommission a datanode');
+      const id = wireString(req.datanodeId, 'datanodeId');
+      if (state.registry.get(id) === undefined) throw new CairnError('ENOENT', `no datanode ${id}`);
+      if (state.registry.adminStateOf(id) !== 'normal') return {};
+      state.registry.setAdminState(id, 'decommissioning');
+      await persistAdminState(state, id, 'decommissioning');
+      state.chunks.attendTo(id);
+      log.info({ datanode: id }, 'decommissioning datanode');
+      return {};
+    }),
     Report: handler(async () => {
       const now = state.now();
+      const isLive = (dn: string): boolean => state.registry.isLive(dn);
       return {
         clusterId: namespace.cluster.clusterId,
-        safeMode: false,
+        safeMode: state.safeMode.active,
+        replicationsScheduled: state.planner.scheduledTotal,
+        replicationsPending: state.planner.pendingCount,
+        underReplicated: state.planner.underReplicated,
+        chunksTotal: state.chunks.expectedCount(),
+        chunksReported: state.chunks.reportedCount(isLive),
         chunkSizeBytes: chunkSize,
         defaultReplication: state.settings.defaultReplication,
         datanodes: state.registry.all().map((dn) => ({
           id: dn.id,
           address: dn.address,
-          state: dn.state,
+          state: state.registry.displayState(dn),
           capacityBytes: dn.capacityBytes,
           usedBytes: dn.usedBytes,
           availableBytes: dn.availableBytes,

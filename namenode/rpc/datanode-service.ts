@@ -38,7 +38,18 @@ export function datanodeNamenodeHandlers(state: NamenodeState): DatanodeNamenode
       };
       if (!registry.heartbeat(req.datanodeId, stats, state.now())) return { reregister: true, commands: [] };
       const deletes = chunks.takeDeletes(req.datanodeId);
-      return { reregister: false, commands: deletes.length > 0 ? [{ delete: deletes }] : [] };
+      const orders = state.replicateOrders.get(req.datanodeId) ?? [];
+      state.replicateOrders.delete(req.datanodeId);
+      const now = state.now();
+      const replicate = orders.map((order) => ({
+        chunkId: order.chunkId,
+        gen: order.gen,
+        lengthBytes: order.lengthBytes,
+        targets: order.targets.map((t) => ({ id: t.id, address: t.address })),
+        token: state.tokens.sign(order.chunkId, order.gen, 'w', now),
+      }));
+      if (replicate.length > 0) log.debug({ datanode: req.datanodeId, copies: replicate.length }, 'replication ordered');
+      return { reregister: false, commands: deletes.length > 0 || replicate.length > 0 ? [{ delete: deletes, replicate }] : [] };
     }),
     ChunkReport: handler(async (req) => {
       if (!registry.isLive(req.datanodeId)) throw new CairnError('EAGAIN', `datanode ${req.datanodeId} must register first`);
@@ -49,6 +60,10 @@ export function datanodeNamenodeHandlers(state: NamenodeState): DatanodeNamenode
       } else {
         for (const ref of req.added) chunks.reportReplica(req.datanodeId, ref, now);
         for (const ref of req.removed) chunks.removeReplica(req.datanodeId, ref.chunkId, ref.gen);
+      }
+      for (const ref of req.corrupt) {
+        log.warn({ datanode: req.datanodeId, chunkId: ref.chunkId, gen: ref.gen }, 'corrupt replica reported');
+        chunks.markCorrupt(req.datanodeId, ref.chunkId, ref.gen);
       }
       return {};
     }),

@@ -13,6 +13,7 @@ import type { DatanodeAddress as _cairn_DatanodeAddress, DatanodeAddress__Output
 import type { DatanodeCommand as _cairn_DatanodeCommand, DatanodeCommand__Output as _cairn_DatanodeCommand__Output } from './cairn/DatanodeCommand.js';
 import type { DatanodeNamenodeClient as _cairn_DatanodeNamenodeClient, DatanodeNamenodeDefinition as _cairn_DatanodeNamenodeDefinition } from './cairn/DatanodeNamenode.js';
 import type { DatanodeReport as _cairn_DatanodeReport, DatanodeReport__Output as _cairn_DatanodeReport__Output } from './cairn/DatanodeReport.js';
+import type { DecommissionRequest as _cairn_DecommissionRequest, DecommissionRequest__Output as _cairn_DecommissionRequest__Output } from './cairn/DecommissionRequest.js';
 import type { DirEntry as _cairn_DirEntry, DirEntry__Output as _cairn_DirEntry__Output } from './cairn/DirEntry.js';
 import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } from './cairn/Empty.js';
 import type { FsckReply as _cairn_FsckReply, FsckReply__Output as _cairn_FsckReply__Output } from './cairn/FsckReply.js';
@@ -21,6 +22,7 @@ import type { GetChunksRequest as _cairn_GetChunksRequest, GetChunksRequest__Out
 import type { HeartbeatReply as _cairn_HeartbeatReply, HeartbeatReply__Output as _cairn_HeartbeatReply__Output } from './cairn/HeartbeatReply.js';
 import type { HeartbeatRequest as _cairn_HeartbeatRequest, HeartbeatRequest__Output as _cairn_HeartbeatRequest__Output } from './cairn/HeartbeatRequest.js';
 import type { InodeRequest as _cairn_InodeRequest, InodeRequest__Output as _cairn_InodeRequest__Output } from './cairn/InodeRequest.js';
+import type { LinkRequest as _cairn_LinkRequest, LinkRequest__Output as _cairn_LinkRequest__Output } from './cairn/LinkRequest.js';
 import type { MkdirRequest as _cairn_MkdirRequest, MkdirRequest__Output as _cairn_MkdirRequest__Output } from './cairn/MkdirRequest.js';
 import type { OpenReply as _cairn_OpenReply, OpenReply__Output as _cairn_OpenReply__Output } from './cairn/OpenReply.js';
 import type { OpenRequest as _cairn_OpenRequest, OpenRequest__Output as _cairn_OpenRequest__Output } from './cairn/OpenRequest.js';
@@ -35,14 +37,19 @@ import type { ReadlinkReply as _cairn_ReadlinkReply, ReadlinkReply__Output as _c
 import type { RegisterReply as _cairn_RegisterReply, RegisterReply__Output as _cairn_RegisterReply__Output } from './cairn/RegisterReply.js';
 import type { RegisterRequest as _cairn_RegisterRequest, RegisterRequest__Output as _cairn_RegisterRequest__Output } from './cairn/RegisterRequest.js';
 import type { RenameRequest as _cairn_RenameRequest, RenameRequest__Output as _cairn_RenameRequest__Output } from './cairn/RenameRequest.js';
+import type { ReplicateCommand as _cairn_ReplicateCommand, ReplicateCommand__Output as _cairn_ReplicateCommand__Output } from './cairn/ReplicateCommand.js';
 import type { ReportReply as _cairn_ReportReply, ReportReply__Output as _cairn_ReportReply__Output } from './cairn/ReportReply.js';
 import type { SetAttrRequest as _cairn_SetAttrRequest, SetAttrRequest__Output as _cairn_SetAttrRequest__Output } from './cairn/SetAttrRequest.js';
 import type { SetReplicationRequest as _cairn_SetReplicationRequest, SetReplicationRequest__Output as _cairn_SetReplicationRequest__Output } from './cairn/SetReplicationRequest.js';
+import type { SetXattrRequest as _cairn_SetXattrRequest, SetXattrRequest__Output as _cairn_SetXattrRequest__Output } from './cairn/SetXattrRequest.js';
+import type { StatfsReply as _cairn_StatfsReply, StatfsReply__Output as _cairn_StatfsReply__Output } from './cairn/StatfsReply.js';
 import type { SymlinkRequest as _cairn_SymlinkRequest, SymlinkRequest__Output as _cairn_SymlinkRequest__Output } from './cairn/SymlinkRequest.js';
 import type { TruncateRequest as _cairn_TruncateRequest, TruncateRequest__Output as _cairn_TruncateRequest__Output } from './cairn/TruncateRequest.js';
 import type { WriteAck as _cairn_WriteAck, WriteAck__Output as _cairn_WriteAck__Output } from './cairn/WriteAck.js';
 import type { WriteFrame as _cairn_WriteFrame, WriteFrame__Output as _cairn_WriteFrame__Output } from './cairn/WriteFrame.js';
 import type { WriteHeader as _cairn_WriteHeader, WriteHeader__Output as _cairn_WriteHeader__Output } from './cairn/WriteHeader.js';
+import type { XattrReply as _cairn_XattrReply, XattrReply__Output as _cairn_XattrReply__Output } from './cairn/XattrReply.js';
+import type { XattrRequest as _cairn_XattrRequest, XattrRequest__Output as _cairn_XattrRequest__Output } from './cairn/XattrRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -62,6 +69,7 @@ export interface ProtoGrpcType {
     DatanodeCommand: MessageTypeDefinition<_cairn_DatanodeCommand, _cairn_DatanodeCommand__Output>
     DatanodeNamenode: SubtypeConstructor<typeof grpc.Client, _cairn_DatanodeNamenodeClient> & { service: _cairn_DatanodeNamenodeDefinition }
     DatanodeReport: MessageTypeDefinition<_cairn_DatanodeReport, _cairn_DatanodeReport__Output>
+    DecommissionRequest: MessageTypeDefinition<_cairn_DecommissionRequest, _cairn_DecommissionRequest__Output>
     DirEntry: MessageTypeDefinition<_cairn_DirEntry, _cairn_DirEntry__Output>
     Empty: MessageTypeDefinition<_cairn_Empty, _cairn_Empty__Output>
     FileType: EnumTypeDefinition
@@ -71,6 +79,7 @@ export interface ProtoGrpcType {
     HeartbeatReply: MessageTypeDefinition<_cairn_HeartbeatReply, _cairn_HeartbeatReply__Output>
     HeartbeatRequest: MessageTypeDefinition<_cairn_HeartbeatRequest, _cairn_HeartbeatRequest__Output>
     InodeRequest: MessageTypeDefinition<_cairn_InodeRequest, _cairn_InodeRequest__Output>
+    LinkRequest: MessageTypeDefinition<_cairn_LinkRequest, _cairn_LinkRequest__Output>
     MkdirRequest: MessageTypeDefinition<_cairn_MkdirRequest, _cairn_MkdirRequest__Output>
     OpenReply: MessageTypeDefinition<_cairn_OpenReply, _cairn_OpenReply__Output>
     OpenRequest: MessageTypeDefinition<_cairn_OpenRequest, _cairn_OpenRequest__Output>
@@ -85,14 +94,19 @@ export interface ProtoGrpcType {
     RegisterReply: MessageTypeDefinition<_cairn_RegisterReply, _cairn_RegisterReply__Output>
     RegisterRequest: MessageTypeDefinition<_cairn_RegisterRequest, _cairn_RegisterRequest__Output>
     RenameRequest: MessageTypeDefinition<_cairn_RenameRequest, _cairn_RenameRequest__Output>
+    ReplicateCommand: MessageTypeDefinition<_cairn_ReplicateCommand, _cairn_ReplicateCommand__Output>
     ReportReply: MessageTypeDefinition<_cairn_ReportReply, _cairn_ReportReply__Output>
     SetAttrRequest: MessageTypeDefinition<_cairn_SetAttrRequest, _cairn_SetAttrRequest__Output>
     SetReplicationRequest: MessageTypeDefinition<_cairn_SetReplicationRequest, _cairn_SetReplicationRequest__Output>
+    SetXattrRequest: MessageTypeDefinition<_cairn_SetXattrRequest, _cairn_SetXattrRequest__Output>
+    StatfsReply: MessageTypeDefinition<_cairn_StatfsReply, _cairn_StatfsReply__Output>
     SymlinkRequest: MessageTypeDefinition<_cairn_SymlinkRequest, _cairn_SymlinkRequest__Output>
     TruncateRequest: MessageTypeDefinition<_cairn_TruncateRequest, _cairn_TruncateRequest__Output>
     WriteAck: MessageTypeDefinition<_cairn_WriteAck, _cairn_WriteAck__Output>
     WriteFrame: MessageTypeDefinition<_cairn_WriteFrame, _cairn_WriteFrame__Output>
     WriteHeader: MessageTypeDefinition<_cairn_WriteHeader, _cairn_WriteHeader__Output>
+    XattrReply: MessageTypeDefinition<_cairn_XattrReply, _cairn_XattrReply__Output>
+    XattrRequest: MessageTypeDefinition<_cairn_XattrRequest, _cairn_XattrRequest__Output>
   }
 }
 

@@ -24,6 +24,8 @@ export interface MiniClusterOptions {
   leaseMs?: number;
   /** Extra namenode flags. */
   namenodeArgs?: string[];
+  /** Extra datanode flags. */
+  datanodeArgs?: string[];
 }
 
 interface Proc {
@@ -42,7 +44,7 @@ export class MiniCluster {
   readonly datanodeIds = new Map<number, string>();
   private readonly clients: CairnClient[] = [];
 
-  private constructor(readonly opts: Required<Omit<MiniClusterOptions, 'namenodeArgs'>> & { namenodeArgs: string[] }, dir: string) {
+  private constructor(readonly opts: Required<MiniClusterOptions>, dir: string) {
     this.dir = dir;
     this.secret = generateSecret();
     this.secretFile = path.join(dir, 'secret');
@@ -58,6 +60,7 @@ export class MiniCluster {
         deadAfterMs: options.deadAfterMs ?? 3000,
         leaseMs: options.leaseMs ?? 30_000,
         namenodeArgs: options.namenodeArgs ?? [],
+        datanodeArgs: options.datanodeArgs ?? [],
       },
       dir,
     );
@@ -96,7 +99,7 @@ export class MiniCluster {
   async startDatanode(index: number): Promise<void> {
     const proc = this.spawn([
       'datanode', '--data', this.datanodeDir(index), '--port', '0', '--namenode', this.namenodeAddress,
-      '--secret-file', this.secretFile, '--heartbeat-ms', String(this.opts.heartbeatMs),
+      '--secret-file', this.secretFile, '--heartbeat-ms', String(this.opts.heartbeatMs), ...this.opts.datanodeArgs,
     ]);
     this.datanodes.set(index, proc);
     const line = await waitForLine(proc, /^datanode (\S+) (\S+)$/);
@@ -113,6 +116,15 @@ export class MiniCluster {
     const proc = this.datanodes.get(index);
     if (proc !== undefined) await kill(proc.child, signal);
     this.datanodes.delete(index);
+  }
+
+  /** Where a datanode keeps one replica (chunk id, stamp) on disk. */
+  replicaPath(index: number, chunkId: number, gen: number): string {
+    return path.join(this.datanodeDir(index), 'chunks', (chunkId & 0xff).toString(16).padStart(2, '0'), `${chunkId.toString(16)}_${gen}.dat`);
+  }
+
+  isDatanodeRunning(index: number): boolean {
+    return this.datanodes.has(index);
   }
 
   indexOfDatanode(id: string): number {

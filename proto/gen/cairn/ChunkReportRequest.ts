@@ -7,6 +7,7 @@ export interface ChunkReportRequest {
   'full'?: (boolean);
   'added'?: (_cairn_ChunkRef)[];
   'removed'?: (_cairn_ChunkRef)[];
+  'corrupt'?: (_cairn_ChunkRef)[];
 }
 
 export interface ChunkReportRequest__Output {
@@ -14,4 +15,5 @@ export interface ChunkReportRequest__Output {
   'full': (boolean);
   'added': (_cairn_ChunkRef__Output)[];
   'removed': (_cairn_ChunkRef__Output)[];
+  'corrupt': (_cairn_ChunkRef__Output)[];
 }

@@ -4,11 +4,13 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from '../cairn/AttrReply.js';
 import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from '../cairn/CommitChunkRequest.js';
+import type { DecommissionRequest as _cairn_DecommissionRequest, DecommissionRequest__Output as _cairn_DecommissionRequest__Output } from '../cairn/DecommissionRequest.js';
 import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } from '../cairn/Empty.js';
 import type { FsckReply as _cairn_FsckReply, FsckReply__Output as _cairn_FsckReply__Output } from '../cairn/FsckReply.js';
 import type { GetChunksReply as _cairn_GetChunksReply, GetChunksReply__Output as _cairn_GetChunksReply__Output } from '../cairn/GetChunksReply.js';
 import type { GetChunksRequest as _cairn_GetChunksRequest, GetChunksRequest__Output as _cairn_GetChunksRequest__Output } from '../cairn/GetChunksRequest.js';
 import type { InodeRequest as _cairn_InodeRequest, InodeRequest__Output as _cairn_InodeRequest__Output } from '../cairn/InodeRequest.js';
+import type { LinkRequest as _cairn_LinkRequest, LinkRequest__Output as _cairn_LinkRequest__Output } from '../cairn/LinkRequest.js';
 import type { MkdirRequest as _cairn_MkdirRequest, MkdirRequest__Output as _cairn_MkdirRequest__Output } from '../cairn/MkdirRequest.js';
 import type { OpenReply as _cairn_OpenReply, OpenReply__Output as _cairn_OpenReply__Output } from '../cairn/OpenReply.js';
 import type { OpenRequest as _cairn_OpenRequest, OpenRequest__Output as _cairn_OpenRequest__Output } from '../cairn/OpenRequest.js';
@@ -22,8 +24,12 @@ import type { RenameRequest as _cairn_RenameRequest, RenameRequest__Output as _c
 import type { ReportReply as _cairn_ReportReply, ReportReply__Output as _cairn_ReportReply__Output } from '../cairn/ReportReply.js';
 import type { SetAttrRequest as _cairn_SetAttrRequest, SetAttrRequest__Output as _cairn_SetAttrRequest__Output } from '../cairn/SetAttrRequest.js';
 import type { SetReplicationRequest as _cairn_SetReplicationRequest, SetReplicationRequest__Output as _cairn_SetReplicationRequest__Output } from '../cairn/SetReplicationRequest.js';
+import type { SetXattrRequest as _cairn_SetXattrRequest, SetXattrRequest__Output as _cairn_SetXattrRequest__Output } from '../cairn/SetXattrRequest.js';
+import type { StatfsReply as _cairn_StatfsReply, StatfsReply__Output as _cairn_StatfsReply__Output } from '../cairn/StatfsReply.js';
 import type { SymlinkRequest as _cairn_SymlinkRequest, SymlinkRequest__Output as _cairn_SymlinkRequest__Output } from '../cairn/SymlinkRequest.js';
 import type { TruncateRequest as _cairn_TruncateRequest, TruncateRequest__Output as _cairn_TruncateRequest__Output } from '../cairn/TruncateRequest.js';
+import type { XattrReply as _cairn_XattrReply, XattrReply__Output as _cairn_XattrReply__Output } from '../cairn/XattrReply.js';
+import type { XattrRequest as _cairn_XattrRequest, XattrRequest__Output as _cairn_XattrRequest__Output } from '../cairn/XattrRequest.js';
 
 export interface ClientNamenodeClient extends grpc.Client {
   CloseFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
@@ -44,6 +50,15 @@ export interface ClientNamenodeClient extends grpc.Client {
   commitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   commitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   
+  Decommission(argument: _cairn_DecommissionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Decommission(argument: _cairn_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Decommission(argument: _cairn_DecommissionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Decommission(argument: _cairn_DecommissionRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _cairn_DecommissionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _cairn_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _cairn_DecommissionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  decommission(argument: _cairn_DecommissionRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
   Fsck(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
   Fsck(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
   Fsck(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_FsckReply__Output>): grpc.ClientUnaryCall;
@@ -61,6 +76,33 @@ export interface ClientNamenodeClient extends grpc.Client {
   getChunks(argument: _cairn_GetChunksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
   getChunks(argument: _cairn_GetChunksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
   getChunks(argument: _cairn_GetChunksRequest, callback: grpc.requestCallback<_cairn_GetChunksReply__Output>): grpc.ClientUnaryCall;
+  
+  GetXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  GetXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  GetXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  GetXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  getXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  getXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  getXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  getXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  
+  Link(argument: _cairn_LinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Link(argument: _cairn_LinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Link(argument: _cairn_LinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  Link(argument: _cairn_LinkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  link(argument: _cairn_LinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  link(argument: _cairn_LinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  link(argument: _cairn_LinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  link(argument: _cairn_LinkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  ListXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  ListXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  ListXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  ListXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  listXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  listXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  listXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  listXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
   
   Mkdir(argument: _cairn_MkdirRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Mkdir(argument: _cairn_MkdirRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
@@ -106,6 +148,15 @@ export interface ClientNamenodeClient extends grpc.Client {
   readlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
   readlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
   readlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ReadlinkReply__Output>): grpc.ClientUnaryCall;
+  
+  RemoveXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  RemoveXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  RemoveXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  RemoveXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  removeXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  removeXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  removeXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  removeXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   
   Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
@@ -161,6 +212,15 @@ export interface ClientNamenodeClient extends grpc.Client {
   setReplication(argument: _cairn_SetReplicationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   setReplication(argument: _cairn_SetReplicationRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   
+  SetXattr(argument: _cairn_SetXattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  SetXattr(argument: _cairn_SetXattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  SetXattr(argument: _cairn_SetXattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  SetXattr(argument: _cairn_SetXattrRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  setXattr(argument: _cairn_SetXattrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  setXattr(argument: _cairn_SetXattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  setXattr(argument: _cairn_SetXattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  setXattr(argument: _cairn_SetXattrRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
   Stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Stat(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
@@ -169,6 +229,15 @@ export interface ClientNamenodeClient extends grpc.Client {
   stat(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   stat(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   stat(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  
+  Statfs(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  Statfs(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  Statfs(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  Statfs(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  statfs(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  statfs(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  statfs(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
+  statfs(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_StatfsReply__Output>): grpc.ClientUnaryCall;
   
   Symlink(argument: _cairn_SymlinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Symlink(argument: _cairn_SymlinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
@@ -204,9 +273,17 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   CommitChunk: grpc.handleUnaryCall<_cairn_CommitChunkRequest__Output, _cairn_AttrReply>;
   
+  Decommission: grpc.handleUnaryCall<_cairn_DecommissionRequest__Output, _cairn_Empty>;
+  
   Fsck: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_FsckReply>;
   
   GetChunks: grpc.handleUnaryCall<_cairn_GetChunksRequest__Output, _cairn_GetChunksReply>;
+  
+  GetXattr: grpc.handleUnaryCall<_cairn_XattrRequest__Output, _cairn_XattrReply>;
+  
+  Link: grpc.handleUnaryCall<_cairn_LinkRequest__Output, _cairn_AttrReply>;
+  
+  ListXattr: grpc.handleUnaryCall<_cairn_XattrRequest__Output, _cairn_XattrReply>;
   
   Mkdir: grpc.handleUnaryCall<_cairn_MkdirRequest__Output, _cairn_AttrReply>;
   
@@ -217,6 +294,8 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   Readdir: grpc.handleUnaryCall<_cairn_ReaddirRequest__Output, _cairn_ReaddirReply>;
   
   Readlink: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_ReadlinkReply>;
+  
+  RemoveXattr: grpc.handleUnaryCall<_cairn_XattrRequest__Output, _cairn_Empty>;
   
   Rename: grpc.handleUnaryCall<_cairn_RenameRequest__Output, _cairn_Empty>;
   
@@ -230,7 +309,11 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   SetReplication: grpc.handleUnaryCall<_cairn_SetReplicationRequest__Output, _cairn_AttrReply>;
   
+  SetXattr: grpc.handleUnaryCall<_cairn_SetXattrRequest__Output, _cairn_Empty>;
+  
   Stat: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_AttrReply>;
+  
+  Statfs: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_StatfsReply>;
   
   Symlink: grpc.handleUnaryCall<_cairn_SymlinkRequest__Output, _cairn_AttrReply>;
   
@@ -243,20 +326,27 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
 export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
   CloseFile: MethodDefinition<_cairn_InodeRequest, _cairn_Empty, _cairn_InodeRequest__Output, _cairn_Empty__Output>
   CommitChunk: MethodDefinition<_cairn_CommitChunkRequest, _cairn_AttrReply, _cairn_CommitChunkRequest__Output, _cairn_AttrReply__Output>
+  Decommission: MethodDefinition<_cairn_DecommissionRequest, _cairn_Empty, _cairn_DecommissionRequest__Output, _cairn_Empty__Output>
   Fsck: MethodDefinition<_cairn_PathRequest, _cairn_FsckReply, _cairn_PathRequest__Output, _cairn_FsckReply__Output>
   GetChunks: MethodDefinition<_cairn_GetChunksRequest, _cairn_GetChunksReply, _cairn_GetChunksRequest__Output, _cairn_GetChunksReply__Output>
+  GetXattr: MethodDefinition<_cairn_XattrRequest, _cairn_XattrReply, _cairn_XattrRequest__Output, _cairn_XattrReply__Output>
+  Link: MethodDefinition<_cairn_LinkRequest, _cairn_AttrReply, _cairn_LinkRequest__Output, _cairn_AttrReply__Output>
+  ListXattr: MethodDefinition<_cairn_XattrRequest, _cairn_XattrReply, _cairn_XattrRequest__Output, _cairn_XattrReply__Output>
   Mkdir: MethodDefinition<_cairn_MkdirRequest, _cairn_AttrReply, _cairn_MkdirRequest__Output, _cairn_AttrReply__Output>
   Open: MethodDefinition<_cairn_OpenRequest, _cairn_OpenReply, _cairn_OpenRequest__Output, _cairn_OpenReply__Output>
   PrepareChunk: MethodDefinition<_cairn_PrepareChunkRequest, _cairn_PrepareChunkReply, _cairn_PrepareChunkRequest__Output, _cairn_PrepareChunkReply__Output>
   Readdir: MethodDefinition<_cairn_ReaddirRequest, _cairn_ReaddirReply, _cairn_ReaddirRequest__Output, _cairn_ReaddirReply__Output>
   Readlink: MethodDefinition<_cairn_PathRequest, _cairn_ReadlinkReply, _cairn_PathRequest__Output, _cairn_ReadlinkReply__Output>
+  RemoveXattr: MethodDefinition<_cairn_XattrRequest, _cairn_Empty, _cairn_XattrRequest__Output, _cairn_Empty__Output>
   Rename: MethodDefinition<_cairn_RenameRequest, _cairn_Empty, _cairn_RenameRequest__Output, _cairn_Empty__Output>
   RenewLease: MethodDefinition<_cairn_Empty, _cairn_Empty, _cairn_Empty__Output, _cairn_Empty__Output>
   Report: MethodDefinition<_cairn_Empty, _cairn_ReportReply, _cairn_Empty__Output, _cairn_ReportReply__Output>
   Rmdir: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>
   SetAttr: MethodDefinition<_cairn_SetAttrRequest, _cairn_AttrReply, _cairn_SetAttrRequest__Output, _cairn_AttrReply__Output>
   SetReplication: MethodDefinition<_cairn_SetReplicationRequest, _cairn_AttrReply, _cairn_SetReplicationRequest__Output, _cairn_AttrReply__Output>
+  SetXattr: MethodDefinition<_cairn_SetXattrRequest, _cairn_Empty, _cairn_SetXattrRequest__Output, _cairn_Empty__Output>
   Stat: MethodDefinition<_cairn_PathRequest, _cairn_AttrReply, _cairn_PathRequest__Output, _cairn_AttrReply__Output>
+  Statfs: MethodDefinition<_cairn_Empty, _cairn_StatfsReply, _cairn_Empty__Output, _cairn_StatfsReply__Output>
   Symlink: MethodDefinition<_cairn_SymlinkRequest, _cairn_AttrReply, _cairn_SymlinkRequest__Output, _cairn_AttrReply__Output>
   Truncate: MethodDefinition<_cairn_TruncateRequest, _cairn_AttrReply, _cairn_TruncateRequest__Output, _cairn_AttrReply__Output>
   Unlink: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>

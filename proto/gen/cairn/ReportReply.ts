@@ -9,6 +9,11 @@ export interface ReportReply {
   'datanodes'?: (_cairn_DatanodeReport)[];
   'chunkSizeBytes'?: (number | string | Long);
   'defaultReplication'?: (number);
+  'replicationsScheduled'?: (number | string | Long);
+  'replicationsPending'?: (number | string | Long);
+  'underReplicated'?: (number | string | Long);
+  'chunksTotal'?: (number | string | Long);
+  'chunksReported'?: (number | string | Long);
 }
 
 export interface ReportReply__Output {
@@ -17,4 +22,9 @@ export interface ReportReply__Output {
   'datanodes': (_cairn_DatanodeReport__Output)[];
   'chunkSizeBytes': (number);
   'defaultReplication': (number);
+  'replicationsScheduled': (number);
+  'replicationsPending': (number);
+  'underReplicated': (number);
+  'chunksTotal': (number);
+  'chunksReported': (number);
 }

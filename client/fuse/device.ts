@@ -1,0 +1,208 @@
+// /dev/fuse: mounting, reading requests, writing replies, unmounting. The I/O shell around the
+// pure protocol (protocol.ts) and file system (cairn-fs.ts).
+//
+// Mounting opens /dev/fuse and has mount(8) pass that descriptor to the kernel (`-o fd=3`), as
+// libfuse's fuse_mount does for root; so the mount needs root (CAP_SYS_ADMIN). Requests are
+// read by worker threads (reader-worker.ts) and answered from the main thread with write(2),
+// which never blocks for a reply. A mount left behind by a killed server (ENOTCONN) is
+// lazily unmounted before mounting again.
+
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CairnError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { encodeReply, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
+
+export interface MountOptions {
+  mountpoint: string;
+  /** Let users other than the one who mounted (root) use the mount. */
+  allowOther: boolean;
+  /** Shown as the source in `mount` and `df`. */
+  fsName: string;
+  /** Largest write the kernel may send in one request. */
+  maxWriteBytes: number;
+  /** Reader threads. */
+  readers: number;
+  log: Logger;
+}
+
+const readerUrl = new URL('./reader-worker.js', import.meta.url);
+
+export class FuseDevice {
+  private readonly workers: Worker[] = [];
+  private ended = false;
+  private endResolve: (reason: string) => void = () => undefined;
+  /** Resolves with the reason when the kernel ends the session (unmounted) or the device fails. */
+  readonly done: Promise<string>;
+
+  private constructor(
+    private readonly fd: number,
+    readonly mountpoint: string,
+    private readonly log: Logger,
+  ) {
+    this.done = new Promise((resolve) => (this.endResolve = resolve));
+  }
+
+  /** Mounts `mountpoint` and starts reading requests into `onRequest`. */
+  static async mount(opts: MountOptions, onRequest: (req: FuseRequest) => void): Promise<FuseDevice> {
+    const mountpoint = path.resolve(opts.mountpoint);
+    await clearStaleMount(mountpoint, opts.log);
+    const st = await stat(mountpoint).catch((err: NodeJS.ErrnoException) => {
+      throw new CairnError(err.code === 'ENOENT' ? 'ENOENT' : 'EIO', `mount point: ${err.message}`, { path: mountpoint });
+    });
+    if (!st.isDirectory()) throw new CairnError('ENOTDIR', 'the mount point must be a directory', { path: mountpoint });
+    let fd: number;
+    try {
+      fd = openSync('/dev/fuse', 'r+');
+    } catch (err) {
+      throw new CairnError('EACCES', `cannot open /dev/fuse: ${(err as Error).message} (is the fuse module loaded, and is this root?)`);
+    }
+    const device = new FuseDevice(fd, mountpoint, opts.log);
+    try {
+      const options = [
+        'fd=3',
+        'rootmode=40000',
+        `user_id=${process.getuid?.() ?? 0}`,
+        `group_id=${process.getgid?.() ?? 0}`,
+        // The kernel checks permissions against the caller's credentials and the attributes we
+        // report; the namenode checks them again for the caller's uid/gid.
+        'default_permissions',
+        `max_read=${opts.maxWriteBytes}`,
+        ...(opts.allowOther ? ['allow_other'] : []),
+      ];
+      await run('mount', ['-i', '-t', 'fuse.cairn', '-o', options.join(','), opts.fsName, mountpoint], fd);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    for (let i = 0; i < opts.readers; i++) device.startReader(opts.maxWriteBytes + 64 * 1024, onRequest);
+    return device;
+  }
+
+  /** Sends a reply (errno 0 with an optional payload, or a positive errno). */
+  reply(unique: bigint, errno: number, payload?: Buffer): void {
+    this.write(encodeReply(unique, errno, payload));
+  }
+
+  /** Sends a reply whose buffer already holds the payload after a 16-byte header. */
+  replyInPlace(unique: bigint, out: Buffer): void {
+    writeOutHeader(out, unique, 0);
+    this.write(out);
+  }
+
+  /** Lazily unmounts; the session ends once the kernel lets go. */
+  async unmount(): Promise<void> {
+    await unmountLazy(this.mountpoint, this.log);
+  }
+
+  /** Closes the device (after the session ended, or to abort it). */
+  close(): void {
+    this.finish('closed');
+    for (const worker of this.workers) void worker.terminate();
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  private write(out: Buffer): void {
+    if (this.ended) return;
+    try {
+      writeSync(this.fd, out);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOENT: the request was interrupted or aborted meanwhile; the answer is not wanted.
+      if (code === 'ENOENT') return;
+      if (code === 'ENODEV' || code === 'EBADF') return this.finish(code);
+      this.log.error({ err, opcode: out.readInt32LE(4) }, 'writing a FUSE reply failed');
+    }
+  }
+
+  private startReader(bufferBytes: number, onRequest: (req: FuseRequest) => void): void {
+    // The readers keep the process alive while the file system is mounted.
+    const worker = new Worker(readerUrl, { workerData: { fd: this.fd, bufferBytes } });
+    worker.on('message', (msg: { request?: ArrayBuffer; bytes?: number; end?: string }) => {
+      if (msg.end !== undefined) return this.finish(msg.end);
+      if (msg.request === undefined || this.ended) return;
+      let req: FuseRequest;
+      try {
+        req = parseRequest(Buffer.from(msg.request, 0, msg.bytes));
+      } catch (err) {
+        this.log.error({ err }, 'malformed FUSE request');
+        return;
+      }
+      onRequest(req);
+    });
+    worker.on('error', (err) => {
+      this.log.error({ err }, 'FUSE reader thread failed');
+      this.finish('reader failed');
+    });
+    this.workers.push(worker);
+  }
+
+  private finish(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endResolve(reason);
+  }
+}
+
+/** `fusermount -uz`, or `umount -l` where fusermount is missing. */
+export async function unmountLazy(mountpoint: string, log?: Logger): Promise<void> {
+  try {
+    await run('fusermount', ['-uz', mountpoint]);
+  } catch (err) {
+    log?.debug({ err }, 'fusermount -uz failed; trying umount -l');
+    await run('umount', ['-l', mountpoint]);
+  }
+}
+
+/** Whether `mountpoint` is a mount point now (from /proc/self/mountinfo). */
+export async function isMounted(mountpoint: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const target = path.resolve(mountpoint);
+  return info.split('\n').some((line) => unescapeMountPath(line.split(' ')[4] ?? '') === target);
+}
+
+function unescapeMountPath(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/**
+ * A FUSE mount whose server died answers ENOTCONN: it is unmounted. A live mount is left alone
+ * (EBUSY). One that does not answer within 2 s is taken for a hung server and unmounted too.
+ */
+async function clearStaleMount(mountpoint: string, log: Logger): Promise<void> {
+  if (!(await isMounted(mountpoint))) return;
+  const probe = stat(mountpoint).then(
+    () => 'alive' as const,
+    (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? ('stale' as const) : ('alive' as const)),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 2000)));
+  const state = await Promise.race([probe, timeout]);
+  clearTimeout(timer);
+  if (state === 'alive') throw new CairnError('EBUSY', 'something is already mounted there (cairn umount it first)', { path: mountpoint });
+  log.warn({ mountpoint, state }, 'clearing a stale mount left by a previous server');
+  await unmountLazy(mountpoint, log);
+}
+
+/** Runs a command to completion; EIO with its stderr when it fails. `fd` becomes the child's fd 3. */
+function run(command: string, args: string[], fd?: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', 'pipe'];
+    if (fd !== undefined) stdio.push(fd);
+    const child = spawn(command, args, { stdio });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (err) => reject(new CairnError('EIO', `${command}: ${err.message}`)));
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new CairnError('EIO', `${command} ${args.join(' ')} failed (${signal ?? code}): ${stderr.trim()}`));
+    });
+  });
+}

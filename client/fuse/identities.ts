@@ -1,0 +1,91 @@
+// One SDK client per caller identity (uid:gid) of a mount, so that the namenode checks each
+// operation against the uid and gid of the process that made it and new files belong to it.
+//
+// All of a mount's clients share one client id, so write leases belong to the mount: a file
+// opened for writing by two users of one mount has one writer (open-files.ts), never EBUSY.
+// Clients are kept while they are in use; idle ones beyond `clientsMax` are closed, oldest first.
+
+import { randomUUID } from 'node:crypto';
+import { CairnClient } from '../sdk/client.js';
+
+export interface IdentitiesOptions {
+  namenode: string;
+  secret: string;
+  /** Every namenode call of every client gives up after this long. */
+  deadlineMs: number;
+  clientsMax?: number;
+}
+
+interface Entry {
+  client: CairnClient;
+  pins: number;
+}
+
+export class Identities {
+  readonly clientId = `mount-${randomUUID()}`;
+  private readonly entries = new Map<string, Entry>();
+  private readonly clientsMax: number;
+
+  constructor(private readonly opts: IdentitiesOptions) {
+    this.clientsMax = opts.clientsMax ?? 256;
+  }
+
+  /** The client acting as uid:gid. */
+  get(uid: number, gid: number): CairnClient {
+    const key = `${uid}:${gid}`;
+    let entry = this.entries.get(key);
+    if (entry !== undefined) {
+      // Map order is recency order: move to the end.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry.client;
+    }
+    entry = {
+      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, deadlineMs: this.opts.deadlineMs, clientId: this.clientId }),
+      pins: 0,
+    };
+    this.entries.set(key, entry);
+    this.evictIdle();
+    return entry.client;
+  }
+
+  /** The mount's own identity (root): lookups and attributes, which the kernel already checked. */
+  get root(): CairnClient {
+    return this.get(0, 0);
+  }
+
+  /** Keeps a client open while one of its file handles is open. */
+  pin(client: CairnClient): void {
+    const entry = this.find(client);
+    if (entry !== undefined) entry.pins++;
+  }
+
+  unpin(client: CairnClient): void {
+    const entry = this.find(client);
+    if (entry !== undefined) entry.pins = Math.max(0, entry.pins - 1);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.entries.values()].map((e) => e.client);
+    this.entries.clear();
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  }
+
+  private find(client: CairnClient): Entry | undefined {
+    for (const entry of this.entries.values()) if (entry.client === client) return entry;
+    return undefined;
+  }
+
+  private evictIdle(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.clientsMax) return;
+      if (entry.pins > 0 || key === '0:0') continue;
+      this.entries.delete(key);
+      void entry.client.close().catch(() => undefined);
+    }
+  }
+}

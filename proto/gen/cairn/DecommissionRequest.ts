@@ -1,0 +1,10 @@
+// Original file: proto/cairn.proto
+
+
+export interface DecommissionRequest {
+  'datanodeId'?: (string);
+}
+
+export interface DecommissionRequest__Output {
+  'datanodeId': (string);
+}
