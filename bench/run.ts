@@ -19,6 +19,8 @@ const mib = 1024 * 1024;
 const totalMiB = Number(process.env.BENCH_MIB ?? 1024);
 const createCount = Number(process.env.BENCH_CREATES ?? 10_000);
 const clientsConcurrent = 32;
+/** Logical MiB written before a datanode is killed; at replication 3 the cluster holds 3x this. */
+const healMiB = Number(process.env.BENCH_HEAL_MIB ?? 680);
 
 interface Row {
   workload: string;
@@ -129,6 +131,40 @@ function printTable(rows: Row[], context: string): void {
   for (const line of lines) process.stdout.write(fmt(line) + '\n');
 }
 
+/**
+ * 4 datanodes holding ~3 x healMiB at replication 3: SIGKILL the busiest and time how long until
+ * fsck is healthy again, and the rate at which its replicas were copied back.
+ */
+async function healing(): Promise<{ detectS: number; healS: number; copiedMiB: number; rateMiBs: number }> {
+  const deadAfterMs = 5000;
+  const cluster = await MiniCluster.start({ datanodes: 4, chunkSizeBytes: 64 * mib, heartbeatMs: 500, deadAfterMs });
+  try {
+    const fs = cluster.client();
+    const perFile = 96 * mib;
+    for (let written = 0, i = 0; written < healMiB * mib; written += perFile, i++) {
+      await pipeline(source(Math.min(perFile, healMiB * mib - written)), fs.createWriteStream(`/heal-${i}`));
+    }
+    const report = await fs.report();
+    const victim = [...report.datanodes].sort((a, b) => b.usedBytes - a.usedBytes)[0];
+    if (victim === undefined) throw new Error('no datanode');
+    const killedAt = Date.now();
+    await cluster.killDatanode(cluster.indexOfDatanode(victim.id), 'SIGKILL');
+    let detectedAt = 0;
+    for (;;) {
+      const now = await fs.report();
+      if (detectedAt === 0 && now.datanodes.find((d) => d.id === victim.id)?.state === 'dead') detectedAt = Date.now();
+      if (detectedAt !== 0 && (await fs.fsck('/')).healthy) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const healedAt = Date.now();
+    const copiedMiB = victim.usedBytes / mib;
+    const healS = (healedAt - detectedAt) / 1000;
+    return { detectS: (detectedAt - killedAt) / 1000, healS, copiedMiB, rateMiBs: copiedMiB / healS };
+  } finally {
+    await cluster.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const bytes = totalMiB * mib;
   const local = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-local-'));
@@ -151,6 +187,18 @@ async function main(): Promise<void> {
     printTable(rows, `Cairn benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}; chunks 64 MiB, 3 datanodes on this machine`);
   } finally {
     await cluster.stop();
+  }
+  try {
+    if (healMiB > 0) {
+      process.stderr.write(`healing: ${healMiB} MiB at replication 3 on 4 datanodes, then SIGKILL the busiest...\n`);
+      const heal = await healing();
+      const localWrite = (await localSequential(local, 256 * mib)).write;
+      printTable(
+        [{ workload: `re-replication after SIGKILL (${heal.copiedMiB.toFixed(0)} MiB lost; dead after ${heal.detectS.toFixed(1)} s, healthy ${heal.healS.toFixed(1)} s later)`, unit: 'MiB/s', local: localWrite, cairn: heal.rateMiBs }],
+        'Self-healing: copy rate of the lost replicas next to the local sequential write rate',
+      );
+    }
+  } finally {
     await fsp.rm(local, { recursive: true, force: true });
   }
 }

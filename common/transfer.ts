@@ -1,119 +1,133 @@
-// The client side of DataTransfer, shared by the SDK (writing and reading chunks) and by
-// datanodes (forwarding down a pipeline): a pool of channels per datanode address, a chunk
-// write stream with backpressure, and a chunk read as an async iterable.
+// The client side of the data-transfer protocol (common/data-protocol.ts), shared by the SDK
+// (writing and reading chunks) and by datanodes (forwarding down a pipeline, copying replicas):
+// a chunk write stream with backpressure, and a chunk read as an async iterable. One TCP
+// connection per transfer: on loopback and LANs a connect costs far less than a chunk.
 
-import { once } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
+import net, { type Socket } from 'node:net';
 import { CairnError } from './errors.js';
-import { cairnProto, callMetadata, channelOptions, fromServiceError, type Identity } from './rpc.js';
-import type { DataTransferClient } from '../proto/gen/cairn/DataTransfer.js';
+import { FrameKind, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll } from './data-protocol.js';
+import type { Identity } from './rpc.js';
 import type { WriteAck__Output } from '../proto/gen/cairn/WriteAck.js';
-import type { WriteFrame } from '../proto/gen/cairn/WriteFrame.js';
 import type { WriteHeader } from '../proto/gen/cairn/WriteHeader.js';
-import type { ReadFrame__Output } from '../proto/gen/cairn/ReadFrame.js';
 import type { ReadRequest } from '../proto/gen/cairn/ReadRequest.js';
 
+const endFrame = frameHeader(FrameKind.end, 0);
+
 export class DataTransferPool {
-  private readonly clients = new Map<string, DataTransferClient>();
+  private readonly open = new Set<Socket>();
 
   constructor(private readonly identity: Identity) {}
 
-  client(address: string): DataTransferClient {
-    let client = this.clients.get(address);
-    if (client === undefined) {
-      const Ctor = cairnProto().cairn.DataTransfer;
-      client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
-      this.clients.set(address, client);
-    }
-    return client;
-  }
-
   /** Opens a chunk write to `address`; the header goes first. */
   openWrite(address: string, header: WriteHeader, deadlineMs: number): ChunkWriteStream {
-    return new ChunkWriteStream(this.client(address), address, header, callMetadata(this.identity), deadlineMs);
+    const socket = this.connect(address, deadlineMs);
+    socket.write(jsonFrame(FrameKind.hello, { secret: this.identity.secret }));
+    socket.write(jsonFrame(FrameKind.writeHeader, header));
+    return new ChunkWriteStream(socket, address);
   }
 
   /** Reads a range of one replica; yields the verified bytes in order. */
   async *read(address: string, req: ReadRequest, deadlineMs: number): AsyncGenerator<Buffer> {
-    const call = this.client(address).ReadChunk(req, callMetadata(this.identity), { deadline: Date.now() + deadlineMs });
+    const socket = this.connect(address, deadlineMs);
     try {
-      for await (const frame of call as AsyncIterable<ReadFrame__Output>) yield frame.data;
+      socket.write(jsonFrame(FrameKind.hello, { secret: this.identity.secret }));
+      socket.write(jsonFrame(FrameKind.readRequest, req));
+      for await (const frame of readFrames(socket)) {
+        if (frame.kind === FrameKind.data) yield frame.payload;
+        else if (frame.kind === FrameKind.end) return;
+        else if (frame.kind === FrameKind.error) throw errorFromFrame(frame, address);
+        else throw new CairnError('EIO', `${address}: unexpected frame ${frame.kind}`);
+      }
+      throw new CairnError('EIO', `${address} closed the connection before the end of the chunk`);
     } catch (err) {
       throw toCairn(err, address);
     } finally {
-      call.cancel();
+      socket.destroy();
     }
   }
 
+  /** Closes every connection still open. */
   close(): void {
-    for (const client of this.clients.values()) client.close();
-    this.clients.clear();
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
+  }
+
+  private connect(address: string, deadlineMs: number): Socket {
+    const at = address.lastIndexOf(':');
+    const socket = net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
+    this.open.add(socket);
+    const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.open.delete(socket);
+    });
+    socket.on('error', () => undefined); // surfaced by whoever reads or writes the socket
+    return socket;
   }
 }
 
 export class ChunkWriteStream {
-  private readonly call: grpc.ClientWritableStream<WriteFrame>;
   private readonly ack: Promise<WriteAck__Output>;
-  /** Settles when the call ends; rejects on failure (observed, so never an unhandled rejection). */
-  private readonly ended: Promise<void>;
   private failure: CairnError | undefined;
 
-  constructor(client: DataTransferClient, private readonly address: string, header: WriteHeader, metadata: grpc.Metadata, deadlineMs: number) {
-    let resolveAck!: (ack: WriteAck__Output) => void;
-    let rejectAck!: (err: CairnError) => void;
-    this.ack = new Promise((resolve, reject) => {
-      resolveAck = resolve;
-      rejectAck = reject;
+  constructor(
+    private readonly socket: Socket,
+    private readonly address: string,
+  ) {
+    this.ack = this.readAck();
+    this.ack.catch((err: unknown) => {
+      this.failure ??= toCairn(err, address);
+      socket.destroy();
     });
-    this.ack.catch(() => undefined); // observed through write() or finish()
-    this.ended = this.ack.then(() => undefined);
-    this.ended.catch(() => undefined);
-    this.call = client.WriteChunk(metadata, { deadline: Date.now() + deadlineMs }, (err, ack) => {
-      if (err !== null || ack === undefined) {
-        this.failure = toCairn(err, address);
-        rejectAck(this.failure);
-      } else resolveAck(ack);
-    });
-    this.call.on('error', () => undefined); // surfaced through the callback
-    this.call.write({ header });
   }
 
   get failed(): CairnError | undefined {
     return this.failure;
   }
 
-  /** Sends one data frame, waiting while the stream's buffer is full. */
+  /** Sends one data frame, waiting while the socket's buffer is full. */
   async write(data: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (!this.call.write({ data })) {
-      const abort = new AbortController();
-      try {
-        await Promise.race([once(this.call, 'drain', { signal: abort.signal }), this.ended]);
-      } finally {
-        abort.abort();
-      }
+    try {
+      await writeAll(this.socket, frameHeader(FrameKind.data, data.length), data);
+    } catch (err) {
+      throw this.failure ?? toCairn(err, this.address);
     }
   }
 
   /** Ends the stream and waits for the acknowledgement of the whole pipeline below. */
   async finish(): Promise<WriteAck__Output> {
-    if (this.failure === undefined) this.call.end();
+    if (this.failure === undefined) this.socket.write(endFrame);
     return this.ack;
   }
 
   abort(): void {
-    this.call.cancel();
+    this.failure ??= new CairnError('EIO', `write to ${this.address} aborted`);
+    this.socket.destroy();
   }
 
-  toString(): string {
-    return `write stream to ${this.address}`;
+  private async readAck(): Promise<WriteAck__Output> {
+    try {
+      for await (const frame of readFrames(this.socket)) {
+        if (frame.kind === FrameKind.ack) {
+          const ack = parseJson<WriteAck__Output>(frame, 'ack');
+          this.socket.end();
+          return ack;
+        }
+        if (frame.kind === FrameKind.error) throw errorFromFrame(frame, this.address);
+        throw new CairnError('EIO', `${this.address}: unexpected frame ${frame.kind}`);
+      }
+    } catch (err) {
+      throw toCairn(err, this.address);
+    }
+    throw this.failure ?? new CairnError('EIO', `${this.address} closed the connection before acknowledging`);
   }
 }
 
 function toCairn(err: unknown, address: string): CairnError {
   if (err instanceof CairnError) return err;
-  if (err !== null && typeof err === 'object' && 'code' in err && 'details' in err) {
-    return fromServiceError(err as grpc.ServiceError, address);
-  }
-  return new CairnError('EIO', `${address}: ${(err as Error)?.message ?? String(err)}`);
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ECONNREFUSED') return new CairnError('ECONNREFUSED', `cannot reach ${address}`);
+  if (e?.code === 'ECONNRESET' || e?.code === 'EPIPE') return new CairnError('EIO', `${address} dropped the connection`);
+  return new CairnError('EIO', `${address}: ${e?.message ?? String(err)}`);
 }

@@ -3,17 +3,16 @@
 
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type { AddressInfo, Server } from 'node:net';
 import fs from 'fs-extra';
 import { ChunkTokens } from '../common/auth.js';
 import type { Logger } from '../common/log.js';
-import { cairnProto, channelOptions } from '../common/rpc.js';
 import { DataTransferPool } from '../common/transfer.js';
 import { ChunkStore } from './chunk-store.js';
 import { NamenodeLink } from './namenode-link.js';
 import { Replicator } from './replicator.js';
 import { Scrubber, type ScrubSettings } from './scrubber.js';
-import { dataTransferHandlers } from './transfer-service.js';
+import { dataTransferServer } from './transfer-service.js';
 
 export interface DatanodeConfig {
   dataDir: string;
@@ -35,7 +34,7 @@ export class Datanode {
     readonly id: string,
     readonly address: string,
     readonly store: ChunkStore,
-    private readonly server: grpc.Server,
+    private readonly server: Server,
     private readonly link: NamenodeLink,
     private readonly pool: DataTransferPool,
     private readonly scrubber: Scrubber,
@@ -74,10 +73,7 @@ export class Datanode {
       log,
       onReplicate: (order) => replicator.submit(order),
     });
-    const server = new grpc.Server(channelOptions);
-    server.addService(
-      cairnProto().cairn.DataTransfer.service,
-      dataTransferHandlers({
+    const server = dataTransferServer({
         datanodeId: identity.datanodeId,
         store,
         tokens: new ChunkTokens(config.secret),
@@ -88,13 +84,11 @@ export class Datanode {
         onCorrupt,
         active,
         pipelineDeadlineMs: 10 * 60 * 1000,
-      }),
-    );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-        err ? reject(err) : resolve(bound),
-      ),
-    );
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve((server.address() as AddressInfo).port));
+    });
     address = `${config.host}:${port}`;
     log.info({ datanodeId: identity.datanodeId, address, replicas: store.count, usedBytes: store.used }, 'datanode started');
     link.start();
@@ -107,7 +101,7 @@ export class Datanode {
     this.scrubber.stop();
     this.link.stop();
     this.pool.close();
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

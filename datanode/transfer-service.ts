@@ -1,20 +1,20 @@
-// DataTransfer on a datanode: receives chunk writes (writing locally and forwarding down the
-// pipeline at the same time) and serves verified chunk reads. Both need a chunk token signed
-// by the namenode for exactly that chunk version.
+// The datanode's side of the data-transfer protocol (common/data-protocol.ts): receives chunk
+// writes (writing locally and forwarding down the pipeline at the same time) and serves
+// verified chunk reads. Every connection must present the cluster secret, and every operation
+// a chunk token signed by the namenode for exactly that chunk version.
 
-import type * as grpc from '@grpc/grpc-js';
+import net, { type Server, type Socket } from 'node:net';
 import type { ChunkTokens } from '../common/auth.js';
+import { secretsEqual } from '../common/auth.js';
+import { FrameKind, errorFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, type Frame } from '../common/data-protocol.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
 import type { Logger } from '../common/log.js';
-import { checkSecret, toServiceError } from '../common/rpc.js';
 import type { DataTransferPool, ChunkWriteStream } from '../common/transfer.js';
-import type { DataTransferHandlers } from '../proto/gen/cairn/DataTransfer.js';
-import type { ReadFrame } from '../proto/gen/cairn/ReadFrame.js';
-import type { ReadRequest__Output } from '../proto/gen/cairn/ReadRequest.js';
 import type { WriteAck } from '../proto/gen/cairn/WriteAck.js';
-import type { WriteFrame__Output } from '../proto/gen/cairn/WriteFrame.js';
+import type { ReadRequest__Output } from '../proto/gen/cairn/ReadRequest.js';
 import type { WriteHeader__Output } from '../proto/gen/cairn/WriteHeader.js';
+import type { DatanodeAddress__Output } from '../proto/gen/cairn/DatanodeAddress.js';
 import { ChecksumError, type ChunkStore, type ChunkWriter, type ReplicaRef } from './chunk-store.js';
 
 export interface TransferContext {
@@ -24,7 +24,7 @@ export interface TransferContext {
   secret: string;
   pool: DataTransferPool;
   log: Logger;
-  /** A replica was finalized or removed: tell the namenode (incremental report). */
+  /** A replica was finalized: tell the namenode (incremental report). */
   onReplicaAdded: (ref: ReplicaRef) => void;
   /** A replica failed its checksums while being served. */
   onCorrupt: (chunkId: number, gen: number) => void;
@@ -32,82 +32,124 @@ export interface TransferContext {
   pipelineDeadlineMs: number;
 }
 
-export function dataTransferHandlers(ctx: TransferContext): DataTransferHandlers {
+/** The data-transfer server; `listen` it on the datanode's address. */
+export function dataTransferServer(ctx: TransferContext): Server {
+  return net.createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => undefined); // a peer that vanishes ends its transfer, nothing more
+    ctx.active.transfers++;
+    serve(ctx, socket)
+      .catch(async (err: unknown) => {
+        if (!(err instanceof CairnError)) ctx.log.error({ err }, 'internal error in data transfer');
+        if (!socket.destroyed) {
+          await writeAll(socket, errorFrame(err)).catch(() => undefined);
+          socket.end();
+        }
+      })
+      .finally(() => ctx.active.transfers--);
+  });
+}
+
+async function serve(ctx: TransferContext, socket: Socket): Promise<void> {
+  const frames = readFrames(socket);
+  const hello = await nextFrame(frames, FrameKind.hello, 'hello');
+  const { secret } = parseJson<{ secret?: unknown }>(hello, 'hello');
+  if (typeof secret !== 'string' || !secretsEqual(secret, ctx.secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
+  const first = await frames.next();
+  if (first.done === true) return;
+  if (first.value.kind === FrameKind.writeHeader) {
+    const ack = await receiveChunk(ctx, decodeWriteHeader(first.value), frames);
+    await writeAll(socket, jsonFrame(FrameKind.ack, ack));
+    socket.end();
+  } else if (first.value.kind === FrameKind.readRequest) {
+    await sendChunk(ctx, decodeReadRequest(first.value), socket);
+  } else {
+    throw new CairnError('EINVAL', `unexpected frame ${first.value.kind}`);
+  }
+}
+
+async function nextFrame(frames: AsyncGenerator<Frame>, kind: number, what: string): Promise<Frame> {
+  const next = await frames.next();
+  if (next.done === true || next.value.kind !== kind) throw new CairnError('EINVAL', `expected a ${what} frame`);
+  return next.value;
+}
+
+const count = (value: unknown, field: string, min = 0): number => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new CairnError('EINVAL', `${field} out of range`);
+  return value;
+};
+
+function decodeWriteHeader(frame: Frame): WriteHeader__Output {
+  const raw = parseJson<Record<string, unknown>>(frame, 'write header');
+  const downstream = Array.isArray(raw.downstream) ? raw.downstream : [];
+  const header: WriteHeader__Output = {
+    chunkId: count(raw.chunkId, 'chunkId', 1),
+    gen: count(raw.gen, 'gen', 1),
+    baseGen: count(raw.baseGen ?? 0, 'baseGen'),
+    baseLengthBytes: count(raw.baseLengthBytes ?? 0, 'baseLengthBytes'),
+    offsetBytes: count(raw.offsetBytes ?? 0, 'offsetBytes'),
+    finalLengthBytes: count(raw.finalLengthBytes ?? -1, 'finalLengthBytes', -1),
+    token: typeof raw.token === 'string' ? raw.token : '',
+    downstream: downstream.map((dn: Record<string, unknown>) => ({ id: String(dn.id ?? ''), address: String(dn.address ?? '') }) as DatanodeAddress__Output),
+  };
+  if (header.baseGen >= header.gen) throw new CairnError('EINVAL', 'base stamp must be older than the new one');
+  const max = limits.chunkSizeBytesMax;
+  if (header.offsetBytes > max || header.baseLengthBytes > max || header.finalLengthBytes > max) throw new CairnError('EINVAL', 'offset out of range');
+  return header;
+}
+
+function decodeReadRequest(frame: Frame): ReadRequest__Output {
+  const raw = parseJson<Record<string, unknown>>(frame, 'read request');
   return {
-    WriteChunk: (call, callback) => {
-      ctx.active.transfers++;
-      receiveChunk(ctx, call).then(
-        (ack) => callback(null, ack),
-        (err: unknown) => callback(toServiceError(err, ctx.log)),
-      ).finally(() => ctx.active.transfers--);
-    },
-    ReadChunk: (call) => {
-      ctx.active.transfers++;
-      sendChunk(ctx, call)
-        .catch((err: unknown) => call.emit('error', toServiceError(err, ctx.log)))
-        .finally(() => ctx.active.transfers--);
-    },
+    chunkId: count(raw.chunkId, 'chunkId', 1),
+    gen: count(raw.gen, 'gen', 1),
+    offsetBytes: count(raw.offsetBytes ?? 0, 'offsetBytes'),
+    lengthBytes: count(raw.lengthBytes ?? 0, 'lengthBytes'),
+    token: typeof raw.token === 'string' ? raw.token : '',
   };
 }
 
-function validateHeader(header: WriteHeader__Output): void {
-  const { offsetBytes, finalLengthBytes, baseLengthBytes } = header;
-  if (!Number.isSafeInteger(header.chunkId) || header.chunkId <= 0 || !Number.isSafeInteger(header.gen) || header.gen <= 0) {
-    throw new CairnError('EINVAL', 'bad chunk id or generation stamp');
-  }
-  if (header.baseGen >= header.gen) throw new CairnError('EINVAL', 'base stamp must be older than the new one');
-  if (offsetBytes > limits.chunkSizeBytesMax || baseLengthBytes > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'offset out of range');
-  if (finalLengthBytes < -1 || finalLengthBytes > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'final length out of range');
-}
-
-async function receiveChunk(ctx: TransferContext, call: grpc.ServerReadableStream<WriteFrame__Output, WriteAck>): Promise<WriteAck> {
-  checkSecret(call.metadata, ctx.secret);
-  let header: WriteHeader__Output | undefined;
-  let writer: ChunkWriter | undefined;
-  let downstream: ChunkWriteStream | undefined;
+async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, frames: AsyncGenerator<Frame>): Promise<WriteAck> {
+  ctx.tokens.verify(header.token, header.chunkId, header.gen, 'w', Date.now());
+  const writer: ChunkWriter = await ctx.store.createWriter(header);
+  const [next, ...rest] = header.downstream;
+  let downstream: ChunkWriteStream | undefined =
+    next !== undefined ? ctx.pool.openWrite(next.address, { ...header, downstream: rest }, ctx.pipelineDeadlineMs) : undefined;
   let downstreamFailed: string[] = [];
   const failDownstream = (err: unknown): void => {
-    if (downstream === undefined || header === undefined) return;
-    ctx.log.warn({ err: (err as Error).message, chunkId: header.chunkId, next: header.downstream[0]?.id }, 'pipeline: downstream failed, continuing without it');
+    if (downstream === undefined) return;
+    ctx.log.warn({ err: (err as Error).message, chunkId: header.chunkId, next: next?.id }, 'pipeline: downstream failed, continuing without it');
     downstream.abort();
     downstreamFailed = header.downstream.map((dn) => dn.id);
     downstream = undefined;
   };
   const startMs = Date.now();
   let localWriteMs = 0;
-  let forwardWaitMs = 0;
+  let ended = false;
   try {
-    for await (const frame of call as AsyncIterable<WriteFrame__Output>) {
-      if (header === undefined) {
-        if (frame.header == null) throw new CairnError('EINVAL', 'the first frame must be the header');
-        header = frame.header;
-        validateHeader(header);
-        ctx.tokens.verify(header.token, header.chunkId, header.gen, 'w', Date.now());
-        writer = await ctx.store.createWriter(header);
-        const [next, ...rest] = header.downstream;
-        if (next !== undefined) {
-          downstream = ctx.pool.openWrite(next.address, { ...header, downstream: rest }, ctx.pipelineDeadlineMs);
-        }
-        continue;
+    // frames.next() rather than for-await: leaving a for-await loop would close the socket
+    // before the acknowledgement is sent.
+    for (let next = await frames.next(); next.done !== true; next = await frames.next()) {
+      const frame = next.value;
+      if (frame.kind === FrameKind.end) {
+        ended = true;
+        break;
       }
-      if (frame.data === undefined) throw new CairnError('EINVAL', 'a header frame after the first');
-      const forwarded = downstream?.write(frame.data).catch(failDownstream);
+      if (frame.kind !== FrameKind.data) throw new CairnError('EINVAL', `unexpected frame ${frame.kind} in a chunk write`);
+      const forwarded = downstream?.write(frame.payload).catch(failDownstream);
       const t0 = Date.now();
-      await (writer as ChunkWriter).write(frame.data);
-      const t1 = Date.now();
+      await writer.write(frame.payload);
+      localWriteMs += Date.now() - t0;
       await forwarded;
-      localWriteMs += t1 - t0;
-      forwardWaitMs += Date.now() - t1;
     }
+    if (!ended) throw new CairnError('EIO', 'the writer went away before the end of the chunk');
     const receivedMs = Date.now();
-    if (header === undefined || writer === undefined) throw new CairnError('EINVAL', 'empty chunk write');
     const downstreamAck = downstream?.finish();
     const ref = await writer.finish(header.finalLengthBytes);
     const finishedMs = Date.now();
     ctx.onReplicaAdded(ref);
-    let ack = { datanodeIds: [] as string[], failed: [] as string[] };
+    let below = { datanodeIds: [] as string[], failed: [] as string[] };
     if (downstreamAck !== undefined) {
-      ack = await downstreamAck.then(
+      below = await downstreamAck.then(
         (a) => ({ datanodeIds: a.datanodeIds, failed: a.failed }),
         (err: unknown) => {
           failDownstream(err);
@@ -116,44 +158,28 @@ async function receiveChunk(ctx: TransferContext, call: grpc.ServerReadableStrea
       );
     }
     ctx.log.debug(
-      { chunkId: ref.chunkId, gen: ref.gen, bytes: ref.lengthBytes, receiveMs: receivedMs - startMs, localWriteMs, forwardWaitMs, fsyncMs: finishedMs - receivedMs, downstreamMs: Date.now() - finishedMs },
+      { chunkId: ref.chunkId, gen: ref.gen, bytes: ref.lengthBytes, receiveMs: receivedMs - startMs, localWriteMs, fsyncMs: finishedMs - receivedMs, downstreamMs: Date.now() - finishedMs },
       'replica written',
     );
-    return { datanodeIds: [ctx.datanodeId, ...ack.datanodeIds], failed: [...downstreamFailed, ...ack.failed], lengthBytes: ref.lengthBytes };
+    return { datanodeIds: [ctx.datanodeId, ...below.datanodeIds], failed: [...downstreamFailed, ...below.failed], lengthBytes: ref.lengthBytes };
   } catch (err) {
-    await writer?.abort();
+    await writer.abort();
     downstream?.abort();
     throw err;
   }
 }
 
-async function sendChunk(ctx: TransferContext, call: grpc.ServerWritableStream<ReadRequest__Output, ReadFrame>): Promise<void> {
-  checkSecret(call.metadata, ctx.secret);
-  const req = call.request;
+async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket: Socket): Promise<void> {
   ctx.tokens.verify(req.token, req.chunkId, req.gen, 'r', Date.now());
-  if (!Number.isSafeInteger(req.offsetBytes) || !Number.isSafeInteger(req.lengthBytes)) throw new CairnError('EINVAL', 'bad range');
   try {
     for await (const data of ctx.store.read(req.chunkId, req.gen, req.offsetBytes, req.lengthBytes)) {
-      if (call.cancelled) return;
-      if (!call.write({ data })) await drainOrClose(call);
+      if (socket.destroyed) return;
+      await writeAll(socket, frameHeader(FrameKind.data, data.length), data);
     }
   } catch (err) {
     if (err instanceof ChecksumError) ctx.onCorrupt(err.chunkId, err.gen);
     throw err;
   }
-  call.end();
-}
-
-function drainOrClose(call: grpc.ServerWritableStream<ReadRequest__Output, ReadFrame>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      call.off('close', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.on('drain', done);
-    call.on('close', done);
-    call.on('cancelled', done);
-  });
+  await writeAll(socket, frameHeader(FrameKind.end, 0));
+  socket.end();
 }

@@ -8,7 +8,6 @@ import type { ChunkRef as _cairn_ChunkRef, ChunkRef__Output as _cairn_ChunkRef__
 import type { ChunkReportRequest as _cairn_ChunkReportRequest, ChunkReportRequest__Output as _cairn_ChunkReportRequest__Output } from './cairn/ChunkReportRequest.js';
 import type { ClientNamenodeClient as _cairn_ClientNamenodeClient, ClientNamenodeDefinition as _cairn_ClientNamenodeDefinition } from './cairn/ClientNamenode.js';
 import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from './cairn/CommitChunkRequest.js';
-import type { DataTransferClient as _cairn_DataTransferClient, DataTransferDefinition as _cairn_DataTransferDefinition } from './cairn/DataTransfer.js';
 import type { DatanodeAddress as _cairn_DatanodeAddress, DatanodeAddress__Output as _cairn_DatanodeAddress__Output } from './cairn/DatanodeAddress.js';
 import type { DatanodeCommand as _cairn_DatanodeCommand, DatanodeCommand__Output as _cairn_DatanodeCommand__Output } from './cairn/DatanodeCommand.js';
 import type { DatanodeNamenodeClient as _cairn_DatanodeNamenodeClient, DatanodeNamenodeDefinition as _cairn_DatanodeNamenodeDefinition } from './cairn/DatanodeNamenode.js';
@@ -29,7 +28,6 @@ import type { OpenRequest as _cairn_OpenRequest, OpenRequest__Output as _cairn_O
 import type { PathRequest as _cairn_PathRequest, PathRequest__Output as _cairn_PathRequest__Output } from './cairn/PathRequest.js';
 import type { PrepareChunkReply as _cairn_PrepareChunkReply, PrepareChunkReply__Output as _cairn_PrepareChunkReply__Output } from './cairn/PrepareChunkReply.js';
 import type { PrepareChunkRequest as _cairn_PrepareChunkRequest, PrepareChunkRequest__Output as _cairn_PrepareChunkRequest__Output } from './cairn/PrepareChunkRequest.js';
-import type { ReadFrame as _cairn_ReadFrame, ReadFrame__Output as _cairn_ReadFrame__Output } from './cairn/ReadFrame.js';
 import type { ReadRequest as _cairn_ReadRequest, ReadRequest__Output as _cairn_ReadRequest__Output } from './cairn/ReadRequest.js';
 import type { ReaddirReply as _cairn_ReaddirReply, ReaddirReply__Output as _cairn_ReaddirReply__Output } from './cairn/ReaddirReply.js';
 import type { ReaddirRequest as _cairn_ReaddirRequest, ReaddirRequest__Output as _cairn_ReaddirRequest__Output } from './cairn/ReaddirRequest.js';
@@ -46,7 +44,6 @@ import type { StatfsReply as _cairn_StatfsReply, StatfsReply__Output as _cairn_S
 import type { SymlinkRequest as _cairn_SymlinkRequest, SymlinkRequest__Output as _cairn_SymlinkRequest__Output } from './cairn/SymlinkRequest.js';
 import type { TruncateRequest as _cairn_TruncateRequest, TruncateRequest__Output as _cairn_TruncateRequest__Output } from './cairn/TruncateRequest.js';
 import type { WriteAck as _cairn_WriteAck, WriteAck__Output as _cairn_WriteAck__Output } from './cairn/WriteAck.js';
-import type { WriteFrame as _cairn_WriteFrame, WriteFrame__Output as _cairn_WriteFrame__Output } from './cairn/WriteFrame.js';
 import type { WriteHeader as _cairn_WriteHeader, WriteHeader__Output as _cairn_WriteHeader__Output } from './cairn/WriteHeader.js';
 import type { XattrReply as _cairn_XattrReply, XattrReply__Output as _cairn_XattrReply__Output } from './cairn/XattrReply.js';
 import type { XattrRequest as _cairn_XattrRequest, XattrRequest__Output as _cairn_XattrRequest__Output } from './cairn/XattrRequest.js';
@@ -64,7 +61,6 @@ export interface ProtoGrpcType {
     ChunkReportRequest: MessageTypeDefinition<_cairn_ChunkReportRequest, _cairn_ChunkReportRequest__Output>
     ClientNamenode: SubtypeConstructor<typeof grpc.Client, _cairn_ClientNamenodeClient> & { service: _cairn_ClientNamenodeDefinition }
     CommitChunkRequest: MessageTypeDefinition<_cairn_CommitChunkRequest, _cairn_CommitChunkRequest__Output>
-    DataTransfer: SubtypeConstructor<typeof grpc.Client, _cairn_DataTransferClient> & { service: _cairn_DataTransferDefinition }
     DatanodeAddress: MessageTypeDefinition<_cairn_DatanodeAddress, _cairn_DatanodeAddress__Output>
     DatanodeCommand: MessageTypeDefinition<_cairn_DatanodeCommand, _cairn_DatanodeCommand__Output>
     DatanodeNamenode: SubtypeConstructor<typeof grpc.Client, _cairn_DatanodeNamenodeClient> & { service: _cairn_DatanodeNamenodeDefinition }
@@ -86,7 +82,6 @@ export interface ProtoGrpcType {
     PathRequest: MessageTypeDefinition<_cairn_PathRequest, _cairn_PathRequest__Output>
     PrepareChunkReply: MessageTypeDefinition<_cairn_PrepareChunkReply, _cairn_PrepareChunkReply__Output>
     PrepareChunkRequest: MessageTypeDefinition<_cairn_PrepareChunkRequest, _cairn_PrepareChunkRequest__Output>
-    ReadFrame: MessageTypeDefinition<_cairn_ReadFrame, _cairn_ReadFrame__Output>
     ReadRequest: MessageTypeDefinition<_cairn_ReadRequest, _cairn_ReadRequest__Output>
     ReaddirReply: MessageTypeDefinition<_cairn_ReaddirReply, _cairn_ReaddirReply__Output>
     ReaddirRequest: MessageTypeDefinition<_cairn_ReaddirRequest, _cairn_ReaddirRequest__Output>
@@ -103,7 +98,6 @@ export interface ProtoGrpcType {
     SymlinkRequest: MessageTypeDefinition<_cairn_SymlinkRequest, _cairn_SymlinkRequest__Output>
     TruncateRequest: MessageTypeDefinition<_cairn_TruncateRequest, _cairn_TruncateRequest__Output>
     WriteAck: MessageTypeDefinition<_cairn_WriteAck, _cairn_WriteAck__Output>
-    WriteFrame: MessageTypeDefinition<_cairn_WriteFrame, _cairn_WriteFrame__Output>
     WriteHeader: MessageTypeDefinition<_cairn_WriteHeader, _cairn_WriteHeader__Output>
     XattrReply: MessageTypeDefinition<_cairn_XattrReply, _cairn_XattrReply__Output>
     XattrRequest: MessageTypeDefinition<_cairn_XattrRequest, _cairn_XattrRequest__Output>

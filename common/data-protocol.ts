@@ -1,0 +1,170 @@
+// The data-transfer protocol: chunk bytes on a plain framed TCP stream, as HDFS's data-transfer
+// protocol does, because gRPC streams measured several times slower here (docs/PERFORMANCE.md).
+// The control messages are the ones proto/cairn.proto defines (WriteHeader, WriteAck,
+// ReadRequest), carried as JSON; file bytes are carried raw, never re-encoded.
+//
+// A frame is: kind (1 byte) | payload length (uint32 BE) | payload.
+// A connection carries one operation:
+//   client: HELLO {secret}  WRITE_HEADER WriteHeader  DATA…  END           server: ACK WriteAck | ERROR
+//   client: HELLO {secret}  READ_REQUEST ReadRequest                       server: DATA… END | ERROR
+// The server may answer ERROR at any point and close; the client stops at the first ERROR.
+
+import type { Socket } from 'node:net';
+import { CairnError, isErrorCode } from './errors.js';
+import { limits } from './limits.js';
+
+export const FrameKind = {
+  hello: 0,
+  writeHeader: 1,
+  data: 2,
+  end: 3,
+  ack: 4,
+  error: 5,
+  readRequest: 6,
+} as const;
+
+export type FrameKindValue = (typeof FrameKind)[keyof typeof FrameKind];
+
+export interface Frame {
+  kind: number;
+  payload: Buffer;
+}
+
+const headerBytes = 5;
+const framePayloadBytesMax = limits.dataFrameBytes * 4;
+
+export function frameHeader(kind: number, payloadBytes: number): Buffer {
+  const header = Buffer.allocUnsafe(headerBytes);
+  header.writeUInt8(kind, 0);
+  header.writeUInt32BE(payloadBytes, 1);
+  return header;
+}
+
+export function jsonFrame(kind: number, message: unknown): Buffer {
+  const payload = Buffer.from(JSON.stringify(message));
+  return Buffer.concat([frameHeader(kind, payload.length), payload]);
+}
+
+export function parseJson<T>(frame: Frame, what: string): T {
+  try {
+    return JSON.parse(frame.payload.toString('utf8')) as T;
+  } catch {
+    throw new CairnError('EINVAL', `malformed ${what} frame`);
+  }
+}
+
+export function errorFrame(err: unknown): Buffer {
+  const code = err instanceof CairnError ? err.code : 'EIO';
+  const message = err instanceof CairnError ? err.message : `EIO: ${(err as Error)?.message ?? String(err)}`;
+  return jsonFrame(FrameKind.error, { code, message });
+}
+
+export function errorFromFrame(frame: Frame, peer: string): CairnError {
+  const { code, message } = parseJson<{ code: string; message: string }>(frame, 'error');
+  const detail = String(message ?? '').replace(/^[A-Z]+: /, '');
+  return new CairnError(isErrorCode(code) ? code : 'EIO', detail === '' ? `${peer} failed` : detail);
+}
+
+/**
+ * Frames as they arrive on a socket. Backpressure comes from the consumer's pace (the socket is
+ * paused while more than `bufferedBytesMax` wait). Unlike a for-await over the socket, leaving
+ * this generator does not destroy the socket, so a server can still answer on it.
+ */
+export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 1024): AsyncGenerator<Frame> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onData = (chunk: Buffer): void => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes > bufferedBytesMax) socket.pause();
+    wake?.();
+  };
+  const onEnd = (): void => {
+    ended = true;
+    wake?.();
+  };
+  const onError = (err: Error): void => {
+    failure = err;
+    wake?.();
+  };
+  const take = (n: number): Buffer => {
+    if (n === 0) return Buffer.alloc(0);
+    // One copy at most, and none when the bytes sit in one socket buffer.
+    const first = pending[0] as Buffer;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) pending.shift();
+      else pending[0] = first.subarray(n);
+    } else {
+      // Copy just the n bytes (not everything buffered behind them).
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const piece = pending[0] as Buffer;
+        const part = Math.min(piece.length, n - filled);
+        piece.copy(out, filled, 0, part);
+        filled += part;
+        if (part === piece.length) pending.shift();
+        else pending[0] = piece.subarray(part);
+      }
+    }
+    pendingBytes -= n;
+    if (pendingBytes <= bufferedBytesMax && socket.isPaused()) socket.resume();
+    return out;
+  };
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('close', onEnd);
+  socket.on('error', onError);
+  try {
+    for (;;) {
+      if (pendingBytes >= headerBytes) {
+        const head = (pending[0] as Buffer).length >= headerBytes ? (pending[0] as Buffer) : Buffer.concat(pending.slice(0, headerBytes), headerBytes);
+        const kind = head.readUInt8(0);
+        const length = head.readUInt32BE(1);
+        if (length > framePayloadBytesMax) throw new CairnError('EINVAL', `frame of ${length} bytes is too large`);
+        if (pendingBytes >= headerBytes + length) {
+          take(headerBytes);
+          yield { kind, payload: take(length) };
+          continue;
+        }
+      }
+      if (failure !== undefined) throw failure;
+      if (ended) break;
+      if (socket.isPaused()) socket.resume(); // a frame larger than the buffer limit must still arrive
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    if (pendingBytes > 0) throw new CairnError('EIO', 'connection closed in the middle of a frame');
+  } finally {
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('close', onEnd);
+    socket.off('error', onError);
+  }
+}
+
+/** Writes, waiting while the socket's buffer is full; rejects if the socket fails meanwhile. */
+export async function writeAll(socket: Socket, ...buffers: Buffer[]): Promise<void> {
+  let full = false;
+  for (const buf of buffers) full = !socket.write(buf) || full;
+  if (!full) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+      socket.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new CairnError('EIO', 'connection closed'));
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+    socket.on('error', done);
+  });
+}
