@@ -20,6 +20,12 @@ interface OverlayEntry {
 
 export class MetaDb {
   private readonly overlay = new Map<string, OverlayEntry>();
+  /**
+   * Recently read or written keys (undefined: known absent), least recently used first. Reads
+   * that hit it need no trip through LevelDB's thread pool, which is what bounds how fast the
+   * serial transactions go. Written through on every apply, so it is never stale.
+   */
+  private readonly cache = new Map<string, string | undefined>();
   private queued: KvOp[] = [];
   private queuedWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private queuedSeq = 0;
@@ -33,6 +39,7 @@ export class MetaDb {
   constructor(
     readonly kv: KvStore,
     private readonly onFatal: (err: unknown) => void = () => {},
+    private readonly cacheEntriesMax = 200_000,
   ) {}
 
   /**
@@ -64,7 +71,26 @@ export class MetaDb {
   async get(key: string): Promise<string | undefined> {
     const entry = this.overlay.get(key);
     if (entry !== undefined) return entry.value;
-    return this.kv.get(key);
+    if (this.cache.has(key)) {
+      const value = this.cache.get(key);
+      this.cache.delete(key); // refresh its place in the LRU order
+      this.cache.set(key, value);
+      return value;
+    }
+    const seqBefore = this.seq;
+    const value = await this.kv.get(key);
+    // Cache only if nothing was applied meanwhile (transactions are serial, but be sure).
+    if (this.seq === seqBefore) this.remember(key, value);
+    return value;
+  }
+
+  private remember(key: string, value: string | undefined): void {
+    this.cache.delete(key);
+    this.cache.set(key, value);
+    if (this.cache.size > this.cacheEntriesMax) {
+      const oldest = this.cache.keys().next().value as string;
+      this.cache.delete(oldest);
+    }
   }
 
   /** A key range, merging the durable store with the overlay. */
@@ -89,7 +115,11 @@ export class MetaDb {
 
   private apply(ops: KvOp[]): Promise<void> {
     const seq = ++this.seq;
-    for (const op of ops) this.overlay.set(op.key, { value: op.type === 'put' ? op.value : undefined, seq });
+    for (const op of ops) {
+      const value = op.type === 'put' ? op.value : undefined;
+      this.overlay.set(op.key, { value, seq });
+      this.remember(op.key, value);
+    }
     this.queued.push(...ops);
     this.queuedSeq = seq;
     this.stats.ops++;
