@@ -71,7 +71,7 @@ export function errorFromFrame(frame: Frame, peer: string): CairnError {
  * this generator does not destroy the socket, so a server can still answer on it.
  */
 export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 1024): AsyncGenerator<Frame> {
-  let pending: Buffer[] = [];
+  const pending: Buffer[] = [];
   let pendingBytes = 0;
   let ended = false;
   let failure: Error | undefined;

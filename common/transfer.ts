@@ -12,6 +12,7 @@ import type { WriteHeader } from '../proto/gen/cairn/WriteHeader.js';
 import type { ReadRequest } from '../proto/gen/cairn/ReadRequest.js';
 
 const endFrame = frameHeader(FrameKind.end, 0);
+const idleTimeoutMs = 60_000;
 
 export class DataTransferPool {
   private readonly open = new Set<Socket>();
@@ -57,6 +58,9 @@ export class DataTransferPool {
     const socket = net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
     this.open.add(socket);
     const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
+    // A peer that stops moving bytes (hung, or cut off without a reset) fails the transfer
+    // well before the overall deadline, so a pipeline can be rebuilt around it.
+    socket.setTimeout(idleTimeoutMs, () => socket.destroy(new CairnError('ETIMEDOUT', `${address} stopped answering`)));
     socket.on('close', () => {
       clearTimeout(timer);
       this.open.delete(socket);

@@ -36,6 +36,7 @@ export interface TransferContext {
 export function dataTransferServer(ctx: TransferContext): Server {
   return net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => undefined); // a peer that vanishes ends its transfer, nothing more
+    socket.setTimeout(120_000, () => socket.destroy()); // a peer that stops sending frees its transfer
     ctx.active.transfers++;
     serve(ctx, socket)
       .catch(async (err: unknown) => {
