@@ -150,7 +150,7 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       const index = wireCount(req.index, 'index');
       const prepared = await mutate(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
       state.prepared.add(ino, index, prepared.chunkId, prepared.gen, state.now());
-      log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, 'chunk allocated');
+      log.info({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, prepared.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
     }),
     CommitChunk: handler(async (req, caller) => {

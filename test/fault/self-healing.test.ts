@@ -97,6 +97,23 @@ describe('re-replication after a datanode dies', () => {
   });
 });
 
+describe('setrep', () => {
+  it('lowering a factor trims replicas to exactly it, and raising it adds them back', async () => {
+    const c = await start(4);
+    const fs = c.client();
+    const files = await writeFiles(fs, '/rep', 4, chunk, 7);
+    const replicasOf = async (): Promise<number[]> =>
+      (await Promise.all(files.map((f) => fs.getChunkLocations(f.path)))).flat().map((loc) => loc.datanodes.length);
+    for (const file of files) await fs.setReplication(file.path, 1);
+    await waitFor(async () => (await replicasOf()).every((n) => n === 1), 15_000, 'every chunk down to 1 replica');
+    expect((await fs.fsck('/')).healthy).toBe(true);
+    for (const file of files) await fs.setReplication(file.path, 4);
+    await waitFor(async () => (await replicasOf()).every((n) => n === 4), 20_000, 'every chunk up to 4 replicas');
+    expect((await fs.fsck('/')).healthy).toBe(true);
+    await expectFilesIntact(fs, files);
+  });
+});
+
 describe('pipeline recovery', () => {
   it('a datanode SIGKILLed in the middle of a large write does not fail it; the file ends byte-identical and fully replicated', async () => {
     const c = await start(4);
