@@ -94,6 +94,7 @@ export interface AttrChanges {
 }
 
 const leaseRenewMs = 5_000;
+const readAheadPieces = 4;
 
 /**
  * The umask applied to default modes, as a process's umask applies to node:fs defaults: files
@@ -356,18 +357,31 @@ export class CairnClient {
       try {
         const end = Math.min(handle.sizeBytes, opts.end === undefined ? Infinity : opts.end + 1);
         let at = opts.start ?? 0;
-        // One piece read ahead while the consumer takes the current one.
-        const readPiece = async (from: number): Promise<Buffer> => {
-          const buf = Buffer.allocUnsafe(Math.min(pieceBytes, end - from));
-          const { bytesRead } = await handle.read(buf, 0, buf.length, from);
-          return buf.subarray(0, bytesRead);
+        // Several pieces read ahead (from different replicas and chunks at once) while the
+        // consumer takes the current one; memory stays bounded by readAheadPieces x pieceBytes.
+        const readPiece = async (from: number, length: number): Promise<Buffer> => {
+          const buf = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(buf, 0, length, from);
+          if (bytesRead !== length) throw new CairnError('EIO', 'the file shrank while being read', { path });
+          return buf;
         };
-        let next = at < end ? readPiece(at) : undefined;
-        while (next !== undefined) {
-          const piece = await next;
+        const ahead: Array<Promise<Buffer>> = [];
+        let requested = at;
+        const fill = (): void => {
+          while (ahead.length < readAheadPieces && requested < end) {
+            const length = Math.min(pieceBytes, end - requested);
+            const piece = readPiece(requested, length);
+            piece.catch(() => undefined); // awaited in order below
+            ahead.push(piece);
+            requested += length;
+          }
+        };
+        fill();
+        while (ahead.length > 0) {
+          const piece = await (ahead.shift() as Promise<Buffer>);
           at += piece.length;
-          next = at < end && piece.length > 0 ? readPiece(at) : undefined;
-          if (piece.length > 0) yield piece;
+          fill();
+          yield piece;
         }
       } finally {
         await handle.close();
