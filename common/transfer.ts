@@ -99,8 +99,13 @@ export class ChunkWriteStream {
     }
   }
 
-  /** Ends the stream and waits for the acknowledgement of the whole pipeline below. */
-  async finish(): Promise<WriteAck__Output> {
+  /**
+   * Ends the stream and waits for the acknowledgement of the whole pipeline below. Not async: it
+   * returns the ack promise itself, which already has a handler, so a caller may await it later
+   * (a datanode first waits for its own fsync) without an unhandled rejection, which would kill
+   * the process, when the node below dies meanwhile.
+   */
+  finish(): Promise<WriteAck__Output> {
     if (this.failure === undefined) this.socket.write(endFrame);
     return this.ack;
   }

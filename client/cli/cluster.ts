@@ -1,6 +1,9 @@
 // `cairn cluster`: a local cluster for development and trying Cairn out: one namenode and N
-// datanodes, each its own process, data under DIR. Prints exactly one line on stdout,
-// "namenode 127.0.0.1:P", once every datanode has registered; stops them all on SIGINT/SIGTERM.
+// datanodes, each its own process, data under DIR, and with --mount DIR a `cairn mount` of it.
+// Prints exactly one line on stdout, "namenode 127.0.0.1:P", once every datanode has registered
+// (and the mount is up); stops them all on SIGINT/SIGTERM, the mount first so that it can commit
+// open files while the servers still run. Children run in their own process groups, so that a
+// terminal's Ctrl-C reaches only this process, which stops them in that order.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,7 +18,7 @@ import { createLogger } from '../../common/log.js';
 import { CairnClient } from '../sdk/client.js';
 
 export const clusterUsage =
-  'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS]';
+  'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS] [--mount DIR]';
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -27,6 +30,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     'chunk-size': { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     'dead-after-ms': { type: 'string' },
+    mount: { type: 'string' },
   });
   const log = createLogger('cluster');
   const dataDir = path.resolve(stringOption(values, 'data') ?? './data');
@@ -38,15 +42,18 @@ export async function runCluster(argv: string[]): Promise<void> {
   const secret = (await fs.readFile(secretFile, 'utf8')).trim();
 
   const children: ChildProcess[] = [];
+  let mountChild: ChildProcess | undefined;
   let stopping = false;
   const stopAll = async (code: number): Promise<never> => {
     stopping = true;
+    if (mountChild !== undefined) await stopChild(mountChild, 60_000);
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined)));
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  process.on('SIGHUP', () => void stopAll(0)); // the terminal closed: the children are in other process groups
 
   const passThrough = (name: string, values: Record<string, unknown>, flag: string): string[] =>
     values[name] !== undefined ? [flag, String(values[name])] : [];
@@ -72,12 +79,49 @@ export async function runCluster(argv: string[]): Promise<void> {
     });
   }
   await waitForDatanodes(address, secret, datanodes);
+  const mountDir = stringOption(values, 'mount');
+  if (mountDir !== undefined) {
+    mountChild = await startMount(path.resolve(mountDir), address, secretFile, log);
+    mountChild?.on('exit', (code, signal) => {
+      if (!stopping) log.warn({ code, signal }, 'the mount exited; the cluster keeps running');
+    });
+  }
   process.stdout.write(`namenode ${address}\n`);
   await new Promise(() => undefined);
 }
 
+/** `cairn mount` of the cluster at `dir`; a failure to mount is reported and the cluster runs on. */
+async function startMount(dir: string, address: string, secretFile: string, log: ReturnType<typeof createLogger>): Promise<ChildProcess | undefined> {
+  // An existing directory may hold a dead mount (ENOTCONN), which `cairn mount` clears.
+  await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
+  const child = spawn(process.execPath, [cliPath, 'mount', '--namenode', address, '--secret-file', secretFile, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  try {
+    await firstLine(child, /^(mounted) /);
+  } catch {
+    log.error({ dir }, 'mounting the cluster failed (see above); it runs without a mount');
+    return undefined;
+  }
+  process.stderr.write(
+    `cairn: the cluster is mounted at ${dir}\n` +
+      `cairn: stop with Ctrl-C (or kill ${process.pid}): unmounts, then stops the servers; \`cairn umount ${dir}\` unmounts only\n`,
+  );
+  return child;
+}
+
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 function spawnServer(children: ChildProcess[], args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   children.push(child);
   return child;
 }

@@ -10,7 +10,9 @@ import { clientUsage, commands } from './commands.js';
 const serverUsage = [
   'cairn namenode --data DIR --port P [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--secret-file FILE]',
   'cairn datanode --data DIR --port P --namenode HOST:PORT [--heartbeat-ms MS] [--secret-file FILE]',
-  'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS]',
+  'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS] [--mount DIR]',
+  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS]',
+  'cairn umount MOUNTPOINT',
 ];
 
 function usage(): string {
@@ -26,6 +28,10 @@ async function main(argv: string[]): Promise<void> {
       return (await import('../../datanode/main.js')).runDatanode(rest);
     case 'cluster':
       return (await import('./cluster.js')).runCluster(rest);
+    case 'mount':
+      return (await import('./mount.js')).runMount(rest);
+    case 'umount':
+      return (await import('./mount.js')).runUmount(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -6,10 +6,15 @@
 // read by worker threads (reader-worker.ts) and answered from the main thread with write(2),
 // which never blocks for a reply. A mount left behind by a killed server (ENOTCONN) is
 // lazily unmounted before mounting again.
+//
+// Stopping: a lazy unmount ends the session once no process uses the file system any more.
+// While one still holds a file open, the readers stay blocked in read(2), and a process with a
+// thread blocked in a system call cannot exit; so the connection is then aborted through
+// fusectl (/sys/fs/fuse/connections/N/abort), which fails what is left with ENOTCONN.
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CairnError } from '../../common/errors.js';
@@ -37,6 +42,9 @@ export class FuseDevice {
   private endResolve: (reason: string) => void = () => undefined;
   /** Resolves with the reason when the kernel ends the session (unmounted) or the device fails. */
   readonly done: Promise<string>;
+
+  /** The kernel's connection number (its directory under /sys/fs/fuse/connections). */
+  private connection: string | undefined;
 
   private constructor(
     private readonly fd: number,
@@ -78,6 +86,7 @@ export class FuseDevice {
       closeSync(fd);
       throw err;
     }
+    device.connection = await connectionOf(mountpoint);
     for (let i = 0; i < opts.readers; i++) device.startReader(opts.maxWriteBytes + 64 * 1024, onRequest);
     return device;
   }
@@ -96,6 +105,26 @@ export class FuseDevice {
   /** Lazily unmounts; the session ends once the kernel lets go. */
   async unmount(): Promise<void> {
     await unmountLazy(this.mountpoint, this.log);
+  }
+
+  /**
+   * Unmounts and waits for the session to end, aborting the connection if processes still hold
+   * files open after `graceMs`. Resolves true once the readers are gone (the process may exit).
+   */
+  async shutdown(graceMs: number): Promise<boolean> {
+    if (!this.ended) await this.unmount().catch((err: unknown) => this.log.warn({ err }, 'unmount failed'));
+    if (await this.endsWithin(graceMs)) return true;
+    this.log.warn({ connection: this.connection }, 'files still open on the mount: aborting the connection');
+    await abortConnection(this.connection, this.log);
+    return this.endsWithin(2000);
+  }
+
+  private async endsWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const ended = await Promise.race([this.done.then(() => true), timeout]);
+    clearTimeout(timer);
+    return ended;
   }
 
   /** Closes the device (after the session ended, or to abort it). */
@@ -158,6 +187,29 @@ export async function unmountLazy(mountpoint: string, log?: Logger): Promise<voi
   } catch (err) {
     log?.debug({ err }, 'fusermount -uz failed; trying umount -l');
     await run('umount', ['-l', mountpoint]);
+  }
+}
+
+/** The connection number of the FUSE mount at `mountpoint`: the minor of its device (mountinfo field 3). */
+async function connectionOf(mountpoint: string): Promise<string | undefined> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const line = info
+    .split('\n')
+    .filter((l) => unescapeMountPath(l.split(' ')[4] ?? '') === mountpoint)
+    .pop();
+  const [major, minor] = (line?.split(' ')[2] ?? '').split(':');
+  return major === '0' && minor !== undefined ? minor : undefined;
+}
+
+/** Writes to fusectl's abort file, mounting fusectl first where the system has not. */
+async function abortConnection(connection: string | undefined, log: Logger): Promise<void> {
+  if (connection === undefined) return;
+  const dir = '/sys/fs/fuse/connections';
+  try {
+    if (!(await isMounted(dir))) await run('mount', ['-t', 'fusectl', 'fusectl', dir]);
+    await writeFile(path.join(dir, connection, 'abort'), '1');
+  } catch (err) {
+    log.warn({ err, connection }, 'aborting the FUSE connection failed');
   }
 }
 

@@ -4,9 +4,9 @@
 //
 // Invariants: a node lives from the LOOKUP (or create) that first reports it until the kernel
 // FORGETs as many lookups as it was given. Every (parent, name) pair points at one node at most;
-// a directory has one name. A node's path is found by walking names up to the root, so renaming
-// a directory moves everything under it at once. A node whose every name was removed (an
-// unlinked file still open) has no path.
+// a directory has one name. A node's path is found by walking its first names up to the root,
+// so renaming a directory moves everything under it at once. A node whose every name was
+// removed (an unlinked file still open) has no path.
 
 export const rootNodeId = 1;
 
@@ -101,21 +101,30 @@ export class NodeTable {
     return dir === '/' ? `/${name}` : `${dir}/${name}`;
   }
 
+  /** The node known as `parent/name`, as a list of zero or one ids. */
+  idsOf(parent: number, name: string): number[] {
+    const id = this.byName.get(key(parent, name));
+    return id === undefined ? [] : [id];
+  }
+
   /** The parent of a directory node (for ".."), or the root. */
   parentOf(id: number): number {
     return this.nodes.get(id)?.links[0]?.parent ?? rootNodeId;
   }
 
+  /**
+   * Records that `parent/name` leads to `node`, as its first name: the name confirmed last is the
+   * likeliest to still be right when another mount renamed the file meanwhile.
+   */
   private link(node: Node, parent: number, name: string): void {
     const k = key(parent, name);
     const previous = this.byName.get(k);
-    if (previous === node.id && node.links.some((l) => l.parent === parent && l.name === name)) return;
-    if (previous !== undefined) this.removed(parent, name); // the name now means another inode
+    if (previous !== undefined && previous !== node.id) this.removed(parent, name); // the name now means another inode
     if (node.isDirectory) {
       for (const l of node.links) this.byName.delete(key(l.parent, l.name));
       node.links = [];
     }
-    node.links.push({ parent, name });
+    node.links = [{ parent, name }, ...node.links.filter((l) => l.parent !== parent || l.name !== name)];
     this.byName.set(k, node.id);
   }
 }

@@ -134,8 +134,6 @@ describe('pipeline recovery', () => {
     await handle.close();
     expect(killed).toBeDefined();
     await waitFor(async () => (await fs.report()).datanodes.some((d) => d.state === 'dead'), deadAfterMs + 5000, 'killed node reported dead');
-    const debug = await fs.fsck('/');
-    if (!debug.healthy) console.log(JSON.stringify(debug), JSON.stringify(await fs.report()));
     expect(sha256(await fs.readFile('/pipeline'))).toBe(sha256(data));
     await waitHealthy(fs, healBoundMs);
     await expectReplication(fs, [{ path: '/pipeline', sha: '', size: data.length }], 3, [killed as string]);

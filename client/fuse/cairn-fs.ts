@@ -1,0 +1,358 @@
+// The file system a mount serves: each FUSE request turned into SDK calls made as the calling
+// process's uid/gid, and its answer (or errno) into a reply.
+//
+// What it guarantees:
+// - Every request is answered within `timeoutMs` (EIO after it), whatever the cluster does, so
+//   a process using the mount never hangs in the kernel. A namenode that refuses connections
+//   is retried until then, so a restart within the timeout is invisible.
+// - Errors are POSIX errnos from the CairnError codes; failures of the cluster (unreachable,
+//   timed out, bad credentials) are EIO.
+// - Close-to-open: the kernel never caches a file's attributes (every stat and every read past
+//   the cached end asks the mount) and drops its cached pages at every open; the mount serves
+//   attributes from its own cache for up to `cacheMs` (attr-cache.ts), refreshed by every open.
+//   Names, and the attributes of directories and symlinks, are cached by the kernel for
+//   `cacheMs`. Missing names are never cached, so a file created elsewhere is visible at once.
+
+// The operations themselves are in ops-names.ts (names and attributes), ops-data.ts (file
+// data) and ops-meta.ts (directories, statfs, extended attributes); this file holds the session
+// and what they share.
+
+import { constants as O } from 'node:fs';
+import { CairnError, errnoCodes } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { Stats } from '../sdk/stats.js';
+import type { CairnClient } from '../sdk/client.js';
+import { AttrCache } from './attr-cache.js';
+import { Errno, ENOSYS, ESTALE } from './errno.js';
+import type { Identities } from './identities.js';
+import { NodeTable } from './nodes.js';
+import { OpenFiles, StaleError } from './open-files.js';
+import { create, open, read, write } from './ops-data.js';
+import { getxattr, listxattr, opendir, readdir, setxattr, statfs } from './ops-meta.js';
+import { getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
+import { PendingAttrs } from './pending-attrs.js';
+import * as P from './protocol.js';
+
+export interface CairnFsOptions {
+  identities: Identities;
+  /** Every request is answered within this long. */
+  timeoutMs: number;
+  /** How long the kernel may cache names and the attributes of directories and symlinks. */
+  cacheMs: number;
+  /** Largest write request (the kernel sends up to this many bytes at once). */
+  maxWriteBytes: number;
+  log: Logger;
+}
+
+/** Sends replies; device.ts implements it over /dev/fuse. */
+export interface ReplySink {
+  reply(unique: bigint, errno: number, payload?: Buffer): void;
+  replyInPlace(unique: bigint, out: Buffer): void;
+}
+
+/** A reply payload, or a buffer already laid out (header space, then payload). */
+export type Reply = Buffer | { inPlace: Buffer } | undefined;
+
+const noReply = new Set<number>([P.op.FORGET, P.op.BATCH_FORGET, P.op.INTERRUPT]);
+const fileTypeBits = O.S_IFMT;
+
+export class CairnFs {
+  readonly nodes = new NodeTable();
+  readonly files: OpenFiles;
+  readonly attrs: AttrCache;
+  readonly pending = new PendingAttrs();
+  /** Files unlinked while open here, kept under a hidden name until their last close. */
+  readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
+  /** The attribute cache's epoch when each request began (attr-cache.ts). */
+  private readonly began = new WeakMap<P.FuseRequest, number>();
+  private readonly inflight = new Map<bigint, { opcode: number; startMs: number }>();
+  private readonly sweeper: NodeJS.Timeout;
+  private initDone: () => void = () => undefined;
+  /** Resolves once the kernel's INIT is answered (the mount is usable). */
+  readonly ready = new Promise<void>((resolve) => (this.initDone = resolve));
+  readonly dirs = new Map<number, { ino: number; entries: P.DirentOut[] | undefined }>();
+  nextDirFh = 1;
+
+  constructor(
+    readonly o: CairnFsOptions,
+    private readonly sink: ReplySink,
+  ) {
+    this.files = new OpenFiles(o.identities, (ino) => this.nodes.path(ino));
+    this.attrs = new AttrCache(o.cacheMs);
+    this.sweeper = setInterval(() => this.answerOverdue(), Math.min(1000, Math.max(50, o.timeoutMs / 10)));
+    this.sweeper.unref();
+  }
+
+  /** Entry point for every request read from the device. */
+  handle(req: P.FuseRequest): void {
+    if (noReply.has(req.opcode)) {
+      this.forgetting(req);
+      return;
+    }
+    this.inflight.set(req.unique, { opcode: req.opcode, startMs: Date.now() });
+    this.began.set(req, this.attrs.epoch);
+    this.dispatch(req).then(
+      (reply) => this.answer(req, 0, reply),
+      (err: unknown) => this.answer(req, this.errnoOf(err, req), undefined),
+    );
+  }
+
+  /** Flushes and closes everything (before unmounting). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.files.closeAll();
+    for (const ino of this.pending.inodes()) await this.sendPending(ino, undefined).catch(() => undefined);
+  }
+
+  private answer(req: P.FuseRequest, errno: number, reply: Reply): void {
+    const started = this.inflight.get(req.unique);
+    if (started === undefined) return; // answered EIO already (timed out)
+    this.inflight.delete(req.unique);
+    if (this.o.log.isLevelEnabled('trace')) {
+      this.o.log.trace({ op: P.opNames[req.opcode] ?? req.opcode, node: req.nodeid, errno, ms: Date.now() - started.startMs }, 'fuse');
+    }
+    if (errno !== 0) return this.sink.reply(req.unique, errno);
+    if (reply !== undefined && !Buffer.isBuffer(reply)) return this.sink.replyInPlace(req.unique, reply.inPlace);
+    this.sink.reply(req.unique, 0, reply);
+  }
+
+  private answerOverdue(): void {
+    const now = Date.now();
+    for (const [unique, { opcode, startMs }] of this.inflight) {
+      if (now - startMs < this.o.timeoutMs) continue;
+      this.inflight.delete(unique);
+      this.o.log.warn({ op: P.opNames[opcode] ?? opcode, ms: now - startMs }, 'request timed out: EIO');
+      this.sink.reply(unique, errnoCodes.EIO.errno);
+    }
+  }
+
+  private errnoOf(err: unknown, req: P.FuseRequest): number {
+    if (err instanceof Errno) return err.errno;
+    if (err instanceof StaleError) return ESTALE;
+    if (err instanceof CairnError) {
+      switch (err.code) {
+        case 'ETIMEDOUT':
+        case 'ECONNREFUSED':
+        case 'EAUTH':
+        case 'EAGAIN':
+          this.o.log.warn({ op: P.opNames[req.opcode], err: err.message }, 'cluster unavailable: EIO');
+          return errnoCodes.EIO.errno;
+        default:
+          if (err.code === 'EIO') this.o.log.warn({ op: P.opNames[req.opcode], err: err.message }, 'EIO');
+          return err.errno;
+      }
+    }
+    this.o.log.error({ err, op: P.opNames[req.opcode] }, 'unexpected error in a FUSE request');
+    return errnoCodes.EIO.errno;
+  }
+
+  /**
+   * Calls `fn` again while the namenode refuses connections (a restart), until the request's
+   * time is nearly up; the watchdog answers EIO at `timeoutMs` if the last try is still running.
+   */
+  async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.o.timeoutMs - 50;
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        const unavailable = err instanceof CairnError && err.code === 'ECONNREFUSED';
+        const leftMs = deadline - Date.now();
+        if (!unavailable || leftMs <= 0) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
+      }
+    }
+  }
+
+  caller(req: P.FuseRequest): CairnClient {
+    return this.o.identities.get(req.uid, req.gid);
+  }
+
+  get root(): CairnClient {
+    return this.o.identities.root;
+  }
+
+  private async dispatch(req: P.FuseRequest): Promise<Reply> {
+    switch (req.opcode) {
+      case P.op.INIT:
+        return this.init(req);
+      case P.op.LOOKUP:
+        return lookup(this, req);
+      case P.op.GETATTR:
+        return getattr(this, req);
+      case P.op.SETATTR:
+        return setattr(this, req);
+      case P.op.READLINK:
+        return Buffer.from(await this.retrying(() => this.root.readlink(this.pathOf(req.nodeid))));
+      case P.op.MKDIR:
+        return mkdir(this, req);
+      case P.op.MKNOD:
+        return mknod(this, req);
+      case P.op.SYMLINK:
+        return symlink(this, req);
+      case P.op.LINK:
+        return link(this, req);
+      case P.op.UNLINK:
+      case P.op.RMDIR:
+        return remove(this, req);
+      case P.op.RENAME:
+      case P.op.RENAME2:
+        return rename(this, req);
+      case P.op.OPEN:
+        return open(this, req);
+      case P.op.CREATE:
+        return create(this, req);
+      case P.op.READ:
+        return read(this, req);
+      case P.op.WRITE:
+        return write(this, req);
+      case P.op.FLUSH:
+      case P.op.FSYNC: {
+        // Held attribute changes go with the data: after a writer's commit, not a reader's close.
+        const fh = P.fhOf(req.body);
+        if (req.opcode === P.op.FLUSH) await this.files.flush(fh);
+        else await this.files.fsync(fh);
+        if (this.files.isWritable(fh)) await this.sendPending(req.nodeid, req);
+        return undefined;
+      }
+      case P.op.RELEASE:
+        await this.files.release(P.fhOf(req.body));
+        if (!this.files.hasWriter(req.nodeid)) {
+          await this.sendPending(req.nodeid, req).catch((err: unknown) => this.o.log.warn({ err, ino: req.nodeid }, 'attribute changes lost at close'));
+        }
+        if (!this.files.isOpen(req.nodeid)) await removeHidden(this, req.nodeid);
+        this.invalidate(req, req.nodeid); // the size no longer comes from a writer here
+        return undefined;
+      case P.op.OPENDIR:
+        return opendir(this, req);
+      case P.op.READDIR:
+        return readdir(this, req);
+      case P.op.RELEASEDIR:
+        this.dirs.delete(P.fhOf(req.body));
+        return undefined;
+      case P.op.FSYNCDIR:
+        return undefined; // every namespace change is durable when it is acknowledged
+      case P.op.STATFS:
+        return statfs(this);
+      case P.op.SETXATTR:
+        return setxattr(this, req);
+      case P.op.GETXATTR:
+        return getxattr(this, req);
+      case P.op.LISTXATTR:
+        return listxattr(this, req);
+      case P.op.REMOVEXATTR:
+        await this.retrying(() => this.caller(req).removexattr(this.pathOf(req.nodeid), P.cStrings(req.body, 1)[0] as string, { follow: false }));
+        this.invalidate(req, req.nodeid);
+        return undefined;
+      case P.op.DESTROY:
+        return undefined;
+      default:
+        // ACCESS is not sent with default_permissions; locks stay local to this kernel.
+        throw new Errno(ENOSYS);
+    }
+  }
+
+  // ---- session --------------------------------------------------------------------------------
+
+  private init(req: P.FuseRequest): Buffer {
+    const kernel = P.parseInit(req.body);
+    if (kernel.major !== P.protocolMajor) throw new Errno(errnoCodes.EINVAL.errno);
+    const want = P.initFlags.ASYNC_READ | P.initFlags.ATOMIC_O_TRUNC | P.initFlags.BIG_WRITES | P.initFlags.PARALLEL_DIROPS | P.initFlags.MAX_PAGES;
+    const pageBytes = 4096;
+    this.o.log.debug({ kernelMinor: kernel.minor, kernelFlags: kernel.flags.toString(16) }, 'FUSE init');
+    this.initDone();
+    return P.initOut({
+      minor: Math.min(kernel.minor, P.protocolMinorMax),
+      maxReadaheadBytes: Math.min(kernel.maxReadaheadBytes, this.o.maxWriteBytes),
+      flags: kernel.flags & want,
+      maxBackground: 64,
+      congestionThreshold: 48,
+      maxWriteBytes: this.o.maxWriteBytes,
+      timeGranularityNs: 1_000_000, // times are kept in ms
+      maxPages: Math.ceil(this.o.maxWriteBytes / pageBytes),
+    });
+  }
+
+  private forgetting(req: P.FuseRequest): void {
+    if (req.opcode === P.op.FORGET) {
+      this.nodes.forget(req.nodeid, Number(req.body.readBigUInt64LE(0)));
+    } else if (req.opcode === P.op.BATCH_FORGET) {
+      const count = req.body.readUInt32LE(0);
+      for (let i = 0; i < count; i++) {
+        const at = 8 + i * 16;
+        this.nodes.forget(Number(req.body.readBigUInt64LE(at)), Number(req.body.readBigUInt64LE(at + 8)));
+      }
+    }
+  }
+
+  // ---- names and attributes -------------------------------------------------------------------
+
+  pathOf(nodeid: number): string {
+    const path = this.nodes.path(nodeid);
+    if (path === undefined) throw new CairnError('ENOENT', `node ${nodeid} has no name any more`);
+    return path;
+  }
+
+  childPath(parent: number, name: string): string {
+    const path = this.nodes.childPath(parent, name);
+    if (path === undefined) throw new CairnError('ENOENT', `directory node ${parent} has no name any more`);
+    return path;
+  }
+
+  /** Drops cached attributes a request is changing; what the request fetches afterwards may be kept. */
+  invalidate(req: P.FuseRequest, ...inos: number[]): void {
+    this.attrs.invalidate(...inos);
+    this.began.set(req, this.attrs.epoch);
+  }
+
+  /** Attributes just fetched from the namenode, remembered in the mount's cache. */
+  fetched(s: Stats, req: P.FuseRequest): P.KernelAttr {
+    const attr = { ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+    this.attrs.put(attr, Date.now(), this.began.get(req) ?? -1);
+    return attr;
+  }
+
+  /**
+   * What the kernel is told: a file with a writer on this mount has the writer's size (unflushed
+   * writes included) and the attribute changes waiting for its commit.
+   */
+  visible(a: P.KernelAttr): P.KernelAttr {
+    if ((a.mode & fileTypeBits) !== O.S_IFREG) return a;
+    const size = this.files.sizeOf(a.ino);
+    const withPending = this.pending.overlay(a);
+    const unlinked = this.hidden.has(a.ino) ? { ...withPending, nlink: 0 } : withPending; // as fstat says after unlink
+    return size === undefined ? unlinked : { ...unlinked, sizeBytes: size };
+  }
+
+  /** Sends the attribute changes held for `ino` (after its data was committed). */
+  async sendPending(ino: number, req: P.FuseRequest | undefined): Promise<void> {
+    const pending = this.pending.take(ino);
+    const path = this.nodes.path(ino);
+    if (pending === undefined || path === undefined) return;
+    const s = await this.retrying(() => pending.client.setAttributes(path, pending.changes, { follow: false }));
+    if (s.ino === ino && req !== undefined) this.fetched(s, req);
+  }
+
+  /** The kernel never caches a file's attributes (close-to-open); directories' and symlinks' briefly. */
+  attrValidMs(a: P.KernelAttr): number {
+    return (a.mode & fileTypeBits) === O.S_IFREG ? 0 : this.o.cacheMs;
+  }
+
+  attrReply(a: P.KernelAttr): Buffer {
+    return P.attrOut(this.visible(a), this.attrValidMs(a));
+  }
+
+  /** An entry reply for a name the kernel now holds (one more lookup of the node). */
+  entry(req: P.FuseRequest, parent: number, name: string, s: Stats): Buffer {
+    const a = this.fetched(s, req);
+    this.nodes.remember(parent, name, a.ino, s.isDirectory());
+    return P.entryOut(this.visible(a), this.o.cacheMs, this.attrValidMs(a));
+  }
+
+  // ---- file data ------------------------------------------------------------------------------
+
+  // ---- directories ----------------------------------------------------------------------------
+
+  // ---- extended attributes --------------------------------------------------------------------
+
+}

@@ -1,0 +1,292 @@
+// Open files of a mount: the kernel's file handles (fh) and the SDK FileHandles behind them.
+//
+// One writer per file per mount: every open for writing of one inode shares one SDK FileHandle
+// (the namenode's lease belongs to the mount, identities.ts), counted by references and closed,
+// releasing the lease, when the last writer is released. Operations on it run one at a time
+// (the SDK handle is not reentrant), and reads of an inode that has a writer go through the
+// writer, so a writer, and every reader on this mount, read its own unflushed writes.
+// Read-only opens have their own SDK handle; when a writer of the inode has been closed since,
+// the reader is reopened so that it sees the new contents (close-to-open within the mount).
+//
+// The kernel already checked permissions for every open (default_permissions), so a second
+// writer of an inode joins the shared one without asking the namenode again.
+
+import { constants as O } from 'node:fs';
+import { CairnError } from '../../common/errors.js';
+import type { CairnClient } from '../sdk/client.js';
+import type { FileHandle } from '../sdk/file-handle.js';
+import type { Stats } from '../sdk/stats.js';
+import type { Identities } from './identities.js';
+
+/** Runs tasks one at a time, in order. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+interface SharedWriter {
+  ino: number;
+  handle: FileHandle;
+  client: CairnClient;
+  refs: number;
+  queue: SerialQueue;
+  /** Set while the last writer's close commits and releases the lease; the writer stays listed until then. */
+  closing: Promise<void> | undefined;
+}
+
+interface OpenFile {
+  ino: number;
+  writable: boolean;
+  append: boolean;
+  /** Own read handle (read-only opens), opened lazily when the inode has a writer. */
+  reader: FileHandle | undefined;
+  /** The inode's version when `reader` was opened. */
+  readerVersion: number;
+  client: CairnClient;
+}
+
+export interface OpenRequest {
+  client: CairnClient;
+  path: string;
+  ino: number | undefined; // the node the kernel opens; undefined when creating
+  flags: number;
+  mode: number;
+}
+
+export class OpenFiles {
+  private readonly files = new Map<number, OpenFile>();
+  private readonly writers = new Map<number, SharedWriter>();
+  /** Bumped when an inode's contents changed through a writer that is now closed. */
+  private readonly versions = new Map<number, number>();
+  /** Open files per inode (versions are kept only while an inode is open). */
+  private readonly opensOf = new Map<number, number>();
+  private nextFh = 1;
+
+  constructor(
+    private readonly identities: Identities,
+    /** The current path of an inode, for reopening readers. */
+    private readonly pathOf: (ino: number) => string | undefined,
+  ) {}
+
+  get openCount(): number {
+    return this.files.size;
+  }
+
+  get writerCount(): number {
+    return this.writers.size;
+  }
+
+  /**
+   * open(2) of an existing inode, or create (O_CREAT) of a new name. Returns the fh, the inode
+   * and, when a new SDK handle was opened, its attributes (no extra round trip for a create).
+   */
+  async open(req: OpenRequest): Promise<{ fh: number; ino: number; stats?: Stats }> {
+    const access = req.flags & 3; // O_ACCMODE
+    const writable = access !== O.O_RDONLY;
+    const creating = (req.flags & O.O_CREAT) !== 0;
+    const append = (req.flags & O.O_APPEND) !== 0;
+    // A writer still closing cannot be joined: wait until it is gone, then open afresh.
+    const closing = req.ino !== undefined ? this.writers.get(req.ino)?.closing : undefined;
+    if (closing !== undefined) await closing.catch(() => undefined);
+    const existing = req.ino !== undefined ? this.writers.get(req.ino) : undefined;
+
+    if (!creating && existing !== undefined) {
+      // The kernel checked access; join the mount's writer (or read through it).
+      if (writable) {
+        existing.refs++;
+        if ((req.flags & O.O_TRUNC) !== 0) await existing.queue.run(() => existing.handle.truncate(0));
+      }
+      return { fh: this.add({ ino: existing.ino, writable, append, reader: undefined, readerVersion: 0, client: req.client }), ino: existing.ino };
+    }
+
+    if (!writable && !creating) {
+      const reader = await req.client.open(req.path, O.O_RDONLY);
+      if (req.ino !== undefined && reader.inode !== req.ino) return this.stale(reader);
+      this.identities.pin(req.client);
+      const ino = reader.inode;
+      const stats = await reader.stat(); // the attributes of the open, no round trip
+      return { fh: this.add({ ino, writable, append, reader, readerVersion: this.version(ino), client: req.client }), ino, stats };
+    }
+
+    // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.
+    const sdkFlags = O.O_RDWR | (req.flags & (O.O_CREAT | O.O_EXCL | O.O_TRUNC));
+    const handle = await req.client.open(req.path, sdkFlags, req.mode & 0o7777);
+    if (req.ino !== undefined && handle.inode !== req.ino) return this.stale(handle);
+    const ino = handle.inode;
+    const raced = this.writers.get(ino);
+    if (raced !== undefined && raced.closing === undefined) {
+      // Created or opened concurrently by another caller of this mount: keep the first writer.
+      await handle.close().catch(() => undefined);
+      raced.refs++;
+      return { fh: this.add({ ino, writable: true, append, reader: undefined, readerVersion: 0, client: req.client }), ino };
+    }
+    this.identities.pin(req.client);
+    this.writers.set(ino, { ino, handle, client: req.client, refs: 1, queue: new SerialQueue(), closing: undefined });
+    const stats = await handle.stat(); // nothing written yet: the attributes of the open, no round trip
+    // A create with O_RDONLY still takes the writer while the file is new; the fh itself reads only.
+    return { fh: this.add({ ino, writable: true, append, reader: undefined, readerVersion: 0, client: req.client }), ino, stats };
+  }
+
+  async read(fh: number, out: Buffer, outOffset: number, length: number, position: number): Promise<number> {
+    const file = this.must(fh);
+    const writer = this.writers.get(file.ino);
+    if (writer?.closing !== undefined) await writer.closing.catch(() => undefined);
+    else if (writer !== undefined) {
+      return writer.queue.run(async () => (await writer.handle.read(out, outOffset, length, position)).bytesRead);
+    }
+    const reader = await this.currentReader(file);
+    return (await reader.read(out, outOffset, length, position)).bytesRead;
+  }
+
+  /** Writes bytes the caller gives away (no copy); at the end of the file for O_APPEND. */
+  async write(fh: number, data: Buffer, position: number): Promise<number> {
+    const file = this.must(fh);
+    const writer = this.writers.get(file.ino);
+    if (!file.writable || writer === undefined) throw new CairnError('EBADF', 'not open for writing');
+    return writer.queue.run(() => writer.handle.writeOwned(data, file.append ? writer.handle.sizeBytes : position));
+  }
+
+  /** close(2) of one descriptor: everything written so far reaches the replicas (close-to-open). */
+  async flush(fh: number): Promise<void> {
+    const writer = this.writerOf(fh);
+    if (writer !== undefined) await writer.queue.run(() => writer.handle.flush());
+  }
+
+  async fsync(fh: number): Promise<void> {
+    const writer = this.writerOf(fh);
+    if (writer !== undefined) await writer.queue.run(() => writer.handle.sync());
+  }
+
+  /** The last close of an open file; never fails (the kernel ignores release errors). */
+  async release(fh: number): Promise<void> {
+    const file = this.files.get(fh);
+    if (file === undefined) return;
+    this.files.delete(fh);
+    try {
+      if (file.reader !== undefined) {
+        await file.reader.close().catch(() => undefined);
+        this.identities.unpin(file.client);
+      }
+      const writer = file.writable ? this.writers.get(file.ino) : undefined;
+      if (writer === undefined || --writer.refs > 0) return;
+      // Listed until closed, so that the mount keeps reporting the writer's size meanwhile.
+      writer.closing = writer.queue.run(() => writer.handle.close());
+      try {
+        await writer.closing;
+      } finally {
+        if (this.writers.get(file.ino) === writer) this.writers.delete(file.ino);
+        this.bumpVersion(file.ino);
+        this.identities.unpin(writer.client);
+      }
+    } finally {
+      const opens = (this.opensOf.get(file.ino) ?? 1) - 1;
+      if (opens > 0) this.opensOf.set(file.ino, opens);
+      else {
+        this.opensOf.delete(file.ino);
+        this.versions.delete(file.ino);
+      }
+    }
+  }
+
+  /** Size as this mount sees it (with unflushed writes), when the inode has a writer here. */
+  sizeOf(ino: number): number | undefined {
+    return this.writers.get(ino)?.handle.sizeBytes;
+  }
+
+  /** Whether any file handle of `ino` is open on this mount. */
+  isOpen(ino: number): boolean {
+    return this.opensOf.has(ino);
+  }
+
+  isWritable(fh: number): boolean {
+    return this.files.get(fh)?.writable === true;
+  }
+
+  /** Whether `ino` has a writer on this mount that is not closing. */
+  hasWriter(ino: number): boolean {
+    const writer = this.writers.get(ino);
+    return writer !== undefined && writer.closing === undefined;
+  }
+
+  /** Truncates through the mount's writer; false when the inode has none here. */
+  async truncateOpen(ino: number, sizeBytes: number): Promise<boolean> {
+    const writer = this.writers.get(ino);
+    if (writer?.closing !== undefined) await writer.closing.catch(() => undefined);
+    if (writer === undefined || writer.closing !== undefined) return false;
+    await writer.queue.run(() => writer.handle.truncate(sizeBytes));
+    return true;
+  }
+
+  /** The contents changed other than through a writer of this mount (a truncate by path). */
+  bumpVersion(ino: number): void {
+    if (this.opensOf.has(ino)) this.versions.set(ino, this.version(ino) + 1);
+  }
+
+  /** Flushes and closes every handle (unmount). */
+  async closeAll(): Promise<void> {
+    const fhs = [...this.files.keys()];
+    for (const fh of fhs) await this.flush(fh).catch(() => undefined);
+    await Promise.all(fhs.map((fh) => this.release(fh)));
+  }
+
+  private writerOf(fh: number): SharedWriter | undefined {
+    const file = this.must(fh);
+    return file.writable ? this.writers.get(file.ino) : undefined;
+  }
+
+  private async currentReader(file: OpenFile): Promise<FileHandle> {
+    const current = file.reader;
+    if (current !== undefined && file.readerVersion === this.version(file.ino)) return current;
+    const path = this.pathOf(file.ino);
+    if (path === undefined) {
+      if (current !== undefined) return current;
+      throw new CairnError('ENOENT', 'the file was removed');
+    }
+    const version = this.version(file.ino);
+    const reader = await file.client.open(path, O.O_RDONLY);
+    if (reader.inode !== file.ino) {
+      await reader.close().catch(() => undefined);
+      if (current !== undefined) return current;
+      throw new CairnError('ENOENT', 'the file was replaced');
+    }
+    if (current !== undefined) await current.close().catch(() => undefined);
+    else this.identities.pin(file.client);
+    file.reader = reader;
+    file.readerVersion = version;
+    return reader;
+  }
+
+  private version(ino: number): number {
+    return this.versions.get(ino) ?? 0;
+  }
+
+  private add(file: OpenFile): number {
+    const fh = this.nextFh++;
+    this.files.set(fh, file);
+    this.opensOf.set(file.ino, (this.opensOf.get(file.ino) ?? 0) + 1);
+    return fh;
+  }
+
+  private must(fh: number): OpenFile {
+    const file = this.files.get(fh);
+    if (file === undefined) throw new CairnError('EBADF', `no open file ${fh}`);
+    return file;
+  }
+
+  private async stale(handle: FileHandle): Promise<never> {
+    await handle.close().catch(() => undefined);
+    throw new StaleError();
+  }
+}
+
+/** The name now leads to another inode than the one the kernel holds: it looks up again. */
+export class StaleError extends Error {
+  constructor() {
+    super('ESTALE');
+  }
+}

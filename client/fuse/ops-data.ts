@@ -1,0 +1,54 @@
+// Operations on file data: open, create, read and write (flush, fsync and release are in the
+// session's dispatch: they only forward to open-files.ts).
+
+import { constants as O } from 'node:fs';
+import { CairnError } from '../../common/errors.js';
+import type { CairnFs, Reply } from './cairn-fs.js';
+import * as P from './protocol.js';
+
+export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const flags = req.body.readUInt32LE(0);
+  const path = fs.pathOf(req.nodeid);
+  const opened = await fs.retrying(() => fs.files.open({ client: fs.caller(req), path, ino: req.nodeid, flags, mode: 0 }));
+  // The namenode's answer to the open is the freshest there is (close-to-open).
+  if (opened.stats !== undefined) fs.fetched(opened.stats, req);
+  // No KEEP_CACHE: the kernel drops its cached pages of the file at every open (close-to-open).
+  return P.openOut(opened.fh);
+}
+
+export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const flags = req.body.readUInt32LE(0);
+  const mode = req.body.readUInt32LE(4);
+  const name = P.cStrings(req.body, 1, 16)[0] as string;
+  const path = fs.childPath(req.nodeid, name);
+  const client = fs.caller(req);
+  const opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode }));
+  fs.invalidate(req, req.nodeid);
+  const fh = opened.fh;
+  try {
+    const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);
+    fs.nodes.remember(req.nodeid, name, a.ino, false);
+    return P.createOut(fs.visible(a), fs.o.cacheMs, fs.attrValidMs(a), fh);
+  } catch (err) {
+    await fs.files.release(fh);
+    throw err;
+  }
+}
+
+export async function read(fs: CairnFs, req: P.FuseRequest): Promise<Reply> {
+  const { fh, offset, size } = P.parseRead(req.body);
+  const out = Buffer.allocUnsafe(P.outHeaderBytes + size);
+  const n = await fs.files.read(fh, out, P.outHeaderBytes, size, offset);
+  return { inPlace: n === size ? out : out.subarray(0, P.outHeaderBytes + n) };
+}
+
+export async function write(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const { fh, offset, size } = P.parseRead(req.body);
+  // The request buffer belongs to this request alone, so the SDK may keep the bytes.
+  const data = req.body.subarray(P.writeInBytes, P.writeInBytes + size);
+  if (data.length !== size) throw new CairnError('EINVAL', 'short write request');
+  const written = await fs.files.write(fh, data, offset);
+  fs.attrs.written(req.nodeid, Date.now());
+  fs.pending.written(req.nodeid);
+  return P.writeOut(written);
+}

@@ -1,0 +1,89 @@
+// Directory listings, statfs and extended attributes.
+
+import { CairnError } from '../../common/errors.js';
+import type { CairnFs } from './cairn-fs.js';
+import * as P from './protocol.js';
+
+export function opendir(fs: CairnFs, req: P.FuseRequest): Buffer {
+  fs.pathOf(req.nodeid); // ENOENT for a removed directory
+  const fh = fs.nextDirFh++;
+  fs.dirs.set(fh, { ino: req.nodeid, entries: undefined });
+  return P.openOut(fh);
+}
+
+export async function readdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const { fh, offset, size } = P.parseRead(req.body);
+  const dir = fs.dirs.get(fh);
+  if (dir === undefined) throw new CairnError('EBADF', 'directory not open');
+  if (dir.entries === undefined || offset === 0) {
+    // A listing is read whole at its start (offset 0, also after rewinddir) and served from memory.
+    const path = fs.pathOf(dir.ino);
+    const listed = await fs.retrying(() => fs.root.readdir(path, { withFileTypes: true }));
+    dir.entries = [
+      { ino: dir.ino, name: '.', type: P.direntType.DIRECTORY },
+      { ino: fs.nodes.parentOf(dir.ino), name: '..', type: P.direntType.DIRECTORY },
+      ...listed.map((d) => ({
+        ino: d.stats.ino,
+        name: d.name,
+        type: d.isDirectory() ? P.direntType.DIRECTORY : d.isSymbolicLink() ? P.direntType.SYMLINK : P.direntType.FILE,
+      })),
+    ];
+  }
+  return P.direntsOut(dir.entries, offset, size);
+}
+
+export async function statfs(fs: CairnFs): Promise<Buffer> {
+  const s = await fs.retrying(() => fs.root.statfs());
+  const block = 4096;
+  const files = 2 ** 32;
+  return P.statfsOut({
+    blocks: Math.floor(s.capacityBytes / block),
+    blocksFree: Math.floor(s.availableBytes / block),
+    blocksAvailable: Math.floor(s.availableBytes / block),
+    files,
+    filesFree: files,
+    blockSizeBytes: block,
+    nameBytesMax: 255,
+  });
+}
+
+export async function setxattr(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
+  const size = req.body.readUInt32LE(0);
+  const flags = req.body.readUInt32LE(4);
+  const name = P.cStrings(req.body, 1, 8)[0] as string;
+  const valueAt = 8 + Buffer.byteLength(name) + 1;
+  const value = Buffer.from(req.body.subarray(valueAt, valueAt + size));
+  // File capabilities would have to be honoured by the kernel at exec and dropped at every
+  // write; Cairn does not store them (getxattr answers ENODATA at once, see below).
+  if (name === 'security.capability') throw new CairnError('ENOTSUP', 'file capabilities are not supported');
+  const flag = (flags & P.xattrFlags.CREATE) !== 0 ? 'create' : (flags & P.xattrFlags.REPLACE) !== 0 ? 'replace' : undefined;
+  if ((flags & P.xattrFlags.CREATE) !== 0 && (flags & P.xattrFlags.REPLACE) !== 0) throw new CairnError('EINVAL', 'XATTR_CREATE with XATTR_REPLACE');
+  const path = fs.pathOf(req.nodeid);
+  await fs.retrying(() => fs.caller(req).setxattr(path, name, value, { ...(flag !== undefined && { flag }), follow: false }));
+  fs.invalidate(req, req.nodeid);
+  return undefined;
+}
+
+export async function getxattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const size = req.body.readUInt32LE(0);
+  const name = P.cStrings(req.body, 1, 8)[0] as string;
+  // The kernel asks for this one before writes to a file; answering here saves a round trip.
+  if (name === 'security.capability') throw new CairnError('ENODATA');
+  const path = fs.pathOf(req.nodeid);
+  const value = await fs.retrying(() => fs.caller(req).getxattr(path, name, { follow: false }));
+  return sized(value, size);
+}
+
+export async function listxattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const size = req.body.readUInt32LE(0);
+  const path = fs.pathOf(req.nodeid);
+  const names = await fs.retrying(() => fs.caller(req).listxattr(path, { follow: false }));
+  return sized(Buffer.concat(names.map((n) => Buffer.from(`${n}\0`))), size);
+}
+
+/** getxattr/listxattr answers: the size alone when asked with size 0, ERANGE when it does not fit. */
+function sized(value: Buffer, size: number): Buffer {
+  if (size === 0) return P.xattrSizeOut(value.length);
+  if (value.length > size) throw new CairnError('ERANGE');
+  return value;
+}

@@ -1,0 +1,188 @@
+// Operations on names and attributes: lookup, getattr, setattr, mkdir, mknod, symlink, link,
+// unlink, rmdir and rename, each made as the calling process's uid/gid. A file whose last name is
+// removed while it is open on this mount is kept under a hidden name until its last close.
+
+import { randomBytes } from 'node:crypto';
+import { constants as O } from 'node:fs';
+import { CairnError } from '../../common/errors.js';
+import type { CairnFs } from './cairn-fs.js';
+import { Errno, ESTALE } from './errno.js';
+import type { AttrChanges } from './pending-attrs.js';
+import * as P from './protocol.js';
+
+const fileTypeBits = O.S_IFMT;
+
+export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const name = P.cStrings(req.body, 1)[0] as string;
+  const path = fs.childPath(req.nodeid, name);
+  const s = await fs.retrying(() => fs.root.lstat(path));
+  return fs.entry(req, req.nodeid, name, s);
+}
+
+export async function getattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const cached = fs.attrs.get(req.nodeid, Date.now());
+  if (cached !== undefined) return fs.attrReply(cached);
+  const path = fs.pathOf(req.nodeid);
+  const s = await fs.retrying(() => fs.root.lstat(path));
+  if (s.ino !== req.nodeid) throw new Errno(ESTALE);
+  return fs.attrReply(fs.fetched(s, req));
+}
+
+export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const a = P.parseSetattr(req.body);
+  const V = P.setattrValid;
+  const client = fs.caller(req);
+  const path = fs.pathOf(req.nodeid);
+  const now = Date.now();
+  if ((a.valid & V.SIZE) !== 0) {
+    if (await fs.files.truncateOpen(req.nodeid, a.sizeBytes)) {
+      fs.attrs.written(req.nodeid, now);
+    } else {
+      await fs.retrying(() => client.truncate(path, a.sizeBytes));
+      fs.invalidate(req, req.nodeid);
+      fs.files.bumpVersion(req.nodeid);
+    }
+  }
+  const changes: AttrChanges = {};
+  if ((a.valid & V.MODE) !== 0) changes.mode = a.mode & 0o7777;
+  if ((a.valid & V.UID) !== 0) changes.uid = a.uid;
+  if ((a.valid & V.GID) !== 0) changes.gid = a.gid;
+  if ((a.valid & V.ATIME) !== 0) changes.atimeMs = (a.valid & V.ATIME_NOW) !== 0 ? now : a.atimeMs;
+  if ((a.valid & V.MTIME) !== 0) changes.mtimeMs = (a.valid & V.MTIME_NOW) !== 0 ? now : a.mtimeMs;
+  const changing = Object.keys(changes).length > 0;
+  if (changing && fs.files.hasWriter(req.nodeid)) {
+    // Held until the data is committed (pending-attrs.ts).
+    fs.pending.add(req.nodeid, client, changes, now);
+  } else if (changing) {
+    const s = await fs.retrying(() => client.setAttributes(path, changes, { follow: false }));
+    fs.invalidate(req, req.nodeid);
+    if (s.ino !== req.nodeid) throw new Errno(ESTALE);
+    return fs.attrReply(fs.fetched(s, req));
+  }
+  const cached = fs.attrs.get(req.nodeid, now);
+  if (cached !== undefined) return fs.attrReply(cached);
+  const s = await fs.retrying(() => fs.root.lstat(path));
+  if (s.ino !== req.nodeid) throw new Errno(ESTALE);
+  return fs.attrReply(fs.fetched(s, req));
+}
+
+export async function mkdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const mode = req.body.readUInt32LE(0);
+  const name = P.cStrings(req.body, 1, 8)[0] as string;
+  const path = fs.childPath(req.nodeid, name);
+  const client = fs.caller(req);
+  await fs.retrying(() => client.mkdir(path, { mode: mode & 0o7777 }));
+  fs.invalidate(req, req.nodeid);
+  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+}
+
+/** Regular files only: Cairn has no devices, FIFOs or sockets. */
+export async function mknod(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const mode = req.body.readUInt32LE(0);
+  const name = P.cStrings(req.body, 1, 16)[0] as string;
+  if ((mode & fileTypeBits) !== O.S_IFREG) throw new CairnError('EPERM', 'only regular files, directories and symlinks exist in Cairn');
+  const path = fs.childPath(req.nodeid, name);
+  const client = fs.caller(req);
+  const handle = await fs.retrying(() => client.open(path, O.O_WRONLY | O.O_CREAT | O.O_EXCL, mode & 0o7777));
+  fs.invalidate(req, req.nodeid);
+  await handle.close();
+  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+}
+
+export async function symlink(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const [name, target] = P.cStrings(req.body, 2) as [string, string];
+  const path = fs.childPath(req.nodeid, name);
+  const client = fs.caller(req);
+  await fs.retrying(() => client.symlink(target, path));
+  fs.invalidate(req, req.nodeid);
+  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+}
+
+export async function link(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const oldNode = Number(req.body.readBigUInt64LE(0));
+  const name = P.cStrings(req.body, 1, 8)[0] as string;
+  const existing = fs.pathOf(oldNode);
+  const path = fs.childPath(req.nodeid, name);
+  const client = fs.caller(req);
+  await fs.retrying(() => client.link(existing, path));
+  fs.invalidate(req, req.nodeid, oldNode);
+  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+}
+
+export async function remove(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
+  const name = P.cStrings(req.body, 1)[0] as string;
+  const path = fs.childPath(req.nodeid, name);
+  const client = fs.caller(req);
+  if (req.opcode === P.op.UNLINK && (await hideIfOpen(fs, req, req.nodeid, name)) !== undefined) return undefined;
+  if (req.opcode === P.op.RMDIR) await fs.retrying(() => client.rmdir(path));
+  else await fs.retrying(() => client.unlink(path));
+  fs.invalidate(req, req.nodeid, ...fs.nodes.idsOf(req.nodeid, name));
+  fs.nodes.removed(req.nodeid, name);
+  return undefined;
+}
+
+export async function rename(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
+  const newParent = Number(req.body.readBigUInt64LE(0));
+  const flags = req.opcode === P.op.RENAME2 ? req.body.readUInt32LE(8) : 0;
+  const [name, newName] = P.cStrings(req.body, 2, req.opcode === P.op.RENAME2 ? 16 : 8) as [string, string];
+  const src = fs.childPath(req.nodeid, name);
+  const dst = fs.childPath(newParent, newName);
+  const client = fs.caller(req);
+  if ((flags & ~P.renameFlags.NOREPLACE) !== 0) throw new CairnError('EINVAL', 'RENAME_EXCHANGE and RENAME_WHITEOUT are not supported');
+  if ((flags & P.renameFlags.NOREPLACE) !== 0 && (await fs.retrying(() => client.exists(dst)))) {
+    throw new CairnError('EEXIST', undefined, { path: dst });
+  }
+  const hid = await hideIfOpen(fs, req, newParent, newName);
+  try {
+    await fs.retrying(() => client.rename(src, dst));
+  } catch (err) {
+    if (hid !== undefined) await unhide(fs, req, hid, newName);
+    throw err;
+  }
+  fs.invalidate(req, req.nodeid, newParent, ...fs.nodes.idsOf(req.nodeid, name), ...fs.nodes.idsOf(newParent, newName));
+  fs.nodes.renamed(req.nodeid, name, newParent, newName);
+  return undefined;
+}
+
+/**
+ * Removing the last name of a file that is open on this mount would delete the inode under its
+ * open descriptors (the namenode deletes at the last unlink). As libfuse does, the name is
+ * renamed to a hidden one instead, removed at the last close. Returns the inode it hid.
+ */
+export async function hideIfOpen(fs: CairnFs, req: P.FuseRequest, parent: number, name: string): Promise<number | undefined> {
+  const ino = fs.nodes.idsOf(parent, name)[0];
+  if (ino === undefined || !fs.files.isOpen(ino)) return undefined;
+  const path = fs.childPath(parent, name);
+  const client = fs.caller(req);
+  const s = await fs.retrying(() => fs.root.lstat(path));
+  if (s.ino !== ino || !s.isFile() || s.nlink > 1) return undefined;
+  const hiddenName = `.cairn-hidden-${ino.toString(16)}-${randomBytes(4).toString('hex')}`;
+  await fs.retrying(() => client.rename(path, fs.childPath(parent, hiddenName)));
+  fs.nodes.renamed(parent, name, parent, hiddenName);
+  fs.hidden.set(ino, { parent, name: hiddenName, client });
+  fs.invalidate(req, parent, ino);
+  return ino;
+}
+
+/** Gives a hidden file its name back (the rename that hid it failed). */
+export async function unhide(fs: CairnFs, req: P.FuseRequest, ino: number, name: string): Promise<void> {
+  const hidden = fs.hidden.get(ino);
+  if (hidden === undefined) return;
+  const { parent } = hidden;
+  await fs.retrying(() => hidden.client.rename(fs.childPath(parent, hidden.name), fs.childPath(parent, name))).catch(() => undefined);
+  fs.hidden.delete(ino);
+  fs.nodes.renamed(parent, hidden.name, parent, name);
+  fs.invalidate(req, parent, ino);
+}
+
+/** The last close of a file hidden by hideIfOpen: now it goes. */
+export async function removeHidden(fs: CairnFs, ino: number): Promise<void> {
+  const hidden = fs.hidden.get(ino);
+  if (hidden === undefined) return;
+  fs.hidden.delete(ino);
+  const path = fs.nodes.childPath(hidden.parent, hidden.name);
+  if (path === undefined) return;
+  await fs.retrying(() => hidden.client.unlink(path)).catch((err: unknown) => fs.o.log.warn({ err, path }, 'removing a hidden unlinked file failed'));
+  fs.nodes.removed(hidden.parent, hidden.name);
+  fs.attrs.invalidate(hidden.parent, ino);
+}

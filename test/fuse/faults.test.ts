@@ -1,0 +1,140 @@
+// The mount when things fail: a datanode SIGKILLed while a file is written or read through it,
+// the namenode unreachable (EIO after the timeout, never a hang; working again when it is back),
+// a mount server SIGKILLed (the next one clears the dead mount), and clean unmounting.
+
+import { spawnSync } from 'node:child_process';
+import fsp from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, MiniCluster, waitFor } from '../helpers/mini-cluster.js';
+import { fuseUnavailable, Mount, run } from '../helpers/mount.js';
+import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
+import { isMounted } from '../../client/fuse/device.js';
+
+const chunk = 1024 * 1024;
+const skip = fuseUnavailable();
+const timeoutMs = 3000;
+let cluster: MiniCluster;
+let mount: Mount;
+
+beforeAll(async () => {
+  if (skip !== undefined) return;
+  cluster = await MiniCluster.start({ datanodes: 4, chunkSizeBytes: chunk, deadAfterMs: 2000 });
+  mount = await Mount.start(cluster, { timeoutMs });
+});
+afterAll(async () => {
+  await mount?.stop();
+  await cluster?.stop();
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+  return undefined;
+}
+
+describe.skipIf(skip !== undefined)('datanode failures', () => {
+  it('a file written through the mount while a datanode is SIGKILLed reads back byte-identical', async () => {
+    const data = pseudoRandomBytes(10 * chunk + 321, 7);
+    const handle = await fsp.open(mount.p('through-a-crash.bin'), 'w');
+    for (let at = 0, i = 0; at < data.length; at += 256 * 1024, i++) {
+      if (i === 12) await cluster.killDatanode(1); // mid-file, with chunks in flight
+      await handle.write(data, at, Math.min(256 * 1024, data.length - at), at);
+    }
+    await handle.close();
+    expect(sha256(await fsp.readFile(mount.p('through-a-crash.bin')))).toBe(sha256(data));
+    expect(sha256(await cluster.client().readFile('/through-a-crash.bin'))).toBe(sha256(data));
+    await cluster.startDatanode(1);
+  });
+
+  it('a file read through the mount while a datanode holding it is SIGKILLed reads byte-identical', async () => {
+    const data = pseudoRandomBytes(6 * chunk, 8);
+    await fsp.writeFile(mount.p('read-through-a-crash.bin'), data);
+    const [first] = await cluster.client().getChunkLocations('/read-through-a-crash.bin');
+    const victim = cluster.indexOfDatanode(first?.datanodes[0]?.id ?? '');
+    const handle = await fsp.open(mount.p('read-through-a-crash.bin'), 'r');
+    const out = Buffer.alloc(data.length);
+    for (let at = 0, i = 0; at < data.length; at += 512 * 1024, i++) {
+      if (i === 1) await cluster.killDatanode(victim);
+      await handle.read(out, at, 512 * 1024, at);
+    }
+    await handle.close();
+    expect(sha256(out)).toBe(sha256(data));
+    await cluster.startDatanode(victim);
+  });
+});
+
+describe.skipIf(skip !== undefined)('namenode unreachable', () => {
+  it(`operations fail with EIO after the timeout (${timeoutMs} ms) instead of hanging, and work again once it is back`, async () => {
+    await fsp.writeFile(mount.p('before-outage.txt'), 'still here');
+    await cluster.killNamenode('SIGKILL');
+    let results: Array<string | undefined>;
+    let tookMs: number;
+    try {
+      const started = Date.now();
+      results = await Promise.all([
+        codeOf(fsp.stat(mount.p('never-seen-name'))),
+        codeOf(fsp.writeFile(mount.p('during-outage.txt'), 'x')),
+        codeOf(fsp.readdir(mount.p())),
+      ]);
+      tookMs = Date.now() - started;
+    } finally {
+      await cluster.startNamenode();
+    }
+    expect(results).toEqual(['EIO', 'EIO', 'EIO']);
+    expect(tookMs).toBeGreaterThanOrEqual(timeoutMs - 500);
+    expect(tookMs).toBeLessThan(timeoutMs + 5000);
+    await waitFor(async () => (await codeOf(fsp.readFile(mount.p('before-outage.txt'), 'utf8'))) === undefined, 60_000, 'the mount to work again');
+    expect(await fsp.readFile(mount.p('before-outage.txt'), 'utf8')).toBe('still here');
+    await fsp.writeFile(mount.p('after-outage.txt'), 'written after');
+    expect(await fsp.readFile(mount.p('after-outage.txt'), 'utf8')).toBe('written after');
+  });
+});
+
+describe.skipIf(skip !== undefined)('mounting and unmounting', () => {
+  it('a mount whose server was SIGKILLed is dead (ENOTCONN) until the next cairn mount there clears it', async () => {
+    const first = await Mount.start(cluster);
+    try {
+      await fsp.writeFile(first.p('survives.txt'), 'kept in the cluster');
+      await first.kill();
+      expect(await codeOf(fsp.stat(first.p('survives.txt')))).toBe('ENOTCONN');
+      const second = await Mount.start(cluster, { dir: first.dir });
+      try {
+        expect(await fsp.readFile(second.p('survives.txt'), 'utf8')).toBe('kept in the cluster');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('SIGTERM commits what open files hold, unmounts and exits 0', async () => {
+    const m = await Mount.start(cluster);
+    const handle = await fsp.open(m.p('open-at-exit.txt'), 'w');
+    await handle.write('written but never closed');
+    const exited = new Promise<number | null>((resolve) => m.child.once('exit', resolve));
+    m.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await handle.close().catch(() => undefined);
+    expect(await isMounted(m.dir)).toBe(false);
+    expect(await cluster.client().readFile('/open-at-exit.txt', 'utf8')).toBe('written but never closed');
+    await m.stop();
+  });
+
+  it('cairn umount unmounts; the server exits 0; umount of a directory that is not mounted fails', async () => {
+    const m = await Mount.start(cluster);
+    const exited = new Promise<number | null>((resolve) => m.child.once('exit', resolve));
+    const result = await run(process.execPath, [cliPath, 'umount', m.dir]);
+    expect(result.code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(await isMounted(m.dir)).toBe(false);
+    const again = await run(process.execPath, [cliPath, 'umount', m.dir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('not mounted');
+    await m.stop();
+    expect(spawnSync('mountpoint', ['-q', m.dir]).status).not.toBe(0);
+  });
+});

@@ -1,0 +1,95 @@
+// Two mounts of one cluster (two `cairn mount` processes, as on two machines): what one closes,
+// the other sees when it next opens (close-to-open), renames and new names are visible at once,
+// and one writer per file holds across mounts.
+
+import fsp from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
+import { fuseUnavailable, Mount } from '../helpers/mount.js';
+import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
+
+const skip = fuseUnavailable();
+let cluster: MiniCluster;
+let a: Mount;
+let b: Mount;
+
+beforeAll(async () => {
+  if (skip !== undefined) return;
+  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
+  [a, b] = await Promise.all([Mount.start(cluster), Mount.start(cluster)]);
+});
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await cluster?.stop();
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+  return undefined;
+}
+
+describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
+  it('a file closed on one mount reads identically when opened on the other', async () => {
+    const data = pseudoRandomBytes(3 * 1024 * 1024 + 99, 5);
+    await fsp.writeFile(a.p('shared.bin'), data);
+    expect(sha256(await fsp.readFile(b.p('shared.bin')))).toBe(sha256(data));
+  });
+
+  it('an overwrite and an append made on one mount show at the next open on the other, even after the other read the file', async () => {
+    await fsp.writeFile(a.p('changing.txt'), 'first version');
+    expect(await fsp.readFile(b.p('changing.txt'), 'utf8')).toBe('first version');
+    expect((await fsp.stat(b.p('changing.txt'))).size).toBe(13);
+    await fsp.writeFile(a.p('changing.txt'), 'SECOND version');
+    expect(await fsp.readFile(b.p('changing.txt'), 'utf8')).toBe('SECOND version');
+    await fsp.appendFile(a.p('changing.txt'), ', longer now');
+    const handle = await fsp.open(b.p('changing.txt'), 'r');
+    expect((await handle.stat()).size).toBe(26);
+    expect((await handle.readFile()).toString()).toBe('SECOND version, longer now');
+    await handle.close();
+    await fsp.truncate(a.p('changing.txt'), 6);
+    expect(await fsp.readFile(b.p('changing.txt'), 'utf8')).toBe('SECOND');
+  });
+
+  it('a file created on one mount is visible on the other at once, even right after the other looked for it', async () => {
+    expect(await codeOf(fsp.stat(b.p('appearing.txt')))).toBe('ENOENT');
+    await fsp.writeFile(a.p('appearing.txt'), 'here');
+    expect(await fsp.readFile(b.p('appearing.txt'), 'utf8')).toBe('here');
+    expect(await fsp.readdir(b.p())).toContain('appearing.txt');
+  });
+
+  it('a rename on one mount is seen by the other: the new name at once, the old name gone within the name cache lifetime', async () => {
+    await fsp.mkdir(a.p('dir1'));
+    await fsp.writeFile(a.p('dir1', 'old-name'), 'renamed contents');
+    expect(await fsp.readFile(b.p('dir1', 'old-name'), 'utf8')).toBe('renamed contents');
+    await fsp.rename(a.p('dir1', 'old-name'), a.p('new-name'));
+    expect(await fsp.readFile(b.p('new-name'), 'utf8')).toBe('renamed contents');
+    // The other kernel may keep the old name for the name cache lifetime (1 s), as NFS does.
+    await waitFor(async () => (await codeOf(fsp.stat(b.p('dir1', 'old-name')))) === 'ENOENT', 3000, 'the old name to disappear');
+    // A rename replacing a file the other mount holds open: the reader keeps its open file.
+    await fsp.writeFile(a.p('target'), 'old target');
+    const reader = await fsp.open(b.p('target'), 'r');
+    await fsp.writeFile(a.p('replacement'), 'new target');
+    await fsp.rename(a.p('replacement'), a.p('target'));
+    expect(await fsp.readFile(b.p('target'), 'utf8')).toBe('new target');
+    await reader.close();
+    // Directories move too.
+    await fsp.rename(a.p('dir1'), a.p('dir2'));
+    expect((await fsp.stat(b.p('dir2'))).isDirectory()).toBe(true);
+    await waitFor(async () => (await codeOf(fsp.stat(b.p('dir1')))) === 'ENOENT', 3000, 'the old directory name to disappear');
+  });
+
+  it('one writer per file: while one mount writes a file, opening it for writing on the other is EBUSY', async () => {
+    const writer = await fsp.open(a.p('leased.txt'), 'w');
+    await writer.write('mine');
+    expect(await codeOf(fsp.open(b.p('leased.txt'), 'r+'))).toBe('EBUSY');
+    await writer.close();
+    const second = await fsp.open(b.p('leased.txt'), 'r+');
+    await second.write('MINE');
+    await second.close();
+    expect(await fsp.readFile(a.p('leased.txt'), 'utf8')).toBe('MINE');
+  });
+});

@@ -1,0 +1,142 @@
+// A FUSE mount of a MiniCluster for tests, served by its own `cairn mount` process (a process
+// must never call into a mount it serves). The test process uses the mount through
+// node:fs/promises and child processes only.
+
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import fs from 'fs-extra';
+import { cliPath, type MiniCluster } from './mini-cluster.js';
+
+export interface MountOptions {
+  allowOther?: boolean;
+  timeoutMs?: number;
+  cacheMs?: number;
+  /** Mount here (created if missing) instead of a fresh temporary directory. */
+  dir?: string;
+}
+
+/** Whether this machine can run FUSE tests (root and /dev/fuse), and why not. */
+export function fuseUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'FUSE tests need root (mount(8) with /dev/fuse)';
+  if (!existsSync('/dev/fuse')) return 'no /dev/fuse';
+  if (spawnSync('sh', ['-c', 'command -v fusermount || command -v fusermount3'], { stdio: 'ignore' }).status !== 0) return 'no fusermount (Debian fuse3)';
+  return undefined;
+}
+
+export class Mount {
+  private readonly output: string[] = [];
+  private exited = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly child: ChildProcess,
+    private readonly ownsDir: boolean,
+  ) {
+    child.on('exit', () => (this.exited = true));
+    // CAIRN_TEST_MOUNT_LOG=FILE appends every mount's log there (for diagnosing a failed test).
+    const logFile = process.env.CAIRN_TEST_MOUNT_LOG;
+    const keep = (line: string): void => {
+      this.output.push(line);
+      if (this.output.length > 300) this.output.shift();
+      if (logFile !== undefined) appendFileSync(logFile, `${child.pid} ${line}\n`);
+    };
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', keep);
+  }
+
+  static async start(cluster: MiniCluster, opts: MountOptions = {}): Promise<Mount> {
+    const ownsDir = opts.dir === undefined;
+    // A given directory may hold a dead mount (ENOTCONN) for `cairn mount` to clear: not touched here.
+    const dir = opts.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-mnt-')));
+    const args = [
+      cliPath, 'mount', '--namenode', cluster.namenodeAddress, '--secret-file', cluster.secretFile, dir,
+      '--timeout-ms', String(opts.timeoutMs ?? 20_000),
+      ...(opts.cacheMs !== undefined ? ['--cache-ms', String(opts.cacheMs)] : []),
+      ...(opts.allowOther === true ? ['--allow-other'] : []),
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
+    });
+    const mount = new Mount(dir, child, ownsDir);
+    try {
+      await mount.waitForLine(/^mounted /, 30_000);
+    } catch (err) {
+      await mount.stop();
+      throw err;
+    }
+    return mount;
+  }
+
+  /** A path inside the mount. */
+  p(...parts: string[]): string {
+    return path.join(this.dir, ...parts);
+  }
+
+  /** SIGTERM (commit and unmount), then SIGKILL if it hangs; always leaves nothing mounted. */
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      const exited = once(this.child, 'exit');
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    spawnSync('fusermount', ['-uz', this.dir], { stdio: 'ignore' });
+    if (this.ownsDir) await fs.rmdir(this.dir).catch(() => undefined);
+  }
+
+  /** SIGKILL: leaves a dead mount behind (ENOTCONN), as a crash would. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  logs(): string {
+    return this.output.join('\n');
+  }
+
+  private async waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const lines = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
+    const timer = setTimeout(() => lines.close(), timeoutMs);
+    try {
+      for await (const line of lines) if (pattern.test(line)) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    throw new Error(`cairn mount did not print ${pattern}:\n${this.logs()}`);
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion (never a shell unless asked), with a deadline. */
+export async function run(command: string, args: string[], opts: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  const child = spawn(command, args, { ...opts, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin?.on('error', () => undefined); // a program that exits without reading all its input
+  child.stdin?.end(opts.input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Like run, but throws with the output unless the exit code is 0. */
+export async function runOk(command: string, args: string[], opts: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<string> {
+  const result = await run(command, args, opts);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}

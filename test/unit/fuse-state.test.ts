@@ -1,0 +1,148 @@
+// The mount's pure state: the node table (kernel node ids to paths), the attribute cache and the
+// FUSE protocol encoders, without a kernel.
+
+import { describe, expect, it } from 'vitest';
+import { AttrCache } from '../../client/fuse/attr-cache.js';
+import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
+import { PendingAttrs } from '../../client/fuse/pending-attrs.js';
+import * as P from '../../client/fuse/protocol.js';
+import type { CairnClient } from '../../client/sdk/client.js';
+
+const fileAttr = (ino: number, sizeBytes = 10): P.KernelAttr => ({
+  ino, sizeBytes, mode: 0o100644, nlink: 1, uid: 0, gid: 0, atimeMs: 1000, mtimeMs: 2000, ctimeMs: 3000,
+});
+
+describe('NodeTable', () => {
+  it('turns nodes into paths through their parents; renaming a directory moves its subtree', () => {
+    const nodes = new NodeTable();
+    nodes.remember(rootNodeId, 'a', 2, true);
+    nodes.remember(2, 'b', 3, true);
+    nodes.remember(3, 'f', 4, false);
+    expect(nodes.path(rootNodeId)).toBe('/');
+    expect(nodes.path(4)).toBe('/a/b/f');
+    expect(nodes.childPath(3, 'new')).toBe('/a/b/new');
+    nodes.renamed(rootNodeId, 'a', rootNodeId, 'z');
+    expect(nodes.path(4)).toBe('/z/b/f');
+    expect(nodes.parentOf(3)).toBe(2);
+  });
+
+  it('a hard-linked file keeps a path while one name is left, and has none when all are gone', () => {
+    const nodes = new NodeTable();
+    nodes.remember(rootNodeId, 'one', 5, false);
+    nodes.remember(rootNodeId, 'two', 5, false);
+    expect(nodes.path(5)).toBe('/two'); // the name confirmed last comes first
+    nodes.removed(rootNodeId, 'two');
+    expect(nodes.path(5)).toBe('/one');
+    nodes.removed(rootNodeId, 'one');
+    expect(nodes.path(5)).toBeUndefined();
+  });
+
+  it('a rename over an existing name drops that name from the node it meant', () => {
+    const nodes = new NodeTable();
+    nodes.remember(rootNodeId, 'src', 6, false);
+    nodes.remember(rootNodeId, 'dst', 7, false);
+    nodes.renamed(rootNodeId, 'src', rootNodeId, 'dst');
+    expect(nodes.path(6)).toBe('/dst');
+    expect(nodes.path(7)).toBeUndefined();
+    expect(nodes.idsOf(rootNodeId, 'dst')).toEqual([6]);
+  });
+
+  it('a name found to lead to another inode (changed by another mount) moves to it', () => {
+    const nodes = new NodeTable();
+    nodes.remember(rootNodeId, 'x', 8, false);
+    nodes.remember(rootNodeId, 'x', 9, false);
+    expect(nodes.path(8)).toBeUndefined();
+    expect(nodes.path(9)).toBe('/x');
+  });
+
+  it('forgets a node after as many forgets as lookups, never the root', () => {
+    const nodes = new NodeTable();
+    nodes.remember(rootNodeId, 'f', 10, false);
+    nodes.remember(rootNodeId, 'f', 10, false);
+    nodes.forget(10, 1);
+    expect(nodes.has(10)).toBe(true);
+    nodes.forget(10, 1);
+    expect(nodes.has(10)).toBe(false);
+    expect(nodes.idsOf(rootNodeId, 'f')).toEqual([]);
+    nodes.forget(rootNodeId, 100);
+    expect(nodes.path(rootNodeId)).toBe('/');
+    expect(nodes.size).toBe(1);
+  });
+});
+
+describe('AttrCache', () => {
+  it('serves an entry for ttlMs after it was fetched', () => {
+    const cache = new AttrCache(1000);
+    cache.put(fileAttr(2), 10_000, cache.epoch);
+    expect(cache.get(2, 10_999)?.sizeBytes).toBe(10);
+    expect(cache.get(2, 11_000)).toBeUndefined();
+  });
+
+  it('does not keep an answer fetched before an invalidation (it may predate the change)', () => {
+    const cache = new AttrCache(1000);
+    const began = cache.epoch;
+    cache.invalidate(3);
+    cache.put(fileAttr(3, 99), 10_000, began);
+    expect(cache.get(3, 10_000)).toBeUndefined();
+    cache.put(fileAttr(3, 5), 10_000, cache.epoch);
+    expect(cache.get(3, 10_000)?.sizeBytes).toBe(5);
+  });
+
+  it('a write moves mtime and ctime; the cache is bounded', () => {
+    const cache = new AttrCache(1000, 2);
+    cache.put(fileAttr(1), 0, 0);
+    cache.written(1, 500);
+    expect(cache.get(1, 600)).toMatchObject({ mtimeMs: 500, ctimeMs: 500, atimeMs: 1000 });
+    cache.put(fileAttr(2), 0, 0);
+    cache.put(fileAttr(3), 0, 0);
+    expect(cache.size).toBe(2);
+    expect(cache.get(1, 1)).toBeUndefined();
+  });
+});
+
+describe('PendingAttrs', () => {
+  const client = {} as CairnClient;
+
+  it('overlays mode, owner and times, keeping the type bits; a later write drops a pending mtime', () => {
+    const pending = new PendingAttrs();
+    pending.add(4, client, { mode: 0o600, uid: 7 }, 5000);
+    pending.add(4, client, { mtimeMs: 42, atimeMs: 41 }, 6000);
+    expect(pending.overlay(fileAttr(4))).toMatchObject({ mode: 0o100600, uid: 7, gid: 0, mtimeMs: 42, atimeMs: 41, ctimeMs: 6000 });
+    pending.written(4);
+    expect(pending.overlay(fileAttr(4)).mtimeMs).toBe(2000);
+    expect(pending.take(4)?.changes).toEqual({ mode: 0o600, uid: 7, atimeMs: 41 });
+    expect(pending.take(4)).toBeUndefined();
+  });
+});
+
+describe('protocol', () => {
+  it('parses a request header and encodes a reply header with a negative errno', () => {
+    const req = Buffer.alloc(48);
+    req.writeUInt32LE(48, 0);
+    req.writeUInt32LE(P.op.GETATTR, 4);
+    req.writeBigUInt64LE(77n, 8);
+    req.writeBigUInt64LE(5n, 16);
+    req.writeUInt32LE(1000, 24);
+    req.writeUInt32LE(100, 28);
+    expect(P.parseRequest(req)).toMatchObject({ opcode: P.op.GETATTR, unique: 77n, nodeid: 5, uid: 1000, gid: 100 });
+    const reply = P.encodeReply(77n, 2);
+    expect([reply.length, reply.readInt32LE(4), reply.readBigUInt64LE(8)]).toEqual([16, -2, 77n]);
+  });
+
+  it('lays out directory entries 8-byte aligned, each pointing at the next, as many as fit', () => {
+    const entries = [{ ino: 1, name: '.', type: 4 }, { ino: 9, name: 'file.txt', type: 8 }, { ino: 10, name: 'x', type: 10 }];
+    const all = P.direntsOut(entries, 0, 4096);
+    expect(all.length).toBe(32 + 32 + 32);
+    expect(all.readBigUInt64LE(32 + 8)).toBe(2n); // the second record's offset: resume at entry 2
+    expect(all.toString('utf8', 32 + 24, 32 + 24 + 8)).toBe('file.txt');
+    expect(P.direntsOut(entries, 1, 40).length).toBe(32); // only one fits
+    expect(P.direntsOut(entries, 3, 4096).length).toBe(0);
+  });
+
+  it('encodes times as seconds and nanoseconds and a file\'s blocks in 512-byte units', () => {
+    const out = P.attrOut({ ...fileAttr(2, 1025), mtimeMs: 1_500 }, 0);
+    expect(out.readBigUInt64LE(16 + 16)).toBe(3n); // blocks
+    expect(out.readBigUInt64LE(16 + 32)).toBe(1n); // mtime seconds
+    expect(out.readUInt32LE(16 + 52)).toBe(500_000_000); // mtime nanoseconds
+  });
+});
