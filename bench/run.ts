@@ -14,6 +14,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CairnClient } from '../client/sdk/client.js';
 import { MiniCluster } from '../test/helpers/mini-cluster.js';
+import { fuseUnavailable } from '../test/helpers/mount.js';
+import { mountBenchmark } from './mount.js';
 
 const mib = 1024 * 1024;
 const totalMiB = Number(process.env.BENCH_MIB ?? 1024);
@@ -28,6 +30,7 @@ interface Row {
   local: number;
   cairn: number;
   note?: string;
+  lowerIsBetter?: boolean;
 }
 
 function source(totalBytes: number): Readable {
@@ -122,7 +125,8 @@ async function cairnCreates(cluster: MiniCluster, count: number): Promise<number
 
 function printTable(rows: Row[], context: string): void {
   const header = ['workload', 'unit', 'local', 'cairn', 'cairn/local'];
-  const lines = rows.map((r) => [r.workload, r.unit, r.local.toFixed(1), r.cairn.toFixed(1), (r.cairn / r.local).toFixed(2) + (r.note ? ` ${r.note}` : '')]);
+  const ratio = (r: Row): string => (r.cairn / r.local).toFixed(2) + (r.lowerIsBetter === true ? ' (time: lower is better)' : '');
+  const lines = rows.map((r) => [r.workload, r.unit, r.local.toFixed(r.unit === 's' ? 2 : 1), r.cairn.toFixed(r.unit === 's' ? 2 : 1), ratio(r) + (r.note ? ` ${r.note}` : '')]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ') + ' |';
   process.stdout.write(`\n${context}\n\n`);
@@ -201,6 +205,13 @@ async function main(): Promise<void> {
   } finally {
     await fsp.rm(local, { recursive: true, force: true });
   }
+  if (process.env.BENCH_MOUNT === '0') return;
+  const why = fuseUnavailable();
+  if (why !== undefined) {
+    process.stderr.write(`mount benchmark skipped: ${why}\n`);
+    return;
+  }
+  printTable(await mountBenchmark(), 'The FUSE mount next to a local directory (same workloads, same run)');
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,7 @@
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';
 import type { CairnClient } from '../sdk/client.js';
+import { ReadAhead } from './read-ahead.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import type { Stats } from '../sdk/stats.js';
 import type { Identities } from './identities.js';
@@ -48,6 +49,8 @@ interface OpenFile {
   /** The inode's version when `reader` was opened. */
   readerVersion: number;
   client: CairnClient;
+  /** Sequential read-ahead over `reader` (replaced when the reader is reopened). */
+  readAhead?: ReadAhead | undefined;
 }
 
 export interface OpenRequest {
@@ -140,7 +143,8 @@ export class OpenFiles {
       return writer.queue.run(async () => (await writer.handle.read(out, outOffset, length, position)).bytesRead);
     }
     const reader = await this.currentReader(file);
-    return (await reader.read(out, outOffset, length, position)).bytesRead;
+    if (file.readAhead === undefined || file.readAhead.handle !== reader) file.readAhead = new ReadAhead(reader);
+    return file.readAhead.read(out, outOffset, length, position);
   }
 
   /** Writes bytes the caller gives away (no copy); at the end of the file for O_APPEND. */
