@@ -10,16 +10,10 @@
 // moves mtime, as on a local file system). The kernel has already checked that the caller may
 // make each change (default_permissions).
 
-import type { CairnClient } from '../sdk/client.js';
+import type { AttrChanges, CairnClient } from '../sdk/client.js';
 import type { KernelAttr } from './protocol.js';
 
-export interface AttrChanges {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atimeMs?: number;
-  mtimeMs?: number;
-}
+export type { AttrChanges };
 
 interface Pending {
   client: CairnClient;

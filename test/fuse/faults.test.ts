@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { fuseUnavailable, Mount, run } from '../helpers/mount.js';
+import { fuseUnavailable, Mount, run, codeOf } from '../helpers/mount.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import { isMounted } from '../../client/fuse/device.js';
 
@@ -25,15 +25,6 @@ afterAll(async () => {
   await mount?.stop();
   await cluster?.stop();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-  return undefined;
-}
 
 describe.skipIf(skip !== undefined)('datanode failures', () => {
   it('a file written through the mount while a datanode is SIGKILLed reads back byte-identical', async () => {

@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { fuseUnavailable, Mount, run, runOk } from '../helpers/mount.js';
+import { codeOf, fuseUnavailable, Mount, run, runOk } from '../helpers/mount.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import type { CairnClient } from '../../client/sdk/client.js';
 
@@ -25,16 +25,6 @@ afterAll(async () => {
   await mount?.stop();
   await cluster?.stop();
 });
-
-/** The error code of a promise that must fail. */
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-  throw new Error('expected a failure');
-}
 
 /**
  * Runs a node script as another user (uid/gid), in its own process. The script's last

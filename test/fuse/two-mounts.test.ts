@@ -5,7 +5,7 @@
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { fuseUnavailable, Mount } from '../helpers/mount.js';
+import { fuseUnavailable, Mount, codeOf } from '../helpers/mount.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 
 const skip = fuseUnavailable();
@@ -22,15 +22,6 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await cluster?.stop();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-  return undefined;
-}
 
 describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
   it('a file closed on one mount reads identically when opened on the other', async () => {
