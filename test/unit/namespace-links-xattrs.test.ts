@@ -3,7 +3,6 @@
 
 import { MemoryLevel } from 'memory-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CairnError, type ErrorCode } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { Caller } from '../../common/rpc.js';
 import { LevelKv } from '../../namenode/store/kv.js';
@@ -19,6 +18,7 @@ import { rmdir, unlink } from '../../namenode/namespace/remove.js';
 import { setAttr } from '../../namenode/namespace/setattr.js';
 import { symlink } from '../../namenode/namespace/symlink.js';
 import { getXattr, listXattr, removeXattr, setXattr } from '../../namenode/namespace/xattr.js';
+import { rejectsWith } from '../helpers/assertions.js';
 
 const root: Caller = { uid: 0, gid: 0, clientId: 'root-client' };
 const alice: Caller = { uid: 1000, gid: 1000, clientId: 'alice-client' };
@@ -42,15 +42,6 @@ function run<T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<T> 
 async function create(path: string, as: Caller = root, mode = 0o644) {
   const flags = { write: true, create: true, exclusive: true, truncate: false, mode, replication: 0 };
   return (await run(as, (ctx) => open(ctx, path, flags, () => undefined))).attr;
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${code}`).toBeInstanceOf(CairnError);
-  expect((err as CairnError).code).toBe(code);
 }
 
 const lstat = (path: string, as: Caller = root) => run(as, (ctx) => stat(ctx, path, false));

@@ -28,6 +28,7 @@ import { rename } from '../../namenode/namespace/rename.js';
 import { rmdir, unlink } from '../../namenode/namespace/remove.js';
 import { setAttr, setReplication } from '../../namenode/namespace/setattr.js';
 import { readlink, symlink } from '../../namenode/namespace/symlink.js';
+import { rejectsWith } from '../helpers/assertions.js';
 
 const root: Caller = { uid: 0, gid: 0, clientId: 'root-client' };
 const alice: Caller = { uid: 1000, gid: 1000, clientId: 'alice-client' };
@@ -150,15 +151,6 @@ class Harness {
     const { chunks } = await this.run(root, (ctx) => getChunks(ctx, ino, 0, 0));
     return chunks.map(({ index, id, gen, len }) => ({ index, id, gen, len }));
   }
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${code}`).toBeInstanceOf(CairnError);
-  expect((err as CairnError).code).toBe(code);
 }
 
 let fs: Harness;
