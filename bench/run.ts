@@ -2,8 +2,10 @@
 // Never part of `npm test`. Sizes can be lowered for a quick look: BENCH_MIB=256 npm run bench.
 //
 // Rows: sequential write of BENCH_MIB (default 1024) MiB at replication 3 (64 MiB chunks),
-// sequential read of it (page cache dropped first when the machine allows), and file creates
-// per second from 32 concurrent SDK clients.
+// sequential read of it (page cache dropped first when the machine allows), file creates per
+// second from 32 concurrent SDK clients, the namenode's resident memory per file with
+// BENCH_MEM_FILES (default 200,000; issue 5 asks about 1,000,000) files, re-replication after
+// a SIGKILL, and the mount table (bench/mount.ts; BENCH_MOUNT=0 skips it).
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -20,6 +22,7 @@ import { mountBenchmark } from './mount.js';
 const mib = 1024 * 1024;
 const totalMiB = Number(process.env.BENCH_MIB ?? 1024);
 const createCount = Number(process.env.BENCH_CREATES ?? 10_000);
+const memoryFiles = Number(process.env.BENCH_MEM_FILES ?? 200_000);
 const clientsConcurrent = 32;
 /** Logical MiB written before a datanode is killed; at replication 3 the cluster holds 3x this. */
 const healMiB = Number(process.env.BENCH_HEAL_MIB ?? 680);
@@ -123,6 +126,44 @@ async function cairnCreates(cluster: MiniCluster, count: number): Promise<number
   return count / seconds;
 }
 
+/** Resident memory of a process, from /proc. */
+async function rssBytes(pid: number): Promise<number> {
+  const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kib) * 1024;
+}
+
+/**
+ * A fresh namenode: its resident memory empty, then holding `count` empty files (10,000 per
+ * directory) created by 32 clients. Bytes per file above the empty namenode.
+ */
+async function namenodeMemory(count: number): Promise<{ emptyMiB: number; fullMiB: number; bytesPerFile: number; createsPerS: number }> {
+  const cluster = await MiniCluster.start({ datanodes: 1, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000 });
+  try {
+    const pid = cluster.namenodePid;
+    if (pid === undefined) throw new Error('no namenode process');
+    const clients = [...Array(clientsConcurrent).keys()].map(() => cluster.client());
+    const first = clients[0] as CairnClient;
+    await first.stat('/');
+    const empty = await rssBytes(pid);
+    const perDir = 10_000;
+    for (let d = 0; d * perDir < count; d++) await first.mkdir(`/m${d}`);
+    let next = 0;
+    const seconds = await timed(async () => {
+      await Promise.all(
+        clients.map(async (client) => {
+          for (let i = next++; i < count; i = next++) await (await client.open(`/m${Math.floor(i / perDir)}/f${i}`, 'wx')).close();
+        }),
+      );
+    });
+    const full = await rssBytes(pid);
+    return { emptyMiB: empty / mib, fullMiB: full / mib, bytesPerFile: (full - empty) / count, createsPerS: count / seconds };
+  } finally {
+    await cluster.stop();
+  }
+}
+
 function printTable(rows: Row[], context: string): void {
   const header = ['workload', 'unit', 'local', 'cairn', 'cairn/local'];
   const ratio = (r: Row): string => (r.cairn / r.local).toFixed(2) + (r.lowerIsBetter === true ? ' (time: lower is better)' : '');
@@ -191,6 +232,14 @@ async function main(): Promise<void> {
     printTable(rows, `Cairn benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}; chunks 64 MiB, 3 datanodes on this machine`);
   } finally {
     await cluster.stop();
+  }
+  if (memoryFiles > 0) {
+    process.stderr.write(`namenode memory: ${memoryFiles} files...\n`);
+    const m = await namenodeMemory(memoryFiles);
+    process.stdout.write(
+      `\nNamenode resident memory: ${m.emptyMiB.toFixed(1)} MiB empty, ${m.fullMiB.toFixed(1)} MiB with ${memoryFiles} files: ` +
+        `${m.bytesPerFile.toFixed(0)} bytes per file (target <= 100); created at ${m.createsPerS.toFixed(0)} files/s\n`,
+    );
   }
   try {
     if (healMiB > 0) {

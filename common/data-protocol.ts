@@ -4,10 +4,12 @@
 // ReadRequest), carried as JSON; file bytes are carried raw, never re-encoded.
 //
 // A frame is: kind (1 byte) | payload length (uint32 BE) | payload.
-// A connection carries one operation:
-//   client: HELLO {secret}  WRITE_HEADER WriteHeader  DATA…  END           server: ACK WriteAck | ERROR
-//   client: HELLO {secret}  READ_REQUEST ReadRequest                       server: DATA… END | ERROR
-// The server may answer ERROR at any point and close; the client stops at the first ERROR.
+// A connection begins with HELLO {secret}, then carries operations one after another:
+//   client: WRITE_HEADER WriteHeader  DATA…  END [WriteEnd] server: ACK WriteAck | ERROR
+//   client: READ_REQUEST ReadRequest                       server: DATA… END | ERROR
+//   client: SYNC_REQUEST SyncRequest                       server: ACK {} | ERROR
+// The server may answer ERROR at any point and close; the client stops at the first ERROR and
+// never reuses that connection.
 
 import type { Socket } from 'node:net';
 import { CairnError, isErrorCode } from './errors.js';
@@ -21,6 +23,7 @@ export const FrameKind = {
   ack: 4,
   error: 5,
   readRequest: 6,
+  syncRequest: 7,
 } as const;
 
 export type FrameKindValue = (typeof FrameKind)[keyof typeof FrameKind];

@@ -1,7 +1,12 @@
 // The client side of the data-transfer protocol (common/data-protocol.ts), shared by the SDK
 // (writing and reading chunks) and by datanodes (forwarding down a pipeline, copying replicas):
-// a chunk write stream with backpressure, and a chunk read as an async iterable. One TCP
-// connection per transfer: on loopback and LANs a connect costs far less than a chunk.
+// a chunk write stream with backpressure, a chunk read as an async iterable, and a sync request.
+//
+// Connections are kept alive and reused, one operation at a time each: a random 4 KiB read or a
+// small file would otherwise pay a TCP connect and the HELLO for a few kilobytes. A connection
+// goes back to the pool only after an operation that ended cleanly (its END or ACK read); any
+// failure destroys it. Idle connections are watched, so one the datanode closed (a restart) is
+// dropped at once rather than handed out, and closed after `idleKeepMs`.
 
 import net, { type Socket } from 'node:net';
 import { CairnError } from './errors.js';
@@ -10,40 +15,92 @@ import type { Identity } from './rpc.js';
 import type { WriteAck__Output } from '../proto/gen/cairn/WriteAck.js';
 import type { WriteHeader } from '../proto/gen/cairn/WriteHeader.js';
 import type { ReadRequest } from '../proto/gen/cairn/ReadRequest.js';
+import type { SyncRequest } from '../proto/gen/cairn/SyncRequest.js';
+import type { WriteEnd } from '../proto/gen/cairn/WriteEnd.js';
 
 const endFrame = frameHeader(FrameKind.end, 0);
+const syncEndFrame = jsonFrame(FrameKind.end, { sync: true } satisfies WriteEnd);
 const idleTimeoutMs = 60_000;
+/** An idle connection is closed after this long (datanodes drop theirs after 120 s). */
+const idleKeepMs = 20_000;
+/** Idle connections kept per datanode address. */
+const idlePerAddressMax = 16;
+
+/** One operation's use of a connection; `release` gives it back for reuse, `destroy` ends it. */
+export interface Lease {
+  socket: Socket;
+  /** Whether the connection carried an operation before (it may have died while idle). */
+  reused: boolean;
+  release: () => void;
+  destroy: (err?: Error) => void;
+}
 
 export class DataTransferPool {
   private readonly open = new Set<Socket>();
+  private readonly idle = new Map<string, Array<{ socket: Socket; unwatch: () => void }>>();
+  /** Connections opened and operations that reused a kept one (for tests and benchmarks). */
+  readonly stats = { connects: 0, reuses: 0 };
 
   constructor(private readonly identity: Identity) {}
 
   /** Opens a chunk write to `address`; the header goes first. */
   openWrite(address: string, header: WriteHeader, deadlineMs: number): ChunkWriteStream {
-    const socket = this.connect(address, deadlineMs);
-    socket.write(jsonFrame(FrameKind.hello, { secret: this.identity.secret }));
-    socket.write(jsonFrame(FrameKind.writeHeader, header));
-    return new ChunkWriteStream(socket, address);
+    const lease = this.acquire(address, deadlineMs);
+    lease.socket.write(jsonFrame(FrameKind.writeHeader, header));
+    return new ChunkWriteStream(lease, address);
   }
 
   /** Reads a range of one replica; yields the verified bytes in order. */
   async *read(address: string, req: ReadRequest, deadlineMs: number): AsyncGenerator<Buffer> {
-    const socket = this.connect(address, deadlineMs);
-    try {
-      socket.write(jsonFrame(FrameKind.hello, { secret: this.identity.secret }));
-      socket.write(jsonFrame(FrameKind.readRequest, req));
-      for await (const frame of readFrames(socket)) {
-        if (frame.kind === FrameKind.data) yield frame.payload;
-        else if (frame.kind === FrameKind.end) return;
-        else if (frame.kind === FrameKind.error) throw errorFromFrame(frame, address);
-        else throw new CairnError('EIO', `${address}: unexpected frame ${frame.kind}`);
+    for (let fresh = false; ; fresh = true) {
+      const lease = this.acquire(address, deadlineMs, fresh);
+      let received = false;
+      let ended = false;
+      try {
+        lease.socket.write(jsonFrame(FrameKind.readRequest, req));
+        for await (const frame of readFrames(lease.socket)) {
+          received = true;
+          if (frame.kind === FrameKind.data) yield frame.payload;
+          else if (frame.kind === FrameKind.end) {
+            ended = true;
+            return;
+          } else if (frame.kind === FrameKind.error) throw errorFromFrame(frame, address);
+          else throw new CairnError('EIO', `${address}: unexpected frame ${frame.kind}`);
+        }
+        throw new CairnError('EIO', `${address} closed the connection before the end of the chunk`);
+      } catch (err) {
+        // A kept connection that died while idle: once more on a new one.
+        if (lease.reused && !received) continue;
+        throw toCairn(err, address);
+      } finally {
+        if (ended) lease.release();
+        else lease.destroy();
       }
-      throw new CairnError('EIO', `${address} closed the connection before the end of the chunk`);
-    } catch (err) {
-      throw toCairn(err, address);
-    } finally {
-      socket.destroy();
+    }
+  }
+
+  /** Asks a datanode to make replicas written without sync durable. */
+  async sync(address: string, req: SyncRequest, deadlineMs: number): Promise<void> {
+    for (let fresh = false; ; fresh = true) {
+      const lease = this.acquire(address, deadlineMs, fresh);
+      let received = false;
+      try {
+        lease.socket.write(jsonFrame(FrameKind.syncRequest, req));
+        for await (const frame of readFrames(lease.socket)) {
+          received = true;
+          if (frame.kind === FrameKind.ack) {
+            lease.release();
+            return;
+          }
+          if (frame.kind === FrameKind.error) throw errorFromFrame(frame, address);
+          throw new CairnError('EIO', `${address}: unexpected frame ${frame.kind}`);
+        }
+        throw new CairnError('EIO', `${address} closed the connection before answering`);
+      } catch (err) {
+        lease.destroy();
+        if (lease.reused && !received) continue;
+        throw toCairn(err, address);
+      }
     }
   }
 
@@ -51,37 +108,104 @@ export class DataTransferPool {
   close(): void {
     for (const socket of this.open) socket.destroy();
     this.open.clear();
+    this.idle.clear();
   }
 
-  private connect(address: string, deadlineMs: number): Socket {
+  /** A connection to `address` for one operation: a kept one when there is one (unless `fresh`). */
+  private acquire(address: string, deadlineMs: number, fresh = false): Lease {
+    let socket: Socket | undefined;
+    let reused = false;
+    const kept = fresh ? undefined : this.idle.get(address);
+    while (socket === undefined && kept !== undefined && kept.length > 0) {
+      const candidate = kept.pop() as { socket: Socket; unwatch: () => void };
+      candidate.unwatch();
+      if (!candidate.socket.destroyed && candidate.socket.writable) {
+        socket = candidate.socket;
+        reused = true;
+      }
+    }
+    if (reused) this.stats.reuses++;
+    socket ??= this.connect(address);
+    const chosen = socket;
+    const timer = setTimeout(() => chosen.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
+    let done = false;
+    return {
+      socket: chosen,
+      reused,
+      release: () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.keep(address, chosen);
+      },
+      destroy: (err?: Error) => {
+        if (done) return; // released: the connection may already carry someone else's operation
+        done = true;
+        clearTimeout(timer);
+        chosen.destroy(err);
+      },
+    };
+  }
+
+  private connect(address: string): Socket {
     const at = address.lastIndexOf(':');
+    this.stats.connects++;
     const socket = net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
     this.open.add(socket);
-    const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
     // A peer that stops moving bytes (hung, or cut off without a reset) fails the transfer
     // well before the overall deadline, so a pipeline can be rebuilt around it.
     socket.setTimeout(idleTimeoutMs, () => socket.destroy(new CairnError('ETIMEDOUT', `${address} stopped answering`)));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      this.open.delete(socket);
-    });
+    socket.on('close', () => this.open.delete(socket));
     socket.on('error', () => undefined); // surfaced by whoever reads or writes the socket
+    socket.write(jsonFrame(FrameKind.hello, { secret: this.identity.secret }));
     return socket;
+  }
+
+  /** Keeps an idle connection, watching it: anything it says, or its end, drops it. */
+  private keep(address: string, socket: Socket): void {
+    if (socket.destroyed || !socket.writable) return;
+    let list = this.idle.get(address);
+    if (list === undefined) this.idle.set(address, (list = []));
+    if (list.length >= idlePerAddressMax) return void socket.destroy();
+    const drop = (): void => {
+      entry.unwatch();
+      const i = (list as typeof entry[]).indexOf(entry);
+      if (i >= 0) (list as typeof entry[]).splice(i, 1);
+      socket.destroy();
+    };
+    const timer = setTimeout(drop, idleKeepMs);
+    timer.unref();
+    const entry = {
+      socket,
+      unwatch: () => {
+        clearTimeout(timer);
+        socket.off('data', drop);
+        socket.off('end', drop);
+        socket.off('close', drop);
+      },
+    };
+    socket.on('data', drop);
+    socket.on('end', drop);
+    socket.on('close', drop);
+    if (socket.isPaused()) socket.resume();
+    list.push(entry);
   }
 }
 
 export class ChunkWriteStream {
   private readonly ack: Promise<WriteAck__Output>;
   private failure: CairnError | undefined;
+  private readonly socket: Socket;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly lease: Lease,
     private readonly address: string,
   ) {
+    this.socket = lease.socket;
     this.ack = this.readAck();
     this.ack.catch((err: unknown) => {
       this.failure ??= toCairn(err, address);
-      socket.destroy();
+      lease.destroy();
     });
   }
 
@@ -103,16 +227,17 @@ export class ChunkWriteStream {
    * Ends the stream and waits for the acknowledgement of the whole pipeline below. Not async: it
    * returns the ack promise itself, which already has a handler, so a caller may await it later
    * (a datanode first waits for its own fsync) without an unhandled rejection, which would kill
-   * the process, when the node below dies meanwhile.
+   * the process, when the node below dies meanwhile. With `sync`, every replica is on disk
+   * before the ack.
    */
-  finish(): Promise<WriteAck__Output> {
-    if (this.failure === undefined) this.socket.write(endFrame);
+  finish(sync = false): Promise<WriteAck__Output> {
+    if (this.failure === undefined) this.socket.write(sync ? syncEndFrame : endFrame);
     return this.ack;
   }
 
   abort(): void {
     this.failure ??= new CairnError('EIO', `write to ${this.address} aborted`);
-    this.socket.destroy();
+    this.lease.destroy();
   }
 
   private async readAck(): Promise<WriteAck__Output> {
@@ -120,7 +245,7 @@ export class ChunkWriteStream {
       for await (const frame of readFrames(this.socket)) {
         if (frame.kind === FrameKind.ack) {
           const ack = parseJson<WriteAck__Output>(frame, 'ack');
-          this.socket.end();
+          if (this.failure === undefined) this.lease.release();
           return ack;
         }
         if (frame.kind === FrameKind.error) throw errorFromFrame(frame, this.address);

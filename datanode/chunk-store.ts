@@ -3,9 +3,13 @@
 // Layout: <data>/chunks/<xx>/<chunkId hex>_<gen>.dat  the bytes
 //         <data>/chunks/<xx>/<chunkId hex>_<gen>.crc  one CRC32C (LE uint32) per 64 KiB window
 //         <data>/tmp/…                                 replicas being written
-// A replica is written under tmp/, fsynced (data and checksums), then renamed into chunks/ and
-// the directory fsynced: a replica that is visible under chunks/ is complete. Whatever is in
-// tmp/ at start belongs to writes that never finished and is removed.
+// A replica is written under tmp/, then renamed into chunks/: a replica that is visible under
+// chunks/ is complete. Whatever is in tmp/ at start belongs to writes that never finished and is
+// removed. Durability follows the writer (docs/ARCHITECTURE.md, "Durability"): a write that asks
+// for sync (an fsync) has its data, checksums and directory entry fsynced before the ack; others
+// are acknowledged from the page cache (they survive a crash of this process, not of the
+// machine) until a later sync request (syncReplicas) or the kernel's writeback. A replica torn by
+// a power loss fails its checksums and is replaced from another copy.
 //
 // Faults survived: a crash mid-write (tmp/ is discarded), flipped bits (every read verifies
 // checksums before a byte leaves; a copy-on-write update verifies the base windows it rewrites,
@@ -37,12 +41,17 @@ export class ChecksumError extends CairnError {
   }
 }
 
+/** Replicas whose checksums are kept in memory (a 64 MiB replica has 1,024: 8 KiB as numbers). */
+const checksumCacheReplicasMax = 512;
+
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
 
 export class ChunkStore {
   /** "<chunkId>_<gen>" -> length of every complete replica on disk. */
   private readonly replicas = new Map<string, ReplicaRef>();
+  /** Checksums of recently read replicas, least recently used first. */
+  private readonly sums = new Map<string, number[]>();
   private usedBytes = 0;
 
   private constructor(readonly dataDir: string) {}
@@ -108,21 +117,27 @@ export class ChunkStore {
     return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
   }
 
-  /** Reads [offset, offset+length) of a replica, verifying every window before yielding it. */
-  async *read(chunkId: number, gen: number, offsetBytes: number, lengthBytes: number): AsyncGenerator<Buffer> {
+  /**
+   * Reads [offset, offset+length) of a replica, verifying every window before yielding it.
+   * `fromDisk` checks against the checksum file itself rather than the cache (the scrubber).
+   */
+  async *read(chunkId: number, gen: number, offsetBytes: number, lengthBytes: number, fromDisk = false): AsyncGenerator<Buffer> {
     const replica = this.get(chunkId, gen);
     if (replica === undefined) throw new CairnError('ENOENT', `replica ${chunkId}_${gen} is not here`);
     const end = Math.min(replica.lengthBytes, offsetBytes + lengthBytes);
     if (offsetBytes >= end) return;
-    const sums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, gen)));
+    if (fromDisk) this.sums.delete(replicaName(chunkId, gen));
+    const sums = await this.checksumsOf(chunkId, gen);
     if (sums.length !== Math.ceil(replica.lengthBytes / windowBytes)) {
       throw new ChecksumError(chunkId, gen, 'checksum file does not match the replica length');
     }
     const fd = await fsp.open(this.dataPath(chunkId, gen), 'r');
     try {
       const stepBytes = Math.max(windowBytes, Math.floor(limits.dataFrameBytes / windowBytes) * windowBytes);
+      // Only the windows the range touches are read and verified: a 4 KiB read costs one window.
+      const windowsEnd = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
       for (let at = Math.floor(offsetBytes / windowBytes) * windowBytes; at < end; at += stepBytes) {
-        const span = Math.min(stepBytes, replica.lengthBytes - at);
+        const span = Math.min(stepBytes, windowsEnd - at);
         const buf = Buffer.allocUnsafe(span);
         const { bytesRead } = await fd.read(buf, 0, span, at);
         if (bytesRead !== span) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
@@ -141,11 +156,32 @@ export class ChunkStore {
     }
   }
 
+  /**
+   * A replica's checksums, from a small cache: a complete replica never changes (an update is a
+   * new replica), so its checksums can be kept; a random 4 KiB read then costs one file read.
+   */
+  private async checksumsOf(chunkId: number, gen: number): Promise<number[]> {
+    const key = replicaName(chunkId, gen);
+    const cached = this.sums.get(key);
+    if (cached !== undefined) {
+      this.sums.delete(key); // most recently used last
+      this.sums.set(key, cached);
+      return cached;
+    }
+    const sums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, gen)));
+    if (this.replicas.has(key)) {
+      this.sums.set(key, sums);
+      if (this.sums.size > checksumCacheReplicasMax) this.sums.delete(this.sums.keys().next().value as string);
+    }
+    return sums;
+  }
+
   async delete(chunkId: number, gen: number): Promise<boolean> {
     const key = replicaName(chunkId, gen);
     const replica = this.replicas.get(key);
     if (replica === undefined) return false;
     this.replicas.delete(key);
+    this.sums.delete(key);
     this.usedBytes -= replica.lengthBytes;
     // The checksum file goes first: a .dat without its .crc is not a replica (see open()).
     await fs.remove(this.crcPath(chunkId, gen));
@@ -161,14 +197,31 @@ export class ChunkStore {
     return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.crc`);
   }
 
-  /** Called by a finished writer. */
-  async install(ref: ReplicaRef, tmp: string): Promise<void> {
+  /** Called by a finished writer; the directory entry is fsynced when `sync`. */
+  async install(ref: ReplicaRef, tmp: string, sync: boolean): Promise<void> {
     const dir = path.dirname(this.dataPath(ref.chunkId, ref.gen));
     await fs.ensureDir(dir);
     await fsp.rename(`${tmp}.dat`, this.dataPath(ref.chunkId, ref.gen));
     await fsp.rename(`${tmp}.crc`, this.crcPath(ref.chunkId, ref.gen));
-    await fsyncDir(dir);
+    if (sync) await fsyncDir(dir);
     this.add(ref);
+  }
+
+  /**
+   * Makes replicas written without sync durable: data, checksums, directory entries. A replica
+   * that is not here (deleted or replaced since) has nothing left to sync.
+   */
+  async syncReplicas(replicas: ReadonlyArray<{ chunkId: number; gen: number }>): Promise<void> {
+    const dirs = new Set<string>();
+    await Promise.all(
+      replicas
+        .filter((r) => this.has(r.chunkId, r.gen))
+        .map(async ({ chunkId, gen }) => {
+          dirs.add(path.dirname(this.dataPath(chunkId, gen)));
+          await Promise.all([fsyncFile(this.dataPath(chunkId, gen)), fsyncFile(this.crcPath(chunkId, gen))]);
+        }),
+    );
+    await Promise.all([...dirs].map((dir) => fsyncDir(dir)));
   }
 
   private add(ref: ReplicaRef): void {
@@ -208,8 +261,11 @@ export class ChunkWriter {
     if (this.sequential) this.feedChecksums(data);
   }
 
-  /** Makes the replica durable and visible. finalLength -1: max(base length, end of writes). */
-  async finish(finalLengthBytes: number): Promise<ReplicaRef> {
+  /**
+   * Makes the replica visible, and durable first when `sync`. finalLength -1: max(base length,
+   * end of writes).
+   */
+  async finish(finalLengthBytes: number, sync: boolean): Promise<ReplicaRef> {
     const { fd, tmp, chunkId, gen } = this.s;
     const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(this.s.baseLength, this.position);
     if ((await fd.stat()).size !== length) await fd.truncate(length);
@@ -221,11 +277,11 @@ export class ChunkWriter {
       const keep = Math.min(this.s.baseSums.length, Math.floor(Math.min(length, this.s.offsetBytes, this.s.baseLength) / windowBytes));
       sums = [...this.s.baseSums.slice(0, keep), ...(await checksumFrom(fd, keep, length))];
     }
-    await fd.sync();
+    if (sync) await fd.sync();
     await fd.close();
-    await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums), { flush: true });
+    await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums), { flush: sync });
     const ref = { chunkId, gen, lengthBytes: length };
-    await this.store.install(ref, tmp);
+    await this.store.install(ref, tmp, sync);
     this.done = true;
     return ref;
   }
@@ -282,6 +338,15 @@ async function verifyWindows(file: string, sums: number[], from: number, to: num
     }
   } finally {
     await fd.close();
+  }
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await fsp.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

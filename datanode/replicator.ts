@@ -56,7 +56,8 @@ export class Replicator {
     );
     try {
       for await (const data of this.store.read(order.chunkId, order.gen, 0, Number.MAX_SAFE_INTEGER)) await stream.write(data);
-      const ack = await stream.finish();
+      // Synced: the copy replaces a replica that was on a disk.
+      const ack = await stream.finish(true);
       this.log.debug({ chunkId: order.chunkId, gen: order.gen, to: ack.datanodeIds, ms: Date.now() - startMs }, 'replica copied');
     } catch (err) {
       stream.abort();

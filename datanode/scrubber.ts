@@ -52,7 +52,7 @@ export class Scrubber {
     for (const replica of this.store.list()) {
       if (this.stopped) return;
       try {
-        for await (const data of this.store.read(replica.chunkId, replica.gen, 0, replica.lengthBytes)) {
+        for await (const data of this.store.read(replica.chunkId, replica.gen, 0, replica.lengthBytes, true)) {
           bytes += data.length;
           // Throttle: never ahead of bytesPerS since the pass began.
           const aheadMs = (bytes / this.settings.bytesPerS) * 1000 - (Date.now() - startMs);

@@ -36,35 +36,48 @@ export interface TransferContext {
 export function dataTransferServer(ctx: TransferContext): Server {
   return net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => undefined); // a peer that vanishes ends its transfer, nothing more
-    socket.setTimeout(120_000, () => socket.destroy()); // a peer that stops sending frees its transfer
-    ctx.active.transfers++;
-    serve(ctx, socket)
-      .catch(async (err: unknown) => {
-        if (!(err instanceof CairnError)) ctx.log.error({ err }, 'internal error in data transfer');
-        if (!socket.destroyed) {
-          await writeAll(socket, errorFrame(err)).catch(() => undefined);
-          socket.end();
-        }
-      })
-      .finally(() => ctx.active.transfers--);
+    socket.setTimeout(120_000, () => socket.destroy()); // an idle or stalled peer frees its connection
+    serve(ctx, socket).catch(async (err: unknown) => {
+      if (!(err instanceof CairnError)) ctx.log.error({ err }, 'internal error in data transfer');
+      if (!socket.destroyed) {
+        await writeAll(socket, errorFrame(err)).catch(() => undefined);
+        socket.end();
+      }
+    });
   });
 }
 
+/** One connection: HELLO, then operations one after another until the client closes it. */
 async function serve(ctx: TransferContext, socket: Socket): Promise<void> {
   const frames = readFrames(socket);
   const hello = await nextFrame(frames, FrameKind.hello, 'hello');
   const { secret } = parseJson<{ secret?: unknown }>(hello, 'hello');
   if (typeof secret !== 'string' || !secretsEqual(secret, ctx.secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
-  const first = await frames.next();
-  if (first.done === true) return;
-  if (first.value.kind === FrameKind.writeHeader) {
-    const ack = await receiveChunk(ctx, decodeWriteHeader(first.value), frames);
+  for (;;) {
+    const next = await frames.next();
+    if (next.done === true) return;
+    ctx.active.transfers++;
+    try {
+      await serveOne(ctx, socket, next.value, frames);
+    } finally {
+      ctx.active.transfers--;
+    }
+  }
+}
+
+async function serveOne(ctx: TransferContext, socket: Socket, first: Frame, frames: AsyncGenerator<Frame>): Promise<void> {
+  if (first.kind === FrameKind.writeHeader) {
+    const ack = await receiveChunk(ctx, decodeWriteHeader(first), frames);
     await writeAll(socket, jsonFrame(FrameKind.ack, ack));
-    socket.end();
-  } else if (first.value.kind === FrameKind.readRequest) {
-    await sendChunk(ctx, decodeReadRequest(first.value), socket);
+  } else if (first.kind === FrameKind.readRequest) {
+    await sendChunk(ctx, decodeReadRequest(first), socket);
+  } else if (first.kind === FrameKind.syncRequest) {
+    const replicas = decodeSyncRequest(first);
+    await ctx.store.syncReplicas(replicas);
+    ctx.log.debug({ replicas: replicas.length }, 'replicas synced');
+    await writeAll(socket, jsonFrame(FrameKind.ack, {}));
   } else {
-    throw new CairnError('EINVAL', `unexpected frame ${first.value.kind}`);
+    throw new CairnError('EINVAL', `unexpected frame ${first.kind}`);
   }
 }
 
@@ -98,6 +111,13 @@ function decodeWriteHeader(frame: Frame): WriteHeader__Output {
   return header;
 }
 
+/** Syncing needs no token: it changes nothing but when bytes already written reach the disk. */
+function decodeSyncRequest(frame: Frame): Array<{ chunkId: number; gen: number }> {
+  const raw = parseJson<{ replicas?: unknown }>(frame, 'sync request');
+  if (!Array.isArray(raw.replicas) || raw.replicas.length > 10_000) throw new CairnError('EINVAL', 'sync request needs a list of replicas');
+  return raw.replicas.map((r: Record<string, unknown>) => ({ chunkId: count(r?.chunkId, 'chunkId', 1), gen: count(r?.gen, 'gen', 1) }));
+}
+
 function decodeReadRequest(frame: Frame): ReadRequest__Output {
   const raw = parseJson<Record<string, unknown>>(frame, 'read request');
   return {
@@ -126,6 +146,7 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
   const startMs = Date.now();
   let localWriteMs = 0;
   let ended = false;
+  let sync = false;
   try {
     // frames.next() rather than for-await: leaving a for-await loop would close the socket
     // before the acknowledgement is sent.
@@ -133,6 +154,7 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
       const frame = next.value;
       if (frame.kind === FrameKind.end) {
         ended = true;
+        sync = frame.payload.length > 0 && parseJson<{ sync?: unknown }>(frame, 'end').sync === true;
         break;
       }
       if (frame.kind !== FrameKind.data) throw new CairnError('EINVAL', `unexpected frame ${frame.kind} in a chunk write`);
@@ -144,8 +166,8 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
     }
     if (!ended) throw new CairnError('EIO', 'the writer went away before the end of the chunk');
     const receivedMs = Date.now();
-    const downstreamAck = downstream?.finish();
-    const ref = await writer.finish(header.finalLengthBytes);
+    const downstreamAck = downstream?.finish(sync);
+    const ref = await writer.finish(header.finalLengthBytes, sync);
     const finishedMs = Date.now();
     ctx.onReplicaAdded(ref);
     let below = { datanodeIds: [] as string[], failed: [] as string[] };
@@ -159,7 +181,7 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
       );
     }
     ctx.log.debug(
-      { chunkId: ref.chunkId, gen: ref.gen, bytes: ref.lengthBytes, receiveMs: receivedMs - startMs, localWriteMs, fsyncMs: finishedMs - receivedMs, downstreamMs: Date.now() - finishedMs },
+      { chunkId: ref.chunkId, gen: ref.gen, bytes: ref.lengthBytes, sync, receiveMs: receivedMs - startMs, localWriteMs, finishMs: finishedMs - receivedMs, downstreamMs: Date.now() - finishedMs },
       'replica written',
     );
     return { datanodeIds: [ctx.datanodeId, ...below.datanodeIds], failed: [...downstreamFailed, ...below.failed], lengthBytes: ref.lengthBytes };
@@ -174,7 +196,7 @@ async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket:
   ctx.tokens.verify(req.token, req.chunkId, req.gen, 'r', Date.now());
   try {
     for await (const data of ctx.store.read(req.chunkId, req.gen, req.offsetBytes, req.lengthBytes)) {
-      if (socket.destroyed) return;
+      if (socket.destroyed) throw new CairnError('EIO', 'the reader went away');
       await writeAll(socket, frameHeader(FrameKind.data, data.length), data);
     }
   } catch (err) {
@@ -182,5 +204,4 @@ async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket:
     throw err;
   }
   await writeAll(socket, frameHeader(FrameKind.end, 0));
-  socket.end();
 }

@@ -8,7 +8,7 @@ import { stopOnSignal } from '../common/signals.js';
 import { Namenode, namenodeDefaults } from './namenode.js';
 
 export const namenodeUsage =
-  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE]';
+  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE] [--meta-sync always|on-sync] [--meta-sync-interval-ms MS]';
 
 export async function runNamenode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -24,7 +24,11 @@ export async function runNamenode(argv: string[]): Promise<void> {
     'safe-mode-max-ms': { type: 'string' },
     'safe-mode-extension-ms': { type: 'string' },
     'orphan-grace-ms': { type: 'string' },
+    'meta-sync': { type: 'string' },
+    'meta-sync-interval-ms': { type: 'string' },
   });
+  const metaSync = stringOption(values, 'meta-sync') ?? namenodeDefaults.metaDurability;
+  if (metaSync !== 'always' && metaSync !== 'on-sync') throw new Error('--meta-sync must be always or on-sync');
   const heartbeatMs = intOption(values, 'heartbeat-ms', namenodeDefaults.heartbeatMs, 10, 3_600_000);
   const chunkSizeBytes = intOption(values, 'chunk-size', namenodeDefaults.chunkSizeBytes, limits.chunkSizeBytesMin, limits.chunkSizeBytesMax);
   if (chunkSizeBytes % limits.checksumWindowBytes !== 0) {
@@ -45,6 +49,8 @@ export async function runNamenode(argv: string[]): Promise<void> {
       safeModeMaxMs: intOption(values, 'safe-mode-max-ms', namenodeDefaults.safeModeMaxMs, 0, 86_400_000),
       safeModeExtensionMs: intOption(values, 'safe-mode-extension-ms', namenodeDefaults.safeModeExtensionMs, 0, 86_400_000),
       orphanGraceMs: intOption(values, 'orphan-grace-ms', namenodeDefaults.orphanGraceMs, 0, 86_400_000 * 30),
+      metaDurability: metaSync,
+      metaSyncIntervalMs: intOption(values, 'meta-sync-interval-ms', namenodeDefaults.metaSyncIntervalMs, 10, 3_600_000),
       secret: await readSecret({ secretFile: stringOption(values, 'secret-file') }),
     },
     log,

@@ -42,7 +42,9 @@ export const namenodeDefaults = {
   safeModeExtensionMs: 1000,
   safeModeMaxMs: 60_000,
   defaultReplication: limits.replicationDefault,
-} as const;
+  metaDurability: 'on-sync',
+  metaSyncIntervalMs: 1000,
+} as const satisfies Partial<NamenodeConfig>;
 
 export class Namenode {
   private constructor(
@@ -65,6 +67,7 @@ export class Namenode {
         log.fatal({ err }, 'metadata store write failed; stopping');
         process.exit(70);
       },
+      durability: config.metaDurability,
     });
     if (namespace.settings.chunkSizeBytes !== config.chunkSizeBytes) {
       log.warn({ formatted: namespace.settings.chunkSizeBytes, asked: config.chunkSizeBytes }, 'chunk size is fixed at format time; keeping the formatted one');
@@ -127,6 +130,7 @@ function tick(state: NamenodeState): void {
     state.log.warn({ datanode: id }, 'datanode lost (no heartbeat)');
   }
   state.leases.expire(now);
+  syncMetadata(state, now);
   state.prepared.expire(now - 60 * 60 * 1000);
   if (state.safeMode.active) {
     const isLive = (dn: string): boolean => state.registry.isLive(dn);
@@ -140,6 +144,13 @@ function tick(state: NamenodeState): void {
     list.push(order);
   }
   checkDecommissions(state);
+}
+
+/** Bounds how long an acknowledged change stays only in the page cache (on-sync mode). */
+function syncMetadata(state: NamenodeState, now: number): void {
+  const db = state.namespace.db;
+  if (!db.hasUnsynced || now - db.lastSyncMs < state.settings.metaSyncIntervalMs) return;
+  db.sync().catch(() => undefined); // a failed write stops the namenode (onFatal)
 }
 
 /** A decommissioning node is done when every chunk it holds has its factor on other nodes. */

@@ -11,6 +11,7 @@ import type { FreedChunk } from './namespace/context.js';
 import type { AdminState, DatanodeRegistry } from './registry.js';
 import type { ReplicationOrder, ReplicationPlanner } from './replication.js';
 import type { SafeMode } from './safemode.js';
+import type { Durability } from './store/metadb.js';
 
 export interface NamenodeSettings {
   heartbeatMs: number;
@@ -21,6 +22,10 @@ export interface NamenodeSettings {
   leaseExpiryMs: number;
   orphanGraceMs: number;
   defaultReplication: number;
+  /** When acknowledged metadata changes reach the disk (store/metadb.ts). */
+  metaDurability: Durability;
+  /** In on-sync mode, the longest an acknowledged change waits for a sync write. */
+  metaSyncIntervalMs: number;
 }
 
 /**
@@ -81,8 +86,11 @@ export function releaseChunks(state: NamenodeState, freed: readonly FreedChunk[]
 export const adminKeyPrefix = 'm/admin/';
 
 export async function persistAdminState(state: NamenodeState, id: string, adminState: AdminState): Promise<void> {
-  await state.namespace.db.transact(async (tx) => {
-    if (adminState === 'normal') tx.del(adminKeyPrefix + id);
-    else tx.put(adminKeyPrefix + id, adminState);
-  });
+  await state.namespace.db.transact(
+    async (tx) => {
+      if (adminState === 'normal') tx.del(adminKeyPrefix + id);
+      else tx.put(adminKeyPrefix + id, adminState);
+    },
+    { sync: true }, // an administrator's decision is on disk when acknowledged
+  );
 }

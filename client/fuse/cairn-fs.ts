@@ -231,7 +231,8 @@ export class CairnFs {
         this.dirs.delete(P.fhOf(req.body));
         return undefined;
       case P.op.FSYNCDIR:
-        return undefined; // every namespace change is durable when it is acknowledged
+        await this.retrying(() => this.root.syncNamespace()); // names in the directory reach the namenode's disk
+        return undefined;
       case P.op.STATFS:
         return statfs(this);
       case P.op.SETXATTR:
@@ -348,11 +349,4 @@ export class CairnFs {
     this.nodes.remember(parent, name, a.ino, s.isDirectory());
     return P.entryOut(this.visible(a), this.o.cacheMs, this.attrValidMs(a));
   }
-
-  // ---- file data ------------------------------------------------------------------------------
-
-  // ---- directories ----------------------------------------------------------------------------
-
-  // ---- extended attributes --------------------------------------------------------------------
-
 }

@@ -118,7 +118,7 @@ export class OpenFiles {
 
     // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.
     const sdkFlags = O.O_RDWR | (req.flags & (O.O_CREAT | O.O_EXCL | O.O_TRUNC));
-    const handle = await req.client.open(req.path, sdkFlags, req.mode & 0o7777);
+    const handle = await openWaitingForLease(() => req.client.open(req.path, sdkFlags, req.mode & 0o7777));
     if (req.ino !== undefined && handle.inode !== req.ino) return this.stale(handle);
     const ino = handle.inode;
     const raced = this.writers.get(ino);
@@ -285,6 +285,25 @@ export class OpenFiles {
   private async stale(handle: FileHandle): Promise<never> {
     await handle.close().catch(() => undefined);
     throw new StaleError();
+  }
+}
+
+/**
+ * The kernel sends RELEASE after close(2) has returned, so a writer that just closed the file
+ * on another mount may still hold its lease for a moment: EBUSY is retried for up to
+ * `leaseWaitMs` before it is the answer.
+ */
+const leaseWaitMs = 1000;
+
+async function openWaitingForLease(open: () => Promise<FileHandle>): Promise<FileHandle> {
+  const deadline = Date.now() + leaseWaitMs;
+  for (let delayMs = 10; ; delayMs = Math.min(delayMs * 2, 200)) {
+    try {
+      return await open();
+    } catch (err) {
+      if (!(err instanceof CairnError) || err.code !== 'EBUSY' || Date.now() + delayMs > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }
 

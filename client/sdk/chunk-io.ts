@@ -23,6 +23,42 @@ export interface UploadTarget {
   wantReplicas: number;
 }
 
+/** A committed replica set: the chunk version and the datanodes that hold it. */
+export interface CommittedReplica {
+  chunkId: number;
+  gen: number;
+  addresses: string[];
+}
+
+/**
+ * Makes replicas committed without sync durable (fsync on their datanodes). Each chunk needs at
+ * least one replica on disk; a datanode that is gone since only loses its own copy.
+ */
+export async function syncReplicas(pool: DataTransferPool, replicas: readonly CommittedReplica[], deadlineMs: number): Promise<void> {
+  const byAddress = new Map<string, CommittedReplica[]>();
+  for (const r of replicas) {
+    for (const address of r.addresses) {
+      let list = byAddress.get(address);
+      if (list === undefined) byAddress.set(address, (list = []));
+      list.push(r);
+    }
+  }
+  const synced = new Set<CommittedReplica>();
+  const errors: string[] = [];
+  await Promise.all(
+    [...byAddress].map(async ([address, list]) => {
+      try {
+        await pool.sync(address, { replicas: list.map((r) => ({ chunkId: r.chunkId, gen: r.gen })) }, deadlineMs);
+        for (const r of list) synced.add(r);
+      } catch (err) {
+        errors.push(`${address}: ${(err as Error).message}`);
+      }
+    }),
+  );
+  const missed = replicas.filter((r) => !synced.has(r));
+  if (missed.length > 0) throw new CairnError('EIO', `no replica of chunk ${missed[0]?.chunkId} could be synced (${errors.join('; ')})`);
+}
+
 export class ChunkUpload {
   private readonly buffers: Buffer[] = [];
   private bytes = 0;
@@ -60,13 +96,17 @@ export class ChunkUpload {
     }
   }
 
-  /** Ends the upload: waits for the pipeline's acknowledgement and commits. Returns the new attributes. */
-  async finish(): Promise<WireAttr> {
+  /**
+   * Ends the upload: waits for the pipeline's acknowledgement and commits. With `sync` (an
+   * fsync) every replica and the commit are on disk first; otherwise the replicas may still be
+   * in their datanodes' page cache. Returns the new attributes and where the replicas are.
+   */
+  async finish(sync: boolean): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
     let lastError: unknown;
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
       try {
         if (this.broken || this.stream === undefined) await this.resend();
-        const ack = await (this.stream as ChunkWriteStream).finish();
+        const ack = await (this.stream as ChunkWriteStream).finish(sync);
         const prepared = this.prepared as PrepareChunkReply__Output;
         for (const failed of ack.failed) this.exclude.add(failed);
         const lastChance = attempt === uploadAttemptsMax - 1;
@@ -75,7 +115,7 @@ export class ChunkUpload {
           this.broken = true;
           continue;
         }
-        return await this.namenode.commitChunk({
+        const attr = await this.namenode.commitChunk({
           inode: this.target.inode,
           index: this.target.index,
           chunkId: prepared.chunkId,
@@ -83,7 +123,11 @@ export class ChunkUpload {
           lengthBytes: ack.lengthBytes,
           datanodeIds: ack.datanodeIds,
           mtimeMs: Date.now(),
+          sync,
         });
+        const held = new Set(ack.datanodeIds);
+        const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
+        return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses } };
       } catch (err) {
         // Running out of datanodes after excluding failed ones: the failure that caused it matters.
         if (err instanceof CairnError && !isRetryable(err)) throw lastError !== undefined && err.code === 'ENOSPC' ? lastError : err;

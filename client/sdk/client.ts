@@ -457,6 +457,20 @@ export class CairnClient {
   }
 
   /** The cluster's raw capacity and free space over its live datanodes. */
+  /** Connections to datanodes opened, and operations that reused a kept one, so far. */
+  get dataConnections(): { connects: number; reuses: number } {
+    return { ...this.pool.stats };
+  }
+
+  /**
+   * Makes every namespace change acknowledged so far (creates, renames, removes...) durable on
+   * the namenode's disk, as sync(2) or an fsync of a directory does. File data is synced by
+   * FileHandle.sync().
+   */
+  async syncNamespace(): Promise<void> {
+    await this.namenode.sync();
+  }
+
   statfs(): Promise<StatfsReply__Output> {
     return this.namenode.statfs();
   }

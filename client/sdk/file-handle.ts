@@ -5,12 +5,17 @@
 // down the pipeline as they come. A write elsewhere, a read, sync or close finishes the current
 // upload first (one more may still be finishing in the background while the next chunk
 // streams, so a sequential writer keeps the pipeline busy). A writer always reads its own writes.
+//
+// Durability is HDFS's: close (and flush) returns once every byte is on every replica and
+// committed, which survives the death of any process; sync (fsync) returns once it is also on
+// every replica's disk and in the namenode's log on disk, which survives a power loss. The
+// handle remembers the chunks it committed without sync, to have them synced at the next sync.
 
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
-import { ChunkUpload, readChunkInto } from './chunk-io.js';
+import { ChunkUpload, readChunkInto, syncReplicas, type CommittedReplica } from './chunk-io.js';
 import type { NamenodeClient, WireAttr } from './namenode-client.js';
 import { Stats } from './stats.js';
 
@@ -39,6 +44,8 @@ export class FileHandle {
   private failure: unknown;
   private closed = false;
   private readonly chunks = new Map<number, ChunkInfo__Output>();
+  /** Chunk versions committed without sync since the last sync. */
+  private readonly unsynced = new Map<string, CommittedReplica>();
   /** Sequential position for read/write calls without one. */
   private position = 0;
 
@@ -152,10 +159,21 @@ export class FileHandle {
     this.chunks.clear();
   }
 
-  /** Returns once every byte written so far is on every replica's disk and committed. */
+  /**
+   * Returns once every byte written so far is on every replica's disk and committed, and the
+   * namenode has the file's metadata on its disk.
+   */
   async sync(): Promise<void> {
     this.checkOpen();
+    const uploading = this.upload !== undefined;
+    await this.finishUpload(false, true); // the current upload syncs on its way (one round trip)
     await this.flush();
+    if (this.unsynced.size > 0) {
+      await syncReplicas(this.o.pool, [...this.unsynced.values()], this.o.deadlineMs);
+      this.unsynced.clear();
+    }
+    // A synced commit flushed the namenode's log; otherwise (nothing was uploading) ask for it.
+    if (!uploading) await this.o.namenode.sync();
   }
 
   async datasync(): Promise<void> {
@@ -205,16 +223,17 @@ export class FileHandle {
   }
 
   /** Ends the current upload; in the background (one at a time) when `background`. */
-  private async finishUpload(background: boolean): Promise<void> {
+  private async finishUpload(background: boolean, sync = false): Promise<void> {
     const upload = this.upload;
     if (upload === undefined) return;
     this.upload = undefined;
     await this.finishing; // at most one upload finishes in the background
     this.finishingIndex = upload.target.index;
-    const work = upload.finish().then(
-      (attr) => {
+    const work = upload.finish(sync).then(
+      ({ attr, replica }) => {
         this.attr = attr;
         this.chunks.delete(upload.target.index);
+        if (!sync) this.unsynced.set(`${replica.chunkId}_${replica.gen}`, replica);
       },
       (err: unknown) => {
         this.failure ??= err instanceof CairnError ? err.withPath(this.path, 'write') : err;

@@ -122,6 +122,10 @@ export class NamenodeClient {
   commitChunk(req: CommitChunkRequest): Promise<WireAttr> {
     return this.attr(this.client.CommitChunk, req);
   }
+  /** Every namespace change acknowledged so far is on the namenode's disk when this returns. */
+  async sync(): Promise<void> {
+    await this.call(this.client.Sync, {});
+  }
   truncate(inode: number, sizeBytes: number): Promise<WireAttr> {
     return this.attr(this.client.Truncate, { inode, sizeBytes });
   }

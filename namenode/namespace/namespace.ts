@@ -1,9 +1,9 @@
 // The namespace: every operation as one serial transaction over the metadata store, acknowledged
-// once durable. This class only sequences; the logic of each operation is in its own file.
+// once stored (on disk at once, or at the next sync: metadb.ts). This class only sequences; the logic of each operation is in its own file.
 
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../../common/rpc.js';
-import { MetaDb, type Tx } from '../store/metadb.js';
+import { MetaDb, type Durability, type Tx } from '../store/metadb.js';
 import type { KvStore } from '../store/kv.js';
 import type { NamespaceSettings, OpContext } from './context.js';
 import { formatVersion, keys, prefixEnd, rootInode, parseChunkKey, type ChunkRecord, type ClusterRecord, type InodeRecord } from './records.js';
@@ -17,8 +17,9 @@ export class Namespace {
     readonly settings: NamespaceSettings,
     readonly cluster: ClusterRecord,
     onFatal: (err: unknown) => void,
+    durability: Durability,
   ) {
-    this.db = new MetaDb(kv, onFatal);
+    this.db = new MetaDb(kv, onFatal, durability);
   }
 
   /**
@@ -27,7 +28,7 @@ export class Namespace {
    */
   static async open(
     kv: KvStore,
-    opts: { chunkSizeBytes: number; defaultReplication: number; nowMs: number; onFatal?: (err: unknown) => void },
+    opts: { chunkSizeBytes: number; defaultReplication: number; nowMs: number; onFatal?: (err: unknown) => void; durability?: Durability },
   ): Promise<Namespace> {
     const raw = await kv.get(keys.cluster);
     let cluster: ClusterRecord;
@@ -52,12 +53,12 @@ export class Namespace {
       }
     }
     const settings = { chunkSizeBytes: cluster.chunkSizeBytes, defaultReplication: opts.defaultReplication };
-    return new Namespace(kv, settings, cluster, opts.onFatal ?? (() => {}));
+    return new Namespace(kv, settings, cluster, opts.onFatal ?? (() => {}), opts.durability ?? 'on-sync');
   }
 
-  /** Runs one operation as one durable transaction. */
-  run<T>(caller: Caller, nowMs: number, op: (ctx: OpContext) => Promise<T>): Promise<T> {
-    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings }));
+  /** Runs one operation as one transaction; on disk before it returns when `sync`. */
+  run<T>(caller: Caller, nowMs: number, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
+    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings }), opts);
   }
 
   /** Every chunk record with its file's replication factor (for rebuilding the chunk map at start). */

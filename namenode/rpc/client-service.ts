@@ -26,10 +26,11 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
   const chunkSize = namespace.settings.chunkSizeBytes;
   const handler = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
     unaryHandler(state.secret, log, fn);
-  const run = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<T> => namespace.run(caller, state.now(), op);
-  const mutate = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<T> => {
+  const run = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> =>
+    namespace.run(caller, state.now(), op, opts);
+  const mutate = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> => {
     checkWritable(state);
-    return run(caller, op);
+    return run(caller, op, opts);
   };
   const attrReply = (attr: Parameters<typeof attrToWire>[0]) => ({ attr: attrToWire(attr, chunkSize) });
   const lease = (caller: Caller) => (ino: number) => leases.acquire(ino, caller.clientId, state.now());
@@ -150,7 +151,7 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       const index = wireCount(req.index, 'index');
       const prepared = await mutate(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
       state.prepared.add(ino, index, prepared.chunkId, prepared.gen, state.now());
-      log.info({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, prepared.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
+      log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, prepared.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
     }),
     CommitChunk: handler(async (req, caller) => {
@@ -166,13 +167,17 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       if (!state.prepared.take(input.ino, input.index, input.chunkId, input.gen)) {
         throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
       }
-      const attr = await mutate(caller, (ctx) => commitChunk(ctx, input, lease(caller)));
+      const attr = await mutate(caller, (ctx) => commitChunk(ctx, input, lease(caller)), { sync: req.sync });
       state.chunks.commit(
         input.chunkId,
         { gen: input.gen, len: input.lengthBytes, rep: attr.replication, ino: input.ino },
         req.datanodeIds.filter((id) => state.registry.get(id) !== undefined),
       );
       return attrReply(attr);
+    }),
+    Sync: handler(async () => {
+      await namespace.db.sync();
+      return {};
     }),
     Truncate: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');

@@ -2,12 +2,20 @@
 //
 // Namespace operations run one at a time (linearizable: one namenode, one order). Each plans one
 // batch, which is applied at once to an in-memory overlay (so the next operation sees it) and
-// queued for a sync write. Many operations queued while a sync is in flight share the next one
-// (group commit). An operation is acknowledged only when its batch is durable, and a read-only
-// operation answers only once everything it could have seen is durable, so no client ever sees
-// state that a crash could take back.
+// queued for the store. Many operations queued while a write is in flight share the next one
+// (group commit). An operation is acknowledged only once its batch is in the store, and a
+// read-only operation answers only once everything it could have seen is there, so no client
+// ever sees state that a crash of the namenode could take back.
 //
-// Fault model: if a sync write fails the overlay holds state that is not on disk; the namenode
+// Durability, as a local file system gives it (docs/ARCHITECTURE.md, "Durability"):
+// - `always`: every batch is a sync write (fsync of LevelDB's log) before it is acknowledged.
+// - `on-sync` (the default): a batch is written to LevelDB's log (in the OS page cache, so it
+//   survives a SIGKILL of the namenode) and acknowledged; it reaches the disk at the next sync
+//   write: an operation that asks for one (an fsync on a file, `sync()`), or the periodic one
+//   (`syncIntervalMs`). LevelDB's log is sequential, so a sync write makes everything before it
+//   durable too.
+//
+// Fault model: if a write fails the overlay holds state that is not in the store; the namenode
 // must stop (fail-stop, as HDFS does when its edit log fails), so `onFatal` is called.
 
 import { CairnError } from '../../common/errors.js';
@@ -29,24 +37,31 @@ export class MetaDb {
   private queued: KvOp[] = [];
   private queuedWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private queuedSeq = 0;
+  /** Whether the queued batch must be a sync write. */
+  private queuedSync = false;
+  /** Batches written since the last sync write (on-sync mode). */
+  private unsynced = false;
+  /** When the last sync write began (Date.now()). */
+  lastSyncMs = 0;
   private seq = 0;
   private flushing: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private failed: unknown;
   /** Sync writes done so far and operations they carried (for metrics and benchmarks). */
-  readonly stats = { syncs: 0, ops: 0 };
+  readonly stats = { writes: 0, syncs: 0, ops: 0 };
 
   constructor(
     readonly kv: KvStore,
     private readonly onFatal: (err: unknown) => void = () => {},
+    private readonly durability: Durability = 'on-sync',
     private readonly cacheEntriesMax = 200_000,
   ) {}
 
   /**
    * Runs `fn` alone (no other transaction interleaves), then waits until its writes, and
-   * everything it read, are durable.
+   * everything it read, are in the store; on disk too when `sync` (or in `always` mode).
    */
-  async transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async transact<T>(fn: (tx: Tx) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
     const run = this.chain.then(async () => {
       if (this.failed !== undefined) throw new CairnError('EIO', 'namenode metadata store failed; restart it');
       const tx = new Tx(this);
@@ -58,7 +73,7 @@ export class MetaDb {
         // file whose creation is not yet durable), so it is given only once that is durable.
         return { ok: false as const, err, durable: this.barrier() };
       }
-      const durable = tx.ops.length > 0 ? this.apply(tx.ops) : this.barrier();
+      const durable = tx.ops.length > 0 ? this.apply(tx.ops, opts.sync === true) : opts.sync === true ? this.sync() : this.barrier();
       return { ok: true as const, result, durable };
     });
     this.chain = run.catch(() => undefined);
@@ -113,8 +128,25 @@ export class MetaDb {
     });
   }
 
-  private apply(ops: KvOp[]): Promise<void> {
+  /** Resolves when everything applied so far is on disk (one sync write, if anything is not). */
+  sync(): Promise<void> {
+    if (this.queued.length > 0) {
+      this.queuedSync = true;
+      return this.barrier();
+    }
+    if (!this.unsynced && this.flushing === undefined) return Promise.resolve();
+    // A sync write of a marker key flushes LevelDB's log, and with it every write before it.
+    return this.apply([{ type: 'put', key: syncMarkerKey, value: String(Date.now()) }], true);
+  }
+
+  /** Whether batches were acknowledged that are not on disk yet. */
+  get hasUnsynced(): boolean {
+    return this.unsynced || this.queued.length > 0;
+  }
+
+  private apply(ops: KvOp[], sync: boolean): Promise<void> {
     const seq = ++this.seq;
+    if (sync) this.queuedSync = true;
     for (const op of ops) {
       const value = op.type === 'put' ? op.value : undefined;
       this.overlay.set(op.key, { value, seq });
@@ -133,15 +165,20 @@ export class MetaDb {
       const ops = this.queued;
       const waiters = this.queuedWaiters;
       const upToSeq = this.queuedSeq;
+      const sync = this.durability === 'always' || this.queuedSync;
+      if (sync) this.lastSyncMs = Date.now();
       this.queued = [];
       this.queuedWaiters = [];
+      this.queuedSync = false;
       // After a failed write, later batches were planned on state that is not on disk: writing
       // them could persist an entry without its inode, so they are failed, never written.
       let fatal = false;
       if (this.failed === undefined) {
         try {
-          await this.kv.write(ops, true);
-          this.stats.syncs++;
+          await this.kv.write(ops, sync);
+          this.stats.writes++;
+          if (sync) this.stats.syncs++;
+          this.unsynced = !sync;
         } catch (err) {
           this.failed = err;
           fatal = true;
@@ -165,6 +202,12 @@ export class MetaDb {
     return new CairnError('EIO', `metadata write failed: ${(this.failed as Error)?.message ?? String(this.failed)}`);
   }
 }
+
+/** When an acknowledged batch is on disk: at once (`always`), or at the next sync write. */
+export type Durability = 'always' | 'on-sync';
+
+/** Written by `sync()` when nothing else is queued (its value is the time of the sync). */
+export const syncMarkerKey = 'm/synced';
 
 /** One transaction's view: reads see the transaction's own writes first. */
 export class Tx {

@@ -35,6 +35,7 @@ import type { ReadlinkReply as _cairn_ReadlinkReply, ReadlinkReply__Output as _c
 import type { RegisterReply as _cairn_RegisterReply, RegisterReply__Output as _cairn_RegisterReply__Output } from './cairn/RegisterReply.js';
 import type { RegisterRequest as _cairn_RegisterRequest, RegisterRequest__Output as _cairn_RegisterRequest__Output } from './cairn/RegisterRequest.js';
 import type { RenameRequest as _cairn_RenameRequest, RenameRequest__Output as _cairn_RenameRequest__Output } from './cairn/RenameRequest.js';
+import type { ReplicaId as _cairn_ReplicaId, ReplicaId__Output as _cairn_ReplicaId__Output } from './cairn/ReplicaId.js';
 import type { ReplicateCommand as _cairn_ReplicateCommand, ReplicateCommand__Output as _cairn_ReplicateCommand__Output } from './cairn/ReplicateCommand.js';
 import type { ReportReply as _cairn_ReportReply, ReportReply__Output as _cairn_ReportReply__Output } from './cairn/ReportReply.js';
 import type { SetAttrRequest as _cairn_SetAttrRequest, SetAttrRequest__Output as _cairn_SetAttrRequest__Output } from './cairn/SetAttrRequest.js';
@@ -42,8 +43,10 @@ import type { SetReplicationRequest as _cairn_SetReplicationRequest, SetReplicat
 import type { SetXattrRequest as _cairn_SetXattrRequest, SetXattrRequest__Output as _cairn_SetXattrRequest__Output } from './cairn/SetXattrRequest.js';
 import type { StatfsReply as _cairn_StatfsReply, StatfsReply__Output as _cairn_StatfsReply__Output } from './cairn/StatfsReply.js';
 import type { SymlinkRequest as _cairn_SymlinkRequest, SymlinkRequest__Output as _cairn_SymlinkRequest__Output } from './cairn/SymlinkRequest.js';
+import type { SyncRequest as _cairn_SyncRequest, SyncRequest__Output as _cairn_SyncRequest__Output } from './cairn/SyncRequest.js';
 import type { TruncateRequest as _cairn_TruncateRequest, TruncateRequest__Output as _cairn_TruncateRequest__Output } from './cairn/TruncateRequest.js';
 import type { WriteAck as _cairn_WriteAck, WriteAck__Output as _cairn_WriteAck__Output } from './cairn/WriteAck.js';
+import type { WriteEnd as _cairn_WriteEnd, WriteEnd__Output as _cairn_WriteEnd__Output } from './cairn/WriteEnd.js';
 import type { WriteHeader as _cairn_WriteHeader, WriteHeader__Output as _cairn_WriteHeader__Output } from './cairn/WriteHeader.js';
 import type { XattrReply as _cairn_XattrReply, XattrReply__Output as _cairn_XattrReply__Output } from './cairn/XattrReply.js';
 import type { XattrRequest as _cairn_XattrRequest, XattrRequest__Output as _cairn_XattrRequest__Output } from './cairn/XattrRequest.js';
@@ -89,6 +92,7 @@ export interface ProtoGrpcType {
     RegisterReply: MessageTypeDefinition<_cairn_RegisterReply, _cairn_RegisterReply__Output>
     RegisterRequest: MessageTypeDefinition<_cairn_RegisterRequest, _cairn_RegisterRequest__Output>
     RenameRequest: MessageTypeDefinition<_cairn_RenameRequest, _cairn_RenameRequest__Output>
+    ReplicaId: MessageTypeDefinition<_cairn_ReplicaId, _cairn_ReplicaId__Output>
     ReplicateCommand: MessageTypeDefinition<_cairn_ReplicateCommand, _cairn_ReplicateCommand__Output>
     ReportReply: MessageTypeDefinition<_cairn_ReportReply, _cairn_ReportReply__Output>
     SetAttrRequest: MessageTypeDefinition<_cairn_SetAttrRequest, _cairn_SetAttrRequest__Output>
@@ -96,8 +100,10 @@ export interface ProtoGrpcType {
     SetXattrRequest: MessageTypeDefinition<_cairn_SetXattrRequest, _cairn_SetXattrRequest__Output>
     StatfsReply: MessageTypeDefinition<_cairn_StatfsReply, _cairn_StatfsReply__Output>
     SymlinkRequest: MessageTypeDefinition<_cairn_SymlinkRequest, _cairn_SymlinkRequest__Output>
+    SyncRequest: MessageTypeDefinition<_cairn_SyncRequest, _cairn_SyncRequest__Output>
     TruncateRequest: MessageTypeDefinition<_cairn_TruncateRequest, _cairn_TruncateRequest__Output>
     WriteAck: MessageTypeDefinition<_cairn_WriteAck, _cairn_WriteAck__Output>
+    WriteEnd: MessageTypeDefinition<_cairn_WriteEnd, _cairn_WriteEnd__Output>
     WriteHeader: MessageTypeDefinition<_cairn_WriteHeader, _cairn_WriteHeader__Output>
     XattrReply: MessageTypeDefinition<_cairn_XattrReply, _cairn_XattrReply__Output>
     XattrRequest: MessageTypeDefinition<_cairn_XattrRequest, _cairn_XattrRequest__Output>

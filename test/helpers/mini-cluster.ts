@@ -147,6 +147,11 @@ export class MiniCluster {
   }
 
   /** Output of a server process so far (for diagnosing a failed test). */
+  /** The namenode's process id (benchmarks read its memory from /proc). */
+  get namenodePid(): number | undefined {
+    return this.namenode?.child.pid;
+  }
+
   logs(): string {
     return [this.namenode, ...this.datanodes.values()].map((p) => p?.output.join('\n') ?? '').join('\n');
   }

@@ -1,5 +1,6 @@
 // A namenode killed with SIGKILL and restarted has every acknowledged operation and nothing
-// half-done: each operation is one atomic LevelDB batch, acknowledged only once synced.
+// half-done: each operation is one atomic LevelDB batch, acknowledged only once it is in
+// LevelDB's log (the page cache keeps it through a SIGKILL; an fsync puts it on disk).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';

@@ -26,6 +26,8 @@ type StoreFactory = () => Promise<StoreUnderTest>;
 class GatedKv implements KvStore {
   writesStarted = 0;
   writesDone = 0;
+  /** The sync flag of every write, in order. */
+  readonly syncs: boolean[] = [];
   failNextWrite: Error | undefined;
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
@@ -51,6 +53,7 @@ class GatedKv implements KvStore {
 
   async write(ops: KvOp[], sync: boolean): Promise<void> {
     this.writesStarted++;
+    this.syncs.push(sync);
     if (this.gate !== undefined) await this.gate;
     const failure = this.failNextWrite;
     if (failure !== undefined) {
@@ -242,9 +245,64 @@ function storeConformance(name: string, factory: StoreFactory): void {
         gated.release();
         expect(await all).toEqual(Array.from({ length: count }, (_, i) => i));
         expect(db.stats.ops).toBe(count);
-        expect(db.stats.syncs).toBe(2); // the first transaction alone, then the 49 queued behind it
+        expect(db.stats.writes).toBe(2); // the first transaction alone, then the 49 queued behind it
         expect(gated.writesDone).toBe(2);
         expect(await store.kv.range({ gte: 'k', lt: 'l' })).toHaveLength(count);
+      });
+
+      it('in on-sync mode a write is acknowledged unsynced, and sync() makes it and everything before it durable', async () => {
+        const gated = new GatedKv(store.kv);
+        const db = new MetaDb(gated);
+        await db.transact(async (tx) => tx.put('a', '1'));
+        await db.transact(async (tx) => tx.put('b', '2'));
+        expect(gated.syncs).toEqual([false, false]);
+        expect(db.hasUnsynced).toBe(true);
+        await db.sync();
+        expect(gated.syncs).toEqual([false, false, true]);
+        expect(db.hasUnsynced).toBe(false);
+        await db.sync(); // nothing new: no write at all
+        expect(gated.syncs).toEqual([false, false, true]);
+      });
+
+      it('a transaction that asks for sync is acknowledged only after a sync write that carries it', async () => {
+        const gated = new GatedKv(store.kv);
+        const db = new MetaDb(gated);
+        gated.hold();
+        const first = track(db.transact(async (tx) => tx.put('a', '1')));
+        await settle();
+        const plain = track(db.transact(async (tx) => tx.put('b', '2')));
+        const synced = track(db.transact(async (tx) => tx.put('c', '3'), { sync: true }));
+        await settle();
+        expect(synced.settled()).toBe(false);
+        gated.release();
+        await Promise.all([first.promise, plain.promise, synced.promise]);
+        // The held write, then b and c together in one sync write (group commit keeps the flag).
+        expect(gated.syncs).toEqual([false, true]);
+        expect(db.hasUnsynced).toBe(false);
+      });
+
+      it('sync() while a write is queued turns that write into a sync write', async () => {
+        const gated = new GatedKv(store.kv);
+        const db = new MetaDb(gated);
+        gated.hold();
+        const first = track(db.transact(async (tx) => tx.put('a', '1')));
+        await settle();
+        const second = track(db.transact(async (tx) => tx.put('b', '2')));
+        await settle();
+        const sync = track(db.sync());
+        gated.release();
+        await Promise.all([first.promise, second.promise, sync.promise]);
+        expect(gated.syncs).toEqual([false, true]);
+      });
+
+      it('in always mode every write is a sync write', async () => {
+        const gated = new GatedKv(store.kv);
+        const db = new MetaDb(gated, () => {}, 'always');
+        await db.transact(async (tx) => tx.put('a', '1'));
+        await db.transact(async (tx) => tx.del('a'));
+        expect(gated.syncs).toEqual([true, true]);
+        expect(db.stats.syncs).toBe(2);
+        expect(db.hasUnsynced).toBe(false);
       });
 
       it('range merges pending puts and deletes with the durable store, in byte order, within the limit', async () => {

@@ -248,6 +248,15 @@ export interface ClientNamenodeClient extends grpc.Client {
   symlink(argument: _cairn_SymlinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   symlink(argument: _cairn_SymlinkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   
+  Sync(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Sync(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Sync(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Sync(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  sync(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  sync(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  sync(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  sync(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  
   Truncate(argument: _cairn_TruncateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Truncate(argument: _cairn_TruncateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Truncate(argument: _cairn_TruncateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
@@ -317,6 +326,8 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   Symlink: grpc.handleUnaryCall<_cairn_SymlinkRequest__Output, _cairn_AttrReply>;
   
+  Sync: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_Empty>;
+  
   Truncate: grpc.handleUnaryCall<_cairn_TruncateRequest__Output, _cairn_AttrReply>;
   
   Unlink: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_Empty>;
@@ -348,6 +359,7 @@ export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
   Stat: MethodDefinition<_cairn_PathRequest, _cairn_AttrReply, _cairn_PathRequest__Output, _cairn_AttrReply__Output>
   Statfs: MethodDefinition<_cairn_Empty, _cairn_StatfsReply, _cairn_Empty__Output, _cairn_StatfsReply__Output>
   Symlink: MethodDefinition<_cairn_SymlinkRequest, _cairn_AttrReply, _cairn_SymlinkRequest__Output, _cairn_AttrReply__Output>
+  Sync: MethodDefinition<_cairn_Empty, _cairn_Empty, _cairn_Empty__Output, _cairn_Empty__Output>
   Truncate: MethodDefinition<_cairn_TruncateRequest, _cairn_AttrReply, _cairn_TruncateRequest__Output, _cairn_AttrReply__Output>
   Unlink: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>
 }

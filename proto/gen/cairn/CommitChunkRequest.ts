@@ -10,6 +10,7 @@ export interface CommitChunkRequest {
   'lengthBytes'?: (number | string | Long);
   'datanodeIds'?: (string)[];
   'mtimeMs'?: (number | string | Long);
+  'sync'?: (boolean);
 }
 
 export interface CommitChunkRequest__Output {
@@ -20,4 +21,5 @@ export interface CommitChunkRequest__Output {
   'lengthBytes': (number);
   'datanodeIds': (string)[];
   'mtimeMs': (number);
+  'sync': (boolean);
 }
