@@ -14,6 +14,11 @@ import type { HeartbeatReply__Output } from '../proto/gen/cairn/HeartbeatReply.j
 import type { ReplicateCommand__Output } from '../proto/gen/cairn/ReplicateCommand.js';
 import type { ChunkStore, ReplicaRef } from './chunk-store.js';
 
+const incrementalBatchMs = 100;
+
+const sameReplica = (a: { chunkId: number; gen: number }, b: { chunkId: number; gen: number }): boolean =>
+  a.chunkId === b.chunkId && a.gen === b.gen;
+
 export interface LinkOptions {
   namenode: string;
   identity: Identity;
@@ -60,18 +65,24 @@ export class NamenodeLink {
     this.client.close();
   }
 
+  // A batch carries the net change: a replica deleted and then copied here again within one
+  // batch is reported added only (and the other way round), never both in one report.
+
   replicaAdded(ref: ReplicaRef): void {
+    this.removed = this.removed.filter((r) => !sameReplica(r, ref));
     this.added.push(ref);
     this.flushIncremental();
   }
 
   replicaRemoved(ref: { chunkId: number; gen: number }): void {
+    this.added = this.added.filter((r) => !sameReplica(r, ref));
     this.removed.push({ ...ref, lengthBytes: 0 });
     this.flushIncremental();
   }
 
   /** A replica failed its checksums and was deleted here: the namenode replaces it. */
   replicaCorrupt(ref: { chunkId: number; gen: number }): void {
+    this.added = this.added.filter((r) => !sameReplica(r, ref));
     this.corrupt.push({ ...ref, lengthBytes: 0 });
     this.flushIncremental();
   }
@@ -148,10 +159,18 @@ export class NamenodeLink {
     this.lastFullReportMs = Date.now();
   }
 
+  /**
+   * Sends what changed, gathered for `incrementalBatchMs` first: a burst of small files would
+   * otherwise cost the namenode one report call per replica (HDFS batches its incremental
+   * block reports too). The namenode already knows a written replica from the client's commit;
+   * the report matters for copies and deletions, which can wait that long.
+   */
   private flushIncremental(): void {
     if (this.reporting !== undefined || !this.registered) return;
     this.reporting = (async () => {
       while (this.added.length > 0 || this.removed.length > 0 || this.corrupt.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, incrementalBatchMs));
+        if (this.stopped) return;
         const added = this.added;
         const removed = this.removed;
         const corrupt = this.corrupt;

@@ -8,7 +8,7 @@ import { stopOnSignal } from '../common/signals.js';
 import { Namenode, namenodeDefaults } from './namenode.js';
 
 export const namenodeUsage =
-  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE] [--meta-sync always|on-sync] [--meta-sync-interval-ms MS]';
+  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE] [--meta-sync always|on-sync] [--meta-sync-interval-ms MS] [--rpc-port P (framed TCP; 0 any, -1 off)]';
 
 export async function runNamenode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -26,6 +26,7 @@ export async function runNamenode(argv: string[]): Promise<void> {
     'orphan-grace-ms': { type: 'string' },
     'meta-sync': { type: 'string' },
     'meta-sync-interval-ms': { type: 'string' },
+    'rpc-port': { type: 'string' },
   });
   const metaSync = stringOption(values, 'meta-sync') ?? namenodeDefaults.metaDurability;
   if (metaSync !== 'always' && metaSync !== 'on-sync') throw new Error('--meta-sync must be always or on-sync');
@@ -50,6 +51,7 @@ export async function runNamenode(argv: string[]): Promise<void> {
       safeModeExtensionMs: intOption(values, 'safe-mode-extension-ms', namenodeDefaults.safeModeExtensionMs, 0, 86_400_000),
       orphanGraceMs: intOption(values, 'orphan-grace-ms', namenodeDefaults.orphanGraceMs, 0, 86_400_000 * 30),
       metaDurability: metaSync,
+      frameRpcPort: intOption(values, 'rpc-port', namenodeDefaults.frameRpcPort, -1, 65535),
       metaSyncIntervalMs: intOption(values, 'meta-sync-interval-ms', namenodeDefaults.metaSyncIntervalMs, 10, 3_600_000),
       secret: await readSecret({ secretFile: stringOption(values, 'secret-file') }),
     },

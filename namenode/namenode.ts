@@ -1,6 +1,7 @@
 // The namenode process: opens the namespace (LevelDB), rebuilds the chunk map's expectations,
 // serves ClientNamenode and DatanodeNamenode over gRPC, and ticks liveness and leases.
 
+import type net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import fs from 'fs-extra';
@@ -16,7 +17,8 @@ import { DatanodeRegistry, type AdminState } from './registry.js';
 import { ReplicationPlanner } from './replication.js';
 import { SafeMode } from './safemode.js';
 import { prefixEnd } from './namespace/records.js';
-import { clientNamenodeHandlers } from './rpc/client-service.js';
+import { clientNamenodeHandlers, clientNamenodeMethods } from './rpc/client-service.js';
+import { frameRpcServer, type Method } from '../common/frame-rpc.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
 import { PreparedChunks, adminKeyPrefix, persistAdminState, type NamenodeSettings, type NamenodeState } from './state.js';
 import { LevelKv } from './store/kv.js';
@@ -26,6 +28,8 @@ export interface NamenodeConfig extends NamenodeSettings {
   host: string;
   port: number;
   chunkSizeBytes: number;
+  /** Port of the framed-TCP view of ClientNamenode (0: any free port; -1: gRPC only). */
+  frameRpcPort: number;
   /** The cluster secret; when absent it is read from, or generated into, `<dataDir>/secret`. */
   secret?: string | undefined;
 }
@@ -44,12 +48,14 @@ export const namenodeDefaults = {
   defaultReplication: limits.replicationDefault,
   metaDurability: 'on-sync',
   metaSyncIntervalMs: 1000,
+  frameRpcPort: 0,
 } as const satisfies Partial<NamenodeConfig>;
 
 export class Namenode {
   private constructor(
     readonly state: NamenodeState,
     private readonly server: grpc.Server,
+    private readonly frameServer: net.Server | undefined,
     private readonly ticker: NodeJS.Timeout,
     readonly address: string,
   ) {}
@@ -97,11 +103,23 @@ export class Namenode {
       settings: config,
       log,
       now: () => Date.now(),
+      frameRpcPort: 0,
     };
 
     const proto = cairnProto();
+    const methods = clientNamenodeMethods(state);
+    let frameServer: net.Server | undefined;
+    if (config.frameRpcPort >= 0) {
+      const server = frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.frameRpcPort, config.host, () => resolve());
+      });
+      state.frameRpcPort = (server.address() as net.AddressInfo).port;
+      frameServer = server;
+    }
     const server = new grpc.Server(channelOptions);
-    server.addService(proto.cairn.ClientNamenode.service, clientNamenodeHandlers(state));
+    server.addService(proto.cairn.ClientNamenode.service, clientNamenodeHandlers(state, methods));
     server.addService(proto.cairn.DatanodeNamenode.service, datanodeNamenodeHandlers(state));
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
@@ -110,12 +128,13 @@ export class Namenode {
     );
     const ticker = setInterval(() => tick(state), Math.max(50, Math.floor(config.heartbeatMs / 2)));
     const address = `${config.host}:${port}`;
-    log.info({ address, clusterId: namespace.cluster.clusterId, chunks: count, chunkSizeBytes: namespace.settings.chunkSizeBytes }, 'namenode started');
-    return new Namenode(state, server, ticker, address);
+    log.info({ address, frameRpcPort: state.frameRpcPort, clusterId: namespace.cluster.clusterId, chunks: count, chunkSizeBytes: namespace.settings.chunkSizeBytes }, 'namenode started');
+    return new Namenode(state, server, frameServer, ticker, address);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    this.frameServer?.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     await this.state.namespace.close();
   }

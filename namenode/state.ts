@@ -69,6 +69,8 @@ export interface NamenodeState {
   settings: NamenodeSettings;
   log: Logger;
   now: () => number;
+  /** Where ClientNamenode is also served over framed TCP (0: not). */
+  frameRpcPort: number;
 }
 
 /** Mutations wait for safe mode to end (the SDK retries EROFS until its deadline). */

@@ -36,6 +36,11 @@ export interface CairnClientOptions {
    * their leases, as the identities of one FUSE mount do.
    */
   clientId?: string;
+  /**
+   * How namenode calls travel: 'frame' (default) uses the namenode's framed-TCP port when it
+   * offers one, else gRPC; 'grpc' always uses gRPC.
+   */
+  transport?: 'frame' | 'grpc';
 }
 
 export interface ChunkLocation {
@@ -121,7 +126,7 @@ export class CairnClient {
       clientId: opts.clientId ?? `client-${randomUUID()}`,
     };
     this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;
-    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs);
+    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs, opts.transport ?? 'frame');
     this.pool = new DataTransferPool(identity);
   }
 

@@ -2,7 +2,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { CairnError } from '../../common/errors.js';
+import { FrameRpcConnection } from '../../common/frame-rpc.js';
 import { cairnProto, callUnary, channelOptions, validateHostPort, type Identity } from '../../common/rpc.js';
+import type { HandshakeReply__Output } from '../../proto/gen/cairn/HandshakeReply.js';
 import type { ClientNamenodeClient } from '../../proto/gen/cairn/ClientNamenode.js';
 import type { AttrReply__Output } from '../../proto/gen/cairn/AttrReply.js';
 import type { CommitChunkRequest } from '../../proto/gen/cairn/CommitChunkRequest.js';
@@ -22,28 +24,39 @@ import type { Attr__Output } from '../../proto/gen/cairn/Attr.js';
 
 export type WireAttr = Attr__Output;
 
+/** The ClientNamenode methods, by name (as both transports know them). */
+type MethodName = Exclude<keyof ClientNamenodeClient, keyof grpc.Client> & Capitalize<string>;
+
 export class NamenodeClient {
   private readonly client: ClientNamenodeClient;
+  /** The framed-TCP connection, once the handshake offered one (common/frame-rpc.ts). */
+  private frame: FrameRpcConnection | undefined;
+  private connecting: Promise<FrameRpcConnection | undefined> | undefined;
+  private grpcOnly: boolean;
 
   constructor(
     readonly address: string,
     private readonly identity: Identity,
     private readonly deadlineMs: number,
+    transport: 'frame' | 'grpc' = 'frame',
   ) {
     validateHostPort(address, 'namenode address');
     const Ctor = cairnProto().cairn.ClientNamenode;
     this.client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
+    this.grpcOnly = transport === 'grpc';
   }
 
   /**
    * One call with credentials and a deadline. EROFS means the namenode is in safe mode after a
    * restart: the call is retried with backoff until the deadline, as HDFS clients wait it out.
    */
-  private async call<Req, Res>(method: (...args: never[]) => unknown, req: Req): Promise<Res> {
+  private async call<Req, Res>(name: MethodName, req: Req): Promise<Res> {
     const deadline = Date.now() + this.deadlineMs;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
-        return await callUnary<Req, Res>(this.client, method as never, req, this.identity, Math.max(1, deadline - Date.now()));
+        const frame = await this.frameConnection(deadline);
+        if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()));
+        return await callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
       } catch (err) {
         if (!(err instanceof CairnError) || err.code !== 'EROFS' || Date.now() + delayMs >= deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -51,95 +64,125 @@ export class NamenodeClient {
     }
   }
 
-  private async attr(method: (...args: never[]) => unknown, req: object): Promise<WireAttr> {
-    const reply = await this.call<object, AttrReply__Output>(method, req);
+  /**
+   * The framed-TCP connection, made on first use (and again after it broke: a restarted
+   * namenode listens on a new port) from what the gRPC handshake says; undefined for gRPC.
+   */
+  private async frameConnection(deadline: number): Promise<FrameRpcConnection | undefined> {
+    if (this.grpcOnly) return undefined;
+    if (this.frame !== undefined && !this.frame.broken) return this.frame;
+    this.connecting ??= (async () => {
+      let port: number;
+      try {
+        const reply = await callUnary<object, HandshakeReply__Output>(this.client, this.client.Handshake as never, {}, this.identity, Math.max(1, deadline - Date.now()));
+        port = reply.frameRpcPort;
+      } catch (err) {
+        // A namenode without the handshake speaks gRPC only.
+        if (err instanceof CairnError && err.code === 'EIO' && /UNIMPLEMENTED|not implement/i.test(err.message)) port = 0;
+        else throw err;
+      }
+      if (port === 0) {
+        this.grpcOnly = true;
+        return undefined;
+      }
+      const host = this.address.slice(0, this.address.lastIndexOf(':'));
+      const service = cairnProto().cairn.ClientNamenode.service;
+      this.frame = await FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()));
+      return this.frame;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async attr(name: MethodName, req: object): Promise<WireAttr> {
+    const reply = await this.call<object, AttrReply__Output>(name, req);
     return reply.attr as WireAttr;
   }
 
   mkdir(req: MkdirRequest): Promise<WireAttr> {
-    return this.attr(this.client.Mkdir, req);
+    return this.attr('Mkdir', req);
   }
   stat(path: string, follow: boolean): Promise<WireAttr> {
-    return this.attr(this.client.Stat, { path, follow });
+    return this.attr('Stat', { path, follow });
   }
   readdir(path: string, startAfter: string, limit = 0): Promise<ReaddirReply__Output> {
-    return this.call(this.client.Readdir, { path, startAfter, limit });
+    return this.call('Readdir', { path, startAfter, limit });
   }
   async rename(src: string, dst: string): Promise<void> {
-    await this.call(this.client.Rename, { src, dst });
+    await this.call('Rename', { src, dst });
   }
   async unlink(path: string): Promise<void> {
-    await this.call(this.client.Unlink, { path });
+    await this.call('Unlink', { path });
   }
   async rmdir(path: string): Promise<void> {
-    await this.call(this.client.Rmdir, { path });
+    await this.call('Rmdir', { path });
   }
   setAttr(req: SetAttrRequest): Promise<WireAttr> {
-    return this.attr(this.client.SetAttr, req);
+    return this.attr('SetAttr', req);
   }
   symlink(target: string, path: string): Promise<WireAttr> {
-    return this.attr(this.client.Symlink, { target, path });
+    return this.attr('Symlink', { target, path });
   }
   async readlink(path: string): Promise<string> {
-    return (await this.call<object, { target: string }>(this.client.Readlink, { path })).target;
+    return (await this.call<object, { target: string }>('Readlink', { path })).target;
   }
   setReplication(path: string, replication: number): Promise<WireAttr> {
-    return this.attr(this.client.SetReplication, { path, replication });
+    return this.attr('SetReplication', { path, replication });
   }
   link(existing: string, path: string): Promise<WireAttr> {
-    return this.attr(this.client.Link, { existing, path });
+    return this.attr('Link', { existing, path });
   }
   async setXattr(req: SetXattrRequest): Promise<void> {
-    await this.call(this.client.SetXattr, req);
+    await this.call('SetXattr', req);
   }
   async getXattr(path: string, name: string, follow: boolean): Promise<Buffer> {
-    return (await this.call<object, XattrReply__Output>(this.client.GetXattr, { path, name, follow })).value;
+    return (await this.call<object, XattrReply__Output>('GetXattr', { path, name, follow })).value;
   }
   async listXattr(path: string, follow: boolean): Promise<string[]> {
-    return (await this.call<object, XattrReply__Output>(this.client.ListXattr, { path, follow })).names;
+    return (await this.call<object, XattrReply__Output>('ListXattr', { path, follow })).names;
   }
   async removeXattr(path: string, name: string, follow: boolean): Promise<void> {
-    await this.call(this.client.RemoveXattr, { path, name, follow });
+    await this.call('RemoveXattr', { path, name, follow });
   }
   statfs(): Promise<StatfsReply__Output> {
-    return this.call(this.client.Statfs, {});
+    return this.call('Statfs', {});
   }
   open(req: OpenRequest): Promise<OpenReply__Output> {
-    return this.call(this.client.Open, req);
+    return this.call('Open', req);
   }
   async close(inode: number): Promise<void> {
-    await this.call(this.client.CloseFile, { inode });
+    await this.call('CloseFile', { inode });
   }
   async renewLease(): Promise<void> {
-    await this.call(this.client.RenewLease, {});
+    await this.call('RenewLease', {});
   }
   getChunks(inode: number, fromIndex: number, count = 0): Promise<GetChunksReply__Output> {
-    return this.call(this.client.GetChunks, { inode, fromIndex, count });
+    return this.call('GetChunks', { inode, fromIndex, count });
   }
   prepareChunk(inode: number, index: number, excludeDatanodes: string[]): Promise<PrepareChunkReply__Output> {
-    return this.call(this.client.PrepareChunk, { inode, index, excludeDatanodes });
+    return this.call('PrepareChunk', { inode, index, excludeDatanodes });
   }
   commitChunk(req: CommitChunkRequest): Promise<WireAttr> {
-    return this.attr(this.client.CommitChunk, req);
+    return this.attr('CommitChunk', req);
   }
   /** Every namespace change acknowledged so far is on the namenode's disk when this returns. */
   async sync(): Promise<void> {
-    await this.call(this.client.Sync, {});
+    await this.call('Sync', {});
   }
   truncate(inode: number, sizeBytes: number): Promise<WireAttr> {
-    return this.attr(this.client.Truncate, { inode, sizeBytes });
+    return this.attr('Truncate', { inode, sizeBytes });
   }
   fsck(path: string): Promise<FsckReply__Output> {
-    return this.call(this.client.Fsck, { path, follow: true });
+    return this.call('Fsck', { path, follow: true });
   }
   report(): Promise<ReportReply__Output> {
-    return this.call(this.client.Report, {});
+    return this.call('Report', {});
   }
   async decommission(datanodeId: string): Promise<void> {
-    await this.call(this.client.Decommission, { datanodeId });
+    await this.call('Decommission', { datanodeId });
   }
 
   shutdown(): void {
+    this.frame?.close();
     this.client.close();
   }
 }

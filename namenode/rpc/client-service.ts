@@ -1,4 +1,5 @@
-// ClientNamenode handlers: decode and validate, run one namespace operation, encode.
+// ClientNamenode methods: decode and validate, run one namespace operation, encode. The same
+// methods are served over gRPC and over framed TCP (common/frame-rpc.ts).
 
 import type * as grpc from '@grpc/grpc-js';
 import { CairnError } from '../../common/errors.js';
@@ -21,11 +22,23 @@ import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
 import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
 
-export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHandlers {
+/** Each method of a gRPC service as a function of the request and the caller. */
+type MethodsOf<H> = {
+  [K in keyof H as string extends K ? never : K]: H[K] extends grpc.handleUnaryCall<infer Req, infer Res> ? (req: Req, caller: Caller) => Promise<Res> : never;
+};
+export type ClientNamenodeMethods = MethodsOf<ClientNamenodeHandlers>;
+
+/** The methods as gRPC handlers (credential check, error mapping). */
+export function clientNamenodeHandlers(state: NamenodeState, methods: ClientNamenodeMethods): ClientNamenodeHandlers {
+  const handlers: Record<string, grpc.handleUnaryCall<never, unknown>> = {};
+  for (const [name, fn] of Object.entries(methods)) handlers[name] = unaryHandler(state.secret, state.log, fn as (req: never, caller: Caller) => Promise<unknown>);
+  return handlers as unknown as ClientNamenodeHandlers;
+}
+
+export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMethods {
   const { namespace, leases, log } = state;
   const chunkSize = namespace.settings.chunkSizeBytes;
-  const handler = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
-    unaryHandler(state.secret, log, fn);
+  const handler = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res>): ((req: Req, caller: Caller) => Promise<Res>) => fn;
   const run = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> =>
     namespace.run(caller, state.now(), op, opts);
   const mutate = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> => {
@@ -175,6 +188,7 @@ export function clientNamenodeHandlers(state: NamenodeState): ClientNamenodeHand
       );
       return attrReply(attr);
     }),
+    Handshake: handler(async () => ({ frameRpcPort: state.frameRpcPort })),
     Sync: handler(async () => {
       await namespace.db.sync();
       return {};

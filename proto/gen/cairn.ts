@@ -18,6 +18,7 @@ import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } fro
 import type { FsckReply as _cairn_FsckReply, FsckReply__Output as _cairn_FsckReply__Output } from './cairn/FsckReply.js';
 import type { GetChunksReply as _cairn_GetChunksReply, GetChunksReply__Output as _cairn_GetChunksReply__Output } from './cairn/GetChunksReply.js';
 import type { GetChunksRequest as _cairn_GetChunksRequest, GetChunksRequest__Output as _cairn_GetChunksRequest__Output } from './cairn/GetChunksRequest.js';
+import type { HandshakeReply as _cairn_HandshakeReply, HandshakeReply__Output as _cairn_HandshakeReply__Output } from './cairn/HandshakeReply.js';
 import type { HeartbeatReply as _cairn_HeartbeatReply, HeartbeatReply__Output as _cairn_HeartbeatReply__Output } from './cairn/HeartbeatReply.js';
 import type { HeartbeatRequest as _cairn_HeartbeatRequest, HeartbeatRequest__Output as _cairn_HeartbeatRequest__Output } from './cairn/HeartbeatRequest.js';
 import type { InodeRequest as _cairn_InodeRequest, InodeRequest__Output as _cairn_InodeRequest__Output } from './cairn/InodeRequest.js';
@@ -75,6 +76,7 @@ export interface ProtoGrpcType {
     FsckReply: MessageTypeDefinition<_cairn_FsckReply, _cairn_FsckReply__Output>
     GetChunksReply: MessageTypeDefinition<_cairn_GetChunksReply, _cairn_GetChunksReply__Output>
     GetChunksRequest: MessageTypeDefinition<_cairn_GetChunksRequest, _cairn_GetChunksRequest__Output>
+    HandshakeReply: MessageTypeDefinition<_cairn_HandshakeReply, _cairn_HandshakeReply__Output>
     HeartbeatReply: MessageTypeDefinition<_cairn_HeartbeatReply, _cairn_HeartbeatReply__Output>
     HeartbeatRequest: MessageTypeDefinition<_cairn_HeartbeatRequest, _cairn_HeartbeatRequest__Output>
     InodeRequest: MessageTypeDefinition<_cairn_InodeRequest, _cairn_InodeRequest__Output>

@@ -6,11 +6,20 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataTransferPool } from '../../common/transfer.js';
-import { MiniCluster } from '../helpers/mini-cluster.js';
+import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 
 const chunkSizeBytes = 1024 * 1024;
 let cluster: MiniCluster;
+
+/**
+ * The datanodes' debug lines with `msg` after the first `from`, once there are `count` (logs
+ * reach this process through pipes, a moment after the fact), parsed.
+ */
+async function linesAfter(msg: string, from: number, count: number): Promise<Array<Record<string, unknown>>> {
+  await waitFor(async () => datanodeLines(msg).length >= from + count, 10_000, `${count} '${msg}' lines`);
+  return datanodeLines(msg).slice(from);
+}
 
 /** Debug lines of the datanodes that carry `msg`, parsed. */
 function datanodeLines(msg: string): Array<Record<string, unknown>> {
@@ -40,8 +49,8 @@ describe('durability of close and fsync', () => {
     const fs = cluster.client();
     const writtenBefore = datanodeLines('replica written').length;
     await fs.writeFile('/closed', pseudoRandomBytes(1000, 1));
-    const closed = datanodeLines('replica written').slice(writtenBefore);
-    expect(closed).toHaveLength(3); // one chunk, three replicas
+    const closed = await linesAfter('replica written', writtenBefore, 3); // one chunk, three replicas
+    expect(closed).toHaveLength(3);
     expect(closed.every((l) => l.sync === false)).toBe(true);
 
     // Two full chunks commit in the background without sync, the third is in flight at fsync.
@@ -51,19 +60,20 @@ describe('durability of close and fsync', () => {
     const handle = await fs.open('/synced', 'w');
     await handle.write(data);
     await handle.sync();
-    const written = datanodeLines('replica written').slice(writtenMid);
+    const written = await linesAfter('replica written', writtenMid, 9);
     expect(written.filter((l) => l.sync === false)).toHaveLength(6); // chunks 0 and 1
     expect(written.filter((l) => l.sync === true)).toHaveLength(3); // chunk 2, fsynced before its ack
-    const syncRequests = datanodeLines('replicas synced').slice(syncedBefore);
+    const syncRequests = await linesAfter('replicas synced', syncedBefore, 3);
     expect(syncRequests).toHaveLength(3); // each datanode holds chunks 0 and 1
     expect(syncRequests.every((l) => l.replicas === 2)).toBe(true);
 
-    // Nothing new since: a second fsync asks the namenode only.
+    // Nothing new since: a second fsync asks the namenode only (a datanode would log it at once;
+    // the close and read below give any stray line time to arrive before the count is checked).
     await handle.sync();
-    expect(datanodeLines('replicas synced').length).toBe(syncedBefore + 3);
     await handle.close();
     expect(sha256(await fs.readFile('/synced'))).toBe(sha256(data));
     await fs.syncNamespace();
+    expect(datanodeLines('replicas synced').length).toBe(syncedBefore + 3);
   });
 
   it('sync requests need the cluster secret, accept replicas that are gone and refuse malformed lists', async () => {

@@ -9,6 +9,7 @@ import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } fro
 import type { FsckReply as _cairn_FsckReply, FsckReply__Output as _cairn_FsckReply__Output } from '../cairn/FsckReply.js';
 import type { GetChunksReply as _cairn_GetChunksReply, GetChunksReply__Output as _cairn_GetChunksReply__Output } from '../cairn/GetChunksReply.js';
 import type { GetChunksRequest as _cairn_GetChunksRequest, GetChunksRequest__Output as _cairn_GetChunksRequest__Output } from '../cairn/GetChunksRequest.js';
+import type { HandshakeReply as _cairn_HandshakeReply, HandshakeReply__Output as _cairn_HandshakeReply__Output } from '../cairn/HandshakeReply.js';
 import type { InodeRequest as _cairn_InodeRequest, InodeRequest__Output as _cairn_InodeRequest__Output } from '../cairn/InodeRequest.js';
 import type { LinkRequest as _cairn_LinkRequest, LinkRequest__Output as _cairn_LinkRequest__Output } from '../cairn/LinkRequest.js';
 import type { MkdirRequest as _cairn_MkdirRequest, MkdirRequest__Output as _cairn_MkdirRequest__Output } from '../cairn/MkdirRequest.js';
@@ -85,6 +86,15 @@ export interface ClientNamenodeClient extends grpc.Client {
   getXattr(argument: _cairn_XattrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
   getXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
   getXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_XattrReply__Output>): grpc.ClientUnaryCall;
+  
+  Handshake(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  Handshake(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  Handshake(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  Handshake(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_HandshakeReply__Output>): grpc.ClientUnaryCall;
   
   Link(argument: _cairn_LinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   Link(argument: _cairn_LinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
@@ -290,6 +300,8 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   GetXattr: grpc.handleUnaryCall<_cairn_XattrRequest__Output, _cairn_XattrReply>;
   
+  Handshake: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_HandshakeReply>;
+  
   Link: grpc.handleUnaryCall<_cairn_LinkRequest__Output, _cairn_AttrReply>;
   
   ListXattr: grpc.handleUnaryCall<_cairn_XattrRequest__Output, _cairn_XattrReply>;
@@ -341,6 +353,7 @@ export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
   Fsck: MethodDefinition<_cairn_PathRequest, _cairn_FsckReply, _cairn_PathRequest__Output, _cairn_FsckReply__Output>
   GetChunks: MethodDefinition<_cairn_GetChunksRequest, _cairn_GetChunksReply, _cairn_GetChunksRequest__Output, _cairn_GetChunksReply__Output>
   GetXattr: MethodDefinition<_cairn_XattrRequest, _cairn_XattrReply, _cairn_XattrRequest__Output, _cairn_XattrReply__Output>
+  Handshake: MethodDefinition<_cairn_Empty, _cairn_HandshakeReply, _cairn_Empty__Output, _cairn_HandshakeReply__Output>
   Link: MethodDefinition<_cairn_LinkRequest, _cairn_AttrReply, _cairn_LinkRequest__Output, _cairn_AttrReply__Output>
   ListXattr: MethodDefinition<_cairn_XattrRequest, _cairn_XattrReply, _cairn_XattrRequest__Output, _cairn_XattrReply__Output>
   Mkdir: MethodDefinition<_cairn_MkdirRequest, _cairn_AttrReply, _cairn_MkdirRequest__Output, _cairn_AttrReply__Output>

@@ -1,0 +1,214 @@
+// Unary calls of a gRPC service over a plain framed TCP connection: the same methods, the same
+// protobuf messages (serialized by the service definition proto-loader built from
+// proto/cairn.proto), the same errors, without HTTP/2. grpc-js costs ~0.3 ms of CPU per call on
+// each side here, which capped the namenode at ~1,500 small calls/s per client; a metadata
+// operation through the mount is one or two calls, so that was the bound on creates and stats
+// (docs/PERFORMANCE.md). The namenode serves both; clients learn this port with the gRPC
+// `Handshake` call and fall back to gRPC when a namenode does not offer it.
+//
+// Frames are data-protocol.ts's (kind u8 | length u32 BE | payload):
+//   client: HELLO {secret, uid, gid, clientId}                 server: HELLO_OK {} | ERROR {code, message}
+//   client: CALL   id u32 | name length u8 | name | request    server: REPLY id u32 | response
+//                                                                  | FAILED id u32 | {code, message}
+// Calls on one connection run concurrently and are answered in any order; the identity is the
+// connection's (one connection per SDK client, as each SDK client has one identity).
+
+import net, { type Server, type Socket } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { secretsEqual } from './auth.js';
+import { CairnError, isErrorCode } from './errors.js';
+import { errorFromFrame, parseJson, readFrames, writeAll, jsonFrame, frameHeader, type Frame } from './data-protocol.js';
+import { limits } from './limits.js';
+import type { Logger } from './log.js';
+import type { Caller, Identity } from './rpc.js';
+
+const Kind = { hello: 0, helloOk: 1, call: 2, reply: 3, failed: 4, error: 5 } as const;
+
+/** A method as the namenode implements it, for both transports. */
+export type Method = (req: never, caller: Caller) => Promise<unknown>;
+
+function callerFrom(hello: Record<string, unknown>): Caller {
+  const id = (value: unknown): number => (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : 0);
+  return { uid: id(hello.uid), gid: id(hello.gid), clientId: typeof hello.clientId === 'string' ? hello.clientId : '' };
+}
+
+function errorPayload(err: unknown): Buffer {
+  const code = err instanceof CairnError ? err.code : 'EIO';
+  const detail = err instanceof CairnError ? err.message.replace(/^[A-Z]+: /, '').replace(/ '[^']*'$/, '') : `internal error: ${(err as Error)?.message ?? String(err)}`;
+  return Buffer.from(JSON.stringify({ code, message: detail, path: err instanceof CairnError ? err.path : undefined }));
+}
+
+function errorFrom(payload: Buffer): CairnError {
+  const { code, message, path } = JSON.parse(payload.toString('utf8')) as { code?: unknown; message?: unknown; path?: unknown };
+  return new CairnError(isErrorCode(code) ? code : 'EIO', typeof message === 'string' ? message : undefined, typeof path === 'string' ? { path } : {});
+}
+
+/** Serves `methods` (named as in `service`) to clients that present `secret`. */
+export function frameRpcServer(service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger): Server {
+  return net.createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => undefined);
+    serveConnection(socket, service, methods, secret, log).catch(async (err: unknown) => {
+      if (!(err instanceof CairnError)) log.error({ err }, 'internal error in a frame rpc connection');
+      if (!socket.destroyed) {
+        const payload = errorPayload(err);
+        await writeAll(socket, frameHeader(Kind.error, payload.length), payload).catch(() => undefined);
+        socket.end();
+      }
+    });
+  });
+}
+
+async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger): Promise<void> {
+  const frames = readFrames(socket, limits.rpcMessageBytesMax);
+  const first = await frames.next();
+  if (first.done === true) return;
+  if (first.value.kind !== Kind.hello) throw new CairnError('EINVAL', 'expected a hello frame');
+  const hello = parseJson<Record<string, unknown>>(first.value, 'hello');
+  if (typeof hello.secret !== 'string' || !secretsEqual(hello.secret, secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
+  const caller = callerFrom(hello);
+  await writeAll(socket, jsonFrame(Kind.helloOk, {}));
+  for await (const frame of frames) {
+    if (frame.kind !== Kind.call || frame.payload.length < 5) throw new CairnError('EINVAL', 'expected a call frame');
+    const id = frame.payload.readUInt32BE(0);
+    const nameEnd = 5 + frame.payload.readUInt8(4);
+    const name = frame.payload.toString('latin1', 5, nameEnd);
+    const answer = (kind: number, body: Buffer): void => {
+      if (socket.destroyed) return;
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt32BE(id, 0);
+      socket.write(Buffer.concat([frameHeader(kind, 4 + body.length), head, body]));
+    };
+    const definition = service[name];
+    const method = methods[name];
+    if (definition === undefined || method === undefined) {
+      answer(Kind.failed, errorPayload(new CairnError('EINVAL', `no method ${name}`)));
+      continue;
+    }
+    let request: unknown;
+    try {
+      request = definition.requestDeserialize(frame.payload.subarray(nameEnd));
+    } catch {
+      answer(Kind.failed, errorPayload(new CairnError('EINVAL', `malformed ${name} request`)));
+      continue;
+    }
+    // Not awaited: calls on one connection run side by side, as gRPC's streams do.
+    (method as (req: unknown, caller: Caller) => Promise<unknown>)(request, caller).then(
+      (response) => answer(Kind.reply, definition.responseSerialize(response)),
+      (err: unknown) => {
+        if (!(err instanceof CairnError)) log.error({ err, method: name }, 'internal error in rpc handler');
+        answer(Kind.failed, errorPayload(err));
+      },
+    );
+  }
+}
+
+interface Pending {
+  resolve: (payload: Buffer) => void;
+  reject: (err: CairnError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One client connection; calls are multiplexed on it. */
+export class FrameRpcConnection {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: CairnError | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly service: grpc.ServiceDefinition,
+    readonly address: string,
+  ) {}
+
+  /** Connects and presents the identity; rejects with ECONNREFUSED, EAUTH or ETIMEDOUT. */
+  static async connect(address: string, service: grpc.ServiceDefinition, identity: Identity, deadlineMs: number): Promise<FrameRpcConnection> {
+    const at = address.lastIndexOf(':');
+    const socket = net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
+    socket.on('error', () => undefined);
+    const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
+    try {
+      socket.write(jsonFrame(Kind.hello, { secret: identity.secret, uid: identity.uid, gid: identity.gid, clientId: identity.clientId }));
+      const frames = readFrames(socket, limits.rpcMessageBytesMax);
+      let first: IteratorResult<Frame>;
+      try {
+        first = await frames.next();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (err instanceof CairnError) throw err;
+        throw new CairnError(code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EIO', `cannot reach ${address}: ${(err as Error).message}`);
+      }
+      if (first.done === true) throw new CairnError('ECONNREFUSED', `${address} closed the connection`);
+      if (first.value.kind === Kind.error) throw errorFromFrame(first.value, address);
+      if (first.value.kind !== Kind.helloOk) throw new CairnError('EIO', `${address}: unexpected frame ${first.value.kind}`);
+      const connection = new FrameRpcConnection(socket, service, address);
+      void connection.readReplies(frames);
+      return connection;
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the connection failed (calls on it fail; make a new one). */
+  get broken(): boolean {
+    return this.failure !== undefined;
+  }
+
+  call<Res>(name: string, req: unknown, deadlineMs: number): Promise<Res> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const definition = this.service[name];
+    if (definition === undefined) return Promise.reject(new CairnError('EINVAL', `no method ${name}`));
+    const id = this.nextId;
+    this.nextId = (this.nextId % 0xfffffffe) + 1;
+    const body = definition.requestSerialize(req);
+    const head = Buffer.allocUnsafe(5);
+    head.writeUInt32BE(id, 0);
+    head.writeUInt8(name.length, 4);
+    this.socket.write(Buffer.concat([frameHeader(Kind.call, 5 + name.length + body.length), head, Buffer.from(name, 'latin1'), body]));
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new CairnError('ETIMEDOUT', `no answer from ${this.address} in time`));
+      }, deadlineMs);
+      this.pending.set(id, { resolve, reject, timer });
+    }).then((payload) => definition.responseDeserialize(payload) as Res);
+  }
+
+  close(): void {
+    this.fail(new CairnError('EIO', 'connection closed'));
+  }
+
+  private async readReplies(frames: AsyncGenerator<Frame>): Promise<void> {
+    try {
+      for await (const frame of frames) {
+        if (frame.kind === Kind.error) throw errorFromFrame(frame, this.address);
+        if ((frame.kind !== Kind.reply && frame.kind !== Kind.failed) || frame.payload.length < 4) {
+          throw new CairnError('EIO', `${this.address}: unexpected frame ${frame.kind}`);
+        }
+        const id = frame.payload.readUInt32BE(0);
+        const call = this.pending.get(id);
+        if (call === undefined) continue; // timed out already
+        this.pending.delete(id);
+        clearTimeout(call.timer);
+        if (frame.kind === Kind.reply) call.resolve(frame.payload.subarray(4));
+        else call.reject(errorFrom(frame.payload.subarray(4)));
+      }
+      this.fail(new CairnError('ECONNREFUSED', `${this.address} closed the connection`));
+    } catch (err) {
+      // As gRPC's UNAVAILABLE: the namenode went away (a call in flight may or may not have run).
+      this.fail(err instanceof CairnError ? err : new CairnError('ECONNREFUSED', `connection to ${this.address} lost: ${(err as Error).message}`));
+    }
+  }
+
+  private fail(err: CairnError): void {
+    this.failure ??= err;
+    this.socket.destroy();
+    for (const [id, call] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(call.timer);
+      call.reject(this.failure);
+    }
+  }
+}
