@@ -5,7 +5,7 @@
 //
 // A frame is: kind (1 byte) | payload length (uint32 BE) | payload.
 // A connection begins with HELLO {secret}, then carries operations one after another:
-//   client: WRITE_HEADER WriteHeader  DATA…  END [WriteEnd] server: ACK WriteAck | ERROR
+//   client: WRITE_HEADER WriteHeader  (DATA | DATA_AT)…  END [WriteEnd]   server: ACK WriteAck | ERROR
 //   client: READ_REQUEST ReadRequest                       server: DATA… END | ERROR
 //   client: SYNC_REQUEST SyncRequest                       server: ACK {} | ERROR
 // The server may answer ERROR at any point and close; the client stops at the first ERROR and
@@ -24,6 +24,8 @@ export const FrameKind = {
   error: 5,
   readRequest: 6,
   syncRequest: 7,
+  /** DATA at an offset in the chunk: offset (uint64 BE) | bytes. The next DATA continues after it. */
+  dataAt: 8,
 } as const;
 
 export type FrameKindValue = (typeof FrameKind)[keyof typeof FrameKind];

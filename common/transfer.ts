@@ -223,6 +223,19 @@ export class ChunkWriteStream {
     }
   }
 
+  /** Sends one data frame that lands at `offset` in the chunk (later frames continue after it). */
+  async writeAt(offset: number, data: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const head = frameHeader(FrameKind.dataAt, 8 + data.length);
+    const at = Buffer.allocUnsafe(8);
+    at.writeBigUInt64BE(BigInt(offset), 0);
+    try {
+      await writeAll(this.socket, head, at, data);
+    } catch (err) {
+      throw this.failure ?? toCairn(err, this.address);
+    }
+  }
+
   /**
    * Ends the stream and waits for the acknowledgement of the whole pipeline below. Not async: it
    * returns the ack promise itself, which already has a handler, so a caller may await it later

@@ -110,7 +110,6 @@ export class ChunkStore {
       baseSums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, baseGen)));
       const keepWindows = Math.floor(Math.min(baseLength, offsetBytes) / windowBytes);
       await verifyWindows(`${tmp}.dat`, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
-      baseSums = baseSums.slice(0, keepWindows);
     }
     const fd = await fsp.open(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w+');
     if (baseGen !== 0) await fd.truncate(baseLength);
@@ -230,10 +229,17 @@ export class ChunkStore {
   }
 }
 
-/** One replica being written: data frames in order from `offsetBytes`, then finish or abort. */
+/**
+ * One replica being written: data frames in order from `offsetBytes` (`write`), or at given
+ * offsets (`writeAt`: scattered writes of one update, as a database makes), then finish or abort.
+ */
 export class ChunkWriter {
   private position: number;
-  private readonly sequential: boolean;
+  private sequential: boolean;
+  /** Base windows below this one are unchanged and were not verified; from it on, verified. */
+  private verifiedFromWindow: number;
+  private lowestWrite: number;
+  private highestEnd = 0;
   private readonly sums: number[] = [];
   private window: Buffer[] = [];
   private windowFill = 0;
@@ -244,8 +250,27 @@ export class ChunkWriter {
     private readonly s: { chunkId: number; gen: number; tmp: string; fd: FileHandle; baseLength: number; baseSums: number[]; offsetBytes: number },
   ) {
     this.position = s.offsetBytes;
+    this.lowestWrite = s.offsetBytes;
+    this.verifiedFromWindow = Math.floor(Math.min(s.baseLength, s.offsetBytes) / windowBytes);
     // A new chunk written from its start gets its checksums computed as the bytes stream by.
     this.sequential = s.baseLength === 0 && s.offsetBytes === 0;
+  }
+
+  /** Writes at `offset`; the next `write` continues after it. */
+  async writeAt(offset: number, data: Buffer): Promise<void> {
+    if (offset !== this.position) this.sequential = false;
+    if (offset < this.lowestWrite) {
+      // Base windows about to be rewritten get fresh checksums at the end: verify them first,
+      // so that corruption is never laundered into new checksums.
+      const from = Math.floor(Math.min(this.s.baseLength, offset) / windowBytes);
+      if (from < this.verifiedFromWindow) {
+        await verifyWindows(`${this.s.tmp}.dat`, this.s.baseSums, from, this.verifiedFromWindow, this.s.baseLength);
+        this.verifiedFromWindow = from;
+      }
+      this.lowestWrite = offset;
+    }
+    this.position = offset;
+    await this.write(data);
   }
 
   async write(data: Buffer): Promise<void> {
@@ -258,6 +283,7 @@ export class ChunkWriter {
       written += writeSync(this.s.fd.fd, data, written, data.length - written, this.position + written);
     }
     this.position += data.length;
+    this.highestEnd = Math.max(this.highestEnd, this.position);
     if (this.sequential) this.feedChecksums(data);
   }
 
@@ -267,19 +293,21 @@ export class ChunkWriter {
    */
   async finish(finalLengthBytes: number, sync: boolean): Promise<ReplicaRef> {
     const { fd, tmp, chunkId, gen } = this.s;
-    const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(this.s.baseLength, this.position);
+    const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(this.s.baseLength, this.highestEnd, this.s.offsetBytes);
     if ((await fd.stat()).size !== length) await fd.truncate(length);
     let sums: number[];
     if (this.sequential && length === this.position) {
       if (this.windowFill > 0) this.sums.push(crc(Buffer.concat(this.window)));
       sums = this.sums;
     } else {
-      const keep = Math.min(this.s.baseSums.length, Math.floor(Math.min(length, this.s.offsetBytes, this.s.baseLength) / windowBytes));
+      const keep = Math.min(this.s.baseSums.length, this.verifiedFromWindow, Math.floor(Math.min(length, this.lowestWrite, this.s.baseLength) / windowBytes));
       sums = [...this.s.baseSums.slice(0, keep), ...(await checksumFrom(fd, keep, length))];
     }
-    if (sync) await fd.sync();
+    // Data and checksums are fsynced side by side (the file system can commit them together),
+    // then the directory entries after the renames.
+    await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums));
+    if (sync) await Promise.all([fd.sync(), fsyncFile(`${tmp}.crc`)]);
     await fd.close();
-    await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums), { flush: sync });
     const ref = { chunkId, gen, lengthBytes: length };
     await this.store.install(ref, tmp, sync);
     this.done = true;

@@ -193,10 +193,8 @@ export class NamenodeLink {
 
   private async deleteReplicas(refs: readonly ChunkRef[]): Promise<void> {
     for (const ref of refs) {
-      if (await this.o.store.delete(ref.chunkId, ref.gen)) {
-        this.o.log.debug({ chunkId: ref.chunkId, gen: ref.gen }, 'replica deleted');
-        this.replicaRemoved(ref);
-      }
+      if (await this.o.store.delete(ref.chunkId, ref.gen)) this.o.log.debug({ chunkId: ref.chunkId, gen: ref.gen }, 'replica deleted');
+      this.replicaRemoved(ref); // confirmed even when it was not here: the namenode waits for it
     }
   }
 

@@ -157,10 +157,20 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
         sync = frame.payload.length > 0 && parseJson<{ sync?: unknown }>(frame, 'end').sync === true;
         break;
       }
-      if (frame.kind !== FrameKind.data) throw new CairnError('EINVAL', `unexpected frame ${frame.kind} in a chunk write`);
-      const forwarded = downstream?.write(frame.payload).catch(failDownstream);
+      let forwarded: Promise<void> | undefined;
       const t0 = Date.now();
-      await writer.write(frame.payload);
+      if (frame.kind === FrameKind.data) {
+        forwarded = downstream?.write(frame.payload).catch(failDownstream);
+        await writer.write(frame.payload);
+      } else if (frame.kind === FrameKind.dataAt && frame.payload.length >= 8) {
+        const offset = Number(frame.payload.readBigUInt64BE(0));
+        if (offset > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'offset out of range');
+        const data = frame.payload.subarray(8);
+        forwarded = downstream?.writeAt(offset, data).catch(failDownstream);
+        await writer.writeAt(offset, data);
+      } else {
+        throw new CairnError('EINVAL', `unexpected frame ${frame.kind} in a chunk write`);
+      }
       localWriteMs += Date.now() - t0;
       await forwarded;
     }

@@ -30,6 +30,12 @@ export class ChunkMap {
   private readonly replicas = new Map<number, Map<string, number>>();
   private readonly byDatanode = new Map<string, Set<number>>();
   private readonly deletes = new Map<string, ChunkRef[]>();
+  /**
+   * Deletions ordered and not yet confirmed by the datanode. Such a
+   * node is not chosen to receive a copy of that chunk (the delete could land after the copy and
+   * take it), and its reports of that replica are stale.
+   */
+  private readonly deleting = new Map<string, Set<number>>(); // "<dn>/<chunkId>" -> stamps
   private readonly orphansSeenMs = new Map<string, number>();
   private readonly corrupt = new Map<number, Set<string>>();
   private attention = new Set<number>();
@@ -70,6 +76,7 @@ export class ChunkMap {
 
   /** One replica reported by a datanode (full or incremental report). */
   reportReplica(dn: string, ref: ChunkRef, nowMs: number): void {
+    if (this.deleting.get(`${dn}/${ref.chunkId}`)?.has(ref.gen) === true) return; // on its way out
     const want = this.expected.get(ref.chunkId);
     if (want !== undefined && ref.gen === want.gen) {
       this.recordReplica(dn, ref.chunkId, ref.gen);
@@ -90,6 +97,7 @@ export class ChunkMap {
 
   /** A datanode says it no longer holds a replica. */
   removeReplica(dn: string, chunkId: number, gen: number): void {
+    if (this.confirmDeleted(dn, chunkId, gen)) this.attention.add(chunkId);
     const holders = this.replicas.get(chunkId);
     if (holders?.get(dn) === gen) this.dropReplica(dn, chunkId, gen, false);
   }
@@ -97,6 +105,12 @@ export class ChunkMap {
   /** A full report: exactly `refs` are on the node; anything else it was thought to hold is gone. */
   fullReport(dn: string, refs: readonly ChunkRef[], nowMs: number): void {
     const reported = new Set(refs.map((ref) => ref.chunkId));
+    const reportedVersions = new Set(refs.map((ref) => `${ref.chunkId}/${ref.gen}`));
+    for (const [key, gens] of [...this.deleting]) {
+      if (!key.startsWith(`${dn}/`)) continue;
+      const chunkId = Number(key.slice(dn.length + 1));
+      for (const gen of [...gens]) if (!reportedVersions.has(`${chunkId}/${gen}`) && this.confirmDeleted(dn, chunkId, gen)) this.attention.add(chunkId);
+    }
     for (const chunkId of [...(this.byDatanode.get(dn) ?? [])]) {
       if (!reported.has(chunkId)) this.dropReplica(dn, chunkId, this.replicas.get(chunkId)?.get(dn) ?? 0, false);
     }
@@ -111,6 +125,21 @@ export class ChunkMap {
     }
     this.byDatanode.delete(dn);
     this.deletes.delete(dn);
+    for (const key of [...this.deleting.keys()]) if (key.startsWith(`${dn}/`)) this.deleting.delete(key);
+  }
+
+  /** Whether a deletion of some version of `chunkId` on `dn` is ordered and not yet confirmed. */
+  isDeleting(dn: string, chunkId: number): boolean {
+    return this.deleting.has(`${dn}/${chunkId}`);
+  }
+
+  /** Forgets an ordered deletion the datanode confirmed; whether there was one. */
+  private confirmDeleted(dn: string, chunkId: number, gen: number): boolean {
+    const key = `${dn}/${chunkId}`;
+    const gens = this.deleting.get(key);
+    if (gens?.delete(gen) !== true) return false;
+    if (gens.size === 0) this.deleting.delete(key);
+    return true;
   }
 
   /** A replica failed its checksums: it no longer counts, is deleted, and the chunk is marked. */
@@ -211,6 +240,10 @@ export class ChunkMap {
   }
 
   private queueDelete(dn: string, ref: ChunkRef): void {
+    const key = `${dn}/${ref.chunkId}`;
+    let gens = this.deleting.get(key);
+    if (gens === undefined) this.deleting.set(key, (gens = new Set()));
+    gens.add(ref.gen);
     let list = this.deletes.get(dn);
     if (list === undefined) this.deletes.set(dn, (list = []));
     list.push({ chunkId: ref.chunkId, gen: ref.gen, lengthBytes: 0 });

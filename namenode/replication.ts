@@ -81,6 +81,10 @@ export class ReplicationPlanner {
       return;
     }
     const counting = this.chunks.currentHolders(chunkId, (dn) => this.registry.isLiveNormal(dn));
+    // An order whose every target now holds the chunk is done: the next one may go at once
+    // (a chunk may still be short, e.g. when some nodes were still deleting an older copy).
+    const order = this.pending.get(chunkId);
+    if (order !== undefined && order.targets.every((t) => counting.includes(t))) this.pending.delete(chunkId);
     const wanted = Math.min(expected.rep, Math.max(1, this.registry.writable().length));
     if (counting.length < wanted) {
       this.needed.set(chunkId, counting.length);
@@ -124,7 +128,7 @@ export class ReplicationPlanner {
       const holders = new Set(this.chunks.currentHolders(chunkId, () => true));
       const targets = this.registry
         .writable()
-        .filter((dn) => !holders.has(dn.id) && busy(dn.id) < max && dn.availableBytes - dn.scheduledBytes >= expected.len)
+        .filter((dn) => !holders.has(dn.id) && !this.chunks.isDeleting(dn.id, chunkId) && busy(dn.id) < max && dn.availableBytes - dn.scheduledBytes >= expected.len)
         .sort((a, b) => busy(a.id) - busy(b.id) || b.availableBytes - b.scheduledBytes - (a.availableBytes - a.scheduledBytes))
         .slice(0, expected.rep - live);
       if (targets.length === 0) continue;

@@ -60,8 +60,10 @@ export async function syncReplicas(pool: DataTransferPool, replicas: readonly Co
 }
 
 export class ChunkUpload {
-  private readonly buffers: Buffer[] = [];
-  private bytes = 0;
+  /** Every write of the upload in order, kept until the commit (for a resend). */
+  private readonly writes: Array<{ at: number; data: Buffer }> = [];
+  /** Where the stream's next plain DATA frame lands. */
+  private streamEnd: number;
   private prepared: PrepareChunkReply__Output | undefined;
   private stream: ChunkWriteStream | undefined;
   private readonly exclude = new Set<string>();
@@ -71,28 +73,35 @@ export class ChunkUpload {
     private readonly namenode: NamenodeClient,
     private readonly pool: DataTransferPool,
     readonly target: UploadTarget,
-  ) {}
-
-  /** Where the next byte of this upload lands, within the chunk. */
-  get endInChunk(): number {
-    return this.target.offsetInChunk + this.bytes;
+  ) {
+    this.streamEnd = target.offsetInChunk;
   }
 
-  /** Appends bytes (owned by the upload from now on) and streams them down the pipeline. */
-  async append(data: Buffer): Promise<void> {
+  /**
+   * Writes bytes (owned by the upload from now on) at `at` within the chunk and streams them
+   * down the pipeline: one update can carry scattered writes (a database's pages).
+   */
+  async write(data: Buffer, at: number): Promise<void> {
     if (data.length === 0) return;
-    this.buffers.push(data);
-    this.bytes += data.length;
+    this.writes.push({ at, data });
     if (this.broken) return; // resent in full at finish
     try {
       if (this.stream === undefined) await this.open();
-      for (let at = 0; at < data.length; at += limits.dataFrameBytes) {
-        await (this.stream as ChunkWriteStream).write(data.subarray(at, at + limits.dataFrameBytes));
-      }
+      await this.send(data, at);
     } catch {
       // Whatever failed is retried with a fresh pipeline when the upload finishes.
       this.broken = true;
       this.stream?.abort();
+    }
+  }
+
+  private async send(data: Buffer, at: number): Promise<void> {
+    const stream = this.stream as ChunkWriteStream;
+    for (let done = 0; done < data.length; done += limits.dataFrameBytes) {
+      const piece = data.subarray(done, done + limits.dataFrameBytes);
+      if (at + done === this.streamEnd) await stream.write(piece);
+      else await stream.writeAt(at + done, piece);
+      this.streamEnd = at + done + piece.length;
     }
   }
 
@@ -169,11 +178,8 @@ export class ChunkUpload {
     this.stream?.abort();
     await this.open();
     this.broken = false;
-    for (const data of this.buffers) {
-      for (let at = 0; at < data.length; at += limits.dataFrameBytes) {
-        await (this.stream as ChunkWriteStream).write(data.subarray(at, at + limits.dataFrameBytes));
-      }
-    }
+    this.streamEnd = this.target.offsetInChunk;
+    for (const { at, data } of this.writes) await this.send(data, at);
   }
 }
 

@@ -1,9 +1,9 @@
 // An open file, shaped like node:fs/promises' FileHandle: positional read and write, truncate,
 // sync and close.
 //
-// Writes go into a ChunkUpload for the chunk they touch; consecutive writes extend it and stream
-// down the pipeline as they come. A write elsewhere, a read, sync or close finishes the current
-// upload first (one more may still be finishing in the background while the next chunk
+// Writes go into a ChunkUpload for the chunk they touch; further writes to that chunk, anywhere
+// in it, join it and stream down the pipeline as they come. A write to another chunk, a read,
+// sync or close finishes the current upload first (one more may still be finishing in the background while the next chunk
 // streams, so a sequential writer keeps the pipeline busy). A writer always reads its own writes.
 //
 // Durability is HDFS's: close (and flush) returns once every byte is on every replica and
@@ -112,7 +112,7 @@ export class FileHandle {
       const inChunk = at % this.chunkSize;
       const take = Math.min(data.length - done, this.chunkSize - inChunk);
       const upload = await this.uploadFor(index, inChunk);
-      await upload.append(data.subarray(done, done + take));
+      await upload.write(data.subarray(done, done + take), inChunk);
       done += take;
       this.size = Math.max(this.size, at + take);
       if (inChunk + take === this.chunkSize) await this.finishUpload(true);
@@ -207,8 +207,9 @@ export class FileHandle {
   }
 
   private async uploadFor(index: number, inChunk: number): Promise<ChunkUpload> {
+    // Writes anywhere in the chunk being uploaded join its upload (one update, one commit).
     const current = this.upload;
-    if (current !== undefined && current.target.index === index && current.endInChunk === inChunk) return current;
+    if (current !== undefined && current.target.index === index) return current;
     await this.finishUpload(false);
     // An update of a chunk must start from its last committed version.
     if (this.finishingIndex === index) await this.finishing;

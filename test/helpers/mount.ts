@@ -57,7 +57,9 @@ export class Mount {
       ...(opts.cacheMs !== undefined ? ['--cache-ms', String(opts.cacheMs)] : []),
       ...(opts.allowOther === true ? ['--allow-other'] : []),
     ];
-    const child = spawn(process.execPath, args, {
+    // CAIRN_NODE_ARGS adds node flags, as for the cluster's servers (e.g. --cpu-prof).
+    const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
     });

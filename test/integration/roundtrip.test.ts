@@ -82,6 +82,32 @@ describe('round trips through the SDK', () => {
     expect(back.equals(model)).toBe(true);
   });
 
+  it('scattered writes into one chunk of an existing file, below and above the first, are one update and read back exactly', async () => {
+    const base = pseudoRandomBytes(chunk - 3000, 40); // a partial chunk, as a database file is
+    await fs.writeFile('/pages', base);
+    const genBefore = (await fs.getChunkLocations('/pages'))[0]?.gen as number;
+    const model = Buffer.alloc(chunk - 1000);
+    base.copy(model);
+    const handle = await fs.open('/pages', 'r+');
+    const writes: Array<[number, number]> = [
+      [300_000, 4096], // the first write of the update
+      [0, 4096], // lower than the first: the base windows it rewrites are verified first
+      [150_000, 100],
+      [300_002, 10], // overlapping an earlier write of the same update: the later one wins
+      [chunk - 3000, 2000], // extends the file
+    ];
+    for (const [i, [at, len]] of writes.entries()) {
+      const bytes = pseudoRandomBytes(len, i + 200);
+      await handle.write(bytes, 0, len, at);
+      bytes.copy(model, at);
+    }
+    await handle.sync();
+    await handle.close();
+    expect((await fs.readFile('/pages')).equals(model)).toBe(true);
+    // One copy-on-write update, so one new generation stamp.
+    expect((await fs.getChunkLocations('/pages'))[0]?.gen).toBe(genBefore + 1);
+  });
+
   it('truncates down and up; the cut bytes never come back', async () => {
     const data = pseudoRandomBytes(2 * chunk + 5000, 9);
     await fs.writeFile('/trunc', data);
