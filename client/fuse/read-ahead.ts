@@ -1,6 +1,6 @@
 // Read-ahead for sequential readers on the mount. The kernel asks for at most 1 MiB at a time
 // (max_readahead); each SDK read is a round trip to a datanode, so a sequential reader reads
-// whole windows, one ahead of where it is. A read elsewhere in the file goes straight through
+// whole windows, `ahead` windows ahead of where it is. A read elsewhere in the file goes straight through
 // (random I/O gains nothing from a window). Only for read-only handles: writers' reads go
 // through the shared writer, whose unflushed bytes a window would miss.
 
@@ -12,18 +12,20 @@ interface Window {
 }
 
 export class ReadAhead {
-  private current: Window | undefined;
-  private next: Window | undefined;
+  /** Windows fetched or on their way, in file order: the current one first. */
+  private windows: Window[] = [];
   private lastEnd = -1;
 
   constructor(
     readonly handle: FileHandle,
     private readonly windowBytes = 4 * 1024 * 1024,
+    /** Windows in flight ahead of the one being read. */
+    private readonly ahead = 2,
   ) {}
 
   /** Reads like FileHandle.read; returns the bytes read (fewer only at the end of the file). */
   async read(out: Buffer, outOffset: number, length: number, position: number): Promise<number> {
-    const sequential = position === this.lastEnd || this.holds(this.current, position) || this.holds(this.next, position);
+    const sequential = position === this.lastEnd || this.windows.some((w) => this.holds(w, position));
     this.lastEnd = position + length;
     if (!sequential) return (await this.handle.read(out, outOffset, length, position)).bytesRead;
     let done = 0;
@@ -34,7 +36,7 @@ export class ReadAhead {
       try {
         data = await window.data;
       } catch (err) {
-        this.current = this.next = undefined; // a failed window is not kept: the next read tries again
+        this.windows = []; // a failed window is not kept: the next read tries again
         throw err;
       }
       const from = at - window.start;
@@ -47,20 +49,20 @@ export class ReadAhead {
     return done;
   }
 
-  private holds(window: Window | undefined, position: number): boolean {
-    return window !== undefined && position >= window.start && position < window.start + this.windowBytes;
+  private holds(window: Window, position: number): boolean {
+    return position >= window.start && position < window.start + this.windowBytes;
   }
 
-  /** The window holding `at`, with the one after it already on its way. */
+  /** The window holding `at`, with the next `ahead` windows already on their way. */
   private windowAt(at: number): Window {
-    if (!this.holds(this.current, at)) {
-      this.current = this.holds(this.next, at) ? this.next : this.fetch(Math.floor(at / this.windowBytes) * this.windowBytes);
-      this.next = undefined;
+    const start = Math.floor(at / this.windowBytes) * this.windowBytes;
+    this.windows = this.windows.filter((w) => w.start >= start); // behind the reader: done with
+    if (this.windows[0]?.start !== start) this.windows = [this.fetch(start)];
+    for (let i = 1; i <= this.ahead; i++) {
+      const next = start + i * this.windowBytes;
+      if (this.windows[i]?.start !== next) this.windows.splice(i, this.windows.length - i, this.fetch(next));
     }
-    const current = this.current as Window;
-    const nextStart = current.start + this.windowBytes;
-    if (this.next?.start !== nextStart) this.next = this.fetch(nextStart);
-    return current;
+    return this.windows[0] as Window;
   }
 
   private fetch(start: number): Window {

@@ -108,9 +108,10 @@ export class ChunkUpload {
   /**
    * Ends the upload: waits for the pipeline's acknowledgement and commits. With `sync` (an
    * fsync) every replica and the commit are on disk first; otherwise the replicas may still be
-   * in their datanodes' page cache. Returns the new attributes and where the replicas are.
+   * in their datanodes' page cache. `releaseLease`: the writer closes after this commit (one
+   * call instead of two). Returns the new attributes and where the replicas are.
    */
-  async finish(sync: boolean): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
+  async finish(sync: boolean, releaseLease = false): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
     let lastError: unknown;
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
       try {
@@ -133,6 +134,7 @@ export class ChunkUpload {
           datanodeIds: ack.datanodeIds,
           mtimeMs: Date.now(),
           sync,
+          releaseLease,
         });
         const held = new Set(ack.datanodeIds);
         const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);

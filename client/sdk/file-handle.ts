@@ -182,12 +182,17 @@ export class FileHandle {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    let released = false;
     try {
+      // The last upload's commit also releases the lease; without one, CloseFile does.
+      const last = this.upload !== undefined;
+      await this.finishUpload(false, false, true);
       await this.flush();
+      released = last;
     } finally {
       this.closed = true;
       this.o.onClose(this);
-      if (this.o.writable) await this.o.namenode.close(this.inode).catch(() => undefined);
+      if (this.o.writable && !released) await this.o.namenode.close(this.inode).catch(() => undefined);
     }
   }
 
@@ -224,13 +229,13 @@ export class FileHandle {
   }
 
   /** Ends the current upload; in the background (one at a time) when `background`. */
-  private async finishUpload(background: boolean, sync = false): Promise<void> {
+  private async finishUpload(background: boolean, sync = false, releaseLease = false): Promise<void> {
     const upload = this.upload;
     if (upload === undefined) return;
     this.upload = undefined;
     await this.finishing; // at most one upload finishes in the background
     this.finishingIndex = upload.target.index;
-    const work = upload.finish(sync).then(
+    const work = upload.finish(sync, releaseLease).then(
       ({ attr, replica }) => {
         this.attr = attr;
         this.chunks.delete(upload.target.index);

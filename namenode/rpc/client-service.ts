@@ -181,6 +181,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
       }
       const attr = await mutate(caller, (ctx) => commitChunk(ctx, input, lease(caller)), { sync: req.sync });
+      if (req.releaseLease) leases.release(input.ino, caller.clientId);
       state.chunks.commit(
         input.chunkId,
         { gen: input.gen, len: input.lengthBytes, rep: attr.replication, ino: input.ino },

@@ -11,6 +11,7 @@ export interface CommitChunkRequest {
   'datanodeIds'?: (string)[];
   'mtimeMs'?: (number | string | Long);
   'sync'?: (boolean);
+  'releaseLease'?: (boolean);
 }
 
 export interface CommitChunkRequest__Output {
@@ -22,4 +23,5 @@ export interface CommitChunkRequest__Output {
   'datanodeIds': (string)[];
   'mtimeMs': (number);
   'sync': (boolean);
+  'releaseLease': (boolean);
 }
