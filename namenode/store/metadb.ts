@@ -34,6 +34,7 @@ export class MetaDb {
    * serial transactions go. Written through on every apply, so it is never stale.
    */
   private readonly cache = new Map<string, string | undefined>();
+  private cacheBytes = 0;
   private queued: KvOp[] = [];
   private queuedWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private queuedSeq = 0;
@@ -54,7 +55,8 @@ export class MetaDb {
     readonly kv: KvStore,
     private readonly onFatal: (err: unknown) => void = () => {},
     private readonly durability: Durability = 'on-sync',
-    private readonly cacheEntriesMax = 200_000,
+    /** The read cache's budget: keys and values as UTF-16, plus a Map entry's overhead. */
+    private readonly cacheBytesMax = 32 * 1024 * 1024,
   ) {}
 
   /**
@@ -100,12 +102,16 @@ export class MetaDb {
   }
 
   private remember(key: string, value: string | undefined): void {
-    this.cache.delete(key);
+    this.forget(key);
     this.cache.set(key, value);
-    if (this.cache.size > this.cacheEntriesMax) {
-      const oldest = this.cache.keys().next().value as string;
-      this.cache.delete(oldest);
-    }
+    this.cacheBytes += entryBytes(key, value);
+    while (this.cacheBytes > this.cacheBytesMax) this.forget(this.cache.keys().next().value as string);
+  }
+
+  private forget(key: string): void {
+    if (!this.cache.has(key)) return;
+    this.cacheBytes -= entryBytes(key, this.cache.get(key));
+    this.cache.delete(key);
   }
 
   /** A key range, merging the durable store with the overlay. */
@@ -137,6 +143,11 @@ export class MetaDb {
     if (!this.unsynced && this.flushing === undefined) return Promise.resolve();
     // A sync write of a marker key flushes LevelDB's log, and with it every write before it.
     return this.apply([{ type: 'put', key: syncMarkerKey, value: String(Date.now()) }], true);
+  }
+
+  /** What the read cache holds now, by its own estimate. */
+  get cachedBytes(): number {
+    return this.cacheBytes;
   }
 
   /** Whether batches were acknowledged that are not on disk yet. */
@@ -202,6 +213,9 @@ export class MetaDb {
     return new CairnError('EIO', `metadata write failed: ${(this.failed as Error)?.message ?? String(this.failed)}`);
   }
 }
+
+/** What one cache entry costs, roughly: both strings (2 bytes a character) and the Map entry. */
+const entryBytes = (key: string, value: string | undefined): number => 2 * (key.length + (value?.length ?? 0)) + 80;
 
 /** When an acknowledged batch is on disk: at once (`always`), or at the next sync write. */
 export type Durability = 'always' | 'on-sync';

@@ -295,6 +295,16 @@ function storeConformance(name: string, factory: StoreFactory): void {
         expect(gated.syncs).toEqual([false, true]);
       });
 
+      it('the read cache stays within its byte budget, and evicted keys still read from the store', async () => {
+        const budget = 4000;
+        const db = new MetaDb(store.kv, () => {}, 'on-sync', budget);
+        for (let i = 0; i < 200; i++) await db.transact(async (tx) => tx.put(`key-${i}`, `value-${i}`.repeat(3)));
+        expect(db.cachedBytes).toBeGreaterThan(0);
+        expect(db.cachedBytes).toBeLessThanOrEqual(budget);
+        for (let i = 0; i < 200; i++) expect(await db.transact(async (tx) => tx.get(`key-${i}`))).toBe(`value-${i}`.repeat(3));
+        expect(db.cachedBytes).toBeLessThanOrEqual(budget);
+      });
+
       it('in always mode every write is a sync write', async () => {
         const gated = new GatedKv(store.kv);
         const db = new MetaDb(gated, () => {}, 'always');
