@@ -75,7 +75,7 @@ export function errorFromFrame(frame: Frame, peer: string): CairnError {
  * paused while more than `bufferedBytesMax` wait). Unlike a for-await over the socket, leaving
  * this generator does not destroy the socket, so a server can still answer on it.
  */
-export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 1024): AsyncGenerator<Frame> {
+export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 1024, payloadBytesMax = framePayloadBytesMax): AsyncGenerator<Frame> {
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let ended = false;
@@ -131,7 +131,7 @@ export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 
         const head = (pending[0] as Buffer).length >= headerBytes ? (pending[0] as Buffer) : Buffer.concat(pending.slice(0, headerBytes), headerBytes);
         const kind = head.readUInt8(0);
         const length = head.readUInt32BE(1);
-        if (length > framePayloadBytesMax) throw new CairnError('EINVAL', `frame of ${length} bytes is too large`);
+        if (length > payloadBytesMax) throw new CairnError('EINVAL', `frame of ${length} bytes is too large`);
         if (pendingBytes >= headerBytes + length) {
           take(headerBytes);
           yield { kind, payload: take(length) };

@@ -59,7 +59,7 @@ export function frameRpcServer(service: grpc.ServiceDefinition, methods: Record<
 }
 
 async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger): Promise<void> {
-  const frames = readFrames(socket, limits.rpcMessageBytesMax);
+  const frames = readFrames(socket, 2 * limits.rpcMessageBytesMax, limits.rpcMessageBytesMax);
   const first = await frames.next();
   if (first.done === true) return;
   if (first.value.kind !== Kind.hello) throw new CairnError('EINVAL', 'expected a hello frame');
@@ -128,7 +128,7 @@ export class FrameRpcConnection {
     const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
     try {
       socket.write(jsonFrame(Kind.hello, { secret: identity.secret, uid: identity.uid, gid: identity.gid, clientId: identity.clientId }));
-      const frames = readFrames(socket, limits.rpcMessageBytesMax);
+      const frames = readFrames(socket, 2 * limits.rpcMessageBytesMax, limits.rpcMessageBytesMax);
       let first: IteratorResult<Frame>;
       try {
         first = await frames.next();
