@@ -202,7 +202,7 @@ export class ChunkStore {
     await fs.ensureDir(dir);
     await fsp.rename(`${tmp}.dat`, this.dataPath(ref.chunkId, ref.gen));
     await fsp.rename(`${tmp}.crc`, this.crcPath(ref.chunkId, ref.gen));
-    if (sync) await fsyncDir(dir);
+    if (sync) await fsyncPath(dir);
     this.add(ref);
   }
 
@@ -217,10 +217,10 @@ export class ChunkStore {
         .filter((r) => this.has(r.chunkId, r.gen))
         .map(async ({ chunkId, gen }) => {
           dirs.add(path.dirname(this.dataPath(chunkId, gen)));
-          await Promise.all([fsyncFile(this.dataPath(chunkId, gen)), fsyncFile(this.crcPath(chunkId, gen))]);
+          await Promise.all([fsyncPath(this.dataPath(chunkId, gen)), fsyncPath(this.crcPath(chunkId, gen))]);
         }),
     );
-    await Promise.all([...dirs].map((dir) => fsyncDir(dir)));
+    await Promise.all([...dirs].map((dir) => fsyncPath(dir)));
   }
 
   private add(ref: ReplicaRef): void {
@@ -306,7 +306,7 @@ export class ChunkWriter {
     // Data and checksums are fsynced side by side (the file system can commit them together),
     // then the directory entries after the renames.
     await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums));
-    if (sync) await Promise.all([fd.sync(), fsyncFile(`${tmp}.crc`)]);
+    if (sync) await Promise.all([fd.sync(), fsyncPath(`${tmp}.crc`)]);
     await fd.close();
     const ref = { chunkId, gen, lengthBytes: length };
     await this.store.install(ref, tmp, sync);
@@ -369,17 +369,9 @@ async function verifyWindows(file: string, sums: number[], from: number, to: num
   }
 }
 
-async function fsyncFile(file: string): Promise<void> {
-  const handle = await fsp.open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r');
+/** fsync of a file or directory by path (Linux syncs through a read-only descriptor too). */
+async function fsyncPath(file: string): Promise<void> {
+  const handle = await fsp.open(file, 'r');
   try {
     await handle.sync();
   } finally {

@@ -3,8 +3,9 @@
 //
 // Writes go into a ChunkUpload for the chunk they touch; further writes to that chunk, anywhere
 // in it, join it and stream down the pipeline as they come. A write to another chunk, a read,
-// sync or close finishes the current upload first (one more may still be finishing in the background while the next chunk
-// streams, so a sequential writer keeps the pipeline busy). A writer always reads its own writes.
+// sync or close finishes the current upload first (one more may still be finishing in the
+// background while the next chunk streams, so a sequential writer keeps the pipeline busy).
+// A writer always reads its own writes.
 //
 // Durability is HDFS's: close (and flush) returns once every byte is on every replica and
 // committed, which survives the death of any process; sync (fsync) returns once it is also on
