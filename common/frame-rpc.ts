@@ -23,6 +23,7 @@ import type { Logger } from './log.js';
 import type { Caller, Identity } from './rpc.js';
 
 const Kind = { hello: 0, helloOk: 1, call: 2, reply: 3, failed: 4, error: 5 } as const;
+const helloTimeoutMs = 10_000;
 
 /** A method as the namenode implements it, for both transports. */
 export type Method = (req: never, caller: Caller) => Promise<unknown>;
@@ -60,12 +61,16 @@ export function frameRpcServer(service: grpc.ServiceDefinition, methods: Record<
 
 async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger): Promise<void> {
   const frames = readFrames(socket, 2 * limits.rpcMessageBytesMax, limits.rpcMessageBytesMax);
+  // A peer that connects and never says who it is does not keep a connection; a client that
+  // did may stay idle as long as it likes (a mount idle for hours).
+  socket.setTimeout(helloTimeoutMs, () => socket.destroy());
   const first = await frames.next();
   if (first.done === true) return;
   if (first.value.kind !== Kind.hello) throw new CairnError('EINVAL', 'expected a hello frame');
   const hello = parseJson<Record<string, unknown>>(first.value, 'hello');
   if (typeof hello.secret !== 'string' || !secretsEqual(hello.secret, secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
   const caller = callerFrom(hello);
+  socket.setTimeout(0);
   await writeAll(socket, jsonFrame(Kind.helloOk, {}));
   for await (const frame of frames) {
     if (frame.kind !== Kind.call || frame.payload.length < 5) throw new CairnError('EINVAL', 'expected a call frame');
