@@ -11,7 +11,7 @@
 // The server may answer ERROR at any point and close; the client stops at the first ERROR and
 // never reuses that connection.
 
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { CairnError, isErrorCode } from './errors.js';
 import { limits } from './limits.js';
 
@@ -37,6 +37,12 @@ export interface Frame {
 
 const headerBytes = 5;
 const framePayloadBytesMax = limits.dataFrameBytes * 4;
+
+/** A TCP connection to HOST:PORT (IPv6 hosts in brackets), Nagle off: frames go out at once. */
+export function connectTo(address: string): Socket {
+  const at = address.lastIndexOf(':');
+  return net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
+}
 
 export function frameHeader(kind: number, payloadBytes: number): Buffer {
   const header = Buffer.allocUnsafe(headerBytes);

@@ -57,10 +57,14 @@ export class CairnError extends Error {
     this.syscall = opts.syscall;
   }
 
+  /** The message without its code in front and its path at the end. */
+  get detail(): string {
+    return this.message.replace(/^[A-Z]+: /, '').replace(/ '[^']*'$/, '');
+  }
+
   /** The same error naming a path (the SDK adds the path the caller used). */
   withPath(path: string, syscall?: string): CairnError {
-    const detail = this.message.replace(/^[A-Z]+: /, '').replace(/ '[^']*'$/, '');
-    return new CairnError(this.code, detail, { path, syscall: syscall ?? this.syscall });
+    return new CairnError(this.code, this.detail, { path, syscall: syscall ?? this.syscall });
   }
 }
 

@@ -17,7 +17,7 @@ import net, { type Server, type Socket } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { secretsEqual } from './auth.js';
 import { CairnError, isErrorCode } from './errors.js';
-import { errorFromFrame, parseJson, readFrames, writeAll, jsonFrame, frameHeader, type Frame } from './data-protocol.js';
+import { connectTo, errorFromFrame, parseJson, readFrames, writeAll, jsonFrame, frameHeader, type Frame } from './data-protocol.js';
 import { limits } from './limits.js';
 import type { Logger } from './log.js';
 import type { Caller, Identity } from './rpc.js';
@@ -35,7 +35,7 @@ function callerFrom(hello: Record<string, unknown>): Caller {
 
 function errorPayload(err: unknown): Buffer {
   const code = err instanceof CairnError ? err.code : 'EIO';
-  const detail = err instanceof CairnError ? err.message.replace(/^[A-Z]+: /, '').replace(/ '[^']*'$/, '') : `internal error: ${(err as Error)?.message ?? String(err)}`;
+  const detail = err instanceof CairnError ? err.detail : `internal error: ${(err as Error)?.message ?? String(err)}`;
   return Buffer.from(JSON.stringify({ code, message: detail, path: err instanceof CairnError ? err.path : undefined }));
 }
 
@@ -127,8 +127,7 @@ export class FrameRpcConnection {
 
   /** Connects and presents the identity; rejects with ECONNREFUSED, EAUTH or ETIMEDOUT. */
   static async connect(address: string, service: grpc.ServiceDefinition, identity: Identity, deadlineMs: number): Promise<FrameRpcConnection> {
-    const at = address.lastIndexOf(':');
-    const socket = net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
+    const socket = connectTo(address);
     socket.on('error', () => undefined);
     const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
     try {

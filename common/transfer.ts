@@ -8,9 +8,9 @@
 // failure destroys it. Idle connections are watched, so one the datanode closed (a restart) is
 // dropped at once rather than handed out, and closed after `idleKeepMs`.
 
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { CairnError } from './errors.js';
-import { FrameKind, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll } from './data-protocol.js';
+import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll } from './data-protocol.js';
 import type { Identity } from './rpc.js';
 import type { WriteAck__Output } from '../proto/gen/cairn/WriteAck.js';
 import type { WriteHeader } from '../proto/gen/cairn/WriteHeader.js';
@@ -148,9 +148,8 @@ export class DataTransferPool {
   }
 
   private connect(address: string): Socket {
-    const at = address.lastIndexOf(':');
     this.stats.connects++;
-    const socket = net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
+    const socket = connectTo(address);
     this.open.add(socket);
     // A peer that stops moving bytes (hung, or cut off without a reset) fails the transfer
     // well before the overall deadline, so a pipeline can be rebuilt around it.

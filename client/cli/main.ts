@@ -53,8 +53,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   }
   if (err instanceof CairnError) {
     const where = err.path !== undefined ? `${err.path}: ` : '';
-    const detail = err.message.replace(/^[A-Z]+: /, '').replace(/ '[^']*'$/, '');
-    process.stderr.write(`cairn: ${where}${err.code}: ${detail}\n`);
+    process.stderr.write(`cairn: ${where}${err.code}: ${err.detail}\n`);
     process.exit(1);
   }
   const e = err as NodeJS.ErrnoException;
