@@ -11,13 +11,30 @@
 // machine) until a later sync request (syncReplicas) or the kernel's writeback. A replica torn by
 // a power loss fails its checksums and is replaced from another copy.
 //
+// Small file operations (open, rename, close, unlink: page-cache work of a few microseconds) are
+// synchronous: through libuv's thread pool each costs a thread hop and a wake-up, which measured
+// as most of a small replica's CPU on a busy 2-core machine. fsyncs, which wait for the disk, and
+// whole-file copies stay asynchronous.
+//
 // Faults survived: a crash mid-write (tmp/ is discarded), flipped bits (every read verifies
 // checksums before a byte leaves; a copy-on-write update verifies the base windows it rewrites,
 // so corruption is never laundered into fresh checksums).
 
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, writeSync } from 'node:fs';
-import fsp, { type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants as fsConstants,
+  fsync as fsyncCallback,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  read as readCallback,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import fs from 'fs-extra';
 import { crc, decodeChecksums, encodeChecksums, windowBytes } from '../common/checksum.js';
@@ -53,6 +70,8 @@ export class ChunkStore {
   /** Checksums of recently read replicas, least recently used first. */
   private readonly sums = new Map<string, number[]>();
   private usedBytes = 0;
+  /** Bucket directories known to exist. */
+  private readonly buckets = new Set<string>();
 
   private constructor(readonly dataDir: string) {}
 
@@ -111,8 +130,8 @@ export class ChunkStore {
       const keepWindows = Math.floor(Math.min(baseLength, offsetBytes) / windowBytes);
       await verifyWindows(`${tmp}.dat`, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
     }
-    const fd = await fsp.open(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w+');
-    if (baseGen !== 0) await fd.truncate(baseLength);
+    const fd = openSync(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w+');
+    if (baseGen !== 0) ftruncateSync(fd, baseLength);
     return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
   }
 
@@ -183,8 +202,8 @@ export class ChunkStore {
     this.sums.delete(key);
     this.usedBytes -= replica.lengthBytes;
     // The checksum file goes first: a .dat without its .crc is not a replica (see open()).
-    await fs.remove(this.crcPath(chunkId, gen));
-    await fs.remove(this.dataPath(chunkId, gen));
+    rmSync(this.crcPath(chunkId, gen), { force: true });
+    rmSync(this.dataPath(chunkId, gen), { force: true });
     return true;
   }
 
@@ -199,9 +218,12 @@ export class ChunkStore {
   /** Called by a finished writer; the directory entry is fsynced when `sync`. */
   async install(ref: ReplicaRef, tmp: string, sync: boolean): Promise<void> {
     const dir = path.dirname(this.dataPath(ref.chunkId, ref.gen));
-    await fs.ensureDir(dir);
-    await fsp.rename(`${tmp}.dat`, this.dataPath(ref.chunkId, ref.gen));
-    await fsp.rename(`${tmp}.crc`, this.crcPath(ref.chunkId, ref.gen));
+    if (!this.buckets.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.buckets.add(dir);
+    }
+    renameSync(`${tmp}.dat`, this.dataPath(ref.chunkId, ref.gen));
+    renameSync(`${tmp}.crc`, this.crcPath(ref.chunkId, ref.gen));
     if (sync) await fsyncPath(dir);
     this.add(ref);
   }
@@ -240,15 +262,19 @@ export class ChunkWriter {
   private verifiedFromWindow: number;
   private lowestWrite: number;
   private highestEnd = 0;
+  /** The temporary file's length (the base's, truncated, grown by writes). */
+  private fileLength: number;
   private readonly sums: number[] = [];
   private window: Buffer[] = [];
   private windowFill = 0;
   private done = false;
+  private fdClosed = false;
 
   constructor(
     private readonly store: ChunkStore,
-    private readonly s: { chunkId: number; gen: number; tmp: string; fd: FileHandle; baseLength: number; baseSums: number[]; offsetBytes: number },
+    private readonly s: { chunkId: number; gen: number; tmp: string; fd: number; baseLength: number; baseSums: number[]; offsetBytes: number },
   ) {
+    this.fileLength = s.baseLength;
     this.position = s.offsetBytes;
     this.lowestWrite = s.offsetBytes;
     this.verifiedFromWindow = Math.floor(Math.min(s.baseLength, s.offsetBytes) / windowBytes);
@@ -280,9 +306,10 @@ export class ChunkWriter {
     // fsync at the end stays asynchronous.
     let written = 0;
     while (written < data.length) {
-      written += writeSync(this.s.fd.fd, data, written, data.length - written, this.position + written);
+      written += writeSync(this.s.fd, data, written, data.length - written, this.position + written);
     }
     this.position += data.length;
+    this.fileLength = Math.max(this.fileLength, this.position);
     this.highestEnd = Math.max(this.highestEnd, this.position);
     if (this.sequential) this.feedChecksums(data);
   }
@@ -294,7 +321,7 @@ export class ChunkWriter {
   async finish(finalLengthBytes: number, sync: boolean): Promise<ReplicaRef> {
     const { fd, tmp, chunkId, gen } = this.s;
     const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(this.s.baseLength, this.highestEnd, this.s.offsetBytes);
-    if ((await fd.stat()).size !== length) await fd.truncate(length);
+    if (this.fileLength !== length) ftruncateSync(fd, length);
     let sums: number[];
     if (this.sequential && length === this.position) {
       if (this.windowFill > 0) this.sums.push(crc(Buffer.concat(this.window)));
@@ -305,9 +332,14 @@ export class ChunkWriter {
     }
     // Data and checksums are fsynced side by side (the file system can commit them together),
     // then the directory entries after the renames.
-    await fsp.writeFile(`${tmp}.crc`, encodeChecksums(sums));
-    if (sync) await Promise.all([fd.sync(), fsyncPath(`${tmp}.crc`)]);
-    await fd.close();
+    const crcFd = openSync(`${tmp}.crc`, 'w');
+    try {
+      writeAllSync(crcFd, encodeChecksums(sums));
+      if (sync) await Promise.all([fsyncFd(fd), fsyncFd(crcFd)]);
+    } finally {
+      closeSync(crcFd);
+    }
+    this.closeFd();
     const ref = { chunkId, gen, lengthBytes: length };
     await this.store.install(ref, tmp, sync);
     this.done = true;
@@ -317,9 +349,16 @@ export class ChunkWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.s.fd.close().catch(() => undefined);
-    await fs.remove(`${this.s.tmp}.dat`);
-    await fs.remove(`${this.s.tmp}.crc`);
+    this.closeFd();
+    rmSync(`${this.s.tmp}.dat`, { force: true });
+    rmSync(`${this.s.tmp}.crc`, { force: true });
+  }
+
+  /** Closes the data file once (a descriptor number closed twice could be another file's by then). */
+  private closeFd(): void {
+    if (this.fdClosed) return;
+    this.fdClosed = true;
+    closeSync(this.s.fd);
   }
 
   private feedChecksums(data: Buffer): void {
@@ -338,12 +377,19 @@ export class ChunkWriter {
   }
 }
 
-async function checksumFrom(fd: FileHandle, fromWindow: number, length: number): Promise<number[]> {
+const readFd = promisify(readCallback);
+const fsyncFd = promisify(fsyncCallback);
+
+function writeAllSync(fd: number, data: Buffer): void {
+  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written);
+}
+
+async function checksumFrom(fd: number, fromWindow: number, length: number): Promise<number[]> {
   const sums: number[] = [];
   const buf = Buffer.allocUnsafe(windowBytes);
   for (let at = fromWindow * windowBytes; at < length; at += windowBytes) {
     const span = Math.min(windowBytes, length - at);
-    const { bytesRead } = await fd.read(buf, 0, span, at);
+    const { bytesRead } = await readFd(fd, buf, 0, span, at);
     if (bytesRead !== span) throw new CairnError('EIO', 'short read while checksumming');
     sums.push(crc(buf.subarray(0, span)));
   }
