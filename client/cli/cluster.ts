@@ -21,6 +21,9 @@ export const clusterUsage =
   'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS] [--mount DIR]';
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
+// CAIRN_NODE_ARGS adds node flags to every child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which
+// NODE_OPTIONS does not accept), as the test helpers do.
+const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 export async function runCluster(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -94,7 +97,7 @@ export async function runCluster(argv: string[]): Promise<void> {
 async function startMount(dir: string, address: string, secretFile: string, log: ReturnType<typeof createLogger>): Promise<ChildProcess | undefined> {
   // An existing directory may hold a dead mount (ENOTCONN), which `cairn mount` clears.
   await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
-  const child = spawn(process.execPath, [cliPath, 'mount', '--namenode', address, '--secret-file', secretFile, dir], {
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, 'mount', '--namenode', address, '--secret-file', secretFile, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
@@ -121,7 +124,7 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 function spawnServer(children: ChildProcess[], args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   children.push(child);
   return child;
 }
