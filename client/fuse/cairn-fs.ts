@@ -21,7 +21,7 @@ import { constants as O } from 'node:fs';
 import { CairnError, errnoCodes } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { Stats } from '../sdk/stats.js';
-import type { CairnClient } from '../sdk/client.js';
+import type { AttrChanges, CairnClient, Changed } from '../sdk/client.js';
 import { AttrCache } from './attr-cache.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
 import type { Identities } from './identities.js';
@@ -66,6 +66,12 @@ export class CairnFs {
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
   private readonly began = new WeakMap<P.FuseRequest, number>();
   private readonly inflight = new Map<bigint, { opcode: number; startMs: number }>();
+  /**
+   * Since when every call found the namenode refusing connections (undefined: it answered since),
+   * and when the last refusal was seen. See `retrying`.
+   */
+  private refusingSinceMs: number | undefined;
+  private lastRefusedMs = 0;
   private readonly sweeper: NodeJS.Timeout;
   private initDone: () => void = () => undefined;
   /** Resolves once the kernel's INIT is answered (the mount is usable). */
@@ -154,11 +160,21 @@ export class CairnFs {
     const deadline = Date.now() + this.o.timeoutMs - 50;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
-        return await fn();
+        const result = await fn();
+        this.refusingSinceMs = undefined;
+        return result;
       } catch (err) {
         const unavailable = err instanceof CairnError && err.code === 'ECONNREFUSED';
-        const leftMs = deadline - Date.now();
-        if (!unavailable || leftMs <= 0) throw err;
+        if (!unavailable) throw err;
+        // Once the namenode has refused everything for a whole timeout, later requests fail at
+        // once until it answers again: the kernel runs operations on one directory one at a time,
+        // and each waiting its own timeout would add up (a restart within the timeout is still
+        // invisible). A refusal older than the longest backoff no longer counts as continuous.
+        const now = Date.now();
+        if (this.refusingSinceMs === undefined || now - this.lastRefusedMs > 2_000) this.refusingSinceMs = now;
+        this.lastRefusedMs = now;
+        const leftMs = Math.min(deadline, this.refusingSinceMs + this.o.timeoutMs - 50) - now;
+        if (leftMs <= 0) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
       }
     }
@@ -210,7 +226,7 @@ export class CairnFs {
       case P.op.FSYNC: {
         // Held attribute changes go with the data: after a writer's commit, not a reader's close.
         const fh = P.fhOf(req.body);
-        if (req.opcode === P.op.FLUSH) await this.files.flush(fh);
+        if (req.opcode === P.op.FLUSH) await this.flushCarryingPending(fh, req);
         else await this.files.fsync(fh);
         if (this.files.isWritable(fh)) await this.sendPending(req.nodeid, req);
         return undefined;
@@ -306,6 +322,19 @@ export class CairnFs {
     this.began.set(req, this.attrs.epoch);
   }
 
+  /**
+   * A change this request made: drops the cached attributes of `inos` and of the directories it
+   * changed, then keeps those directories' attributes as the namenode gave them after the change
+   * (post-operation attributes: the kernel asks for them next), unless another change through
+   * this mount completed meanwhile, whose order against this one is unknown.
+   */
+  changed(req: P.FuseRequest, change: Changed | undefined, ...inos: number[]): void {
+    const quiet = this.attrs.epoch === this.began.get(req);
+    const dirs = change?.dirs ?? [];
+    this.invalidate(req, ...inos, ...dirs.map((d) => d.ino));
+    if (quiet) for (const dir of dirs) this.fetched(dir, req);
+  }
+
   /** Attributes just fetched from the namenode, remembered in the mount's cache. */
   fetched(s: Stats, req: P.FuseRequest): P.KernelAttr {
     const attr = { ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
@@ -323,6 +352,22 @@ export class CairnFs {
     const withPending = this.pending.overlay(a);
     const unlinked = this.hidden.has(a.ino) ? { ...withPending, nlink: 0 } : withPending; // as fstat says after unlink
     return size === undefined ? unlinked : { ...unlinked, sizeBytes: size };
+  }
+
+  /**
+   * close(2) of a descriptor: commits the writer's data, and with it the attribute changes held
+   * for the inode when the writer's own client made them (tar's chmod and utimes before close:
+   * one call instead of two). What the namenode did not apply stays held for sendPending.
+   */
+  private async flushCarryingPending(fh: number, req: P.FuseRequest): Promise<void> {
+    const held = this.pending.peek(req.nodeid);
+    const carry = held !== undefined && held.client === this.files.writerClient(fh) ? held.changes : undefined;
+    const after = await this.files.flush(fh, carry);
+    if (after === undefined || carry === undefined) return;
+    if (this.pending.peek(req.nodeid)?.changes === carry && applied(after, carry)) {
+      this.pending.take(req.nodeid);
+      this.fetched(after, req);
+    }
   }
 
   /** Sends the attribute changes held for `ino` (after its data was committed). */
@@ -349,4 +394,15 @@ export class CairnFs {
     this.nodes.remember(parent, name, a.ino, s.isDirectory());
     return P.entryOut(this.visible(a), this.o.cacheMs, this.attrValidMs(a));
   }
+}
+
+/** Whether attributes show every change asked for (the namenode applies a commit's changes only if the caller may). */
+function applied(s: Stats, c: AttrChanges): boolean {
+  return (
+    (c.mode === undefined || (s.mode & 0o7777) === (c.mode & 0o7777)) &&
+    (c.uid === undefined || s.uid === c.uid) &&
+    (c.gid === undefined || s.gid === c.gid) &&
+    (c.atimeMs === undefined || s.atimeMs === Math.round(c.atimeMs)) &&
+    (c.mtimeMs === undefined || s.mtimeMs === Math.round(c.mtimeMs))
+  );
 }

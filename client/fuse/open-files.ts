@@ -13,7 +13,7 @@
 
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';
-import type { CairnClient } from '../sdk/client.js';
+import type { AttrChanges, CairnClient, ChangeOptions } from '../sdk/client.js';
 import { ReadAhead } from './read-ahead.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import type { Stats } from '../sdk/stats.js';
@@ -59,6 +59,8 @@ export interface OpenRequest {
   ino: number | undefined; // the node the kernel opens; undefined when creating
   flags: number;
   mode: number;
+  /** A create: what the namenode says the parent directory is after it. */
+  onChanged?: ChangeOptions['onChanged'];
 }
 
 export class OpenFiles {
@@ -118,7 +120,8 @@ export class OpenFiles {
 
     // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.
     const sdkFlags = O.O_RDWR | (req.flags & (O.O_CREAT | O.O_EXCL | O.O_TRUNC));
-    const handle = await openWaitingForLease(() => req.client.open(req.path, sdkFlags, req.mode & 0o7777));
+    const changeOpts = req.onChanged !== undefined ? { onChanged: req.onChanged } : {};
+    const handle = await openWaitingForLease(() => req.client.open(req.path, sdkFlags, req.mode & 0o7777, changeOpts));
     if (req.ino !== undefined && handle.inode !== req.ino) return this.stale(handle);
     const ino = handle.inode;
     const raced = this.writers.get(ino);
@@ -156,9 +159,20 @@ export class OpenFiles {
   }
 
   /** close(2) of one descriptor: everything written so far reaches the replicas (close-to-open). */
-  async flush(fh: number): Promise<void> {
+  /**
+   * close(2) of a descriptor: the writer's data committed. The commit also releases the lease
+   * (the next write takes it again) and carries `setAttr` (FileHandle.flushReleasing); returns the
+   * attributes after it when it did.
+   */
+  async flush(fh: number, setAttr?: AttrChanges): Promise<Stats | undefined> {
     const writer = this.writerOf(fh);
-    if (writer !== undefined) await writer.queue.run(() => writer.handle.flush());
+    if (writer === undefined) return undefined;
+    return writer.queue.run(() => writer.handle.flushReleasing(setAttr));
+  }
+
+  /** The SDK client whose handle writes the inode `fh` is open on, if it has a writer. */
+  writerClient(fh: number): CairnClient | undefined {
+    return this.writerOf(fh)?.client;
   }
 
   async fsync(fh: number): Promise<void> {

@@ -3,6 +3,7 @@
 
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';
+import type { Changed } from '../sdk/client.js';
 import type { CairnFs, Reply } from './cairn-fs.js';
 import * as P from './protocol.js';
 
@@ -22,8 +23,10 @@ export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const name = P.cStrings(req.body, 1, 16)[0] as string;
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
-  const opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode }));
-  fs.invalidate(req, req.nodeid);
+  let change: Changed | undefined;
+  const onChanged = (c: Changed): void => void (change = c);
+  const opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode, onChanged }));
+  fs.changed(req, change, req.nodeid);
   const fh = opened.fh;
   try {
     const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);

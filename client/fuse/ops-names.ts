@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';
+import type { Changed } from '../sdk/client.js';
 import type { CairnFs } from './cairn-fs.js';
 import { Errno, ESTALE } from './errno.js';
 import type { AttrChanges } from './pending-attrs.js';
@@ -71,9 +72,10 @@ export async function mkdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const name = P.cStrings(req.body, 1, 8)[0] as string;
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
-  await fs.retrying(() => client.mkdir(path, { mode: mode & 0o7777 }));
-  fs.invalidate(req, req.nodeid);
-  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+  let change: Changed | undefined;
+  await fs.retrying(() => client.mkdir(path, { mode: mode & 0o7777, onChanged: (c) => void (change = c) }));
+  fs.changed(req, change, req.nodeid);
+  return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 
 /** Regular files only: Cairn has no devices, FIFOs or sockets. */
@@ -83,8 +85,9 @@ export async function mknod(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   if ((mode & fileTypeBits) !== O.S_IFREG) throw new CairnError('EPERM', 'only regular files, directories and symlinks exist in Cairn');
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
-  const handle = await fs.retrying(() => client.open(path, O.O_WRONLY | O.O_CREAT | O.O_EXCL, mode & 0o7777));
-  fs.invalidate(req, req.nodeid);
+  let change: Changed | undefined;
+  const handle = await fs.retrying(() => client.open(path, O.O_WRONLY | O.O_CREAT | O.O_EXCL, mode & 0o7777, { onChanged: (c) => void (change = c) }));
+  fs.changed(req, change, req.nodeid);
   await handle.close();
   return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
 }
@@ -93,9 +96,10 @@ export async function symlink(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   const [name, target] = P.cStrings(req.body, 2) as [string, string];
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
-  await fs.retrying(() => client.symlink(target, path));
-  fs.invalidate(req, req.nodeid);
-  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+  let change: Changed | undefined;
+  await fs.retrying(() => client.symlink(target, path, { onChanged: (c) => void (change = c) }));
+  fs.changed(req, change, req.nodeid);
+  return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 
 export async function link(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
@@ -104,9 +108,10 @@ export async function link(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const existing = fs.pathOf(oldNode);
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
-  await fs.retrying(() => client.link(existing, path));
-  fs.invalidate(req, req.nodeid, oldNode);
-  return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
+  let change: Changed | undefined;
+  await fs.retrying(() => client.link(existing, path, { onChanged: (c) => void (change = c) }));
+  fs.changed(req, change, req.nodeid, oldNode);
+  return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 
 export async function remove(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
@@ -114,9 +119,11 @@ export async function remove(fs: CairnFs, req: P.FuseRequest): Promise<undefined
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
   if (req.opcode === P.op.UNLINK && (await hideIfOpen(fs, req, req.nodeid, name)) !== undefined) return undefined;
-  if (req.opcode === P.op.RMDIR) await fs.retrying(() => client.rmdir(path));
-  else await fs.retrying(() => client.unlink(path));
-  fs.invalidate(req, req.nodeid, ...fs.nodes.idsOf(req.nodeid, name));
+  let change: Changed | undefined;
+  const onChanged = (c: Changed): void => void (change = c);
+  if (req.opcode === P.op.RMDIR) await fs.retrying(() => client.rmdir(path, { onChanged }));
+  else await fs.retrying(() => client.unlink(path, { onChanged }));
+  fs.changed(req, change, req.nodeid, ...fs.nodes.idsOf(req.nodeid, name));
   fs.nodes.removed(req.nodeid, name);
   return undefined;
 }
@@ -133,13 +140,14 @@ export async function rename(fs: CairnFs, req: P.FuseRequest): Promise<undefined
     throw new CairnError('EEXIST', undefined, { path: dst });
   }
   const hid = await hideIfOpen(fs, req, newParent, newName);
+  let change: Changed | undefined;
   try {
-    await fs.retrying(() => client.rename(src, dst));
+    await fs.retrying(() => client.rename(src, dst, { onChanged: (c) => void (change = c) }));
   } catch (err) {
     if (hid !== undefined) await unhide(fs, req, hid, newName);
     throw err;
   }
-  fs.invalidate(req, req.nodeid, newParent, ...fs.nodes.idsOf(req.nodeid, name), ...fs.nodes.idsOf(newParent, newName));
+  fs.changed(req, change, req.nodeid, newParent, ...fs.nodes.idsOf(req.nodeid, name), ...fs.nodes.idsOf(newParent, newName));
   fs.nodes.renamed(req.nodeid, name, newParent, newName);
   return undefined;
 }

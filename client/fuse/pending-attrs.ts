@@ -56,6 +56,12 @@ export class PendingAttrs {
     };
   }
 
+  /** What is pending for `ino`, left in place. */
+  peek(ino: number): { client: CairnClient; changes: AttrChanges } | undefined {
+    const pending = this.byIno.get(ino);
+    return pending === undefined || Object.keys(pending.changes).length === 0 ? undefined : pending;
+  }
+
   /** Removes and returns what is pending for `ino`, to be sent. */
   take(ino: number): { client: CairnClient; changes: AttrChanges } | undefined {
     const pending = this.byIno.get(ino);

@@ -11,7 +11,7 @@ import { limits } from '../../common/limits.js';
 import type { ChunkWriteStream, DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
-import type { NamenodeClient, WireAttr } from './namenode-client.js';
+import { attrChangesToWire, type AttrChanges, type NamenodeClient, type WireAttr } from './namenode-client.js';
 
 const uploadAttemptsMax = 4;
 const streamDeadlineMs = 10 * 60 * 1000;
@@ -108,10 +108,13 @@ export class ChunkUpload {
   /**
    * Ends the upload: waits for the pipeline's acknowledgement and commits. With `sync` (an
    * fsync) every replica and the commit are on disk first; otherwise the replicas may still be
-   * in their datanodes' page cache. `releaseLease`: the writer closes after this commit (one
-   * call instead of two). Returns the new attributes and where the replicas are.
+   * in their datanodes' page cache. `releaseLease`: the writer may be done after this commit (one
+   * call instead of two). `setAttr`: attribute changes to apply with the commit (the namenode
+   * applies them if the caller may; the attributes returned show whether it did). Returns the
+   * new attributes and where the replicas are.
    */
-  async finish(sync: boolean, releaseLease = false): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
+  async finish(opts: { sync: boolean; releaseLease?: boolean; setAttr?: AttrChanges }): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
+    const { sync } = opts;
     let lastError: unknown;
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
       try {
@@ -134,7 +137,8 @@ export class ChunkUpload {
           datanodeIds: ack.datanodeIds,
           mtimeMs: Date.now(),
           sync,
-          releaseLease,
+          releaseLease: opts.releaseLease ?? false,
+          ...(opts.setAttr !== undefined && { setAttr: attrChangesToWire(opts.setAttr) }),
         });
         const held = new Set(ack.datanodeIds);
         const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);

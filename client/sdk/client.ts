@@ -18,8 +18,28 @@ import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { FileHandle } from './file-handle.js';
-import { NamenodeClient } from './namenode-client.js';
+import { NamenodeClient, attrChangesToWire, type AttrChanges, type WireAttr } from './namenode-client.js';
+
+export type { AttrChanges };
 import { Dirent, Stats } from './stats.js';
+
+/**
+ * What a change reports besides doing it, for callers that cache attributes (the FUSE mount):
+ * the node it made (mkdir, symlink) or linked, and the directories whose entries it changed, with
+ * their attributes after it (NFS's post-operation attributes). Called before the promise resolves.
+ */
+export interface ChangeOptions {
+  onChanged?: (changed: Changed) => void;
+}
+
+export interface Changed {
+  node?: Stats;
+  dirs: Stats[];
+}
+
+function changedOf(node: WireAttr | undefined, dirs: WireAttr[]): Changed {
+  return { ...(node !== undefined && { node: new Stats(node) }), dirs: dirs.map((d) => new Stats(d)) };
+}
 
 export interface CairnClientOptions {
   /** host:port of the namenode. */
@@ -89,14 +109,6 @@ function fromPosixFlags(bits: number): OpenFlags | undefined {
   };
 }
 
-/** Attribute changes for setAttributes; times in ms since the epoch. */
-export interface AttrChanges {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atimeMs?: number;
-  mtimeMs?: number;
-}
 
 const leaseRenewMs = 5_000;
 const readAheadPieces = 4;
@@ -132,8 +144,9 @@ export class CairnClient {
 
   // ---- namespace -------------------------------------------------------------------------------
 
-  async mkdir(path: string, opts: { recursive?: boolean; mode?: number } = {}): Promise<void> {
-    await this.withPath(path, 'mkdir', () => this.namenode.mkdir({ path, mode: opts.mode ?? defaultDirMode, recursive: opts.recursive ?? false }));
+  async mkdir(path: string, opts: { recursive?: boolean; mode?: number } & ChangeOptions = {}): Promise<void> {
+    const reply = await this.withPath(path, 'mkdir', () => this.namenode.mkdir({ path, mode: opts.mode ?? defaultDirMode, recursive: opts.recursive ?? false }));
+    opts.onChanged?.(changedOf(reply.attr, reply.dirs));
   }
 
   async stat(path: string): Promise<Stats> {
@@ -174,16 +187,19 @@ export class CairnClient {
     }
   }
 
-  async rename(oldPath: string, newPath: string): Promise<void> {
-    await this.withPath(oldPath, 'rename', () => this.namenode.rename(oldPath, newPath));
+  async rename(oldPath: string, newPath: string, opts: ChangeOptions = {}): Promise<void> {
+    const dirs = await this.withPath(oldPath, 'rename', () => this.namenode.rename(oldPath, newPath));
+    opts.onChanged?.(changedOf(undefined, dirs));
   }
 
-  async unlink(path: string): Promise<void> {
-    await this.withPath(path, 'unlink', () => this.namenode.unlink(path));
+  async unlink(path: string, opts: ChangeOptions = {}): Promise<void> {
+    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path));
+    opts.onChanged?.(changedOf(undefined, dirs));
   }
 
-  async rmdir(path: string): Promise<void> {
-    await this.withPath(path, 'rmdir', () => this.namenode.rmdir(path));
+  async rmdir(path: string, opts: ChangeOptions = {}): Promise<void> {
+    const dirs = await this.withPath(path, 'rmdir', () => this.namenode.rmdir(path));
+    opts.onChanged?.(changedOf(undefined, dirs));
   }
 
   /** rm / rm -r / rm -f, like fs.rm. */
@@ -201,8 +217,9 @@ export class CairnClient {
     await this.rmdir(path);
   }
 
-  async symlink(target: string, path: string): Promise<void> {
-    await this.withPath(path, 'symlink', () => this.namenode.symlink(target, path));
+  async symlink(target: string, path: string, opts: ChangeOptions = {}): Promise<void> {
+    const reply = await this.withPath(path, 'symlink', () => this.namenode.symlink(target, path));
+    opts.onChanged?.(changedOf(reply.attr, reply.dirs));
   }
 
   async readlink(path: string): Promise<string> {
@@ -228,8 +245,9 @@ export class CairnClient {
   }
 
   /** A hard link `newPath` to the file or symlink at `existingPath` (not followed), like fs.link. */
-  async link(existingPath: string, newPath: string): Promise<void> {
-    await this.withPath(newPath, 'link', () => this.namenode.link(existingPath, newPath));
+  async link(existingPath: string, newPath: string, opts: ChangeOptions = {}): Promise<void> {
+    const reply = await this.withPath(newPath, 'link', () => this.namenode.link(existingPath, newPath));
+    opts.onChanged?.(changedOf(reply.attr, reply.dirs));
   }
 
   /**
@@ -237,15 +255,7 @@ export class CairnClient {
    * symlink itself when `follow` is false. Times are in ms. Returns the new attributes.
    */
   async setAttributes(path: string, changes: AttrChanges, opts: { follow?: boolean } = {}): Promise<Stats> {
-    const req = {
-      path,
-      follow: opts.follow ?? true,
-      ...(changes.mode !== undefined && { setMode: true, mode: changes.mode & 0o7777 }),
-      ...(changes.uid !== undefined && { setUid: true, uid: changes.uid }),
-      ...(changes.gid !== undefined && { setGid: true, gid: changes.gid }),
-      ...(changes.atimeMs !== undefined && { setAtime: true, atimeMs: Math.round(changes.atimeMs) }),
-      ...(changes.mtimeMs !== undefined && { setMtime: true, mtimeMs: Math.round(changes.mtimeMs) }),
-    };
+    const req = { path, follow: opts.follow ?? true, ...attrChangesToWire(changes) };
     return new Stats(await this.withPath(path, 'setattr', () => this.namenode.setAttr(req)));
   }
 
@@ -278,7 +288,7 @@ export class CairnClient {
   // ---- file data -------------------------------------------------------------------------------
 
   /** Flags as node:fs takes them: a string ('r', 'w+', 'ax'...) or O_* bits from fs.constants. */
-  async open(path: string, flags: string | number = 'r', mode = defaultFileMode, opts: { replication?: number } = {}): Promise<FileHandle> {
+  async open(path: string, flags: string | number = 'r', mode = defaultFileMode, opts: { replication?: number } & ChangeOptions = {}): Promise<FileHandle> {
     const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
     const reply = await this.withPath(path, 'open', () =>
@@ -293,6 +303,7 @@ export class CairnClient {
       }),
     );
     const attr = reply.attr as NonNullable<typeof reply.attr>;
+    if (reply.dirs.length > 0) opts.onChanged?.(changedOf(undefined, reply.dirs));
     if (attr.type === 'DIRECTORY') throw new CairnError('EISDIR', undefined, { path, syscall: 'open' });
     const handle = new FileHandle({
       namenode: this.namenode,

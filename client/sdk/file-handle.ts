@@ -17,7 +17,7 @@ import { limits } from '../../common/limits.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import { ChunkUpload, readChunkInto, syncReplicas, type CommittedReplica } from './chunk-io.js';
-import type { NamenodeClient, WireAttr } from './namenode-client.js';
+import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
 import { Stats } from './stats.js';
 
 export interface HandleOptions {
@@ -49,12 +49,18 @@ export class FileHandle {
   private readonly unsynced = new Map<string, CommittedReplica>();
   /** Sequential position for read/write calls without one. */
   private position = 0;
+  /**
+   * Whether this handle holds the file's write lease: from open until a commit releases it
+   * (flushReleasing, close); the next upload or truncate takes it again.
+   */
+  private leaseHeld: boolean;
 
   constructor(private readonly o: HandleOptions) {
     this.path = o.path;
     this.attr = o.attr;
     this.size = o.attr.sizeBytes;
     this.chunkSize = o.attr.chunkSizeBytes;
+    this.leaseHeld = o.writable;
   }
 
   get inode(): number {
@@ -155,6 +161,7 @@ export class FileHandle {
     if (!this.o.writable) throw new CairnError('EBADF', 'file not open for writing', { path: this.path });
     if (!Number.isSafeInteger(len) || len < 0) throw new CairnError('EINVAL', `bad length ${len}`, { path: this.path });
     await this.flush();
+    this.leaseHeld = true; // a truncate takes the lease
     this.attr = await this.o.namenode.truncate(this.inode, len);
     this.size = len;
     this.chunks.clear();
@@ -167,7 +174,7 @@ export class FileHandle {
   async sync(): Promise<void> {
     this.checkOpen();
     const uploading = this.upload !== undefined;
-    await this.finishUpload(false, true); // the current upload syncs on its way (one round trip)
+    await this.finishUpload(false, { sync: true }); // the current upload syncs on its way (one round trip)
     await this.flush();
     if (this.unsynced.size > 0) {
       await syncReplicas(this.o.pool, [...this.unsynced.values()], this.o.deadlineMs);
@@ -183,18 +190,30 @@ export class FileHandle {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    let released = false;
     try {
       // The last upload's commit also releases the lease; without one, CloseFile does.
-      const last = this.upload !== undefined;
-      await this.finishUpload(false, false, true);
+      await this.finishUpload(false, { releaseLease: true });
       await this.flush();
-      released = last;
     } finally {
       this.closed = true;
       this.o.onClose(this);
-      if (this.o.writable && !released) await this.o.namenode.close(this.inode).catch(() => undefined);
+      if (this.o.writable && this.leaseHeld) await this.o.namenode.close(this.inode).catch(() => undefined);
     }
+  }
+
+  /**
+   * What close(2) of one descriptor on a FUSE mount needs (the handle may be written again
+   * through another): every byte written so far committed, as flush does, and when there is an
+   * upload to commit, the write lease released and `setAttr` applied by that same commit. The
+   * next write takes the lease again. Returns whether a commit carried `setAttr`, and the
+   * attributes after it (which show whether the namenode applied them).
+   */
+  async flushReleasing(setAttr?: AttrChanges): Promise<Stats | undefined> {
+    this.checkOpen();
+    const carrying = this.upload !== undefined;
+    await this.finishUpload(false, { releaseLease: true, ...(setAttr !== undefined && { setAttr }) });
+    await this.flush();
+    return carrying ? new Stats(this.attr) : undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -220,6 +239,7 @@ export class FileHandle {
     // An update of a chunk must start from its last committed version.
     if (this.finishingIndex === index) await this.finishing;
     if (this.failure !== undefined) throw this.failure;
+    this.leaseHeld = true; // preparing the chunk takes the lease
     this.upload = new ChunkUpload(this.o.namenode, this.o.pool, {
       inode: this.inode,
       index,
@@ -230,15 +250,17 @@ export class FileHandle {
   }
 
   /** Ends the current upload; in the background (one at a time) when `background`. */
-  private async finishUpload(background: boolean, sync = false, releaseLease = false): Promise<void> {
+  private async finishUpload(background: boolean, opts: { sync?: boolean; releaseLease?: boolean; setAttr?: AttrChanges } = {}): Promise<void> {
     const upload = this.upload;
     if (upload === undefined) return;
     this.upload = undefined;
     await this.finishing; // at most one upload finishes in the background
     this.finishingIndex = upload.target.index;
-    const work = upload.finish(sync, releaseLease).then(
+    const sync = opts.sync ?? false;
+    const work = upload.finish({ ...opts, sync }).then(
       ({ attr, replica }) => {
         this.attr = attr;
+        if (opts.releaseLease === true && this.upload === undefined) this.leaseHeld = false;
         this.chunks.delete(upload.target.index);
         if (!sync) this.unsynced.set(`${replica.chunkId}_${replica.gen}`, replica);
       },

@@ -7,6 +7,8 @@ import { cairnProto, callUnary, channelOptions, validateHostPort, type Identity 
 import type { HandshakeReply__Output } from '../../proto/gen/cairn/HandshakeReply.js';
 import type { ClientNamenodeClient } from '../../proto/gen/cairn/ClientNamenode.js';
 import type { AttrReply__Output } from '../../proto/gen/cairn/AttrReply.js';
+import type { ChangeReply__Output } from '../../proto/gen/cairn/ChangeReply.js';
+import type { AttrChanges as AttrChangesWire } from '../../proto/gen/cairn/AttrChanges.js';
 import type { CommitChunkRequest } from '../../proto/gen/cairn/CommitChunkRequest.js';
 import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
 import type { GetChunksReply__Output } from '../../proto/gen/cairn/GetChunksReply.js';
@@ -23,6 +25,31 @@ import type { XattrReply__Output } from '../../proto/gen/cairn/XattrReply.js';
 import type { Attr__Output } from '../../proto/gen/cairn/Attr.js';
 
 export type WireAttr = Attr__Output;
+
+/** A change's answer: the node it made or changed, and the directories it changed, as they are after it. */
+export interface Changed {
+  attr: WireAttr;
+  dirs: WireAttr[];
+}
+
+/** Attribute changes for setAttributes; times in ms since the epoch. */
+export interface AttrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  mtimeMs?: number;
+}
+
+export function attrChangesToWire(changes: AttrChanges): AttrChangesWire {
+  return {
+    ...(changes.mode !== undefined && { setMode: true, mode: changes.mode & 0o7777 }),
+    ...(changes.uid !== undefined && { setUid: true, uid: changes.uid }),
+    ...(changes.gid !== undefined && { setGid: true, gid: changes.gid }),
+    ...(changes.atimeMs !== undefined && { setAtime: true, atimeMs: Math.round(changes.atimeMs) }),
+    ...(changes.mtimeMs !== undefined && { setMtime: true, mtimeMs: Math.round(changes.mtimeMs) }),
+  };
+}
 
 /** The ClientNamenode methods, by name (as both transports know them). */
 type MethodName = Exclude<keyof ClientNamenodeClient, keyof grpc.Client> & Capitalize<string>;
@@ -98,8 +125,14 @@ export class NamenodeClient {
     return reply.attr as WireAttr;
   }
 
-  mkdir(req: MkdirRequest): Promise<WireAttr> {
-    return this.attr('Mkdir', req);
+  /** A change's reply: the node's attributes and the directories it changed, after it. */
+  private async changed(name: MethodName, req: object): Promise<Changed> {
+    const reply = await this.call<object, AttrReply__Output>(name, req);
+    return { attr: reply.attr as WireAttr, dirs: reply.dirs };
+  }
+
+  mkdir(req: MkdirRequest): Promise<Changed> {
+    return this.changed('Mkdir', req);
   }
   stat(path: string, follow: boolean): Promise<WireAttr> {
     return this.attr('Stat', { path, follow });
@@ -107,20 +140,20 @@ export class NamenodeClient {
   readdir(path: string, startAfter: string, limit = 0): Promise<ReaddirReply__Output> {
     return this.call('Readdir', { path, startAfter, limit });
   }
-  async rename(src: string, dst: string): Promise<void> {
-    await this.call('Rename', { src, dst });
+  async rename(src: string, dst: string): Promise<WireAttr[]> {
+    return (await this.call<object, ChangeReply__Output>('Rename', { src, dst })).dirs;
   }
-  async unlink(path: string): Promise<void> {
-    await this.call('Unlink', { path });
+  async unlink(path: string): Promise<WireAttr[]> {
+    return (await this.call<object, ChangeReply__Output>('Unlink', { path })).dirs;
   }
-  async rmdir(path: string): Promise<void> {
-    await this.call('Rmdir', { path });
+  async rmdir(path: string): Promise<WireAttr[]> {
+    return (await this.call<object, ChangeReply__Output>('Rmdir', { path })).dirs;
   }
   setAttr(req: SetAttrRequest): Promise<WireAttr> {
     return this.attr('SetAttr', req);
   }
-  symlink(target: string, path: string): Promise<WireAttr> {
-    return this.attr('Symlink', { target, path });
+  symlink(target: string, path: string): Promise<Changed> {
+    return this.changed('Symlink', { target, path });
   }
   async readlink(path: string): Promise<string> {
     return (await this.call<object, { target: string }>('Readlink', { path })).target;
@@ -128,8 +161,8 @@ export class NamenodeClient {
   setReplication(path: string, replication: number): Promise<WireAttr> {
     return this.attr('SetReplication', { path, replication });
   }
-  link(existing: string, path: string): Promise<WireAttr> {
-    return this.attr('Link', { existing, path });
+  link(existing: string, path: string): Promise<Changed> {
+    return this.changed('Link', { existing, path });
   }
   async setXattr(req: SetXattrRequest): Promise<void> {
     await this.call('SetXattr', req);

@@ -12,6 +12,7 @@ import { toAttr, type Attr } from './attr.js';
 import type { FreedChunk, OpContext } from './context.js';
 import { dropChunks } from './files.js';
 import { R, checkAccess, mustGetInode, nextId, putInode } from './inodes.js';
+import { applyAttrChanges, type AttrChanges } from './setattr.js';
 import { keys, parseChunkKey, prefixEnd, type ChunkRecord, type IdCounters, type InodeRecord } from './records.js';
 
 export interface IndexedChunk extends ChunkRecord {
@@ -96,6 +97,11 @@ export interface CommitInput {
   gen: number;
   lengthBytes: number;
   mtimeMs: number;
+  /**
+   * Attribute changes the writer made while writing, applied after the commit if the caller may
+   * make them (SetAttr's rules); if not, the commit goes alone and the attributes returned show it.
+   */
+  setAttr?: AttrChanges;
 }
 
 export async function commitChunk(
@@ -123,6 +129,13 @@ export async function commitChunk(
   const end = index * ctx.settings.chunkSizeBytes + lengthBytes;
   const mtime = input.mtimeMs > 0 ? input.mtimeMs : ctx.nowMs;
   const next = { ...rec, size: Math.max(rec.size, end), mtime, ctime: ctx.nowMs };
+  if (input.setAttr !== undefined) {
+    try {
+      return applyAttrChanges(ctx, ino, next, input.setAttr, `inode ${ino}`);
+    } catch (err) {
+      if (!(err instanceof CairnError)) throw err; // refused: nothing of it was written
+    }
+  }
   putInode(ctx.tx, ino, next);
   return toAttr(ino, next);
 }

@@ -3,6 +3,7 @@
 
 import type { Caller } from '../../common/rpc.js';
 import type { Tx } from '../store/metadb.js';
+import type { Attr } from './attr.js';
 
 export interface NamespaceSettings {
   chunkSizeBytes: number;
@@ -14,6 +15,11 @@ export interface OpContext {
   caller: Caller;
   nowMs: number;
   settings: NamespaceSettings;
+  /**
+   * The directories this operation changed (an entry added or removed), with their attributes
+   * after it: NFS's post-operation attributes, returned so that a client's cache need not ask.
+   */
+  dirs: Map<number, Attr>;
 }
 
 /** A replica of a chunk version that no longer belongs to the namespace (deleted or superseded). */

@@ -8,6 +8,7 @@ import type { Caller } from '../../common/rpc.js';
 import type { OpContext } from './context.js';
 import { keys, rootInode, type DirentRecord, type IdCounters, type InodeRecord } from './records.js';
 import type { Tx } from '../store/metadb.js';
+import { toAttr } from './attr.js';
 
 export const R = 4;
 export const W = 2;
@@ -136,5 +137,7 @@ export function newInode(
 export async function touchDir(ctx: OpContext, ino: number, nlinkDelta = 0): Promise<void> {
   // Re-read: this transaction may already have changed the directory (rename within one directory).
   const rec = await mustGetInode(ctx.tx, ino);
-  putInode(ctx.tx, ino, { ...rec, mtime: ctx.nowMs, ctime: ctx.nowMs, nlink: rec.nlink + nlinkDelta });
+  const next = { ...rec, mtime: ctx.nowMs, ctime: ctx.nowMs, nlink: rec.nlink + nlinkDelta };
+  putInode(ctx.tx, ino, next);
+  ctx.dirs.set(ino, toAttr(ino, next));
 }

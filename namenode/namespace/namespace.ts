@@ -58,7 +58,7 @@ export class Namespace {
 
   /** Runs one operation as one transaction; on disk before it returns when `sync`. */
   run<T>(caller: Caller, nowMs: number, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
-    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings }), opts);
+    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings, dirs: new Map() }), opts);
   }
 
   /** Every chunk record with its file's replication factor (for rebuilding the chunk map at start). */

@@ -5,6 +5,7 @@ import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { OpContext } from './context.js';
 import { W, checkOwner, mayAccess, putInode, resolve } from './inodes.js';
+import type { InodeRecord } from './records.js';
 
 export interface AttrChanges {
   mode?: number;
@@ -16,6 +17,14 @@ export interface AttrChanges {
 
 export async function setAttr(ctx: OpContext, path: string, follow: boolean, changes: AttrChanges): Promise<Attr> {
   const { ino, rec } = await resolve(ctx, path, follow);
+  return applyAttrChanges(ctx, ino, rec, changes, path);
+}
+
+/**
+ * The changes to one inode, if the caller may make them (POSIX's ownership rules), as one put;
+ * throws before writing anything if not. `path` only names the inode in errors.
+ */
+export function applyAttrChanges(ctx: OpContext, ino: number, rec: InodeRecord, changes: AttrChanges, path: string): Attr {
   const next = { ...rec };
   const { caller } = ctx;
   if (changes.mode !== undefined) {

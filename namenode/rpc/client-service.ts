@@ -21,6 +21,9 @@ import { fsck } from '../namespace/fsck.js';
 import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
 import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
+import type { Attr as WireAttr } from '../../proto/gen/cairn/Attr.js';
+import type { AttrChanges__Output as AttrChangesWire } from '../../proto/gen/cairn/AttrChanges.js';
+import type { Attr } from '../namespace/attr.js';
 
 /** Each method of a gRPC service as a function of the request and the caller. */
 type MethodsOf<H> = {
@@ -45,7 +48,21 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
     checkWritable(state);
     return run(caller, op, opts);
   };
-  const attrReply = (attr: Parameters<typeof attrToWire>[0]) => ({ attr: attrToWire(attr, chunkSize) });
+  /** A change, and the directories it changed as they are after it (AttrReply.dirs). */
+  const change = async <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>): Promise<{ result: T; dirs: WireAttr[] }> => {
+    let dirs: WireAttr[] = [];
+    const result = await mutate(caller, async (ctx) => {
+      const r = await op(ctx);
+      dirs = [...ctx.dirs.values()].map((a) => attrToWire(a, chunkSize));
+      return r;
+    });
+    return { result, dirs };
+  };
+  const attrReply = (attr: Attr, dirs: WireAttr[] = []) => ({ attr: attrToWire(attr, chunkSize), dirs });
+  const changeReply = async (caller: Caller, op: (ctx: OpContext) => Promise<Attr>) => {
+    const { result, dirs } = await change(caller, op);
+    return attrReply(result, dirs);
+  };
   const lease = (caller: Caller) => (ino: number) => leases.acquire(ino, caller.clientId, state.now());
   const addresses = (chunkId: number, gen: number): Pipeline[] =>
     state.chunks
@@ -59,36 +76,25 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
   };
 
   return {
-    Mkdir: handler(async (req, caller) =>
-      attrReply(await mutate(caller, (ctx) => mkdir(ctx, req.path, wireMode(req.mode), req.recursive))),
-    ),
+    Mkdir: handler(async (req, caller) => changeReply(caller, (ctx) => mkdir(ctx, req.path, wireMode(req.mode), req.recursive))),
     Stat: handler(async (req, caller) => attrReply(await run(caller, (ctx) => stat(ctx, req.path, req.follow)))),
     Readdir: handler(async (req, caller) => {
       const page = await run(caller, (ctx) => readdir(ctx, req.path, req.startAfter, req.limit));
       return { entries: page.entries.map((e) => ({ name: e.name, attr: attrToWire(e.attr, chunkSize) })), more: page.more };
     }),
     Rename: handler(async (req, caller) => {
-      releaseChunks(state, await mutate(caller, (ctx) => rename(ctx, req.src, req.dst)));
-      return {};
+      const { result, dirs } = await change(caller, (ctx) => rename(ctx, req.src, req.dst));
+      releaseChunks(state, result);
+      return { dirs };
     }),
     Unlink: handler(async (req, caller) => {
-      releaseChunks(state, await mutate(caller, (ctx) => unlink(ctx, req.path)));
-      return {};
+      const { result, dirs } = await change(caller, (ctx) => unlink(ctx, req.path));
+      releaseChunks(state, result);
+      return { dirs };
     }),
-    Rmdir: handler(async (req, caller) => {
-      await mutate(caller, (ctx) => rmdir(ctx, req.path));
-      return {};
-    }),
-    SetAttr: handler(async (req, caller) => {
-      const changes: AttrChanges = {};
-      if (req.setMode) changes.mode = wireMode(req.mode);
-      if (req.setUid) changes.uid = req.uid;
-      if (req.setGid) changes.gid = req.gid;
-      if (req.setAtime) changes.atimeMs = wireCount(req.atimeMs, 'atime');
-      if (req.setMtime) changes.mtimeMs = wireCount(req.mtimeMs, 'mtime');
-      return attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, changes)));
-    }),
-    Symlink: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => symlink(ctx, req.target, req.path)))),
+    Rmdir: handler(async (req, caller) => ({ dirs: (await change(caller, (ctx) => rmdir(ctx, req.path))).dirs })),
+    SetAttr: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req))))),
+    Symlink: handler(async (req, caller) => changeReply(caller, (ctx) => symlink(ctx, req.target, req.path))),
     Readlink: handler(async (req, caller) => ({ target: await run(caller, (ctx) => readlink(ctx, req.path)) })),
     SetReplication: handler(async (req, caller) => {
       const attr = await mutate(caller, (ctx) => setReplication(ctx, req.path, req.replication));
@@ -97,7 +103,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       for (const chunkId of ids) state.chunks.setReplication(chunkId, attr.replication);
       return attrReply(attr);
     }),
-    Link: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => link(ctx, req.existing, req.path)))),
+    Link: handler(async (req, caller) => changeReply(caller, (ctx) => link(ctx, req.existing, req.path))),
     SetXattr: handler(async (req, caller) => {
       const flags = { create: req.create, replace: req.replace };
       await mutate(caller, (ctx) => setXattr(ctx, req.path, req.follow, req.name, req.value, flags));
@@ -133,9 +139,10 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         replication: req.replication,
       };
       if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
-      const result = await (flags.write ? mutate : run)(caller, (ctx) => open(ctx, req.path, flags, lease(caller)));
+      const opening = (ctx: OpContext) => open(ctx, req.path, flags, lease(caller));
+      const { result, dirs } = flags.write ? await change(caller, opening) : { result: await run(caller, opening), dirs: [] };
       releaseChunks(state, result.freed);
-      return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs };
+      return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, dirs };
     }),
     CloseFile: handler(async (req, caller) => {
       leases.release(wireCount(req.inode, 'inode'), caller.clientId);
@@ -175,6 +182,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         gen: wireCount(req.gen, 'gen'),
         lengthBytes: wireCount(req.lengthBytes, 'lengthBytes'),
         mtimeMs: wireCount(req.mtimeMs, 'mtimeMs'),
+        ...(req.setAttr !== null && req.setAttr !== undefined && { setAttr: attrChanges(req.setAttr) }),
       };
       if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
       if (!state.prepared.take(input.ino, input.index, input.chunkId, input.gen)) {
@@ -251,4 +259,15 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       };
     }),
   };
+}
+
+/** The attribute changes a SetAttr request or a commit asks for. */
+function attrChanges(req: AttrChangesWire): AttrChanges {
+  const changes: AttrChanges = {};
+  if (req.setMode) changes.mode = wireMode(req.mode);
+  if (req.setUid) changes.uid = req.uid;
+  if (req.setGid) changes.gid = req.gid;
+  if (req.setAtime) changes.atimeMs = wireCount(req.atimeMs, 'atime');
+  if (req.setMtime) changes.mtimeMs = wireCount(req.mtimeMs, 'mtime');
+  return changes;
 }

@@ -2,7 +2,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Attr as _cairn_Attr, Attr__Output as _cairn_Attr__Output } from './cairn/Attr.js';
+import type { AttrChanges as _cairn_AttrChanges, AttrChanges__Output as _cairn_AttrChanges__Output } from './cairn/AttrChanges.js';
 import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from './cairn/AttrReply.js';
+import type { ChangeReply as _cairn_ChangeReply, ChangeReply__Output as _cairn_ChangeReply__Output } from './cairn/ChangeReply.js';
 import type { ChunkInfo as _cairn_ChunkInfo, ChunkInfo__Output as _cairn_ChunkInfo__Output } from './cairn/ChunkInfo.js';
 import type { ChunkRef as _cairn_ChunkRef, ChunkRef__Output as _cairn_ChunkRef__Output } from './cairn/ChunkRef.js';
 import type { ChunkReportRequest as _cairn_ChunkReportRequest, ChunkReportRequest__Output as _cairn_ChunkReportRequest__Output } from './cairn/ChunkReportRequest.js';
@@ -59,7 +61,9 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   cairn: {
     Attr: MessageTypeDefinition<_cairn_Attr, _cairn_Attr__Output>
+    AttrChanges: MessageTypeDefinition<_cairn_AttrChanges, _cairn_AttrChanges__Output>
     AttrReply: MessageTypeDefinition<_cairn_AttrReply, _cairn_AttrReply__Output>
+    ChangeReply: MessageTypeDefinition<_cairn_ChangeReply, _cairn_ChangeReply__Output>
     ChunkInfo: MessageTypeDefinition<_cairn_ChunkInfo, _cairn_ChunkInfo__Output>
     ChunkRef: MessageTypeDefinition<_cairn_ChunkRef, _cairn_ChunkRef__Output>
     ChunkReportRequest: MessageTypeDefinition<_cairn_ChunkReportRequest, _cairn_ChunkReportRequest__Output>

@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from '../cairn/AttrReply.js';
+import type { ChangeReply as _cairn_ChangeReply, ChangeReply__Output as _cairn_ChangeReply__Output } from '../cairn/ChangeReply.js';
 import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from '../cairn/CommitChunkRequest.js';
 import type { DecommissionRequest as _cairn_DecommissionRequest, DecommissionRequest__Output as _cairn_DecommissionRequest__Output } from '../cairn/DecommissionRequest.js';
 import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } from '../cairn/Empty.js';
@@ -168,14 +169,14 @@ export interface ClientNamenodeClient extends grpc.Client {
   removeXattr(argument: _cairn_XattrRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   removeXattr(argument: _cairn_XattrRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   
-  Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Rename(argument: _cairn_RenameRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Rename(argument: _cairn_RenameRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rename(argument: _cairn_RenameRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rename(argument: _cairn_RenameRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Rename(argument: _cairn_RenameRequest, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rename(argument: _cairn_RenameRequest, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
   
   RenewLease(argument: _cairn_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   RenewLease(argument: _cairn_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
@@ -195,14 +196,14 @@ export interface ClientNamenodeClient extends grpc.Client {
   report(argument: _cairn_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
   report(argument: _cairn_Empty, callback: grpc.requestCallback<_cairn_ReportReply__Output>): grpc.ClientUnaryCall;
   
-  Rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Rmdir(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Rmdir(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rmdir(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  rmdir(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Rmdir(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  rmdir(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
   
   SetAttr(argument: _cairn_SetAttrRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   SetAttr(argument: _cairn_SetAttrRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
@@ -276,14 +277,14 @@ export interface ClientNamenodeClient extends grpc.Client {
   truncate(argument: _cairn_TruncateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   truncate(argument: _cairn_TruncateRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
   
-  Unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Unlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  Unlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  unlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
-  unlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  Unlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
+  unlink(argument: _cairn_PathRequest, callback: grpc.requestCallback<_cairn_ChangeReply__Output>): grpc.ClientUnaryCall;
   
 }
 
@@ -318,13 +319,13 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   RemoveXattr: grpc.handleUnaryCall<_cairn_XattrRequest__Output, _cairn_Empty>;
   
-  Rename: grpc.handleUnaryCall<_cairn_RenameRequest__Output, _cairn_Empty>;
+  Rename: grpc.handleUnaryCall<_cairn_RenameRequest__Output, _cairn_ChangeReply>;
   
   RenewLease: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_Empty>;
   
   Report: grpc.handleUnaryCall<_cairn_Empty__Output, _cairn_ReportReply>;
   
-  Rmdir: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_Empty>;
+  Rmdir: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_ChangeReply>;
   
   SetAttr: grpc.handleUnaryCall<_cairn_SetAttrRequest__Output, _cairn_AttrReply>;
   
@@ -342,7 +343,7 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   Truncate: grpc.handleUnaryCall<_cairn_TruncateRequest__Output, _cairn_AttrReply>;
   
-  Unlink: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_Empty>;
+  Unlink: grpc.handleUnaryCall<_cairn_PathRequest__Output, _cairn_ChangeReply>;
   
 }
 
@@ -362,10 +363,10 @@ export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
   Readdir: MethodDefinition<_cairn_ReaddirRequest, _cairn_ReaddirReply, _cairn_ReaddirRequest__Output, _cairn_ReaddirReply__Output>
   Readlink: MethodDefinition<_cairn_PathRequest, _cairn_ReadlinkReply, _cairn_PathRequest__Output, _cairn_ReadlinkReply__Output>
   RemoveXattr: MethodDefinition<_cairn_XattrRequest, _cairn_Empty, _cairn_XattrRequest__Output, _cairn_Empty__Output>
-  Rename: MethodDefinition<_cairn_RenameRequest, _cairn_Empty, _cairn_RenameRequest__Output, _cairn_Empty__Output>
+  Rename: MethodDefinition<_cairn_RenameRequest, _cairn_ChangeReply, _cairn_RenameRequest__Output, _cairn_ChangeReply__Output>
   RenewLease: MethodDefinition<_cairn_Empty, _cairn_Empty, _cairn_Empty__Output, _cairn_Empty__Output>
   Report: MethodDefinition<_cairn_Empty, _cairn_ReportReply, _cairn_Empty__Output, _cairn_ReportReply__Output>
-  Rmdir: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>
+  Rmdir: MethodDefinition<_cairn_PathRequest, _cairn_ChangeReply, _cairn_PathRequest__Output, _cairn_ChangeReply__Output>
   SetAttr: MethodDefinition<_cairn_SetAttrRequest, _cairn_AttrReply, _cairn_SetAttrRequest__Output, _cairn_AttrReply__Output>
   SetReplication: MethodDefinition<_cairn_SetReplicationRequest, _cairn_AttrReply, _cairn_SetReplicationRequest__Output, _cairn_AttrReply__Output>
   SetXattr: MethodDefinition<_cairn_SetXattrRequest, _cairn_Empty, _cairn_SetXattrRequest__Output, _cairn_Empty__Output>
@@ -374,5 +375,5 @@ export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
   Symlink: MethodDefinition<_cairn_SymlinkRequest, _cairn_AttrReply, _cairn_SymlinkRequest__Output, _cairn_AttrReply__Output>
   Sync: MethodDefinition<_cairn_Empty, _cairn_Empty, _cairn_Empty__Output, _cairn_Empty__Output>
   Truncate: MethodDefinition<_cairn_TruncateRequest, _cairn_AttrReply, _cairn_TruncateRequest__Output, _cairn_AttrReply__Output>
-  Unlink: MethodDefinition<_cairn_PathRequest, _cairn_Empty, _cairn_PathRequest__Output, _cairn_Empty__Output>
+  Unlink: MethodDefinition<_cairn_PathRequest, _cairn_ChangeReply, _cairn_PathRequest__Output, _cairn_ChangeReply__Output>
 }

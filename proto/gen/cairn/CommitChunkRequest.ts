@@ -1,5 +1,6 @@
 // Original file: proto/cairn.proto
 
+import type { AttrChanges as _cairn_AttrChanges, AttrChanges__Output as _cairn_AttrChanges__Output } from '../cairn/AttrChanges.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface CommitChunkRequest {
@@ -12,6 +13,7 @@ export interface CommitChunkRequest {
   'mtimeMs'?: (number | string | Long);
   'sync'?: (boolean);
   'releaseLease'?: (boolean);
+  'setAttr'?: (_cairn_AttrChanges | null);
 }
 
 export interface CommitChunkRequest__Output {
@@ -24,4 +26,5 @@ export interface CommitChunkRequest__Output {
   'mtimeMs': (number);
   'sync': (boolean);
   'releaseLease': (boolean);
+  'setAttr': (_cairn_AttrChanges__Output | null);
 }

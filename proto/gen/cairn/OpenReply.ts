@@ -5,9 +5,11 @@ import type { Attr as _cairn_Attr, Attr__Output as _cairn_Attr__Output } from '.
 export interface OpenReply {
   'attr'?: (_cairn_Attr | null);
   'leaseMs'?: (number);
+  'dirs'?: (_cairn_Attr)[];
 }
 
 export interface OpenReply__Output {
   'attr': (_cairn_Attr__Output | null);
   'leaseMs': (number);
+  'dirs': (_cairn_Attr__Output)[];
 }

@@ -1,0 +1,126 @@
+// What a change answers besides doing it, so that a client need not ask again (the FUSE mount
+// saves a namenode call per create, unlink, mkdir... and per file tar extracts): the changed
+// directories' attributes after the change, the node made, and a close's commit that releases
+// the lease and carries attribute changes. Real namenode and datanode processes.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CairnClient, Changed } from '../../client/sdk/index.js';
+import type { Stats } from '../../client/sdk/stats.js';
+import { MiniCluster } from '../helpers/mini-cluster.js';
+import { codeOf } from '../helpers/mount.js';
+
+let cluster: MiniCluster;
+let fs: CairnClient;
+
+beforeAll(async () => {
+  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
+  fs = cluster.client();
+  await fs.mkdir('/c');
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** Runs `change` with an onChanged that records what it reports. */
+async function reported(change: (onChanged: (c: Changed) => void) => Promise<unknown>): Promise<Changed> {
+  let got: Changed | undefined;
+  await change((c) => (got = c));
+  expect(got).toBeDefined();
+  return got as Changed;
+}
+
+/** The attributes a cache keeps, as lstat reports them now. */
+async function current(path: string): Promise<Pick<Stats, 'ino' | 'mode' | 'nlink' | 'mtimeMs' | 'ctimeMs' | 'size'>> {
+  const s = await fs.lstat(path);
+  return { ino: s.ino, mode: s.mode, nlink: s.nlink, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, size: s.size };
+}
+
+const keptOf = (s: Stats) => ({ ino: s.ino, mode: s.mode, nlink: s.nlink, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, size: s.size });
+
+describe('changes report the directories they changed, as they are after the change', () => {
+  it('mkdir, create, symlink, link, rename, unlink and rmdir each report what lstat says next', async () => {
+    let c = await reported((onChanged) => fs.mkdir('/c/d', { onChanged }));
+    expect(c.dirs.map(keptOf)).toEqual([await current('/c')]);
+    expect(keptOf(c.node as Stats)).toEqual(await current('/c/d'));
+    expect((await fs.lstat('/c')).nlink).toBe(3); // the new directory's ".."
+
+    c = await reported(async (onChanged) => (await fs.open('/c/d/f', 'wx', 0o640, { onChanged })).close());
+    expect(c.dirs.map(keptOf)).toEqual([await current('/c/d')]);
+
+    c = await reported((onChanged) => fs.symlink('f', '/c/d/s', { onChanged }));
+    expect(c.dirs.map(keptOf)).toEqual([await current('/c/d')]);
+    expect(keptOf(c.node as Stats)).toEqual(await current('/c/d/s'));
+
+    c = await reported((onChanged) => fs.link('/c/d/f', '/c/f2', { onChanged }));
+    expect(c.dirs.map(keptOf)).toEqual([await current('/c')]);
+    expect(keptOf(c.node as Stats)).toEqual(await current('/c/f2'));
+    expect(c.node?.nlink).toBe(2);
+
+    // A rename between directories changes both.
+    c = await reported((onChanged) => fs.rename('/c/f2', '/c/d/f3', { onChanged }));
+    const byIno = new Map(c.dirs.map((d) => [d.ino, keptOf(d)]));
+    expect(byIno.get((await fs.lstat('/c')).ino)).toEqual(await current('/c'));
+    expect(byIno.get((await fs.lstat('/c/d')).ino)).toEqual(await current('/c/d'));
+
+    for (const name of ['f', 's', 'f3']) {
+      c = await reported((onChanged) => fs.unlink(`/c/d/${name}`, { onChanged }));
+      expect(c.dirs.map(keptOf)).toEqual([await current('/c/d')]);
+    }
+    c = await reported((onChanged) => fs.rmdir('/c/d', { onChanged }));
+    expect(c.dirs.map(keptOf)).toEqual([await current('/c')]);
+    expect((await fs.lstat('/c')).nlink).toBe(2);
+  });
+
+  it('a failed change reports nothing', async () => {
+    let calls = 0;
+    expect(await codeOf(fs.unlink('/c/missing', { onChanged: () => calls++ }))).toBe('ENOENT');
+    expect(await codeOf(fs.mkdir('/c', { onChanged: () => calls++ }))).toBe('EEXIST');
+    expect(calls).toBe(0);
+  });
+});
+
+describe('flushReleasing: the commit a close(2) makes', () => {
+  it('carries attribute changes and releases the lease; the next write takes it again', async () => {
+    const other = cluster.client();
+    const handle = await fs.open('/c/tarred', 'w', 0o600);
+    await handle.write(Buffer.from('archived bytes'), 0, 14, 0);
+    const mtimeMs = Date.UTC(2020, 0, 2, 3, 4, 5);
+    const after = await handle.flushReleasing({ mode: 0o644, mtimeMs });
+    expect(after?.mode !== undefined && after.mode & 0o7777).toBe(0o644);
+    expect(after?.mtimeMs).toBe(mtimeMs);
+    const s = await other.lstat('/c/tarred');
+    expect([s.mode & 0o7777, s.mtimeMs, s.size]).toEqual([0o644, mtimeMs, 14]);
+    expect(await other.readFile('/c/tarred', 'utf8')).toBe('archived bytes');
+
+    // The lease went with the commit: another client may open the file for writing now...
+    const second = await other.open('/c/tarred', 'r+');
+    await second.close();
+    // ...and once this handle writes again it holds the lease again.
+    await handle.write(Buffer.from('!'), 0, 1, 14);
+    expect(await handle.flushReleasing()).toBeDefined();
+    await handle.write(Buffer.from('?'), 0, 1, 15);
+    expect(await codeOf(other.open('/c/tarred', 'r+'))).toBe('EBUSY');
+    await handle.close();
+    expect(await other.readFile('/c/tarred', 'utf8')).toBe('archived bytes!?');
+  });
+
+  it('with nothing to commit it carries nothing (the caller sends the changes itself)', async () => {
+    const handle = await fs.open('/c/empty', 'w');
+    expect(await handle.flushReleasing({ mode: 0o600 })).toBeUndefined();
+    expect((await fs.lstat('/c/empty')).mode & 0o7777).toBe(0o644);
+    await handle.close();
+  });
+
+  it('changes the caller may not make are not applied, and the data still commits', async () => {
+    await fs.mkdir('/c/u', { mode: 0o777 });
+    const user = cluster.client({ uid: 1000, gid: 1000 });
+    const handle = await user.open('/c/u/mine', 'w', 0o644);
+    await handle.write(Buffer.from('data'), 0, 4, 0);
+    const after = await handle.flushReleasing({ uid: 0, mode: 0o600 }); // only root may give a file away
+    await handle.close();
+    expect(after?.uid).toBe(1000);
+    const s = await fs.lstat('/c/u/mine');
+    expect([s.uid, s.mode & 0o7777, s.size]).toEqual([1000, 0o644, 4]);
+    expect(await fs.readFile('/c/u/mine', 'utf8')).toBe('data');
+  });
+});
