@@ -149,7 +149,7 @@ export class ChunkStore {
     if (sums.length !== Math.ceil(replica.lengthBytes / windowBytes)) {
       throw new ChecksumError(chunkId, gen, 'checksum file does not match the replica length');
     }
-    const fd = await fsp.open(this.dataPath(chunkId, gen), 'r');
+    const fd = openSync(this.dataPath(chunkId, gen), 'r');
     try {
       const stepBytes = Math.max(windowBytes, Math.floor(limits.dataFrameBytes / windowBytes) * windowBytes);
       // Only the windows the range touches are read and verified: a 4 KiB read costs one window.
@@ -157,7 +157,7 @@ export class ChunkStore {
       for (let at = Math.floor(offsetBytes / windowBytes) * windowBytes; at < end; at += stepBytes) {
         const span = Math.min(stepBytes, windowsEnd - at);
         const buf = Buffer.allocUnsafe(span);
-        const { bytesRead } = await fd.read(buf, 0, span, at);
+        const { bytesRead } = await readFd(fd, buf, 0, span, at); // may wait for the disk: asynchronous
         if (bytesRead !== span) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
         for (let w = 0; w < span; w += windowBytes) {
           const index = (at + w) / windowBytes;
@@ -170,7 +170,7 @@ export class ChunkStore {
         yield buf.subarray(from, to);
       }
     } finally {
-      await fd.close();
+      closeSync(fd);
     }
   }
 

@@ -111,6 +111,8 @@ function fromPosixFlags(bits: number): OpenFlags | undefined {
 
 
 const leaseRenewMs = 5_000;
+/** Chunk locations a reader's open asks for (as FileHandle asks GetChunks for at a time). */
+const chunksAtOpen = 64;
 const readAheadPieces = 4;
 
 /**
@@ -300,6 +302,7 @@ export class CairnClient {
         truncate: f.truncate,
         mode: mode & 0o7777,
         replication: opts.replication ?? 0,
+        chunks: f.writable ? 0 : chunksAtOpen, // a reader's first chunks come with the open
       }),
     );
     const attr = reply.attr as NonNullable<typeof reply.attr>;
@@ -315,6 +318,7 @@ export class CairnClient {
       append: f.append,
       deadlineMs: this.deadlineMs,
       onClose: (h) => this.forgetWriter(h),
+      ...(reply.chunksGiven && { chunks: reply.chunks }),
     });
     if (f.writable) this.trackWriter(handle, reply.leaseMs);
     return handle;

@@ -30,6 +30,8 @@ export interface HandleOptions {
   append: boolean;
   deadlineMs: number;
   onClose: (handle: FileHandle) => void;
+  /** Chunks the open already answered with (from index 0; a missing index is a hole). */
+  chunks?: ChunkInfo__Output[];
 }
 
 const readRetryDelaysMs = [200, 500, 1000, 2000, 4000];
@@ -61,6 +63,7 @@ export class FileHandle {
     this.size = o.attr.sizeBytes;
     this.chunkSize = o.attr.chunkSizeBytes;
     this.leaseHeld = o.writable;
+    for (const chunk of o.chunks ?? []) this.chunks.set(chunk.index, chunk);
   }
 
   get inode(): number {

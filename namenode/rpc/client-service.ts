@@ -16,7 +16,7 @@ import { setAttr, setReplication, type AttrChanges } from '../namespace/setattr.
 import { readlink, symlink } from '../namespace/symlink.js';
 import { link } from '../namespace/link.js';
 import { getXattr, listXattr, removeXattr, setXattr } from '../namespace/xattr.js';
-import { commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type Pipeline } from '../namespace/chunks.js';
+import { commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline } from '../namespace/chunks.js';
 import { fsck } from '../namespace/fsck.js';
 import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
@@ -69,6 +69,18 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       .holders(chunkId, gen, (dn) => state.registry.isLive(dn))
       .map((id) => ({ id, address: state.registry.get(id)?.address ?? '' }))
       .sort(() => Math.random() - 0.5); // spread reads over replicas
+  /** Chunks as a reader needs them: where the replicas are, and a read token. */
+  const chunkInfos = (chunks: IndexedChunk[]): ChunkInfo[] => {
+    const now = state.now();
+    return chunks.map((c) => ({
+      index: c.index,
+      chunkId: c.id,
+      gen: c.gen,
+      lengthBytes: c.len,
+      locations: addresses(c.id, c.gen),
+      token: state.tokens.sign(c.id, c.gen, 'r', now),
+    }));
+  };
   const placement: ChunkPlacement = {
     place: (replication, exclude) =>
       placeChunk(state.registry.writable(), replication, chunkSize, exclude).map((dn) => ({ id: dn.id, address: dn.address })),
@@ -140,7 +152,17 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       };
       if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
       const opening = (ctx: OpContext) => open(ctx, req.path, flags, lease(caller));
-      const { result, dirs } = flags.write ? await change(caller, opening) : { result: await run(caller, opening), dirs: [] };
+      if (!flags.write) {
+        // A reader: its first chunks in the same read, when asked and there are any.
+        const { result, chunks } = await run(caller, async (ctx) => {
+          const opened = await opening(ctx);
+          const wanted = opened.attr.kind === 'file' && opened.attr.sizeBytes > 0 && req.chunks > 0;
+          return { result: opened, chunks: wanted ? (await getChunks(ctx, opened.attr.inode, 0, req.chunks)).chunks : undefined };
+        });
+        const given = chunks !== undefined ? { chunks: chunkInfos(chunks), chunksGiven: true } : {};
+        return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, ...given };
+      }
+      const { result, dirs } = await change(caller, opening);
       releaseChunks(state, result.freed);
       return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, dirs };
     }),
@@ -155,16 +177,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
     GetChunks: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');
       const found = await run(caller, (ctx) => getChunks(ctx, ino, wireCount(req.fromIndex, 'fromIndex'), req.count));
-      const now = state.now();
-      const chunks: ChunkInfo[] = found.chunks.map((c) => ({
-        index: c.index,
-        chunkId: c.id,
-        gen: c.gen,
-        lengthBytes: c.len,
-        locations: addresses(c.id, c.gen),
-        token: state.tokens.sign(c.id, c.gen, 'r', now),
-      }));
-      return { chunks, sizeBytes: found.rec.size, chunkSizeBytes: chunkSize };
+      return { chunks: chunkInfos(found.chunks), sizeBytes: found.rec.size, chunkSizeBytes: chunkSize };
     }),
     PrepareChunk: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');

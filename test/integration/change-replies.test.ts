@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnClient, Changed } from '../../client/sdk/index.js';
 import type { Stats } from '../../client/sdk/stats.js';
+import { NamenodeClient } from '../../client/sdk/namenode-client.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
 import { codeOf } from '../helpers/mount.js';
 
@@ -122,5 +123,29 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     const s = await fs.lstat('/c/u/mine');
     expect([s.uid, s.mode & 0o7777, s.size]).toEqual([1000, 0o644, 4]);
     expect(await fs.readFile('/c/u/mine', 'utf8')).toBe('data');
+  });
+});
+
+describe("a reader's open answers with the file's first chunks", () => {
+  it('as GetChunks would, so that the first read needs no other namenode call', async () => {
+    await fs.writeFile('/c/three-chunks', Buffer.alloc(2 * 1024 * 1024 + 5, 7));
+    await fs.writeFile('/c/nothing', '');
+    const namenode = new NamenodeClient(cluster.namenodeAddress, { secret: cluster.secret, uid: 0, gid: 0, clientId: 'reader' }, 10_000);
+    try {
+      const flags = { write: false, create: false, exclusive: false, truncate: false, mode: 0, replication: 0 };
+      const opened = await namenode.open({ path: '/c/three-chunks', ...flags, chunks: 2 });
+      expect(opened.chunksGiven).toBe(true);
+      const listed = await namenode.getChunks(opened.attr?.inode ?? 0, 0, 2);
+      const shape = (c: { index: number; chunkId: number; gen: number; lengthBytes: number; locations: unknown[] }) => [c.index, c.chunkId, c.gen, c.lengthBytes, c.locations.length];
+      expect(opened.chunks.map(shape)).toEqual(listed.chunks.map(shape));
+      expect(opened.chunks.map((c) => c.index)).toEqual([0, 1]);
+      // Not asked, or nothing to give: no chunks.
+      expect((await namenode.open({ path: '/c/three-chunks', ...flags, chunks: 0 })).chunksGiven).toBe(false);
+      expect((await namenode.open({ path: '/c/nothing', ...flags, chunks: 8 })).chunksGiven).toBe(false);
+      // A handle opened with them reads the whole file (the third chunk is fetched on demand).
+      expect((await fs.readFile('/c/three-chunks')).equals(Buffer.alloc(2 * 1024 * 1024 + 5, 7))).toBe(true);
+    } finally {
+      namenode.shutdown();
+    }
   });
 });

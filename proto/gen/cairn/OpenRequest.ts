@@ -9,6 +9,7 @@ export interface OpenRequest {
   'truncate'?: (boolean);
   'mode'?: (number);
   'replication'?: (number);
+  'chunks'?: (number);
 }
 
 export interface OpenRequest__Output {
@@ -19,4 +20,5 @@ export interface OpenRequest__Output {
   'truncate': (boolean);
   'mode': (number);
   'replication': (number);
+  'chunks': (number);
 }
