@@ -8,6 +8,9 @@
 //   client: WRITE_HEADER WriteHeader  (DATA | DATA_AT)…  END [WriteEnd]   server: ACK WriteAck | ERROR
 //   client: READ_REQUEST ReadRequest                       server: DATA… END | ERROR
 //   client: SYNC_REQUEST SyncRequest                       server: ACK {} | ERROR
+//   client: LOCAL_REQUEST ReadRequest (no range)           server: ACK LocalReplica | ERROR
+//     (a client on the datanode's own machine asks where a replica's files are, to read them
+//     itself: short-circuit reads, client/sdk/local-reads.ts)
 // The server may answer ERROR at any point and close; the client stops at the first ERROR and
 // never reuses that connection.
 
@@ -26,7 +29,15 @@ export const FrameKind = {
   syncRequest: 7,
   /** DATA at an offset in the chunk: offset (uint64 BE) | bytes. The next DATA continues after it. */
   dataAt: 8,
+  localRequest: 9,
 } as const;
+
+/** Where a replica's files are, for a client on the same machine (LOCAL_REQUEST's answer). */
+export interface LocalReplica {
+  dataPath: string;
+  crcPath: string;
+  lengthBytes: number;
+}
 
 export type FrameKindValue = (typeof FrameKind)[keyof typeof FrameKind];
 

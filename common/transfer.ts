@@ -10,7 +10,7 @@
 
 import type { Socket } from 'node:net';
 import { CairnError } from './errors.js';
-import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll } from './data-protocol.js';
+import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, type Frame, type LocalReplica } from './data-protocol.js';
 import type { Identity } from './rpc.js';
 import type { WriteAck__Output } from '../proto/gen/cairn/WriteAck.js';
 import type { WriteHeader } from '../proto/gen/cairn/WriteHeader.js';
@@ -81,16 +81,26 @@ export class DataTransferPool {
 
   /** Asks a datanode to make replicas written without sync durable. */
   async sync(address: string, req: SyncRequest, deadlineMs: number): Promise<void> {
+    await this.ask(address, FrameKind.syncRequest, req, deadlineMs);
+  }
+
+  /** Asks a datanode on this machine where a replica's files are (short-circuit reads). */
+  async locate(address: string, req: ReadRequest, deadlineMs: number): Promise<LocalReplica> {
+    return parseJson<LocalReplica>(await this.ask(address, FrameKind.localRequest, req, deadlineMs), 'local replica');
+  }
+
+  /** One request answered by one ACK frame (returned), on a kept connection when there is one. */
+  private async ask(address: string, kind: number, req: unknown, deadlineMs: number): Promise<Frame> {
     for (let fresh = false; ; fresh = true) {
       const lease = this.acquire(address, deadlineMs, fresh);
       let received = false;
       try {
-        lease.socket.write(jsonFrame(FrameKind.syncRequest, req));
+        lease.socket.write(jsonFrame(kind, req));
         for await (const frame of readFrames(lease.socket)) {
           received = true;
           if (frame.kind === FrameKind.ack) {
             lease.release();
-            return;
+            return frame;
           }
           if (frame.kind === FrameKind.error) throw errorFromFrame(frame, address);
           throw new CairnError('EIO', `${address}: unexpected frame ${frame.kind}`);

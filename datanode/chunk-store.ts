@@ -76,7 +76,7 @@ export class ChunkStore {
   private constructor(readonly dataDir: string) {}
 
   static async open(dataDir: string): Promise<ChunkStore> {
-    const store = new ChunkStore(dataDir);
+    const store = new ChunkStore(path.resolve(dataDir)); // absolute: paths are handed to local readers
     await fs.remove(path.join(dataDir, 'tmp'));
     await fs.ensureDir(path.join(dataDir, 'tmp'));
     await fs.ensureDir(path.join(dataDir, 'chunks'));

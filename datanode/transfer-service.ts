@@ -6,7 +6,7 @@
 import net, { type Server, type Socket } from 'node:net';
 import type { ChunkTokens } from '../common/auth.js';
 import { secretsEqual } from '../common/auth.js';
-import { FrameKind, errorFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, type Frame } from '../common/data-protocol.js';
+import { FrameKind, errorFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, type Frame, type LocalReplica } from '../common/data-protocol.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
 import type { Logger } from '../common/log.js';
@@ -71,6 +71,8 @@ async function serveOne(ctx: TransferContext, socket: Socket, first: Frame, fram
     await writeAll(socket, jsonFrame(FrameKind.ack, ack));
   } else if (first.kind === FrameKind.readRequest) {
     await sendChunk(ctx, decodeReadRequest(first), socket);
+  } else if (first.kind === FrameKind.localRequest) {
+    await writeAll(socket, jsonFrame(FrameKind.ack, locateReplica(ctx, decodeReadRequest(first), socket)));
   } else if (first.kind === FrameKind.syncRequest) {
     const replicas = decodeSyncRequest(first);
     await ctx.store.syncReplicas(replicas);
@@ -79,6 +81,25 @@ async function serveOne(ctx: TransferContext, socket: Socket, first: Frame, fram
   } else {
     throw new CairnError('EINVAL', `unexpected frame ${first.kind}`);
   }
+}
+
+/**
+ * Where a replica's files are, for a reader on this machine (short-circuit reads). Replicas are
+ * immutable once written (an update is a new version in a new file), so a reader may keep the
+ * file open; it verifies the checksums itself. Refused to peers on other machines.
+ */
+function locateReplica(ctx: TransferContext, req: ReadRequest__Output, socket: Socket): LocalReplica {
+  ctx.tokens.verify(req.token, req.chunkId, req.gen, 'r', Date.now());
+  if (!isSameMachine(socket)) throw new CairnError('EPERM', 'short-circuit reads are for clients on this machine');
+  const replica = ctx.store.get(req.chunkId, req.gen);
+  if (replica === undefined) throw new CairnError('ENOENT', `replica ${req.chunkId}_${req.gen} is not here`);
+  return { dataPath: ctx.store.dataPath(req.chunkId, req.gen), crcPath: ctx.store.crcPath(req.chunkId, req.gen), lengthBytes: replica.lengthBytes };
+}
+
+/** A peer on loopback, or connecting from this machine's own address. */
+function isSameMachine(socket: Socket): boolean {
+  const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  return remote.startsWith('127.') || remote === '::1' || remote === (socket.localAddress ?? '').replace(/^::ffff:/, '');
 }
 
 async function nextFrame(frames: AsyncGenerator<Frame>, kind: number, what: string): Promise<Frame> {

@@ -11,6 +11,7 @@ import { limits } from '../../common/limits.js';
 import type { ChunkWriteStream, DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
+import type { LocalReads } from './local-reads.js';
 import { attrChangesToWire, type AttrChanges, type NamenodeClient, type WireAttr } from './namenode-client.js';
 
 const uploadAttemptsMax = 4;
@@ -207,12 +208,16 @@ export async function readChunkInto(
   out: Buffer,
   outOffset: number,
   deadlineMs: number,
+  local?: LocalReads,
 ): Promise<void> {
   const stored = Math.max(0, Math.min(length, chunk.lengthBytes - offset));
   out.fill(0, outOffset + stored, outOffset + length);
   if (stored === 0) return;
   const errors: string[] = [];
   for (const location of chunk.locations) {
+    // A replica on this machine is read from its file; when it cannot be (or fails its
+    // checksums) the datanode serves it, and reports it if it is corrupt.
+    if (local !== undefined && (await local.read(location.address, chunk, offset, stored, out, outOffset, deadlineMs))) return;
     try {
       let at = outOffset;
       for await (const data of pool.read(

@@ -18,6 +18,7 @@ import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { FileHandle } from './file-handle.js';
+import { LocalReads } from './local-reads.js';
 import { NamenodeClient, attrChangesToWire, type AttrChanges, type WireAttr } from './namenode-client.js';
 
 export type { AttrChanges };
@@ -61,6 +62,11 @@ export interface CairnClientOptions {
    * offers one, else gRPC; 'grpc' always uses gRPC.
    */
   transport?: 'frame' | 'grpc';
+  /**
+   * Short-circuit reads (default true): replicas on this machine are read from their files
+   * directly, checksums verified here, when this process may read them (local-reads.ts).
+   */
+  localReads?: boolean;
 }
 
 export interface ChunkLocation {
@@ -126,6 +132,7 @@ const defaultDirMode = 0o777 & ~defaultUmask;
 export class CairnClient {
   private readonly namenode: NamenodeClient;
   private readonly pool: DataTransferPool;
+  private readonly local: LocalReads | undefined;
   private readonly writers = new Set<FileHandle>();
   private renewTimer: NodeJS.Timeout | undefined;
   private renewEveryMs = leaseRenewMs;
@@ -142,6 +149,7 @@ export class CairnClient {
     this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;
     this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs, opts.transport ?? 'frame');
     this.pool = new DataTransferPool(identity);
+    this.local = opts.localReads === false ? undefined : new LocalReads(this.pool);
   }
 
   // ---- namespace -------------------------------------------------------------------------------
@@ -311,6 +319,7 @@ export class CairnClient {
     const handle = new FileHandle({
       namenode: this.namenode,
       pool: this.pool,
+      ...(this.local !== undefined && { local: this.local }),
       path,
       attr,
       writable: f.writable,
@@ -476,10 +485,14 @@ export class CairnClient {
     return this.withPath(path, 'fsck', () => this.namenode.fsck(path));
   }
 
-  /** The cluster's raw capacity and free space over its live datanodes. */
   /** Connections to datanodes opened, and operations that reused a kept one, so far. */
   get dataConnections(): { connects: number; reuses: number } {
     return { ...this.pool.stats };
+  }
+
+  /** Chunk reads served from replica files on this machine, and ones that fell back to a datanode. */
+  get localReads(): { local: number; fallbacks: number } {
+    return { ...(this.local?.stats ?? { local: 0, fallbacks: 0 }) };
   }
 
   /**
@@ -491,6 +504,7 @@ export class CairnClient {
     await this.namenode.sync();
   }
 
+  /** The cluster's raw capacity and free space over its live datanodes. */
   statfs(): Promise<StatfsReply__Output> {
     return this.namenode.statfs();
   }
@@ -509,6 +523,7 @@ export class CairnClient {
     for (const handle of [...this.writers]) await handle.close().catch(() => undefined);
     if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
     this.pool.close();
+    this.local?.close();
     this.namenode.shutdown();
   }
 

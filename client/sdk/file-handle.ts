@@ -18,11 +18,14 @@ import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import { ChunkUpload, readChunkInto, syncReplicas, type CommittedReplica } from './chunk-io.js';
 import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
+import type { LocalReads } from './local-reads.js';
 import { Stats } from './stats.js';
 
 export interface HandleOptions {
   namenode: NamenodeClient;
   pool: DataTransferPool;
+  /** Short-circuit reads of replicas on this machine, if enabled. */
+  local?: LocalReads;
   path: string;
   attr: WireAttr;
   writable: boolean;
@@ -304,7 +307,7 @@ export class FileHandle {
         return;
       }
       try {
-        await readChunkInto(this.o.pool, chunk, inChunk, length, out, outOffset, this.o.deadlineMs);
+        await readChunkInto(this.o.pool, chunk, inChunk, length, out, outOffset, this.o.deadlineMs, this.o.local);
         return;
       } catch (err) {
         const delay = readRetryDelaysMs[attempt];

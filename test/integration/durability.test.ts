@@ -94,7 +94,7 @@ describe('durability of close and fsync', () => {
 
 describe('kept data connections', () => {
   it('reads reuse one connection, and a kept connection to a restarted datanode is replaced', async () => {
-    const fs = cluster.client();
+    const fs = cluster.client({ localReads: false }); // reads over the network, not from the replica files
     const data = pseudoRandomBytes(chunkSizeBytes / 2, 3);
     await fs.writeFile('/kept', data, { replication: 1 });
     const handle = await fs.open('/kept', 'r');

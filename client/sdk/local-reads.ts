@@ -1,0 +1,173 @@
+// Short-circuit local reads, as HDFS's dfs.client.read.shortcircuit: when a replica is on this
+// machine, the client reads its file itself instead of through the datanode's socket. A 4 KiB
+// read then costs a pread and a checksum in this process, not two TCP hops through another
+// process, which on a busy machine is most of the time of a small read.
+//
+// The datanode says where the replica's files are (LOCAL_REQUEST, after checking the chunk token
+// and that the client is on its machine); the client opens them (it needs read permission, as
+// the mount running as root has), keeps the descriptor, and verifies every 64 KiB window it reads
+// against the checksum file, as the datanode would. Replicas never change once written (an
+// update is a new version in a new file), so a kept descriptor always reads the version it was
+// opened for, even after the datanode deleted it. Anything unexpected (no permission, a checksum
+// mismatch, a short file) makes that read go over the network, where the datanode detects and
+// reports a corrupt replica.
+
+import { close as closeCallback, open as openCallback, read as readCallback, readFile } from 'node:fs';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import { crc, decodeChecksums, windowBytes } from '../../common/checksum.js';
+import type { DataTransferPool } from '../../common/transfer.js';
+import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
+
+const openFd = promisify(openCallback);
+const readFd = promisify(readCallback);
+const readWhole = promisify(readFile);
+
+/** Descriptors kept open (each pins a replica file, deleted or not). */
+const replicasMax = 256;
+/** A replica unused this long is closed. */
+const idleMs = 30_000;
+/** After a datanode could not serve a local read, ask it again only after this long. */
+const refusedMs = 60_000;
+
+interface OpenReplica {
+  fd: number;
+  sums: number[];
+  lengthBytes: number;
+  users: number;
+  lastUsedMs: number;
+  evicted: boolean;
+}
+
+export class LocalReads {
+  /** "address/chunkId_gen" -> the open replica (undefined: it cannot be read locally), least recently used first. */
+  private readonly replicas = new Map<string, Promise<OpenReplica | undefined>>();
+  private readonly refusedUntil = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+  /** Reads served locally, and reads that fell back to the network (for tests and benchmarks). */
+  readonly stats = { local: 0, fallbacks: 0 };
+
+  constructor(private readonly pool: DataTransferPool) {
+    this.sweeper = setInterval(() => this.sweep(), idleMs / 3);
+    this.sweeper.unref();
+  }
+
+  /**
+   * Reads [offset, offset + length) of the replica at `address` into `out` and returns true, if
+   * the replica is on this machine and readable here; false otherwise (read it over the network).
+   */
+  async read(address: string, chunk: ChunkInfo__Output, offset: number, length: number, out: Buffer, outOffset: number, deadlineMs: number): Promise<boolean> {
+    if (!isThisMachine(address) || (this.refusedUntil.get(address) ?? 0) > Date.now()) return false;
+    const key = `${address}/${chunk.chunkId}_${chunk.gen}`;
+    let entry = this.replicas.get(key);
+    if (entry !== undefined) this.replicas.delete(key); // most recently used last
+    entry ??= this.openReplica(address, chunk, deadlineMs);
+    this.replicas.set(key, entry);
+    this.trim();
+    const replica = await entry;
+    if (replica === undefined || replica.evicted) {
+      if (this.replicas.get(key) === entry && replica === undefined) this.replicas.delete(key);
+      return false;
+    }
+    replica.users++;
+    replica.lastUsedMs = Date.now();
+    try {
+      if (!(await readVerified(replica, offset, length, out, outOffset).catch(() => false))) {
+        this.forget(key, entry);
+        this.stats.fallbacks++;
+        return false;
+      }
+      this.stats.local++;
+      return true;
+    } finally {
+      replica.users--;
+      if (replica.evicted && replica.users === 0) closeCallback(replica.fd, () => undefined);
+    }
+  }
+
+  /** Closes every kept descriptor. */
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const [key, entry] of [...this.replicas]) this.forget(key, entry);
+  }
+
+  private async openReplica(address: string, chunk: ChunkInfo__Output, deadlineMs: number): Promise<OpenReplica | undefined> {
+    let where;
+    try {
+      where = await this.pool.locate(address, { chunkId: chunk.chunkId, gen: chunk.gen, token: chunk.token }, deadlineMs);
+    } catch {
+      this.refusedUntil.set(address, Date.now() + refusedMs); // an older datanode, or not ours after all
+      return undefined;
+    }
+    let fd: number | undefined;
+    try {
+      fd = await openFd(where.dataPath, 'r');
+      const sums = decodeChecksums(await readWhole(where.crcPath));
+      if (sums.length !== Math.ceil(where.lengthBytes / windowBytes)) throw new Error('checksum file does not match the replica');
+      return { fd, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
+    } catch {
+      if (fd !== undefined) closeCallback(fd, () => undefined);
+      this.refusedUntil.set(address, Date.now() + refusedMs); // e.g. no permission to read its files
+      return undefined;
+    }
+  }
+
+  private trim(): void {
+    while (this.replicas.size > replicasMax) {
+      const [key, entry] = this.replicas.entries().next().value as [string, Promise<OpenReplica | undefined>];
+      this.forget(key, entry);
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of [...this.replicas]) {
+      void entry.then((replica) => {
+        if (replica !== undefined && replica.users === 0 && now - replica.lastUsedMs > idleMs) this.forget(key, entry);
+      });
+    }
+  }
+
+  /** Drops a replica; its descriptor closes once no read uses it. */
+  private forget(key: string, entry: Promise<OpenReplica | undefined>): void {
+    if (this.replicas.get(key) === entry) this.replicas.delete(key);
+    void entry.then((replica) => {
+      if (replica === undefined || replica.evicted) return;
+      replica.evicted = true;
+      if (replica.users === 0) closeCallback(replica.fd, () => undefined);
+    });
+  }
+}
+
+/** Reads whole windows around the range, verifies them, and copies the range out; false on any mismatch. */
+async function readVerified(replica: OpenReplica, offset: number, length: number, out: Buffer, outOffset: number): Promise<boolean> {
+  const end = offset + length;
+  if (end > replica.lengthBytes) return false;
+  const from = Math.floor(offset / windowBytes) * windowBytes;
+  const to = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
+  const buf = Buffer.allocUnsafe(to - from);
+  for (let got = 0; got < buf.length; ) {
+    const { bytesRead } = await readFd(replica.fd, buf, got, buf.length - got, from + got);
+    if (bytesRead === 0) return false;
+    got += bytesRead;
+  }
+  for (let at = 0; at < buf.length; at += windowBytes) {
+    if (crc(buf.subarray(at, Math.min(at + windowBytes, buf.length))) !== replica.sums[(from + at) / windowBytes]) return false;
+  }
+  buf.copy(out, outOffset, offset - from, end - from);
+  return true;
+}
+
+/** Whether HOST:PORT names this machine (loopback, or one of its interfaces' addresses). */
+function isThisMachine(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.startsWith('127.') || host === '::1') return true;
+  localAddresses ??= new Set(
+    Object.values(os.networkInterfaces())
+      .flat()
+      .map((i) => i?.address ?? ''),
+  );
+  return localAddresses.has(host);
+}
+
+let localAddresses: Set<string> | undefined;
