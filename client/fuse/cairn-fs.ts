@@ -23,6 +23,7 @@ import type { Logger } from '../../common/log.js';
 import type { Stats } from '../sdk/stats.js';
 import type { AttrChanges, CairnClient, Changed } from '../sdk/client.js';
 import { AttrCache } from './attr-cache.js';
+import { DirListings } from './dir-listings.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
 import type { Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
@@ -61,6 +62,8 @@ export class CairnFs {
   readonly files: OpenFiles;
   readonly attrs: AttrCache;
   readonly pending = new PendingAttrs();
+  /** Pages of directory listings, to answer lookups from (dir-listings.ts). */
+  readonly listings: DirListings;
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
@@ -85,7 +88,11 @@ export class CairnFs {
   ) {
     this.files = new OpenFiles(o.identities, (ino) => this.nodes.path(ino));
     this.attrs = new AttrCache(o.cacheMs);
-    this.sweeper = setInterval(() => this.answerOverdue(), Math.min(1000, Math.max(50, o.timeoutMs / 10)));
+    this.listings = new DirListings(o.cacheMs);
+    this.sweeper = setInterval(() => {
+      this.answerOverdue();
+      this.listings.sweep(Date.now());
+    }, Math.min(1000, Math.max(50, o.timeoutMs / 10)));
     this.sweeper.unref();
   }
 
@@ -319,7 +326,22 @@ export class CairnFs {
   /** Drops cached attributes a request is changing; what the request fetches afterwards may be kept. */
   invalidate(req: P.FuseRequest, ...inos: number[]): void {
     this.attrs.invalidate(...inos);
+    this.listings.inodesChanged(inos);
     this.began.set(req, this.attrs.epoch);
+  }
+
+  /**
+   * Fetches, in the background, the page of `dir`'s listing after `name` (lookups in it are
+   * running through its names in order: dir-listings.ts).
+   */
+  statahead(dir: number, name: string): void {
+    const path = this.nodes.path(dir);
+    if (path === undefined) return this.listings.failed(dir);
+    const since = this.listings.begin();
+    this.root.readdirPage(path, name).then(
+      (page) => this.listings.put(dir, page.entries.map((e): [string, Stats] => [e.name, e.stats]), since, Date.now()),
+      () => this.listings.failed(dir),
+    );
   }
 
   /**

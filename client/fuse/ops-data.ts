@@ -52,6 +52,7 @@ export async function write(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   if (data.length !== size) throw new CairnError('EINVAL', 'short write request');
   const written = await fs.files.write(fh, data, offset);
   fs.attrs.written(req.nodeid, Date.now());
+  fs.listings.inodesChanged([req.nodeid]);
   fs.pending.written(req.nodeid);
   return P.writeOut(written);
 }

@@ -1,6 +1,7 @@
 // Directory listings, statfs and extended attributes.
 
 import { CairnError } from '../../common/errors.js';
+import type { Stats } from '../sdk/stats.js';
 import type { CairnFs } from './cairn-fs.js';
 import * as P from './protocol.js';
 
@@ -18,7 +19,10 @@ export async function readdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   if (dir.entries === undefined || offset === 0) {
     // A listing is read whole at its start (offset 0, also after rewinddir) and served from memory.
     const path = fs.pathOf(dir.ino);
+    const since = fs.listings.begin();
     const listed = await fs.retrying(() => fs.root.readdir(path, { withFileTypes: true }));
+    // The lookups that usually follow (ls -l, find, rm -r) are answered from it.
+    fs.listings.put(dir.ino, listed.map((d): [string, Stats] => [d.name, d.stats]), since, Date.now());
     dir.entries = [
       { ino: dir.ino, name: '.', type: P.direntType.DIRECTORY },
       { ino: fs.nodes.parentOf(dir.ino), name: '..', type: P.direntType.DIRECTORY },

@@ -15,7 +15,11 @@ const fileTypeBits = O.S_IFMT;
 
 export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const name = P.cStrings(req.body, 1)[0] as string;
+  const now = Date.now();
+  const listed = fs.listings.get(req.nodeid, name, now);
+  if (listed !== undefined) return fs.entry(req, req.nodeid, name, listed);
   const path = fs.childPath(req.nodeid, name);
+  if (fs.listings.missed(req.nodeid, name, now)) fs.statahead(req.nodeid, name);
   const s = await fs.retrying(() => fs.root.lstat(path));
   return fs.entry(req, req.nodeid, name, s);
 }
@@ -124,6 +128,7 @@ export async function remove(fs: CairnFs, req: P.FuseRequest): Promise<undefined
   if (req.opcode === P.op.RMDIR) await fs.retrying(() => client.rmdir(path, { onChanged }));
   else await fs.retrying(() => client.unlink(path, { onChanged }));
   fs.changed(req, change, req.nodeid, ...fs.nodes.idsOf(req.nodeid, name));
+  fs.listings.nameChanged(req.nodeid, name);
   fs.nodes.removed(req.nodeid, name);
   return undefined;
 }
@@ -148,6 +153,8 @@ export async function rename(fs: CairnFs, req: P.FuseRequest): Promise<undefined
     throw err;
   }
   fs.changed(req, change, req.nodeid, newParent, ...fs.nodes.idsOf(req.nodeid, name), ...fs.nodes.idsOf(newParent, newName));
+  fs.listings.nameChanged(req.nodeid, name);
+  fs.listings.nameChanged(newParent, newName);
   fs.nodes.renamed(req.nodeid, name, newParent, newName);
   return undefined;
 }
@@ -167,6 +174,7 @@ export async function hideIfOpen(fs: CairnFs, req: P.FuseRequest, parent: number
   const hiddenName = `.cairn-hidden-${ino.toString(16)}-${randomBytes(4).toString('hex')}`;
   await fs.retrying(() => client.rename(path, fs.childPath(parent, hiddenName)));
   fs.nodes.renamed(parent, name, parent, hiddenName);
+  fs.listings.nameChanged(parent, name);
   fs.hidden.set(ino, { parent, name: hiddenName, client });
   fs.invalidate(req, parent, ino);
   return ino;
@@ -180,6 +188,8 @@ export async function unhide(fs: CairnFs, req: P.FuseRequest, ino: number, name:
   await fs.retrying(() => hidden.client.rename(fs.childPath(parent, hidden.name), fs.childPath(parent, name))).catch(() => undefined);
   fs.hidden.delete(ino);
   fs.nodes.renamed(parent, hidden.name, parent, name);
+  fs.listings.nameChanged(parent, hidden.name);
+  fs.listings.nameChanged(parent, name);
   fs.invalidate(req, parent, ino);
 }
 
@@ -192,5 +202,6 @@ export async function removeHidden(fs: CairnFs, ino: number): Promise<void> {
   if (path === undefined) return;
   await fs.retrying(() => hidden.client.unlink(path)).catch((err: unknown) => fs.o.log.warn({ err, path }, 'removing a hidden unlinked file failed'));
   fs.nodes.removed(hidden.parent, hidden.name);
+  fs.listings.nameChanged(hidden.parent, hidden.name);
   fs.attrs.invalidate(hidden.parent, ino);
 }

@@ -185,6 +185,15 @@ export class CairnClient {
     return opts.withFileTypes === true ? entries : entries.map((e) => e.name);
   }
 
+  /**
+   * One page of a directory's entries in name order, from the first name after `startAfter`
+   * ('' for the start); `more` says whether names follow the page.
+   */
+  async readdirPage(path: string, startAfter: string): Promise<{ entries: Dirent[]; more: boolean }> {
+    const page = await this.withPath(path, 'scandir', () => this.namenode.readdir(path, startAfter));
+    return { entries: page.entries.map((e) => new Dirent(e.name, path, new Stats(e.attr as NonNullable<typeof e.attr>))), more: page.more };
+  }
+
   /** Every entry of a directory, a page at a time (for very large directories). */
   async *readdirIterator(path: string): AsyncGenerator<Dirent> {
     let after = '';

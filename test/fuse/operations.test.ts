@@ -200,6 +200,30 @@ describe.skipIf(skip !== undefined)('directories', () => {
     for (let i = 0; i < names.length; i += 100) await Promise.all(names.slice(i, i + 100).map((n) => sdk.mkdir(`/many/${n}`)));
     expect((await fsp.readdir(mount.p('many'))).sort()).toEqual(names);
   });
+
+  it('lookups answered from listing pages (ls -l, statahead) see changes through this mount at once, and changes elsewhere within the cache time', async () => {
+    await fsp.mkdir(mount.p('listed'));
+    const names = Array.from({ length: 60 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    await Promise.all(names.map((n, i) => sdk.writeFile(`/listed/${n}`, 'x'.repeat(i))));
+    expect((await fsp.readdir(mount.p('listed'))).sort()).toEqual(names); // stores the listing
+    await fsp.unlink(mount.p('listed', 'f10'));
+    await fsp.rename(mount.p('listed', 'f11'), mount.p('listed', 'g11'));
+    await fsp.chmod(mount.p('listed', 'f12'), 0o600);
+    await fsp.appendFile(mount.p('listed', 'f13'), 'more');
+    expect(await codeOf(fsp.stat(mount.p('listed', 'f10')))).toBe('ENOENT');
+    expect(await codeOf(fsp.stat(mount.p('listed', 'f11')))).toBe('ENOENT');
+    expect((await fsp.stat(mount.p('listed', 'g11'))).size).toBe(11);
+    expect((await fsp.stat(mount.p('listed', 'f12'))).mode & 0o777).toBe(0o600);
+    expect((await fsp.stat(mount.p('listed', 'f13'))).size).toBe(13 + 4);
+    // Every name in order (the pattern that fetches pages ahead): right sizes.
+    for (const [i, n] of names.entries()) {
+      if (i >= 10 && i <= 13) continue;
+      expect((await fsp.lstat(mount.p('listed', n))).size).toBe(i);
+    }
+    // A change made elsewhere shows within the name cache time, as for the kernel's own cache.
+    await sdk.unlink('/listed/f20');
+    await waitFor(async () => (await codeOf(fsp.stat(mount.p('listed', 'f20')))) === 'ENOENT', 3000, 'the removed name to go');
+  });
 });
 
 describe.skipIf(skip !== undefined)('rename', () => {

@@ -3,10 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { AttrCache } from '../../client/fuse/attr-cache.js';
+import { DirListings } from '../../client/fuse/dir-listings.js';
 import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
 import { PendingAttrs } from '../../client/fuse/pending-attrs.js';
 import * as P from '../../client/fuse/protocol.js';
 import type { CairnClient } from '../../client/sdk/client.js';
+import { Stats } from '../../client/sdk/stats.js';
 
 const fileAttr = (ino: number, sizeBytes = 10): P.KernelAttr => ({
   ino, sizeBytes, mode: 0o100644, nlink: 1, uid: 0, gid: 0, atimeMs: 1000, mtimeMs: 2000, ctimeMs: 3000,
@@ -144,5 +146,63 @@ describe('protocol', () => {
     expect(out.readBigUInt64LE(16 + 16)).toBe(3n); // blocks
     expect(out.readBigUInt64LE(16 + 32)).toBe(1n); // mtime seconds
     expect(out.readUInt32LE(16 + 52)).toBe(500_000_000); // mtime nanoseconds
+  });
+});
+
+const statsOf = (ino: number, sizeBytes = 1): Stats =>
+  new Stats({ inode: ino, type: 'FILE', mode: 0o644, uid: 0, gid: 0, sizeBytes, nlink: 1, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 3, chunkSizeBytes: 1 << 20 });
+
+describe('DirListings', () => {
+  it('asks for the next page after a run of ascending misses in one directory, one fetch at a time', () => {
+    const l = new DirListings(1000);
+    expect(l.missed(1, 'a', 0)).toBe(false);
+    expect(l.missed(1, 'b', 1)).toBe(false);
+    expect(l.missed(1, 'c', 2)).toBe(true);
+    expect(l.missed(1, 'd', 3)).toBe(false); // fetching already
+    l.failed(1);
+    expect(l.missed(1, 'e', 4)).toBe(true);
+    // Out of order, or too far apart: no run.
+    const m = new DirListings(1000);
+    for (const [name, at] of [['c', 0], ['b', 1], ['a', 2], ['x', 3], ['y', 2000], ['z', 4000]] as const) expect(m.missed(2, name, at)).toBe(false);
+  });
+
+  it('answers names a fresh page holds, and nothing else', () => {
+    const l = new DirListings(1000);
+    l.put(1, [['a', statsOf(10)], ['b', statsOf(11)]], l.begin(), 5000);
+    expect(l.get(1, 'a', 5999)?.ino).toBe(10);
+    expect(l.get(1, 'missing', 5000)).toBeUndefined(); // never a negative answer
+    expect(l.get(2, 'a', 5000)).toBeUndefined();
+    expect(l.get(1, 'a', 6000)).toBeUndefined(); // older than the ttl
+    l.sweep(6000);
+    expect(l.size).toBe(0);
+  });
+
+  it('changes through the mount remove the names and inodes they touch, also from a page in flight', () => {
+    const l = new DirListings(1000);
+    l.put(1, [['a', statsOf(10)], ['b', statsOf(11)], ['c', statsOf(12)]], l.begin(), 0);
+    l.nameChanged(1, 'a');
+    l.inodesChanged([11]);
+    expect([l.get(1, 'a', 1), l.get(1, 'b', 1), l.get(1, 'c', 1)?.ino]).toEqual([undefined, undefined, 12]);
+    // A page fetched while a change was made is stored without what the change touched.
+    const since = l.begin();
+    l.nameChanged(1, 'x');
+    l.inodesChanged([13]);
+    l.put(1, [['x', statsOf(20)], ['y', statsOf(13)], ['z', statsOf(14)]], since, 10);
+    expect([l.get(1, 'x', 11), l.get(1, 'y', 11), l.get(1, 'z', 11)?.ino]).toEqual([undefined, undefined, 14]);
+  });
+
+  it('is bounded: a page of a huge directory is not kept, and old directories go first', () => {
+    const l = new DirListings(1000, 8);
+    const page = (base: number, n: number): Array<[string, Stats]> => Array.from({ length: n }, (_, i) => [`n${i}`, statsOf(base + i)]);
+    l.put(1, page(100, 3), l.begin(), 0); // more than a quarter of the budget: not kept
+    expect(l.size).toBe(0);
+    l.put(1, page(100, 2), l.begin(), 0);
+    l.put(2, page(200, 2), l.begin(), 0);
+    l.put(3, page(300, 2), l.begin(), 0);
+    l.put(4, page(400, 2), l.begin(), 0);
+    l.put(5, page(500, 2), l.begin(), 0);
+    expect(l.size).toBeLessThanOrEqual(8);
+    expect(l.get(1, 'n0', 1)).toBeUndefined();
+    expect(l.get(5, 'n0', 1)?.ino).toBe(500);
   });
 });

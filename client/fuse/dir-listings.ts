@@ -1,0 +1,169 @@
+// Pages of directory listings the mount fetched, to answer the kernel's lookups without asking
+// the namenode, as Lustre's statahead and NFS's READDIRPLUS do: `ls -l`, find, du, git status,
+// tar c and rm -r look up the names of a directory one after another, in name order. A lookup
+// that misses starts fetching the page of names after it (one Readdir call with attributes for
+// up to a thousand names) when the misses in that directory run in ascending order. A READDIR
+// stores what it read too. Pure: time comes in, and the mount does the fetching.
+//
+// Invariants, the attribute cache's (attr-cache.ts): an entry is served for at most `ttlMs` after
+// it was fetched (as long as the kernel may cache a name), only names that exist are answered (a
+// name missing from a page is asked for, as a name created elsewhere must be visible at once),
+// and every change made through this mount removes what it touches: the names it removes or
+// replaces, and the inodes whose attributes it changes. A page fetched while such a change was
+// made is stored without what that change touched.
+
+import type { Stats } from '../sdk/stats.js';
+
+interface Page {
+  /** Names and their attributes; a name not here is unknown, not absent. */
+  entries: Map<string, Stats>;
+  fetchedMs: number;
+}
+
+interface Change {
+  seq: number;
+  dir?: number;
+  name?: string;
+  ino?: number;
+}
+
+interface Misses {
+  last: string;
+  run: number;
+  atMs: number;
+  fetching: boolean;
+}
+
+/** Ascending misses in one directory before its next page is fetched. */
+const runBeforeFetch = 3;
+/** Misses further apart than this do not make a run. */
+const runGapMs = 1_000;
+/** Pages kept per directory. */
+const pagesPerDirMax = 4;
+/** Changes remembered for fetches still in flight; a fetch older than these is not stored. */
+const changesMax = 4_096;
+
+export class DirListings {
+  private readonly pages = new Map<number, Page[]>();
+  /** Where each inode appears in the pages (possibly stale: checked when used). */
+  private readonly byIno = new Map<number, Array<{ dir: number; name: string }>>();
+  private readonly misses = new Map<number, Misses>();
+  private changes: Change[] = [];
+  private seq = 0;
+  private entryCount = 0;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly entriesMax = 20_000,
+  ) {}
+
+  /** The attributes of `dir`/`name` from a fresh page holding it; undefined if none has it. */
+  get(dir: number, name: string, nowMs: number): Stats | undefined {
+    for (const page of this.pages.get(dir) ?? []) {
+      if (nowMs - page.fetchedMs >= this.ttlMs) continue;
+      const found = page.entries.get(name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * A lookup of `dir`/`name` missed. Returns true when the page after `name` should be fetched
+   * (a run of ascending misses, nothing fetching for this directory yet); the caller then calls
+   * `begin` and, with the page, `put`, or `failed`.
+   */
+  missed(dir: number, name: string, nowMs: number): boolean {
+    const m = this.misses.get(dir);
+    if (m === undefined || nowMs - m.atMs > runGapMs || name <= m.last) {
+      this.misses.set(dir, { last: name, run: 1, atMs: nowMs, fetching: m?.fetching ?? false });
+      if (this.misses.size > 1_000) this.misses.delete(this.misses.keys().next().value as number);
+      return false;
+    }
+    m.last = name;
+    m.run++;
+    m.atMs = nowMs;
+    if (m.run < runBeforeFetch || m.fetching) return false;
+    m.fetching = true;
+    return true;
+  }
+
+  /** A fetch begins: returns the token `put` needs to leave out changes made meanwhile. */
+  begin(): number {
+    return this.seq;
+  }
+
+  /** The fetch that `missed` asked for failed. */
+  failed(dir: number): void {
+    const m = this.misses.get(dir);
+    if (m !== undefined) m.fetching = false;
+  }
+
+  /** Stores a page of `dir`'s entries fetched since `begin` returned `since`. */
+  put(dir: number, entries: Iterable<[string, Stats]>, since: number, nowMs: number): void {
+    const m = this.misses.get(dir);
+    if (m !== undefined) m.fetching = false;
+    const page: Page = { entries: new Map(entries), fetchedMs: nowMs };
+    if (page.entries.size > this.entriesMax / 4) return; // a huge directory listed whole: not worth the memory
+    const oldest = this.changes[0];
+    if (oldest !== undefined && oldest.seq > since + 1 && this.seq > since) return; // changes meanwhile were forgotten
+    const changedInos = new Set<number>();
+    for (const change of this.changes) {
+      if (change.seq <= since) continue;
+      if (change.dir === dir && change.name !== undefined) page.entries.delete(change.name);
+      if (change.ino !== undefined) changedInos.add(change.ino);
+    }
+    for (const [name, s] of page.entries) {
+      if (changedInos.has(s.ino)) page.entries.delete(name);
+      else this.byIno.set(s.ino, [...(this.byIno.get(s.ino) ?? []).slice(-3), { dir, name }]);
+    }
+    const kept = (this.pages.get(dir) ?? []).filter((p) => nowMs - p.fetchedMs < this.ttlMs);
+    kept.unshift(page);
+    for (const dropped of kept.splice(pagesPerDirMax)) this.entryCount -= dropped.entries.size;
+    this.entryCount += page.entries.size;
+    this.pages.delete(dir); // re-insert: Map order is age order
+    this.pages.set(dir, kept);
+    while (this.entryCount > this.entriesMax && this.pages.size > 0) this.dropDir(this.pages.keys().next().value as number);
+  }
+
+  /** A name of `dir` was removed or replaced through this mount. */
+  nameChanged(dir: number, name: string): void {
+    this.record({ seq: ++this.seq, dir, name });
+    for (const page of this.pages.get(dir) ?? []) if (page.entries.delete(name)) this.entryCount--;
+  }
+
+  /** The attributes of these inodes changed through this mount. */
+  inodesChanged(inos: readonly number[]): void {
+    if (inos.length === 0) return;
+    for (const ino of inos) {
+      this.record({ seq: ++this.seq, ino });
+      for (const { dir, name } of this.byIno.get(ino) ?? []) {
+        for (const page of this.pages.get(dir) ?? []) {
+          if (page.entries.get(name)?.ino === ino && page.entries.delete(name)) this.entryCount--;
+        }
+      }
+      this.byIno.delete(ino);
+    }
+  }
+
+  /** Drops pages too old to answer from. */
+  sweep(nowMs: number): void {
+    for (const [dir, pages] of [...this.pages]) if (pages.every((p) => nowMs - p.fetchedMs >= this.ttlMs)) this.dropDir(dir);
+  }
+
+  get size(): number {
+    return this.entryCount;
+  }
+
+  private record(change: Change): void {
+    this.changes.push(change);
+    if (this.changes.length > changesMax) this.changes = this.changes.slice(-changesMax / 2);
+  }
+
+  private dropDir(dir: number): void {
+    for (const page of this.pages.get(dir) ?? []) {
+      this.entryCount -= page.entries.size;
+      for (const s of page.entries.values()) this.byIno.delete(s.ino);
+    }
+    this.pages.delete(dir);
+  }
+}
