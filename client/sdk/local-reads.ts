@@ -27,6 +27,13 @@ const readWhole = promisify(readFile);
 const replicasMax = 256;
 /** A replica unused this long is closed. */
 const idleMs = 30_000;
+/**
+ * Smaller replicas are read through the datanode: a small file is usually read once, whole, and
+ * locating and opening its replica costs more than the one round trip it would save (reading
+ * 1,000 files of 3 KB through the SDK: 1.1-1.4 ms a file through the datanode, 1.2-1.8 ms
+ * short-circuited).
+ */
+const replicaBytesMin = 1024 * 1024;
 /** After a datanode could not serve a local read, ask it again only after this long. */
 const refusedMs = 60_000;
 
@@ -57,7 +64,7 @@ export class LocalReads {
    * the replica is on this machine and readable here; false otherwise (read it over the network).
    */
   async read(address: string, chunk: ChunkInfo__Output, offset: number, length: number, out: Buffer, outOffset: number, deadlineMs: number): Promise<boolean> {
-    if (!isThisMachine(address) || (this.refusedUntil.get(address) ?? 0) > Date.now()) return false;
+    if (chunk.lengthBytes < replicaBytesMin || !isThisMachine(address) || (this.refusedUntil.get(address) ?? 0) > Date.now()) return false;
     const key = `${address}/${chunk.chunkId}_${chunk.gen}`;
     let entry = this.replicas.get(key);
     if (entry !== undefined) this.replicas.delete(key); // most recently used last

@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('short-circuit local reads', () => {
   it('serve reads from the replica files, without data connections, and byte for byte', async () => {
     const fs = cluster.client();
-    const data = pseudoRandomBytes(2 * chunk + 777, 11);
+    const data = pseudoRandomBytes(3 * chunk, 11);
     await cluster.client().writeFile('/local', data);
     const before = fs.dataConnections;
     expect(sha256(await fs.readFile('/local'))).toBe(sha256(data));
@@ -39,16 +39,27 @@ describe('short-circuit local reads', () => {
 
   it('a file overwritten meanwhile reads its new version (replicas never change; new versions are new files)', async () => {
     const fs = cluster.client();
-    await fs.writeFile('/versions', 'first version');
-    expect(await fs.readFile('/versions', 'utf8')).toBe('first version');
-    await cluster.client().writeFile('/versions', 'second version, longer');
-    expect(await fs.readFile('/versions', 'utf8')).toBe('second version, longer');
+    const first = pseudoRandomBytes(chunk, 21);
+    const second = pseudoRandomBytes(chunk, 22);
+    await fs.writeFile('/versions', first);
+    expect(sha256(await fs.readFile('/versions'))).toBe(sha256(first));
+    const writer = await cluster.client().open('/versions', 'r+');
+    await writer.write(second, 0, chunk, 0);
+    await writer.close();
+    expect(sha256(await fs.readFile('/versions'))).toBe(sha256(second));
     expect(fs.localReads.local).toBeGreaterThanOrEqual(2);
+  });
+
+  it('small replicas (under 1 MiB, usually read once) are read through the datanode', async () => {
+    const fs = cluster.client();
+    await fs.writeFile('/small', 'a small file');
+    expect(await fs.readFile('/small', 'utf8')).toBe('a small file');
+    expect(fs.localReads).toEqual({ local: 0, fallbacks: 0 });
   });
 
   it('a replica that fails its checksums is read through a datanode instead, and the data is right', async () => {
     const fs = cluster.client();
-    const data = pseudoRandomBytes(chunk / 2, 12);
+    const data = pseudoRandomBytes(chunk, 12);
     await fs.writeFile('/bitrot', data, { replication: 1 });
     const [loc] = await fs.getChunkLocations('/bitrot');
     const file = cluster.replicaPath(cluster.indexOfDatanode(loc?.datanodes[0]?.id as string), loc?.chunkId as number, loc?.gen as number);
