@@ -27,6 +27,7 @@ export async function dropLink(ctx: OpContext, ino: number): Promise<FreedChunk[
     return [];
   }
   ctx.tx.del(keys.inode(ino));
-  await dropXattrs(ctx, ino);
-  return rec.type === 'f' ? dropChunks(ctx, ino, 0) : [];
+  // Two range reads of the store, side by side (each is a trip through LevelDB's thread pool).
+  const [, freed] = await Promise.all([dropXattrs(ctx, ino), rec.type === 'f' ? dropChunks(ctx, ino, 0) : []]);
+  return freed;
 }

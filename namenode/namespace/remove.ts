@@ -28,10 +28,11 @@ export async function rmdir(ctx: OpContext, path: string): Promise<void> {
   checkAccess(dir.rec, ctx.caller, W | X, path);
   const rec = await mustGetInode(ctx.tx, entry.ino, path);
   checkSticky(dir.rec, rec, ctx.caller, path);
-  if (!(await isEmptyDir(ctx, entry.ino))) throw new CairnError('ENOTEMPTY', undefined, { path });
+  // Both range reads side by side; a refusal discards the transaction, xattr deletes included.
+  const [empty] = await Promise.all([isEmptyDir(ctx, entry.ino), dropXattrs(ctx, entry.ino)]);
+  if (!empty) throw new CairnError('ENOTEMPTY', undefined, { path });
   ctx.tx.del(keys.dirent(dir.ino, name));
   ctx.tx.del(keys.inode(entry.ino));
-  await dropXattrs(ctx, entry.ino);
   await touchDir(ctx, dir.ino, -1);
 }
 
