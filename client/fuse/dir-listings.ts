@@ -1,9 +1,9 @@
 // Pages of directory listings the mount fetched, to answer the kernel's lookups without asking
 // the namenode, as Lustre's statahead and NFS's READDIRPLUS do: `ls -l`, find, du, git status,
-// tar c and rm -r look up the names of a directory one after another, in name order. A lookup
-// that misses starts fetching the page of names after it (one Readdir call with attributes for
-// up to a thousand names) when the misses in that directory run in ascending order. A READDIR
-// stores what it read too. Pure: time comes in, and the mount does the fetching.
+// tar c and rm -r look up the names of a directory one after another, in name order. When
+// lookups of existing names in one directory miss in ascending order, the page of names after
+// the last one is fetched (one Readdir call with attributes for up to a thousand names). A
+// READDIR stores what it read too. Pure: time comes in, and the mount does the fetching.
 //
 // Invariants, the attribute cache's (attr-cache.ts): an entry is served for at most `ttlMs` after
 // it was fetched (as long as the kernel may cache a name), only names that exist are answered (a
@@ -68,7 +68,7 @@ export class DirListings {
   }
 
   /**
-   * A lookup of `dir`/`name` missed. Returns true when the page after `name` should be fetched
+   * A lookup of `dir`/`name`, a name that exists, missed. Returns true when the page after `name` should be fetched
    * (a run of ascending misses, nothing fetching for this directory yet); the caller then calls
    * `begin` and, with the page, `put`, or `failed`.
    */

@@ -19,8 +19,10 @@ export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const listed = fs.listings.get(req.nodeid, name, now);
   if (listed !== undefined) return fs.entry(req, req.nodeid, name, listed);
   const path = fs.childPath(req.nodeid, name);
-  if (fs.listings.missed(req.nodeid, name, now)) fs.statahead(req.nodeid, name);
   const s = await fs.retrying(() => fs.root.lstat(path));
+  // Only names that exist count towards a run: a storm of creates looks up names that do not
+  // exist yet, and pages fetched for it would hold nothing to answer from.
+  if (fs.listings.missed(req.nodeid, name, now)) fs.statahead(req.nodeid, name);
   return fs.entry(req, req.nodeid, name, s);
 }
 
