@@ -45,7 +45,7 @@ const changesMax = 4_096;
 
 export class DirListings {
   private readonly pages = new Map<number, Page[]>();
-  /** Where each inode appears in the pages (possibly stale: checked when used). */
+  /** Where each inode appears in the pages: every (dir, name) a kept page holds it under. */
   private readonly byIno = new Map<number, Array<{ dir: number; name: string }>>();
   private readonly misses = new Map<number, Misses>();
   private changes: Change[] = [];
@@ -114,14 +114,14 @@ export class DirListings {
     }
     for (const [name, s] of page.entries) {
       if (changedInos.has(s.ino)) page.entries.delete(name);
-      else this.byIno.set(s.ino, [...(this.byIno.get(s.ino) ?? []).slice(-3), { dir, name }]);
+      else this.addRef(s.ino, dir, name);
     }
-    const kept = (this.pages.get(dir) ?? []).filter((p) => nowMs - p.fetchedMs < this.ttlMs);
-    kept.unshift(page);
-    for (const dropped of kept.splice(pagesPerDirMax)) this.entryCount -= dropped.entries.size;
+    const previous = this.pages.get(dir) ?? [];
+    const kept = [page, ...previous.filter((p) => nowMs - p.fetchedMs < this.ttlMs)].slice(0, pagesPerDirMax);
     this.entryCount += page.entries.size;
     this.pages.delete(dir); // re-insert: Map order is age order
     this.pages.set(dir, kept);
+    for (const dropped of previous.filter((p) => !kept.includes(p))) this.dropPage(dir, dropped);
     while (this.entryCount > this.entriesMax && this.pages.size > 0) this.dropDir(this.pages.keys().next().value as number);
   }
 
@@ -160,10 +160,26 @@ export class DirListings {
   }
 
   private dropDir(dir: number): void {
-    for (const page of this.pages.get(dir) ?? []) {
-      this.entryCount -= page.entries.size;
-      for (const s of page.entries.values()) this.byIno.delete(s.ino);
-    }
+    const pages = this.pages.get(dir) ?? [];
     this.pages.delete(dir);
+    for (const page of pages) this.dropPage(dir, page);
+  }
+
+  /** Forgets a page no longer in `pages` (its entries' references too, unless another page of `dir` still holds them). */
+  private dropPage(dir: number, page: Page): void {
+    this.entryCount -= page.entries.size;
+    const remaining = this.pages.get(dir) ?? [];
+    for (const [name, s] of page.entries) {
+      if (remaining.some((p) => p.entries.get(name)?.ino === s.ino)) continue;
+      const refs = (this.byIno.get(s.ino) ?? []).filter((r) => r.dir !== dir || r.name !== name);
+      if (refs.length === 0) this.byIno.delete(s.ino);
+      else this.byIno.set(s.ino, refs);
+    }
+  }
+
+  private addRef(ino: number, dir: number, name: string): void {
+    const refs = this.byIno.get(ino);
+    if (refs === undefined) this.byIno.set(ino, [{ dir, name }]);
+    else if (!refs.some((r) => r.dir === dir && r.name === name)) refs.push({ dir, name });
   }
 }

@@ -205,4 +205,19 @@ describe('DirListings', () => {
     expect(l.get(1, 'n0', 1)).toBeUndefined();
     expect(l.get(5, 'n0', 1)?.ino).toBe(500);
   });
+
+  it('counts only the pages it keeps, and an inode in two directories stays findable when one page goes', () => {
+    const l = new DirListings(1000, 100);
+    for (let round = 0; round < 10; round++) l.put(1, [['a', statsOf(10)], ['b', statsOf(11)]], l.begin(), round * 2000); // each older page expired
+    expect(l.size).toBe(2);
+    for (let i = 0; i < 6; i++) l.put(2, [[`n${i}`, statsOf(100 + i)]], l.begin(), 20_000); // more pages than a directory keeps
+    expect(l.size).toBe(2 + 4);
+    // A hard link: inode 50 under dir 3 and dir 4; dir 3's page goes, dir 4's entry must still drop on a change.
+    l.put(3, [['link', statsOf(50)]], l.begin(), 30_000);
+    l.put(4, [['other', statsOf(50)]], l.begin(), 30_500);
+    l.sweep(31_200); // dir 3's page is past its ttl, dir 4's is not
+    expect(l.get(4, 'other', 31_200)?.ino).toBe(50);
+    l.inodesChanged([50]);
+    expect(l.get(4, 'other', 31_200)).toBeUndefined();
+  });
 });
