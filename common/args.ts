@@ -41,3 +41,11 @@ export function requiredOption(values: Record<string, unknown>, name: string): s
   if (raw === undefined || raw === '') throw new UsageError(`--${name} is required`);
   return raw;
 }
+
+/**
+ * Node flags for every Cairn process a launcher starts (`cairn cluster`, the test helpers), from
+ * CAIRN_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS does not accept.
+ */
+export function extraNodeArgs(): string[] {
+  return (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}

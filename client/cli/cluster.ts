@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import fs from 'fs-extra';
-import { intOption, parse, stringOption } from '../../common/args.js';
+import { extraNodeArgs, intOption, parse, stringOption } from '../../common/args.js';
 import { generateSecret } from '../../common/auth.js';
 import { CairnError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
@@ -21,9 +21,7 @@ export const clusterUsage =
   'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS] [--mount DIR]';
 
 const cliPath = fileURLToPath(new URL('./main.js', import.meta.url));
-// CAIRN_NODE_ARGS adds node flags to every child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which
-// NODE_OPTIONS does not accept), as the test helpers do.
-const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const nodeArgs = extraNodeArgs();
 
 export async function runCluster(argv: string[]): Promise<void> {
   const { values } = parse(argv, {

@@ -246,12 +246,12 @@ export class CairnClient {
   }
 
   async chmod(path: string, mode: number): Promise<void> {
-    await this.withPath(path, 'chmod', () => this.namenode.setAttr({ path, follow: true, setMode: true, mode }));
+    await this.withPath(path, 'chmod', () => this.namenode.setAttr({ path, follow: true, changes: { setMode: true, mode } }));
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
     await this.withPath(path, 'chown', () =>
-      this.namenode.setAttr({ path, follow: true, setUid: uid >= 0, uid: Math.max(uid, 0), setGid: gid >= 0, gid: Math.max(gid, 0) }),
+      this.namenode.setAttr({ path, follow: true, changes: { setUid: uid >= 0, uid: Math.max(uid, 0), setGid: gid >= 0, gid: Math.max(gid, 0) } }),
     );
   }
 
@@ -259,7 +259,7 @@ export class CairnClient {
   async utimes(path: string, atime: Date | number, mtime: Date | number): Promise<void> {
     const ms = (t: Date | number): number => Math.round(typeof t === 'number' ? t * 1000 : t.getTime());
     await this.withPath(path, 'utime', () =>
-      this.namenode.setAttr({ path, follow: true, setAtime: true, atimeMs: ms(atime), setMtime: true, mtimeMs: ms(mtime) }),
+      this.namenode.setAttr({ path, follow: true, changes: { setAtime: true, atimeMs: ms(atime), setMtime: true, mtimeMs: ms(mtime) } }),
     );
   }
 
@@ -274,7 +274,7 @@ export class CairnClient {
    * symlink itself when `follow` is false. Times are in ms. Returns the new attributes.
    */
   async setAttributes(path: string, changes: AttrChanges, opts: { follow?: boolean } = {}): Promise<Stats> {
-    const req = { path, follow: opts.follow ?? true, ...attrChangesToWire(changes) };
+    const req = { path, follow: opts.follow ?? true, changes: attrChangesToWire(changes) };
     return new Stats(await this.withPath(path, 'setattr', () => this.namenode.setAttr(req)));
   }
 

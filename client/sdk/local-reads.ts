@@ -12,7 +12,8 @@
 // mismatch, a short file) makes that read go over the network, where the datanode detects and
 // reports a corrupt replica.
 
-import { close as closeCallback, open as openCallback, read as readCallback, readFile } from 'node:fs';
+import { close as closeCallback, open as openCallback, read as readCallback } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { crc, decodeChecksums, windowBytes } from '../../common/checksum.js';
@@ -21,7 +22,6 @@ import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 
 const openFd = promisify(openCallback);
 const readFd = promisify(readCallback);
-const readWhole = promisify(readFile);
 
 /** Descriptors kept open (each pins a replica file, deleted or not). */
 const replicasMax = 256;
@@ -109,7 +109,7 @@ export class LocalReads {
     let fd: number | undefined;
     try {
       fd = await openFd(where.dataPath, 'r');
-      const sums = decodeChecksums(await readWhole(where.crcPath));
+      const sums = decodeChecksums(await readFile(where.crcPath));
       if (sums.length !== Math.ceil(where.lengthBytes / windowBytes)) throw new Error('checksum file does not match the replica');
       return { fd, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
     } catch {

@@ -1,6 +1,7 @@
 // The SDK's typed, promise-returning view of the ClientNamenode service.
 
 import * as grpc from '@grpc/grpc-js';
+import type { AttrChanges } from '../../common/attr-changes.js';
 import { CairnError } from '../../common/errors.js';
 import { FrameRpcConnection } from '../../common/frame-rpc.js';
 import { cairnProto, callUnary, channelOptions, validateHostPort, type Identity } from '../../common/rpc.js';
@@ -32,14 +33,7 @@ export interface Changed {
   dirs: WireAttr[];
 }
 
-/** Attribute changes for setAttributes; times in ms since the epoch. */
-export interface AttrChanges {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atimeMs?: number;
-  mtimeMs?: number;
-}
+export type { AttrChanges };
 
 export function attrChangesToWire(changes: AttrChanges): AttrChangesWire {
   return {

@@ -1,5 +1,6 @@
 // chmod, chown, utimes and setReplication: one batch each, with POSIX ownership rules.
 
+import type { AttrChanges } from '../../common/attr-changes.js';
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
@@ -7,13 +8,7 @@ import type { OpContext } from './context.js';
 import { W, checkOwner, mayAccess, putInode, resolve } from './inodes.js';
 import type { InodeRecord } from './records.js';
 
-export interface AttrChanges {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atimeMs?: number;
-  mtimeMs?: number;
-}
+export type { AttrChanges };
 
 export async function setAttr(ctx: OpContext, path: string, follow: boolean, changes: AttrChanges): Promise<Attr> {
   const { ino, rec } = await resolve(ctx, path, follow);

@@ -105,7 +105,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       return { dirs };
     }),
     Rmdir: handler(async (req, caller) => ({ dirs: (await change(caller, (ctx) => rmdir(ctx, req.path))).dirs })),
-    SetAttr: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req))))),
+    SetAttr: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req.changes))))),
     Symlink: handler(async (req, caller) => changeReply(caller, (ctx) => symlink(ctx, req.target, req.path))),
     Readlink: handler(async (req, caller) => ({ target: await run(caller, (ctx) => readlink(ctx, req.path)) })),
     SetReplication: handler(async (req, caller) => {
@@ -195,7 +195,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         gen: wireCount(req.gen, 'gen'),
         lengthBytes: wireCount(req.lengthBytes, 'lengthBytes'),
         mtimeMs: wireCount(req.mtimeMs, 'mtimeMs'),
-        ...(req.setAttr !== null && req.setAttr !== undefined && { setAttr: attrChanges(req.setAttr) }),
+        ...(req.setAttr !== null && { setAttr: attrChanges(req.setAttr) }),
       };
       if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
       if (!state.prepared.take(input.ino, input.index, input.chunkId, input.gen)) {
@@ -274,9 +274,10 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
   };
 }
 
-/** The attribute changes a SetAttr request or a commit asks for. */
-function attrChanges(req: AttrChangesWire): AttrChanges {
+/** The attribute changes a SetAttr request or a commit asks for (none when the message is absent). */
+function attrChanges(req: AttrChangesWire | null): AttrChanges {
   const changes: AttrChanges = {};
+  if (req === null) return changes;
   if (req.setMode) changes.mode = wireMode(req.mode);
   if (req.setUid) changes.uid = req.uid;
   if (req.setGid) changes.gid = req.gid;

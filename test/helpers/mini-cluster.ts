@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import fs from 'fs-extra';
+import { extraNodeArgs } from '../../common/args.js';
 import { generateSecret } from '../../common/auth.js';
 import { CairnClient, type CairnClientOptions } from '../../client/sdk/client.js';
 
@@ -166,9 +167,7 @@ export class MiniCluster {
   }
 
   private spawn(args: string[]): Proc {
-    // CAIRN_NODE_ARGS adds node flags to every server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-    const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], {
+    const child = spawn(process.execPath, [...extraNodeArgs(), cliPath, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
     });

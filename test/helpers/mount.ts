@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import fs from 'fs-extra';
+import { extraNodeArgs } from '../../common/args.js';
 import { cliPath, type MiniCluster } from './mini-cluster.js';
 
 export interface MountOptions {
@@ -57,9 +58,7 @@ export class Mount {
       ...(opts.cacheMs !== undefined ? ['--cache-ms', String(opts.cacheMs)] : []),
       ...(opts.allowOther === true ? ['--allow-other'] : []),
     ];
-    // CAIRN_NODE_ARGS adds node flags, as for the cluster's servers (e.g. --cpu-prof).
-    const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    const child = spawn(process.execPath, [...extraNodeArgs(), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
     });

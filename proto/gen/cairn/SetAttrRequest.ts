@@ -1,33 +1,15 @@
 // Original file: proto/cairn.proto
 
-import type { Long } from '@grpc/proto-loader';
+import type { AttrChanges as _cairn_AttrChanges, AttrChanges__Output as _cairn_AttrChanges__Output } from '../cairn/AttrChanges.js';
 
 export interface SetAttrRequest {
   'path'?: (string);
   'follow'?: (boolean);
-  'setMode'?: (boolean);
-  'mode'?: (number);
-  'setUid'?: (boolean);
-  'uid'?: (number);
-  'setGid'?: (boolean);
-  'gid'?: (number);
-  'setAtime'?: (boolean);
-  'atimeMs'?: (number | string | Long);
-  'setMtime'?: (boolean);
-  'mtimeMs'?: (number | string | Long);
+  'changes'?: (_cairn_AttrChanges | null);
 }
 
 export interface SetAttrRequest__Output {
   'path': (string);
   'follow': (boolean);
-  'setMode': (boolean);
-  'mode': (number);
-  'setUid': (boolean);
-  'uid': (number);
-  'setGid': (boolean);
-  'gid': (number);
-  'setAtime': (boolean);
-  'atimeMs': (number);
-  'setMtime': (boolean);
-  'mtimeMs': (number);
+  'changes': (_cairn_AttrChanges__Output | null);
 }
