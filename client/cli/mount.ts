@@ -53,6 +53,7 @@ export async function runMount(argv: string[]): Promise<void> {
   const sink: ReplySink = {
     reply: (unique, errno, payload) => session.device?.reply(unique, errno, payload),
     replyInPlace: (unique, out) => session.device?.replyInPlace(unique, out),
+    toReaders: (msg) => session.device?.toReaders(msg),
   };
   const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log }, sink);
   const mounted = await FuseDevice.mount(
@@ -64,7 +65,7 @@ export async function runMount(argv: string[]): Promise<void> {
   let stopping: Promise<boolean> | undefined;
   const stop = (why: string): Promise<boolean> =>
     (stopping ??= (async () => {
-      log.info({ mountpoint, why }, 'unmounting');
+      log.info({ mountpoint, why, readsServedByReaders: mounted.readsServedByReaders }, 'unmounting');
       // Commit what open files hold, within the timeout, then let go of the mount.
       await Promise.race([fs.close().catch((err: unknown) => log.warn({ err }, 'committing open files failed')), sleep(timeoutMs)]);
       const ended = await mounted.shutdown(1000);

@@ -25,6 +25,7 @@ import type { AttrChanges, CairnClient, Changed } from '../sdk/client.js';
 import { AttrCache } from './attr-cache.js';
 import { DirListings } from './dir-listings.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
+import { FastReads, type ReaderControl } from './fast-reads.js';
 import type { Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
@@ -49,6 +50,8 @@ export interface CairnFsOptions {
 export interface ReplySink {
   reply(unique: bigint, errno: number, payload?: Buffer): void;
   replyInPlace(unique: bigint, out: Buffer): void;
+  /** What the reader threads may answer themselves (fast-reads.ts); absent: nothing. */
+  toReaders?(msg: ReaderControl): void;
 }
 
 /** A reply payload, or a buffer already laid out (header space, then payload). */
@@ -86,7 +89,8 @@ export class CairnFs {
     readonly o: CairnFsOptions,
     private readonly sink: ReplySink,
   ) {
-    this.files = new OpenFiles(o.identities, (ino) => this.nodes.path(ino));
+    const fast = sink.toReaders !== undefined ? new FastReads((msg) => sink.toReaders?.(msg)) : undefined;
+    this.files = new OpenFiles(o.identities, (ino) => this.nodes.path(ino), fast);
     this.attrs = new AttrCache(o.cacheMs);
     this.listings = new DirListings(o.cacheMs);
     this.sweeper = setInterval(() => {

@@ -4,7 +4,7 @@
 // Mounting opens /dev/fuse and has mount(8) pass that descriptor to the kernel (`-o fd=3`), as
 // libfuse's fuse_mount does for root; so the mount needs root (CAP_SYS_ADMIN). Requests are
 // read by worker threads (reader-worker.ts) and answered from the main thread with write(2),
-// which never blocks for a reply. A mount left behind by a killed server (ENOTCONN) is
+// which never blocks for a reply (or by the reader thread itself: a READ it may serve alone). A mount left behind by a killed server (ENOTCONN) is
 // lazily unmounted before mounting again.
 //
 // Stopping: a lazy unmount ends the session once no process uses the file system any more.
@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import type { ReaderControl } from './fast-reads.js';
 import { encodeReply, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
 
 export interface MountOptions {
@@ -38,6 +39,8 @@ const readerUrl = new URL('./reader-worker.js', import.meta.url);
 
 export class FuseDevice {
   private readonly workers: Worker[] = [];
+  /** Reads the reader threads answered themselves (a counter they add to). */
+  private readonly served = new Int32Array(new SharedArrayBuffer(4));
   private ended = false;
   private endResolve: (reason: string) => void = () => undefined;
   /** Resolves with the reason when the kernel ends the session (unmounted) or the device fails. */
@@ -102,6 +105,16 @@ export class FuseDevice {
     this.write(out);
   }
 
+  /** How many reads the reader threads answered without the main thread. */
+  get readsServedByReaders(): number {
+    return Atomics.load(this.served, 0);
+  }
+
+  /** Tells every reader thread what it may serve itself (fast-reads.ts). */
+  toReaders(msg: ReaderControl): void {
+    for (const worker of this.workers) worker.postMessage(msg);
+  }
+
   /** Lazily unmounts; the session ends once the kernel lets go. */
   async unmount(): Promise<void> {
     await unmountLazy(this.mountpoint, this.log);
@@ -153,7 +166,7 @@ export class FuseDevice {
 
   private startReader(bufferBytes: number, onRequest: (req: FuseRequest) => void): void {
     // The readers keep the process alive while the file system is mounted.
-    const worker = new Worker(readerUrl, { workerData: { fd: this.fd, bufferBytes } });
+    const worker = new Worker(readerUrl, { workerData: { fd: this.fd, bufferBytes, served: this.served } });
     worker.on('message', (msg: { request?: ArrayBuffer; bytes?: number; end?: string }) => {
       if (msg.end !== undefined) return this.finish(msg.end);
       if (msg.request === undefined || this.ended) return;

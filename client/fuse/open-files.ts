@@ -14,6 +14,7 @@
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';
 import type { AttrChanges, CairnClient, ChangeOptions } from '../sdk/client.js';
+import type { FastReads } from './fast-reads.js';
 import { ReadAhead } from './read-ahead.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import type { Stats } from '../sdk/stats.js';
@@ -76,6 +77,8 @@ export class OpenFiles {
     private readonly identities: Identities,
     /** The current path of an inode, for reopening readers. */
     private readonly pathOf: (ino: number) => string | undefined,
+    /** Reads the reader threads may serve themselves, if they can. */
+    private readonly fast?: FastReads,
   ) {}
 
   get openCount(): number {
@@ -132,6 +135,8 @@ export class OpenFiles {
       return { fh: this.add({ ino, writable: true, append, reader: undefined, readerVersion: 0, client: req.client }), ino };
     }
     this.identities.pin(req.client);
+    // Readers of this mount read through the writer from now on, not from what they were offered.
+    this.fast?.withdrawInode(ino);
     this.writers.set(ino, { ino, handle, client: req.client, refs: 1, queue: new SerialQueue(), closing: undefined });
     const stats = await handle.stat(); // nothing written yet: the attributes of the open, no round trip
     // A create with O_RDONLY still takes the writer while the file is new; the fh itself reads only.
@@ -147,7 +152,12 @@ export class OpenFiles {
     }
     const reader = await this.currentReader(file);
     if (file.readAhead === undefined || file.readAhead.handle !== reader) file.readAhead = new ReadAhead(reader);
-    return file.readAhead.read(out, outOffset, length, position);
+    const n = await file.readAhead.read(out, outOffset, length, position);
+    // Offer what was read locally to the reader threads, unless it went stale meanwhile.
+    if (this.fast !== undefined && file.reader === reader && file.readerVersion === this.version(file.ino) && !this.writers.has(file.ino)) {
+      this.fast.offer(fh, file.ino, reader, position, position + n, reader.chunkSizeBytes);
+    }
+    return n;
   }
 
   /** Writes bytes the caller gives away (no copy); at the end of the file for O_APPEND. */
@@ -185,6 +195,7 @@ export class OpenFiles {
     const file = this.files.get(fh);
     if (file === undefined) return;
     this.files.delete(fh);
+    this.fast?.withdraw(fh);
     try {
       if (file.reader !== undefined) {
         await file.reader.close().catch(() => undefined);
@@ -242,6 +253,7 @@ export class OpenFiles {
 
   /** The contents changed other than through a writer of this mount (a truncate by path). */
   bumpVersion(ino: number): void {
+    this.fast?.withdrawInode(ino);
     if (this.opensOf.has(ino)) this.versions.set(ino, this.version(ino) + 1);
   }
 

@@ -1,23 +1,32 @@
-// A thread that reads FUSE requests from /dev/fuse and hands them to the main thread.
+// A thread that reads FUSE requests from /dev/fuse and hands them to the main thread, or answers
+// a READ itself when the main thread offered the replica it needs (fast-reads.ts).
 //
 // read(2) on /dev/fuse blocks until the kernel has a request, so it must not run on the main
 // thread, nor in libuv's small thread pool (where blocked readers would starve every fs call of
 // the process). Each request is transferred, not copied, to the main thread; small requests are
 // copied out so that the large read buffer is reused. The thread ends when the file system is
 // unmounted (ENODEV) or the device fails.
+//
+// The thread never runs its event loop (it is always in read(2) or serving): the main thread's
+// messages are taken with receiveMessageOnPort before each request is looked at.
 
-import { readSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { readSync, writeSync } from 'node:fs';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { ReaderFiles, type ReaderControl } from './fast-reads.js';
+import { inHeaderBytes, op, writeOutHeader } from './protocol.js';
 
 interface ReaderData {
   fd: number;
   bufferBytes: number;
+  /** [0]: reads answered here (for the mount's log and tests). */
+  served: Int32Array;
 }
 
 /** Requests up to this size are copied into a buffer of their own; larger ones (writes) keep the big one. */
 const copyBytesMax = 64 * 1024;
 
-function run(port: NonNullable<typeof parentPort>, { fd, bufferBytes }: ReaderData): void {
+function run(port: MessagePort, { fd, bufferBytes, served: counter }: ReaderData): void {
+  const files = new ReaderFiles();
   let big = Buffer.allocUnsafeSlow(bufferBytes);
   for (;;) {
     let n: number;
@@ -34,6 +43,11 @@ function run(port: NonNullable<typeof parentPort>, { fd, bufferBytes }: ReaderDa
       port.postMessage({ end: 'EOF' });
       return;
     }
+    for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) files.apply(msg.message as ReaderControl);
+    if (n >= inHeaderBytes + 24 && big.readUInt32LE(4) === op.READ && served(fd, files, big)) {
+      Atomics.add(counter, 0, 1);
+      continue;
+    }
     if (n <= copyBytesMax) {
       const copy = new Uint8Array(n);
       copy.set(big.subarray(0, n));
@@ -44,6 +58,20 @@ function run(port: NonNullable<typeof parentPort>, { fd, bufferBytes }: ReaderDa
       port.postMessage({ request: owned, bytes: n }, [owned]);
     }
   }
+}
+
+/** Answers a READ (fuse_read_in: fh, offset, size) from an offered replica; false to hand it on. */
+function served(fd: number, files: ReaderFiles, req: Buffer): boolean {
+  const fh = Number(req.readBigUInt64LE(inHeaderBytes));
+  const out = files.serve(fh, Number(req.readBigUInt64LE(inHeaderBytes + 8)), req.readUInt32LE(inHeaderBytes + 16));
+  if (out === undefined) return false;
+  writeOutHeader(out, req.readBigUInt64LE(8), 0);
+  try {
+    writeSync(fd, out);
+  } catch {
+    // ENOENT: interrupted meanwhile, the answer is not wanted; ENODEV: unmounted (the next read says so).
+  }
+  return true;
 }
 
 if (parentPort !== null) run(parentPort, workerData as ReaderData);

@@ -18,7 +18,7 @@ import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import { ChunkUpload, readChunkInto, syncReplicas, type CommittedReplica } from './chunk-io.js';
 import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
-import type { LocalReads } from './local-reads.js';
+import type { LocalReads, LocalReplica } from './local-reads.js';
 import { Stats } from './stats.js';
 
 export interface HandleOptions {
@@ -71,6 +71,10 @@ export class FileHandle {
 
   get inode(): number {
     return this.attr.inode;
+  }
+
+  get chunkSizeBytes(): number {
+    return this.chunkSize;
   }
 
   /** Bytes the file holds as this handle sees it (including its own unflushed writes). */
@@ -152,6 +156,18 @@ export class FileHandle {
     await this.readRange(start, end - start, buffer, offset);
     if (position === null) this.position = end;
     return { bytesRead: end - start, buffer };
+  }
+
+  /**
+   * Where this handle's chunk `index` can be read on this machine: the files of a replica that
+   * short-circuit reads already opened for it, as of the handle's own view of the file (size
+   * and chunk versions at open). For a reader that reads them itself; undefined otherwise.
+   */
+  localChunk(index: number): (LocalReplica & { chunkSizeBytes: number; fileSizeBytes: number }) | undefined {
+    const chunk = this.chunks.get(index);
+    const where = chunk !== undefined && !this.o.writable ? this.o.local?.where(chunk) : undefined;
+    // A replica of another length than the committed one is not this version's: read it remotely.
+    return where !== undefined && where.lengthBytes === chunk?.lengthBytes ? { ...where, chunkSizeBytes: this.chunkSize, fileSizeBytes: this.size } : undefined;
   }
 
   /** The whole remaining file from the current position (like FileHandle.readFile). */

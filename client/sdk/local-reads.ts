@@ -39,6 +39,8 @@ const refusedMs = 60_000;
 
 interface OpenReplica {
   fd: number;
+  dataPath: string;
+  crcPath: string;
   sums: number[];
   lengthBytes: number;
   users: number;
@@ -49,6 +51,8 @@ interface OpenReplica {
 export class LocalReads {
   /** "address/chunkId_gen" -> the open replica (undefined: it cannot be read locally), least recently used first. */
   private readonly replicas = new Map<string, Promise<OpenReplica | undefined>>();
+  /** The same replicas once open (for `where`, which cannot wait). */
+  private readonly opened = new Map<string, OpenReplica>();
   private readonly refusedUntil = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   /** Reads served locally, and reads that fell back to the network (for tests and benchmarks). */
@@ -92,6 +96,18 @@ export class LocalReads {
     }
   }
 
+  /**
+   * Where the files of a replica of `chunk` that this client already reads locally are, if
+   * any: for a reader that wants to read them itself (the mount's reader threads).
+   */
+  where(chunk: ChunkInfo__Output): LocalReplica | undefined {
+    for (const location of chunk.locations) {
+      const replica = this.opened.get(`${location.address}/${chunk.chunkId}_${chunk.gen}`);
+      if (replica !== undefined && !replica.evicted) return { dataPath: replica.dataPath, crcPath: replica.crcPath, lengthBytes: replica.lengthBytes };
+    }
+    return undefined;
+  }
+
   /** Closes every kept descriptor. */
   close(): void {
     clearInterval(this.sweeper);
@@ -111,7 +127,9 @@ export class LocalReads {
       fd = await openFd(where.dataPath, 'r');
       const sums = decodeChecksums(await readFile(where.crcPath));
       if (sums.length !== Math.ceil(where.lengthBytes / windowBytes)) throw new Error('checksum file does not match the replica');
-      return { fd, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
+      const replica = { fd, dataPath: where.dataPath, crcPath: where.crcPath, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
+      this.opened.set(`${address}/${chunk.chunkId}_${chunk.gen}`, replica);
+      return replica;
     } catch {
       if (fd !== undefined) closeCallback(fd, () => undefined);
       this.refusedUntil.set(address, Date.now() + refusedMs); // e.g. no permission to read its files
@@ -139,6 +157,7 @@ export class LocalReads {
   private forget(key: string, entry: Promise<OpenReplica | undefined>): void {
     if (this.replicas.get(key) === entry) this.replicas.delete(key);
     void entry.then((replica) => {
+      if (replica !== undefined && this.opened.get(key) === replica) this.opened.delete(key);
       if (replica === undefined || replica.evicted) return;
       replica.evicted = true;
       if (replica.users === 0) closeCallback(replica.fd, () => undefined);
@@ -175,6 +194,13 @@ function isThisMachine(address: string): boolean {
       .map((i) => i?.address ?? ''),
   );
   return localAddresses.has(host);
+}
+
+/** A replica's files on this machine. */
+export interface LocalReplica {
+  dataPath: string;
+  crcPath: string;
+  lengthBytes: number;
 }
 
 let localAddresses: Set<string> | undefined;

@@ -16,6 +16,8 @@ export interface MountOptions {
   allowOther?: boolean;
   timeoutMs?: number;
   cacheMs?: number;
+  /** The mount's log level (default: CAIRN_LOG_LEVEL, else warn); logs() keeps its last 300 lines. */
+  logLevel?: string;
   /** Mount here (created if missing) instead of a fresh temporary directory. */
   dir?: string;
 }
@@ -60,7 +62,7 @@ export class Mount {
     ];
     const child = spawn(process.execPath, [...extraNodeArgs(), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, CAIRN_LOG_LEVEL: opts.logLevel ?? process.env.CAIRN_LOG_LEVEL ?? 'warn' },
     });
     const mount = new Mount(dir, child, ownsDir);
     try {

@@ -1,0 +1,184 @@
+// Reads served by the reader threads themselves, without the main thread.
+//
+// A READ normally travels kernel -> reader thread -> main thread (postMessage) -> SDK -> pread
+// in libuv's pool -> main thread -> reply: four thread wake-ups besides the caller's, which on a
+// busy 2-core machine is most of the time of a 4 KiB read. When the bytes are in a replica on
+// this machine that short-circuit reads already opened (sdk/local-reads.ts), the reader thread
+// that read the request can answer it alone: pread the replica's file, verify its checksums and
+// write the reply, two wake-ups in all.
+//
+// The main thread decides what a reader thread may serve, and tells every thread before
+// answering whatever makes that stale:
+// - after a read through the main thread, it offers the chunks that read found local, for that
+//   file handle only, as that handle sees the file (its size and chunk versions at open: what the
+//   main thread would have served it too);
+// - it withdraws every handle of an inode before answering the open of a writer of that inode on
+//   this mount, or a truncate through it (OpenFiles.bumpVersion), and a handle at its release.
+// A reader thread takes in these messages (receiveMessageOnPort, in order) before it looks at a
+// request, so a read the kernel sends after such an answer never finds a stale offer. Anything it
+// cannot serve (no offer, a chunk not offered, a checksum mismatch, a file gone) goes to the main
+// thread as before, which reads through the datanode and reports a corrupt replica.
+
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { crc, decodeChecksums, windowBytes } from '../../common/checksum.js';
+import type { FileHandle } from '../sdk/file-handle.js';
+import { outHeaderBytes } from './protocol.js';
+
+/** Messages from the main thread to the reader threads. */
+export type ReaderControl =
+  | {
+      kind: 'chunk';
+      fh: number;
+      index: number;
+      chunkSizeBytes: number;
+      fileSizeBytes: number;
+      dataPath: string;
+      crcPath: string;
+      lengthBytes: number;
+    }
+  | { kind: 'drop'; fh: number };
+
+/** The main thread's side: which handles' chunks the reader threads may serve. */
+export class FastReads {
+  /** fh -> its inode and the chunk indexes offered for it. */
+  private readonly offered = new Map<number, { ino: number; indexes: Set<number> }>();
+  private readonly fhsOf = new Map<number, Set<number>>();
+
+  constructor(private readonly post: (msg: ReaderControl) => void) {}
+
+  /** After `reader` (the handle of `fh`) served [start, end): offers the chunks it read locally. */
+  offer(fh: number, ino: number, reader: FileHandle, start: number, end: number, chunkSizeBytes: number): void {
+    if (end <= start) return;
+    let entry = this.offered.get(fh);
+    for (let index = Math.floor(start / chunkSizeBytes); index * chunkSizeBytes < end; index++) {
+      if (entry?.indexes.has(index) === true) continue;
+      const local = reader.localChunk(index);
+      if (local === undefined) continue;
+      if (entry === undefined) {
+        this.offered.set(fh, (entry = { ino, indexes: new Set() }));
+        let fhs = this.fhsOf.get(ino);
+        if (fhs === undefined) this.fhsOf.set(ino, (fhs = new Set()));
+        fhs.add(fh);
+      }
+      entry.indexes.add(index);
+      this.post({ kind: 'chunk', fh, index, ...local });
+    }
+  }
+
+  /** Withdraws every offer for `ino` (its contents change through this mount). */
+  withdrawInode(ino: number): void {
+    for (const fh of this.fhsOf.get(ino) ?? []) this.withdraw(fh);
+  }
+
+  /** Withdraws the offers for `fh` (released, or its reader replaced). */
+  withdraw(fh: number): void {
+    const entry = this.offered.get(fh);
+    if (entry === undefined) return;
+    this.offered.delete(fh);
+    const fhs = this.fhsOf.get(entry.ino);
+    fhs?.delete(fh);
+    if (fhs?.size === 0) this.fhsOf.delete(entry.ino);
+    this.post({ kind: 'drop', fh });
+  }
+}
+
+interface OfferedChunk {
+  dataPath: string;
+  crcPath: string;
+  lengthBytes: number;
+  fd?: number;
+  sums?: number[];
+}
+
+interface OfferedFile {
+  fileSizeBytes: number;
+  chunkSizeBytes: number;
+  chunks: Map<number, OfferedChunk>;
+}
+
+/** A reader thread's side: the offers it holds, and serving reads from them (synchronously). */
+export class ReaderFiles {
+  private readonly files = new Map<number, OfferedFile>();
+
+  apply(msg: ReaderControl): void {
+    if (msg.kind === 'drop') {
+      const file = this.files.get(msg.fh);
+      this.files.delete(msg.fh);
+      for (const chunk of file?.chunks.values() ?? []) closeChunk(chunk);
+      return;
+    }
+    let file = this.files.get(msg.fh);
+    if (file === undefined) {
+      this.files.set(msg.fh, (file = { fileSizeBytes: msg.fileSizeBytes, chunkSizeBytes: msg.chunkSizeBytes, chunks: new Map() }));
+    }
+    const old = file.chunks.get(msg.index);
+    if (old !== undefined) closeChunk(old);
+    file.chunks.set(msg.index, { dataPath: msg.dataPath, crcPath: msg.crcPath, lengthBytes: msg.lengthBytes });
+  }
+
+  /**
+   * The reply buffer (header space, then the bytes) for a read of `size` bytes at `offset` of
+   * `fh`, or undefined when this thread cannot serve it alone.
+   */
+  serve(fh: number, offset: number, size: number): Buffer | undefined {
+    const file = this.files.get(fh);
+    if (file === undefined) return undefined;
+    const end = Math.min(offset + size, file.fileSizeBytes);
+    const out = Buffer.allocUnsafe(outHeaderBytes + Math.max(0, end - offset));
+    const cs = file.chunkSizeBytes;
+    for (let at = offset; at < end; ) {
+      const index = Math.floor(at / cs);
+      const inChunk = at - index * cs;
+      const take = Math.min(end - at, cs - inChunk);
+      const chunk = file.chunks.get(index);
+      if (chunk === undefined) return undefined;
+      if (!readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset))) {
+        closeChunk(chunk);
+        file.chunks.delete(index); // the main thread reads it (and reports it if corrupt)
+        return undefined;
+      }
+      at += take;
+    }
+    return out;
+  }
+}
+
+/** Reads [inChunk, inChunk + length) of a chunk into `out` at `at`, verified; zeros past its stored bytes. */
+function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Buffer, at: number): boolean {
+  const stored = Math.max(0, Math.min(length, chunk.lengthBytes - inChunk));
+  out.fill(0, at + stored, at + length);
+  if (stored === 0) return true;
+  try {
+    if (chunk.fd === undefined) {
+      const sums = decodeChecksums(readFileSync(chunk.crcPath));
+      if (sums.length !== Math.ceil(chunk.lengthBytes / windowBytes)) return false;
+      chunk.fd = openSync(chunk.dataPath, 'r');
+      chunk.sums = sums;
+    }
+    const from = Math.floor(inChunk / windowBytes) * windowBytes;
+    const to = Math.min(chunk.lengthBytes, Math.ceil((inChunk + stored) / windowBytes) * windowBytes);
+    const buf = Buffer.allocUnsafe(to - from);
+    for (let got = 0; got < buf.length; ) {
+      const n = readSync(chunk.fd, buf, got, buf.length - got, from + got);
+      if (n === 0) return false;
+      got += n;
+    }
+    for (let w = 0; w < buf.length; w += windowBytes) {
+      if (crc(buf.subarray(w, Math.min(w + windowBytes, buf.length))) !== chunk.sums?.[(from + w) / windowBytes]) return false;
+    }
+    buf.copy(out, at, inChunk - from, inChunk - from + stored);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function closeChunk(chunk: OfferedChunk): void {
+  if (chunk.fd === undefined) return;
+  try {
+    closeSync(chunk.fd);
+  } catch {
+    // already closed
+  }
+  chunk.fd = undefined;
+}
