@@ -123,7 +123,8 @@ export class OpenFiles {
 
     // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.
     const sdkFlags = O.O_RDWR | (req.flags & (O.O_CREAT | O.O_EXCL | O.O_TRUNC));
-    const changeOpts = req.onChanged !== undefined ? { onChanged: req.onChanged } : {};
+    // A file this creates is leased by its first write: a create closed unwritten costs one call.
+    const changeOpts = { leaseAtFirstWrite: true, ...(req.onChanged !== undefined && { onChanged: req.onChanged }) };
     const handle = await openWaitingForLease(() => req.client.open(req.path, sdkFlags, req.mode & 0o7777, changeOpts));
     if (req.ino !== undefined && handle.inode !== req.ino) return this.stale(handle);
     const ino = handle.inode;

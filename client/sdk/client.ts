@@ -307,7 +307,17 @@ export class CairnClient {
   // ---- file data -------------------------------------------------------------------------------
 
   /** Flags as node:fs takes them: a string ('r', 'w+', 'ax'...) or O_* bits from fs.constants. */
-  async open(path: string, flags: string | number = 'r', mode = defaultFileMode, opts: { replication?: number } & ChangeOptions = {}): Promise<FileHandle> {
+  /**
+   * `leaseAtFirstWrite`: a file this open creates is not leased until its first write or
+   * truncate (which take the lease), so that closing it unwritten costs no call; meanwhile
+   * another writer may take the lease first, and that first write is then EBUSY.
+   */
+  async open(
+    path: string,
+    flags: string | number = 'r',
+    mode = defaultFileMode,
+    opts: { replication?: number; leaseAtFirstWrite?: boolean } & ChangeOptions = {},
+  ): Promise<FileHandle> {
     const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
     const reply = await this.withPath(path, 'open', () =>
@@ -320,6 +330,7 @@ export class CairnClient {
         mode: mode & 0o7777,
         replication: opts.replication ?? 0,
         chunks: f.writable ? 0 : chunksAtOpen, // a reader's first chunks come with the open
+        leaseAtFirstWrite: opts.leaseAtFirstWrite ?? false,
       }),
     );
     const attr = reply.attr as NonNullable<typeof reply.attr>;
@@ -332,6 +343,7 @@ export class CairnClient {
       path,
       attr,
       writable: f.writable,
+      leased: f.writable && reply.leased,
       readable: f.readable,
       append: f.append,
       deadlineMs: this.deadlineMs,

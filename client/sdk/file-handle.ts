@@ -29,6 +29,8 @@ export interface HandleOptions {
   path: string;
   attr: WireAttr;
   writable: boolean;
+  /** Whether the open took the write lease (a create may leave it to the first write). */
+  leased?: boolean;
   readable: boolean;
   append: boolean;
   deadlineMs: number;
@@ -65,7 +67,7 @@ export class FileHandle {
     this.attr = o.attr;
     this.size = o.attr.sizeBytes;
     this.chunkSize = o.attr.chunkSizeBytes;
-    this.leaseHeld = o.writable;
+    this.leaseHeld = o.leased ?? o.writable;
     for (const chunk of o.chunks ?? []) this.chunks.set(chunk.index, chunk);
   }
 

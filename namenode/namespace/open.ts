@@ -16,11 +16,15 @@ export interface OpenFlags {
   truncate: boolean;
   mode: number;
   replication: number; // 0: cluster default
+  /** A file this open creates is not leased yet (its first write takes the lease). */
+  leaseAtFirstWrite?: boolean;
 }
 
 export interface OpenResult {
   attr: Attr;
   freed: FreedChunk[];
+  /** Whether the caller holds the write lease now. */
+  leased: boolean;
 }
 
 /** `takeLease` throws EBUSY when another client holds the file's write lease. */
@@ -43,26 +47,27 @@ export async function open(
     putInode(ctx.tx, ino, rec);
     ctx.tx.putJson(keys.dirent(dir.ino, name), { ino, type: 'f' });
     await touchDir(ctx, dir.ino);
-    if (flags.write) takeLease(ino);
-    return { attr: toAttr(ino, rec), freed: [] };
+    const leased = flags.write && flags.leaseAtFirstWrite !== true;
+    if (leased) takeLease(ino);
+    return { attr: toAttr(ino, rec), freed: [], leased };
   }
   if (flags.create && flags.exclusive) throw new CairnError('EEXIST', undefined, { path });
   const target = await resolve(ctx, path, true);
   if (target.rec.type === 'd') {
     if (flags.write) throw new CairnError('EISDIR', undefined, { path });
     checkAccess(target.rec, ctx.caller, R, path);
-    return { attr: toAttr(target.ino, target.rec), freed: [] };
+    return { attr: toAttr(target.ino, target.rec), freed: [], leased: false };
   }
   if (target.rec.type !== 'f') throw new CairnError('EINVAL', 'not a regular file', { path });
   checkAccess(target.rec, ctx.caller, flags.write ? W : R, path);
-  if (!flags.write) return { attr: toAttr(target.ino, target.rec), freed: [] };
+  if (!flags.write) return { attr: toAttr(target.ino, target.rec), freed: [], leased: false };
   takeLease(target.ino);
-  if (!flags.truncate) return { attr: toAttr(target.ino, target.rec), freed: [] };
+  if (!flags.truncate) return { attr: toAttr(target.ino, target.rec), freed: [], leased: true };
   // Size 0 does not mean no chunks: a committed zero-length chunk must go too, or the next write
   // to index 0 would need that chunk's replicas to be alive.
   const freed = await dropChunks(ctx, target.ino, 0);
-  if (target.rec.size === 0 && freed.length === 0) return { attr: toAttr(target.ino, target.rec), freed };
+  if (target.rec.size === 0 && freed.length === 0) return { attr: toAttr(target.ino, target.rec), freed, leased: true };
   const rec = { ...target.rec, size: 0, mtime: ctx.nowMs, ctime: ctx.nowMs };
   putInode(ctx.tx, target.ino, rec);
-  return { attr: toAttr(target.ino, rec), freed };
+  return { attr: toAttr(target.ino, rec), freed, leased: true };
 }

@@ -149,6 +149,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         truncate: req.truncate,
         mode: wireMode(req.mode),
         replication: req.replication,
+        leaseAtFirstWrite: req.leaseAtFirstWrite,
       };
       if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
       const opening = (ctx: OpContext) => open(ctx, req.path, flags, lease(caller));
@@ -164,7 +165,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       }
       const { result, dirs } = await change(caller, opening);
       releaseChunks(state, result.freed);
-      return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, dirs };
+      return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, dirs, leased: result.leased };
     }),
     CloseFile: handler(async (req, caller) => {
       leases.release(wireCount(req.inode, 'inode'), caller.clientId);

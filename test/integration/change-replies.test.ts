@@ -105,6 +105,33 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     expect(await other.readFile('/c/tarred', 'utf8')).toBe('archived bytes!?');
   });
 
+  it('a create with leaseAtFirstWrite leaves the lease to the first write; an existing file is leased at open', async () => {
+    const other = cluster.client();
+    const lazy = await fs.open('/c/lazy', 'wx', 0o644, { leaseAtFirstWrite: true });
+    // Nothing written yet: the file is free for another writer.
+    const second = await other.open('/c/lazy', 'r+');
+    await second.close();
+    await lazy.write(Buffer.from('first'), 0, 5, 0);
+    expect(await codeOf(other.open('/c/lazy', 'r+'))).toBe('EBUSY');
+    await lazy.close();
+    expect(await other.readFile('/c/lazy', 'utf8')).toBe('first');
+    // Closed unwritten, it leaves no lease behind either.
+    await (await fs.open('/c/touched', 'wx', 0o644, { leaseAtFirstWrite: true })).close();
+    await (await other.open('/c/touched', 'r+')).close();
+    // The option only concerns files the open creates.
+    const existing = await fs.open('/c/lazy', 'a', 0o644, { leaseAtFirstWrite: true });
+    expect(await codeOf(other.open('/c/lazy', 'r+'))).toBe('EBUSY');
+    await existing.close();
+    // Another writer took the lease first: the first write is EBUSY, and nothing is lost by it.
+    const late = await fs.open('/c/late', 'wx', 0o644, { leaseAtFirstWrite: true });
+    const taker = await other.open('/c/late', 'r+');
+    await taker.write(Buffer.from('taker'), 0, 5, 0);
+    await late.write(Buffer.from('late!'), 0, 5, 0);
+    expect(await codeOf(late.close())).toBe('EBUSY');
+    await taker.close();
+    expect(await other.readFile('/c/late', 'utf8')).toBe('taker');
+  });
+
   it('with nothing to commit it carries nothing (the caller sends the changes itself)', async () => {
     const handle = await fs.open('/c/empty', 'w');
     expect(await handle.flushReleasing({ mode: 0o600 })).toBeUndefined();

@@ -9,6 +9,7 @@ export interface OpenReply {
   'dirs'?: (_cairn_Attr)[];
   'chunks'?: (_cairn_ChunkInfo)[];
   'chunksGiven'?: (boolean);
+  'leased'?: (boolean);
 }
 
 export interface OpenReply__Output {
@@ -17,4 +18,5 @@ export interface OpenReply__Output {
   'dirs': (_cairn_Attr__Output)[];
   'chunks': (_cairn_ChunkInfo__Output)[];
   'chunksGiven': (boolean);
+  'leased': (boolean);
 }

@@ -10,6 +10,7 @@ export interface OpenRequest {
   'mode'?: (number);
   'replication'?: (number);
   'chunks'?: (number);
+  'leaseAtFirstWrite'?: (boolean);
 }
 
 export interface OpenRequest__Output {
@@ -21,4 +22,5 @@ export interface OpenRequest__Output {
   'mode': (number);
   'replication': (number);
   'chunks': (number);
+  'leaseAtFirstWrite': (boolean);
 }
