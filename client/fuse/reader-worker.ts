@@ -1,5 +1,6 @@
 // A thread that reads FUSE requests from /dev/fuse and hands them to the main thread, or answers
-// a READ itself when the main thread offered the replica it needs (fast-reads.ts).
+// a READ itself when the main thread offered the replica it needs (fast-reads.ts), and the
+// kernel's question for file capabilities before every write (always ENODATA).
 //
 // read(2) on /dev/fuse blocks until the kernel has a request, so it must not run on the main
 // thread, nor in libuv's small thread pool (where blocked readers would starve every fs call of
@@ -11,9 +12,10 @@
 // messages are taken with receiveMessageOnPort before each request is looked at.
 
 import { readSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ReaderFiles, type ReaderControl } from './fast-reads.js';
-import { inHeaderBytes, op, writeOutHeader } from './protocol.js';
+import { encodeReply, inHeaderBytes, op, writeOutHeader } from './protocol.js';
 
 interface ReaderData {
   fd: number;
@@ -44,8 +46,13 @@ function run(port: MessagePort, { fd, bufferBytes, served: counter }: ReaderData
       return;
     }
     for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) files.apply(msg.message as ReaderControl);
-    if (n >= inHeaderBytes + 24 && big.readUInt32LE(4) === op.READ && served(fd, files, big)) {
+    const opcode = big.readUInt32LE(4);
+    if (opcode === op.READ && n >= inHeaderBytes + 24 && served(fd, files, big)) {
       Atomics.add(counter, 0, 1);
+      continue;
+    }
+    if (opcode === op.GETXATTR && isCapabilityQuery(big, n)) {
+      reply(fd, encodeReply(big.readBigUInt64LE(8), osConstants.errno.ENODATA));
       continue;
     }
     if (n <= copyBytesMax) {
@@ -60,17 +67,33 @@ function run(port: MessagePort, { fd, bufferBytes, served: counter }: ReaderData
   }
 }
 
+/**
+ * The kernel asks every file for "security.capability" before each write to it (to drop file
+ * capabilities). Cairn never stores that attribute (setxattr refuses it), so the answer is always
+ * ENODATA and needs nothing of the main thread.
+ */
+function isCapabilityQuery(req: Buffer, n: number): boolean {
+  const at = inHeaderBytes + 8; // fuse_getxattr_in: size, padding; then the name
+  return n === at + capabilityName.length && req.subarray(at, n).equals(capabilityName);
+}
+
+const capabilityName = Buffer.from('security.capability\0');
+
+function reply(fd: number, out: Buffer): void {
+  try {
+    writeSync(fd, out);
+  } catch {
+    // ENOENT: interrupted meanwhile, the answer is not wanted; ENODEV: unmounted (the next read says so).
+  }
+}
+
 /** Answers a READ (fuse_read_in: fh, offset, size) from an offered replica; false to hand it on. */
 function served(fd: number, files: ReaderFiles, req: Buffer): boolean {
   const fh = Number(req.readBigUInt64LE(inHeaderBytes));
   const out = files.serve(fh, Number(req.readBigUInt64LE(inHeaderBytes + 8)), req.readUInt32LE(inHeaderBytes + 16));
   if (out === undefined) return false;
   writeOutHeader(out, req.readBigUInt64LE(8), 0);
-  try {
-    writeSync(fd, out);
-  } catch {
-    // ENOENT: interrupted meanwhile, the answer is not wanted; ENODEV: unmounted (the next read says so).
-  }
+  reply(fd, out);
   return true;
 }
 
