@@ -54,6 +54,7 @@ export async function runMount(argv: string[]): Promise<void> {
     reply: (unique, errno, payload) => session.device?.reply(unique, errno, payload),
     replyInPlace: (unique, out) => session.device?.replyInPlace(unique, out),
     toReaders: (msg) => session.device?.toReaders(msg),
+    forgetAttrs: (ino) => session.device?.forgetAttrs(ino),
   };
   const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log }, sink);
   const mounted = await FuseDevice.mount(

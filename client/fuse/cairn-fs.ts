@@ -52,6 +52,8 @@ export interface ReplySink {
   replyInPlace(unique: bigint, out: Buffer): void;
   /** What the reader threads may answer themselves (fast-reads.ts); absent: nothing. */
   toReaders?(msg: ReaderControl): void;
+  /** Makes the kernel drop its cached attributes of an inode; absent: it never caches a file's. */
+  forgetAttrs?(ino: number): void;
 }
 
 /** A reply payload, or a buffer already laid out (header space, then payload). */
@@ -239,7 +241,10 @@ export class CairnFs {
         const fh = P.fhOf(req.body);
         if (req.opcode === P.op.FLUSH) await this.flushCarryingPending(fh, req);
         else await this.files.fsync(fh);
-        if (this.files.isWritable(fh)) await this.sendPending(req.nodeid, req);
+        if (this.files.isWritable(fh)) {
+          await this.sendPending(req.nodeid, req);
+          this.kernelForgets(req.nodeid); // the commit's mtime
+        }
         return undefined;
       }
       case P.op.RELEASE:
@@ -249,6 +254,7 @@ export class CairnFs {
         }
         if (!this.files.isOpen(req.nodeid)) await removeHidden(this, req.nodeid);
         this.invalidate(req, req.nodeid); // the size no longer comes from a writer here
+        this.kernelForgets(req.nodeid);
         return undefined;
       case P.op.OPENDIR:
         return opendir(this, req);
@@ -405,9 +411,20 @@ export class CairnFs {
     if (s.ino === ino && req !== undefined) this.fetched(s, req);
   }
 
-  /** The kernel never caches a file's attributes (close-to-open); directories' and symlinks' briefly. */
+  /**
+   * How long the kernel may keep attributes: `cacheMs`, as the mount's own cache. A file's are
+   * dropped from the kernel (kernelForgets) wherever the mount learns them other than in a reply
+   * that carries them: at every open (close-to-open: a read must not stop at a size the kernel
+   * cached before another client grew the file), after a commit and at release. Without a way
+   * to tell the kernel, it is never let cache a file's attributes.
+   */
   attrValidMs(a: P.KernelAttr): number {
-    return (a.mode & fileTypeBits) === O.S_IFREG ? 0 : this.o.cacheMs;
+    return (a.mode & fileTypeBits) === O.S_IFREG && this.sink.forgetAttrs === undefined ? 0 : this.o.cacheMs;
+  }
+
+  /** The kernel drops its attributes of a file (see attrValidMs). */
+  kernelForgets(ino: number): void {
+    this.sink.forgetAttrs?.(ino);
   }
 
   attrReply(a: P.KernelAttr): Buffer {

@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { ReaderControl } from './fast-reads.js';
-import { encodeReply, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
+import { encodeReply, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
 
 export interface MountOptions {
   mountpoint: string;
@@ -36,6 +36,8 @@ export interface MountOptions {
 }
 
 const readerUrl = new URL('./reader-worker.js', import.meta.url);
+/** fuse_notify_code FUSE_NOTIFY_INVAL_INODE (sent in the error field of a reply with unique 0). */
+const notifyInvalInode = 2;
 
 export class FuseDevice {
   private readonly workers: Worker[] = [];
@@ -113,6 +115,20 @@ export class FuseDevice {
   /** Tells every reader thread what it may serve itself (fast-reads.ts). */
   toReaders(msg: ReaderControl): void {
     for (const worker of this.workers) worker.postMessage(msg);
+  }
+
+  /**
+   * FUSE_NOTIFY_INVAL_INODE for attributes only (offset -1): the kernel asks for them again at
+   * their next use. Touches no page and takes no inode lock, so it is safe while a request on
+   * the inode waits for its answer. Unknown to the kernel (ENOENT): nothing to forget.
+   */
+  forgetAttrs(ino: number): void {
+    const out = Buffer.alloc(outHeaderBytes + 24);
+    out.writeUInt32LE(out.length, 0);
+    out.writeInt32LE(notifyInvalInode, 4);
+    out.writeBigUInt64LE(BigInt(ino), outHeaderBytes);
+    out.writeBigInt64LE(-1n, outHeaderBytes + 8);
+    this.write(out);
   }
 
   /** Lazily unmounts; the session ends once the kernel lets go. */

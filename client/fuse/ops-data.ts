@@ -11,8 +11,10 @@ export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const flags = req.body.readUInt32LE(0);
   const path = fs.pathOf(req.nodeid);
   const opened = await fs.retrying(() => fs.files.open({ client: fs.caller(req), path, ino: req.nodeid, flags, mode: 0 }));
-  // The namenode's answer to the open is the freshest there is (close-to-open).
+  // The namenode's answer to the open is the freshest there is (close-to-open); the kernel asks
+  // for it before it next uses the file's size.
   if (opened.stats !== undefined) fs.fetched(opened.stats, req);
+  fs.kernelForgets(req.nodeid);
   // No KEEP_CACHE: the kernel drops its cached pages of the file at every open (close-to-open).
   return P.openOut(opened.fh);
 }
