@@ -128,7 +128,8 @@ export async function commitChunk(
   ctx.tx.putJson(key, { id: chunkId, gen, len: lengthBytes } satisfies ChunkRecord);
   const end = index * ctx.settings.chunkSizeBytes + lengthBytes;
   const mtime = input.mtimeMs > 0 ? input.mtimeMs : ctx.nowMs;
-  const next = { ...rec, size: Math.max(rec.size, end), mtime, ctime: ctx.nowMs };
+  const { nc: _none, ...chunked } = rec; // it has a chunk now
+  const next = { ...chunked, size: Math.max(rec.size, end), mtime, ctime: ctx.nowMs };
   if (input.setAttr !== undefined) {
     try {
       return applyAttrChanges(ctx, ino, next, input.setAttr, `inode ${ino}`);

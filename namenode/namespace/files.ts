@@ -27,7 +27,11 @@ export async function dropLink(ctx: OpContext, ino: number): Promise<FreedChunk[
     return [];
   }
   ctx.tx.del(keys.inode(ino));
-  // Two range reads of the store, side by side (each is a trip through LevelDB's thread pool).
-  const [, freed] = await Promise.all([dropXattrs(ctx, ino), rec.type === 'f' ? dropChunks(ctx, ino, 0) : []]);
+  // Range reads of the store, side by side (each is a trip through LevelDB's thread pool), and
+  // only for what the inode may have (records.ts: nx, nc).
+  const [, freed] = await Promise.all([
+    rec.nx === true ? undefined : dropXattrs(ctx, ino),
+    rec.type === 'f' && rec.nc !== true ? dropChunks(ctx, ino, 0) : [],
+  ]);
   return freed;
 }

@@ -129,6 +129,8 @@ export function newInode(
     mtime: ctx.nowMs,
     ctime: ctx.nowMs,
     rep: 0,
+    nx: true,
+    ...(type === 'f' && { nc: true }),
     ...extra,
   };
 }

@@ -23,6 +23,14 @@ export interface InodeRecord {
   rep: number; // wanted replicas per chunk (files)
   parent?: number; // directories: the parent directory (for "..", rename cycle checks and fsck)
   target?: string; // symlinks
+  /**
+   * Set at creation, dropped by the first extended attribute (`nx`) or the first committed chunk
+   * (`nc`, files) ever written for the inode: while set, removing the inode or listing its
+   * attributes reads no key range for them (each range read is a trip through LevelDB's thread
+   * pool). Inodes created before these flags existed have neither, and are read as before.
+   */
+  nx?: true;
+  nc?: true;
 }
 
 export interface DirentRecord {

@@ -48,14 +48,15 @@ export async function setXattr(
     }
   }
   ctx.tx.put(key, value.toString('base64'));
-  putInode(ctx.tx, target.ino, { ...target.rec, ctime: ctx.nowMs });
+  const { nx: _none, ...rec } = target.rec; // it has an attribute now
+  putInode(ctx.tx, target.ino, { ...rec, ctime: ctx.nowMs });
 }
 
 export async function getXattr(ctx: OpContext, path: string, follow: boolean, name: string): Promise<Buffer> {
   const ns = checkName(name, path);
   const target = await resolve(ctx, path, follow);
   checkRead(ctx, target, ns, path);
-  const raw = await ctx.tx.get(keys.xattr(target.ino, name));
+  const raw = target.rec.nx === true ? undefined : await ctx.tx.get(keys.xattr(target.ino, name));
   if (raw === undefined) throw new CairnError('ENODATA', `no xattr ${name}`, { path });
   return Buffer.from(raw, 'base64');
 }
@@ -63,6 +64,7 @@ export async function getXattr(ctx: OpContext, path: string, follow: boolean, na
 /** Names in byte order; trusted.* only for root (as Linux filters them). */
 export async function listXattr(ctx: OpContext, path: string, follow: boolean): Promise<string[]> {
   const target = await resolve(ctx, path, follow);
+  if (target.rec.nx === true) return [];
   const all = await names(ctx, target.ino);
   return ctx.caller.uid === 0 ? all : all.filter((n) => !n.startsWith('trusted.'));
 }

@@ -2,7 +2,7 @@
 // as the namenode runs it (one transaction through Namespace.run), with an injected clock.
 
 import { MemoryLevel } from 'memory-level';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { limits } from '../../common/limits.js';
 import type { Caller } from '../../common/rpc.js';
 import { LevelKv } from '../../namenode/store/kv.js';
@@ -235,6 +235,35 @@ describe('extended attributes', () => {
     await set('/e', 'user.c', '1');
     await run(root, (ctx) => rename(ctx, '/src', '/e'));
     expect(await allKeys('x/')).toEqual([]);
+  });
+
+  it('removing an inode that never had attributes or chunks reads no key range; one that had them loses them', async () => {
+    const ranges = vi.spyOn(LevelKv.prototype, 'range');
+    const bare = await create('/bare');
+    await run(root, (ctx) => mkdir(ctx, '/bare-dir', 0o755, false));
+    expect(await list('/bare')).toEqual([]);
+    await expect(get('/bare', 'user.none')).rejects.toThrow(/no xattr/);
+    ranges.mockClear();
+    const freed = await run(root, (ctx) => unlink(ctx, '/bare'));
+    expect([freed, ranges.mock.calls.length]).toEqual([[], 0]);
+    await run(root, (ctx) => rmdir(ctx, '/bare-dir'));
+    expect(ranges.mock.calls.length).toBe(1); // is it empty: the one range a directory needs
+    expect(bare.inode).toBeGreaterThan(0);
+
+    // The first attribute and the first chunk drop the flags for good: both go with the inode.
+    const full = await create('/full');
+    await set('/full', 'user.a', '1');
+    await run(root, (ctx) => removeXattr(ctx, '/full', true, 'user.a'));
+    await set('/full', 'user.b', '2');
+    const prepared = await run(root, (ctx) => prepareChunk(ctx, full.inode, 0, [], () => undefined, placement));
+    await run(root, (ctx) =>
+      commitChunk(ctx, { ino: full.inode, index: 0, chunkId: prepared.chunkId, gen: prepared.gen, lengthBytes: 10, mtimeMs: 0 }, () => undefined),
+    );
+    const dropped = await run(root, (ctx) => unlink(ctx, '/full'));
+    expect(dropped.map((c) => c.chunkId)).toEqual([prepared.chunkId]);
+    expect(await allKeys('x/')).toEqual([]);
+    expect(await allKeys('c/')).toEqual([]);
+    ranges.mockRestore();
   });
 
   it('chmod keeps attributes', async () => {
