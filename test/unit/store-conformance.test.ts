@@ -305,6 +305,23 @@ function storeConformance(name: string, factory: StoreFactory): void {
         expect(db.cachedBytes).toBeLessThanOrEqual(budget);
       });
 
+      it('a key rewritten at every write (a directory, the id counters) reads its latest value, within the budget', async () => {
+        const budget = 4000;
+        const db = new MetaDb(store.kv, () => {}, 'on-sync', budget);
+        for (let i = 0; i < 300; i++) {
+          await db.transact(async (tx) => {
+            tx.put('hot', 'h'.repeat(i % 40));
+            tx.put(`cold-${i}`, `value-${i}`);
+            if (i % 7 === 0) tx.del('hot');
+          });
+          expect(db.cachedBytes).toBeLessThanOrEqual(budget);
+        }
+        expect(await db.transact(async (tx) => tx.get('hot'))).toBe('h'.repeat(299 % 40));
+        await db.transact(async (tx) => tx.del('hot'));
+        expect(await db.transact(async (tx) => tx.get('hot'))).toBeUndefined();
+        expect(await db.transact(async (tx) => tx.get('cold-3'))).toBe('value-3');
+      });
+
       it('in always mode every write is a sync write', async () => {
         const gated = new GatedKv(store.kv);
         const db = new MetaDb(gated, () => {}, 'always');
