@@ -7,9 +7,10 @@
 //   is retried until then, so a restart within the timeout is invisible.
 // - Errors are POSIX errnos from the CairnError codes; failures of the cluster (unreachable,
 //   timed out, bad credentials) are EIO.
-// - Close-to-open: the kernel never caches a file's attributes (every stat and every read past
-//   the cached end asks the mount) and drops its cached pages at every open; the mount serves
-//   attributes from its own cache for up to `cacheMs` (attr-cache.ts), refreshed by every open.
+// - Close-to-open: every open fetches the file's attributes from the namenode and makes the
+//   kernel drop the ones it cached (FUSE_NOTIFY_INVAL_INODE), and the kernel drops its cached
+//   pages at every open; otherwise the kernel and the mount (attr-cache.ts) keep attributes for
+//   up to `cacheMs`.
 //   Names, and the attributes of directories and symlinks, are cached by the kernel for
 //   `cacheMs`. Missing names are never cached, so a file created elsewhere is visible at once.
 
