@@ -1,6 +1,7 @@
 // The mount's short-lived cache of inode attributes, so that the stat storms of real programs
-// (git status, SQLite's fstat before every write) do not each cost a namenode round trip, while
-// the kernel itself never caches a file's attributes (cairn-fs.ts). Pure: time comes in.
+// (git status, SQLite's fstat before every write) do not each cost a namenode round trip; the
+// kernel keeps what it is told for as long, and is told to forget a file's at open (cairn-fs.ts).
+// Pure: time comes in.
 //
 // Invariants: an entry is served for at most `ttlMs` after it was fetched. Opening a file
 // refreshes its entry from the namenode (close-to-open: a file's attributes after open are at
@@ -38,7 +39,12 @@ export class AttrCache {
 
   /** Stores attributes fetched by a request that began in epoch `sinceEpoch`. */
   put(attr: KernelAttr, nowMs: number, sinceEpoch: number): void {
-    if (this.ttlMs <= 0 || sinceEpoch !== this.epoch) return;
+    if (this.ttlMs <= 0) return;
+    if (sinceEpoch !== this.epoch) {
+      // Not kept, but newer than what the entry may hold: drop that, so the next use fetches.
+      this.entries.delete(attr.ino);
+      return;
+    }
     this.entries.delete(attr.ino); // re-insert: Map order is age order
     this.entries.set(attr.ino, { attr, fetchedMs: nowMs });
     if (this.entries.size > this.entriesMax) {

@@ -96,15 +96,20 @@ interface OfferedFile {
   chunks: Map<number, OfferedChunk>;
 }
 
+/** Replica files a reader thread keeps open at most (the least recently read is closed first). */
+const openChunksMax = 128;
+
 /** A reader thread's side: the offers it holds, and serving reads from them (synchronously). */
 export class ReaderFiles {
   private readonly files = new Map<number, OfferedFile>();
+  /** Chunks whose file is open, least recently read first. */
+  private readonly open = new Set<OfferedChunk>();
 
   apply(msg: ReaderControl): void {
     if (msg.kind === 'drop') {
       const file = this.files.get(msg.fh);
       this.files.delete(msg.fh);
-      for (const chunk of file?.chunks.values() ?? []) closeChunk(chunk);
+      for (const chunk of file?.chunks.values() ?? []) this.close(chunk);
       return;
     }
     let file = this.files.get(msg.fh);
@@ -112,7 +117,7 @@ export class ReaderFiles {
       this.files.set(msg.fh, (file = { fileSizeBytes: msg.fileSizeBytes, chunkSizeBytes: msg.chunkSizeBytes, chunks: new Map() }));
     }
     const old = file.chunks.get(msg.index);
-    if (old !== undefined) closeChunk(old);
+    if (old !== undefined) this.close(old);
     file.chunks.set(msg.index, { dataPath: msg.dataPath, crcPath: msg.crcPath, lengthBytes: msg.lengthBytes });
   }
 
@@ -132,14 +137,31 @@ export class ReaderFiles {
       const take = Math.min(end - at, cs - inChunk);
       const chunk = file.chunks.get(index);
       if (chunk === undefined) return undefined;
-      if (!readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset))) {
-        closeChunk(chunk);
+      const ok = readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset));
+      this.used(chunk);
+      if (!ok) {
+        this.close(chunk);
         file.chunks.delete(index); // the main thread reads it (and reports it if corrupt)
         return undefined;
       }
       at += take;
     }
     return out;
+  }
+
+  /** Keeps `chunk` last in the open set, closing the least recently read beyond the limit. */
+  private used(chunk: OfferedChunk): void {
+    this.open.delete(chunk);
+    if (chunk.fd === undefined) return;
+    this.open.add(chunk);
+    if (this.open.size <= openChunksMax) return;
+    const oldest = this.open.values().next().value as OfferedChunk;
+    this.close(oldest); // reopened at its next read
+  }
+
+  private close(chunk: OfferedChunk): void {
+    this.open.delete(chunk);
+    closeChunk(chunk);
   }
 }
 
@@ -149,12 +171,14 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
   out.fill(0, at + stored, at + length);
   if (stored === 0) return true;
   try {
-    if (chunk.fd === undefined) {
+    if (chunk.sums === undefined) {
       const sums = decodeChecksums(readFileSync(chunk.crcPath));
       if (sums.length !== Math.ceil(chunk.lengthBytes / windowBytes)) return false;
-      chunk.fd = openSync(chunk.dataPath, 'r');
       chunk.sums = sums;
     }
+    // Opened again after the thread closed it to stay within openChunksMax: the path names this
+    // version alone (a newer version is another file), and a deleted one fails to open.
+    chunk.fd ??= openSync(chunk.dataPath, 'r');
     const from = Math.floor(inChunk / windowBytes) * windowBytes;
     const to = Math.min(chunk.lengthBytes, Math.ceil((inChunk + stored) / windowBytes) * windowBytes);
     const buf = Buffer.allocUnsafe(to - from);

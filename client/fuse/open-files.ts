@@ -155,7 +155,8 @@ export class OpenFiles {
     if (file.readAhead === undefined || file.readAhead.handle !== reader) file.readAhead = new ReadAhead(reader);
     const n = await file.readAhead.read(out, outOffset, length, position);
     // Offer what was read locally to the reader threads, unless it went stale meanwhile.
-    if (this.fast !== undefined && file.reader === reader && file.readerVersion === this.version(file.ino) && !this.writers.has(file.ino)) {
+    const current = this.files.get(fh) === file && file.reader === reader && file.readerVersion === this.version(file.ino);
+    if (this.fast !== undefined && current && !this.writers.has(file.ino)) {
       this.fast.offer(fh, file.ino, reader, position, position + n, reader.chunkSizeBytes);
     }
     return n;

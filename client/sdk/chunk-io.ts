@@ -84,10 +84,19 @@ export class ChunkUpload {
    */
   async write(data: Buffer, at: number): Promise<void> {
     if (data.length === 0) return;
+    if (this.stream === undefined && !this.broken) {
+      try {
+        await this.open();
+      } catch (err) {
+        // A refusal (EBUSY: another client took the write lease; EACCES, ENOSPC) is this write's
+        // answer, and the bytes are not kept; anything else is retried at finish.
+        if (err instanceof CairnError && !isRetryable(err)) throw err;
+        this.broken = true;
+      }
+    }
     this.writes.push({ at, data });
     if (this.broken) return; // resent in full at finish
     try {
-      if (this.stream === undefined) await this.open();
       await this.send(data, at);
     } catch {
       // Whatever failed is retried with a fresh pipeline when the upload finishes.
@@ -158,6 +167,11 @@ export class ChunkUpload {
 
   abort(): void {
     this.stream?.abort();
+  }
+
+  /** Whether no write joined the upload yet (its first was refused). */
+  get empty(): boolean {
+    return this.writes.length === 0;
   }
 
   private async open(): Promise<void> {

@@ -343,7 +343,7 @@ export class CairnClient {
       path,
       attr,
       writable: f.writable,
-      leased: f.writable && reply.leased,
+      leased: f.writable && (opts.leaseAtFirstWrite !== true || reply.leased),
       readable: f.readable,
       append: f.append,
       deadlineMs: this.deadlineMs,

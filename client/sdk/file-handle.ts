@@ -131,7 +131,13 @@ export class FileHandle {
       const inChunk = at % this.chunkSize;
       const take = Math.min(data.length - done, this.chunkSize - inChunk);
       const upload = await this.uploadFor(index, inChunk);
-      await upload.write(data.subarray(done, done + take), inChunk);
+      try {
+        await upload.write(data.subarray(done, done + take), inChunk);
+      } catch (err) {
+        // Refused before any byte joined it (another client holds the lease): no empty commit later.
+        if (upload.empty && this.upload === upload) this.upload = undefined;
+        throw err instanceof CairnError ? err.withPath(this.path, 'write') : err;
+      }
       done += take;
       this.size = Math.max(this.size, at + take);
       if (inChunk + take === this.chunkSize) await this.finishUpload(true);

@@ -1,7 +1,13 @@
-// The mount's pure state: the node table (kernel node ids to paths), the attribute cache and the
-// FUSE protocol encoders, without a kernel.
+// The mount's pure state: the node table (kernel node ids to paths), the attribute cache, the
+// FUSE protocol encoders and the reader threads' offered chunks (over real temporary files),
+// without a kernel.
 
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeChecksums, windowChecksums } from '../../common/checksum.js';
+import { ReaderFiles } from '../../client/fuse/fast-reads.js';
 import { AttrCache } from '../../client/fuse/attr-cache.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
 import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
@@ -90,6 +96,15 @@ describe('AttrCache', () => {
     expect(cache.get(3, 10_000)?.sizeBytes).toBe(5);
   });
 
+  it('an answer not kept drops the older entry too (the open that fetched it was fresher)', () => {
+    const cache = new AttrCache(1000);
+    cache.put(fileAttr(4, 1), 10_000, cache.epoch);
+    const began = cache.epoch;
+    cache.invalidate(5); // another inode's change while the open of 4 was in flight
+    cache.put(fileAttr(4, 2), 10_001, began);
+    expect(cache.get(4, 10_001)).toBeUndefined();
+  });
+
   it('a write moves mtime and ctime; the cache is bounded', () => {
     const cache = new AttrCache(1000, 2);
     cache.put(fileAttr(1), 0, 0);
@@ -99,6 +114,46 @@ describe('AttrCache', () => {
     cache.put(fileAttr(3), 0, 0);
     expect(cache.size).toBe(2);
     expect(cache.get(1, 1)).toBeUndefined();
+  });
+});
+
+describe('ReaderFiles (the reader threads\' offered chunks)', () => {
+  it('serves offered chunks byte for byte, keeps at most 128 replica files open, and refuses what was not offered', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-rf-'));
+    try {
+      const files = new ReaderFiles();
+      const chunkSizeBytes = 64 * 1024;
+      const count = 150;
+      for (let i = 0; i < count; i++) {
+        const data = Buffer.alloc(chunkSizeBytes, i);
+        const dataPath = path.join(dir, `${i}.dat`);
+        const crcPath = path.join(dir, `${i}.crc`);
+        await fsp.writeFile(dataPath, data);
+        await fsp.writeFile(crcPath, encodeChecksums(windowChecksums(data)));
+        files.apply({ kind: 'chunk', fh: 7, index: i, chunkSizeBytes, fileSizeBytes: count * chunkSizeBytes, dataPath, crcPath, lengthBytes: chunkSizeBytes });
+      }
+      const fds = async (): Promise<number> => (await fsp.readdir('/proc/self/fd')).length;
+      const before = await fds();
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < count; i++) {
+          const out = files.serve(7, i * chunkSizeBytes + 100, 4096);
+          expect(out?.subarray(P.outHeaderBytes).equals(Buffer.alloc(4096, i))).toBe(true);
+        }
+      }
+      expect((await fds()) - before).toBeLessThanOrEqual(128);
+      expect(files.serve(8, 0, 4096)).toBeUndefined(); // another handle
+      // A replica that no longer matches its checksums is handed to the main thread, then not offered.
+      await fsp.writeFile(path.join(dir, '3.dat'), Buffer.alloc(chunkSizeBytes, 99));
+      files.apply({ kind: 'drop', fh: 7 });
+      expect((await fds()) - before).toBeLessThanOrEqual(0);
+      const p3 = path.join(dir, '3.dat');
+      files.apply({ kind: 'chunk', fh: 9, index: 0, chunkSizeBytes, fileSizeBytes: chunkSizeBytes, dataPath: p3, crcPath: path.join(dir, '3.crc'), lengthBytes: chunkSizeBytes });
+      expect(files.serve(9, 0, 4096)).toBeUndefined();
+      expect(files.serve(9, 0, 4096)).toBeUndefined();
+      files.apply({ kind: 'drop', fh: 9 });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
