@@ -74,6 +74,8 @@ export class ChunkUpload {
     private readonly namenode: NamenodeClient,
     private readonly pool: DataTransferPool,
     readonly target: UploadTarget,
+    /** Looks at the first prepare's answer before any byte is sent; may refuse it by throwing. */
+    private checkPrepared?: (prepared: PrepareChunkReply__Output) => void,
   ) {
     this.streamEnd = target.offsetInChunk;
   }
@@ -88,9 +90,9 @@ export class ChunkUpload {
       try {
         await this.open();
       } catch (err) {
-        // A refusal (EBUSY: another client took the write lease; EACCES, ENOSPC) is this write's
-        // answer, and the bytes are not kept; anything else is retried at finish.
-        if (err instanceof CairnError && !isRetryable(err)) throw err;
+        // A refusal (EBUSY: another client took the write lease; EACCES, ENOSPC; a stale view) is
+        // this write's answer, and the bytes are not kept; anything else is retried at finish.
+        if (err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err))) throw err;
         this.broken = true;
       }
     }
@@ -177,6 +179,9 @@ export class ChunkUpload {
   private async open(): Promise<void> {
     const prepared = await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]);
     this.prepared = prepared;
+    const check = this.checkPrepared;
+    this.checkPrepared = undefined; // the first prepare only
+    check?.(prepared);
     const [first, ...rest] = prepared.pipeline;
     if (first === undefined) throw new CairnError('EIO', 'the namenode gave an empty pipeline');
     this.stream = this.pool.openWrite(
@@ -201,6 +206,16 @@ export class ChunkUpload {
     this.broken = false;
     this.streamEnd = this.target.offsetInChunk;
     for (const { at, data } of this.writes) await this.send(data, at);
+  }
+}
+
+/**
+ * A writer took the file's lease again and found it changed meanwhile (another client wrote it
+ * while this writer held no lease): the write must be redone from the file as it is now.
+ */
+export class StaleViewError extends Error {
+  constructor(readonly fileSizeBytes: number) {
+    super(`the file changed while its lease was free (size now ${fileSizeBytes})`);
   }
 }
 

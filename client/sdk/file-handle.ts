@@ -16,7 +16,7 @@ import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
-import { ChunkUpload, readChunkInto, syncReplicas, type CommittedReplica } from './chunk-io.js';
+import { ChunkUpload, readChunkInto, StaleViewError, syncReplicas, type CommittedReplica } from './chunk-io.js';
 import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
 import type { LocalReads, LocalReplica } from './local-reads.js';
 import { Stats } from './stats.js';
@@ -121,6 +121,20 @@ export class FileHandle {
     this.checkOpen();
     if (!this.o.writable) throw new CairnError('EBADF', 'file not open for writing', { path: this.path });
     if (this.failure !== undefined) throw this.failure;
+    try {
+      return await this.writeFrom(data, position);
+    } catch (err) {
+      if (!(err instanceof StaleViewError)) throw err;
+      // Another client wrote the file while this handle held no lease (it holds it now): take
+      // the file's size as it is (an O_APPEND write goes to the real end), forget the chunk
+      // versions read before, and write again.
+      this.size = err.fileSizeBytes;
+      this.chunks.clear();
+      return this.writeFrom(data, position);
+    }
+  }
+
+  private async writeFrom(data: Buffer, position: number | null): Promise<number> {
     const start = this.o.append ? this.size : position ?? this.position;
     if (!Number.isSafeInteger(start) || start < 0) throw new CairnError('EINVAL', `bad position ${start}`, { path: this.path });
     if (start + data.length > limits.fileBytesMax) throw new CairnError('EFBIG', undefined, { path: this.path });
@@ -269,13 +283,20 @@ export class FileHandle {
     // An update of a chunk must start from its last committed version.
     if (this.finishingIndex === index) await this.finishing;
     if (this.failure !== undefined) throw this.failure;
-    this.leaseHeld = true; // preparing the chunk takes the lease
-    this.upload = new ChunkUpload(this.o.namenode, this.o.pool, {
-      inode: this.inode,
-      index,
-      offsetInChunk: inChunk,
-      wantReplicas: this.attr.replication,
-    });
+    // Preparing the chunk takes the lease. Taking it again (after a commit released it, or after
+    // a create that took none), the handle checks that nobody wrote the file meanwhile.
+    const retaking = !this.leaseHeld;
+    const sizeSeen = this.size;
+    const check = (prepared: { fileSizeBytes: number }): void => {
+      if (prepared.fileSizeBytes !== sizeSeen) throw new StaleViewError(prepared.fileSizeBytes);
+    };
+    this.leaseHeld = true;
+    this.upload = new ChunkUpload(
+      this.o.namenode,
+      this.o.pool,
+      { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication },
+      retaking ? check : undefined,
+    );
     return this.upload;
   }
 

@@ -62,6 +62,8 @@ export interface PreparedChunk {
   baseGen: number;
   baseLength: number;
   pipeline: Pipeline[];
+  /** The file's size now. */
+  fileSizeBytes: number;
 }
 
 export async function prepareChunk(
@@ -80,14 +82,14 @@ export async function prepareChunk(
     const pipeline = placement.place(rec.rep, exclude);
     const chunkId = await nextId(ctx.tx, 'chunk');
     const gen = await nextId(ctx.tx, 'gen');
-    return { chunkId, gen, baseGen: 0, baseLength: 0, pipeline };
+    return { chunkId, gen, baseGen: 0, baseLength: 0, pipeline, fileSizeBytes: rec.size };
   }
   const pipeline = placement.replicasOf(existing.id, existing.gen).filter((dn) => !exclude.includes(dn.id));
   if (pipeline.length === 0) {
     throw new CairnError('EIO', `no live replica of chunk ${existing.id} (index ${index} of inode ${ino}) to update`);
   }
   const gen = await nextId(ctx.tx, 'gen');
-  return { chunkId: existing.id, gen, baseGen: existing.gen, baseLength: existing.len, pipeline };
+  return { chunkId: existing.id, gen, baseGen: existing.gen, baseLength: existing.len, pipeline, fileSizeBytes: rec.size };
 }
 
 export interface CommitInput {

@@ -133,6 +133,25 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     expect(await other.readFile('/c/late', 'utf8')).toBe('taker');
   });
 
+  it('a handle that takes the lease again sees what another client wrote meanwhile: O_APPEND lands at the real end', async () => {
+    const other = cluster.client();
+    // Created without a lease; another client writes the file before the first write.
+    const created = await fs.open('/c/appended', 'ax', 0o644, { leaseAtFirstWrite: true });
+    await other.writeFile('/c/appended', 'other-');
+    await created.write(Buffer.from('mine'));
+    expect(created.sizeBytes).toBe(10);
+    await created.close();
+    expect(await other.readFile('/c/appended', 'utf8')).toBe('other-mine');
+    // Released by a commit (a close(2) on the mount); another client appends; this handle appends again.
+    const log = await fs.open('/c/log', 'a');
+    await log.write(Buffer.from('a1;'));
+    await log.flushReleasing();
+    await other.appendFile('/c/log', 'b1;');
+    await log.write(Buffer.from('a2;'));
+    await log.close();
+    expect(await other.readFile('/c/log', 'utf8')).toBe('a1;b1;a2;');
+  });
+
   it('with nothing to commit it carries nothing (the caller sends the changes itself)', async () => {
     const handle = await fs.open('/c/empty', 'w');
     expect(await handle.flushReleasing({ mode: 0o600 })).toBeUndefined();

@@ -10,6 +10,7 @@ export interface PrepareChunkReply {
   'baseLengthBytes'?: (number | string | Long);
   'pipeline'?: (_cairn_DatanodeAddress)[];
   'token'?: (string);
+  'fileSizeBytes'?: (number | string | Long);
 }
 
 export interface PrepareChunkReply__Output {
@@ -19,4 +20,5 @@ export interface PrepareChunkReply__Output {
   'baseLengthBytes': (number);
   'pipeline': (_cairn_DatanodeAddress__Output)[];
   'token': (string);
+  'fileSizeBytes': (number);
 }
