@@ -4,8 +4,8 @@
 // Mounting opens /dev/fuse and has mount(8) pass that descriptor to the kernel (`-o fd=3`), as
 // libfuse's fuse_mount does for root; so the mount needs root (CAP_SYS_ADMIN). Requests are
 // read by worker threads (reader-worker.ts) and answered from the main thread with write(2),
-// which never blocks for a reply (or by the reader thread itself: a READ it may serve alone). A mount left behind by a killed server (ENOTCONN) is
-// lazily unmounted before mounting again.
+// which never blocks for a reply, or by the reader thread itself (a READ it may serve alone). A
+// mount left behind by a killed server (ENOTCONN) is lazily unmounted before mounting again.
 //
 // Stopping: a lazy unmount ends the session once no process uses the file system any more.
 // While one still holds a file open, the readers stay blocked in read(2), and a process with a

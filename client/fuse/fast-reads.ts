@@ -46,9 +46,13 @@ export class FastReads {
 
   constructor(private readonly post: (msg: ReaderControl) => void) {}
 
-  /** After `reader` (the handle of `fh`) served [start, end): offers the chunks it read locally. */
-  offer(fh: number, ino: number, reader: FileHandle, start: number, end: number, chunkSizeBytes: number): void {
+  /**
+   * After `reader` (the handle of `fh`) served [start, end): offers the chunks it read locally,
+   * as the handle sees the file (its size and chunk versions).
+   */
+  offer(fh: number, ino: number, reader: FileHandle, start: number, end: number): void {
     if (end <= start) return;
+    const chunkSizeBytes = reader.chunkSizeBytes;
     let entry = this.offered.get(fh);
     for (let index = Math.floor(start / chunkSizeBytes); index * chunkSizeBytes < end; index++) {
       if (entry?.indexes.has(index) === true) continue;
@@ -61,7 +65,7 @@ export class FastReads {
         fhs.add(fh);
       }
       entry.indexes.add(index);
-      this.post({ kind: 'chunk', fh, index, ...local });
+      this.post({ kind: 'chunk', fh, index, chunkSizeBytes, fileSizeBytes: reader.sizeBytes, ...local });
     }
   }
 

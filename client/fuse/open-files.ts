@@ -157,7 +157,7 @@ export class OpenFiles {
     // Offer what was read locally to the reader threads, unless it went stale meanwhile.
     const current = this.files.get(fh) === file && file.reader === reader && file.readerVersion === this.version(file.ino);
     if (this.fast !== undefined && current && !this.writers.has(file.ino)) {
-      this.fast.offer(fh, file.ino, reader, position, position + n, reader.chunkSizeBytes);
+      this.fast.offer(fh, file.ino, reader, position, position + n);
     }
     return n;
   }

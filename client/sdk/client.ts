@@ -306,8 +306,8 @@ export class CairnClient {
 
   // ---- file data -------------------------------------------------------------------------------
 
-  /** Flags as node:fs takes them: a string ('r', 'w+', 'ax'...) or O_* bits from fs.constants. */
   /**
+   * Flags as node:fs takes them: a string ('r', 'w+', 'ax'...) or O_* bits from fs.constants.
    * `leaseAtFirstWrite`: a file this open creates is not leased until its first write or
    * truncate (which take the lease), so that closing it unwritten costs no call; meanwhile
    * another writer may take the lease first, and that first write is then EBUSY.

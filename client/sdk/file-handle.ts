@@ -182,14 +182,14 @@ export class FileHandle {
 
   /**
    * Where this handle's chunk `index` can be read on this machine: the files of a replica that
-   * short-circuit reads already opened for it, as of the handle's own view of the file (size
-   * and chunk versions at open). For a reader that reads them itself; undefined otherwise.
+   * short-circuit reads already opened for it, in the chunk version the handle knows. For a
+   * reader that reads them itself; undefined otherwise.
    */
-  localChunk(index: number): (LocalReplica & { chunkSizeBytes: number; fileSizeBytes: number }) | undefined {
+  localChunk(index: number): LocalReplica | undefined {
     const chunk = this.chunks.get(index);
     const where = chunk !== undefined && !this.o.writable ? this.o.local?.where(chunk) : undefined;
     // A replica of another length than the committed one is not this version's: read it remotely.
-    return where !== undefined && where.lengthBytes === chunk?.lengthBytes ? { ...where, chunkSizeBytes: this.chunkSize, fileSizeBytes: this.size } : undefined;
+    return where !== undefined && where.lengthBytes === chunk?.lengthBytes ? where : undefined;
   }
 
   /** The whole remaining file from the current position (like FileHandle.readFile). */

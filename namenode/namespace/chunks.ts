@@ -155,7 +155,7 @@ export async function truncate(
   checkLease(ino);
   const chunkSize = ctx.settings.chunkSizeBytes;
   const keepChunks = Math.ceil(sizeBytes / chunkSize);
-  const freed = await dropChunks(ctx, ino, keepChunks);
+  const freed = await dropChunks(ctx, ino, rec, keepChunks);
   const tail = sizeBytes % chunkSize;
   if (tail !== 0) {
     // The replica keeps its longer bytes; the shorter length is what readers and future

@@ -5,8 +5,12 @@ import type { FreedChunk, OpContext } from './context.js';
 import { keys, prefixEnd, type ChunkRecord, type InodeRecord } from './records.js';
 import { dropXattrs } from './xattr.js';
 
-/** Deletes chunk records of `ino` with index >= fromIndex; returns the chunk versions freed. */
-export async function dropChunks(ctx: OpContext, ino: number, fromIndex: number): Promise<FreedChunk[]> {
+/**
+ * Deletes chunk records of `ino` with index >= fromIndex; returns the chunk versions freed. A
+ * file that never had a chunk (`nc`) has none to read for.
+ */
+export async function dropChunks(ctx: OpContext, ino: number, rec: InodeRecord, fromIndex: number): Promise<FreedChunk[]> {
+  if (rec.nc === true) return [];
   const prefix = keys.chunkPrefix(ino);
   const rows = await ctx.tx.range({ gte: keys.chunk(ino, fromIndex), lt: prefixEnd(prefix) });
   const freed: FreedChunk[] = [];
@@ -29,9 +33,6 @@ export async function dropLink(ctx: OpContext, ino: number): Promise<FreedChunk[
   ctx.tx.del(keys.inode(ino));
   // Range reads of the store, side by side (each is a trip through LevelDB's thread pool), and
   // only for what the inode may have (records.ts: nx, nc).
-  const [, freed] = await Promise.all([
-    rec.nx === true ? undefined : dropXattrs(ctx, ino),
-    rec.type === 'f' && rec.nc !== true ? dropChunks(ctx, ino, 0) : [],
-  ]);
+  const [, freed] = await Promise.all([dropXattrs(ctx, ino, rec), rec.type === 'f' ? dropChunks(ctx, ino, rec, 0) : []]);
   return freed;
 }

@@ -65,7 +65,7 @@ export async function open(
   if (!flags.truncate) return { attr: toAttr(target.ino, target.rec), freed: [], leased: true };
   // Size 0 does not mean no chunks: a committed zero-length chunk must go too, or the next write
   // to index 0 would need that chunk's replicas to be alive.
-  const freed = target.rec.nc === true ? [] : await dropChunks(ctx, target.ino, 0);
+  const freed = await dropChunks(ctx, target.ino, target.rec, 0);
   if (target.rec.size === 0 && freed.length === 0) return { attr: toAttr(target.ino, target.rec), freed, leased: true };
   const rec = { ...target.rec, size: 0, mtime: ctx.nowMs, ctime: ctx.nowMs };
   putInode(ctx.tx, target.ino, rec);

@@ -29,7 +29,7 @@ export async function rmdir(ctx: OpContext, path: string): Promise<void> {
   const rec = await mustGetInode(ctx.tx, entry.ino, path);
   checkSticky(dir.rec, rec, ctx.caller, path);
   // Both range reads side by side; a refusal discards the transaction, xattr deletes included.
-  const [empty] = await Promise.all([isEmptyDir(ctx, entry.ino), rec.nx === true ? undefined : dropXattrs(ctx, entry.ino)]);
+  const [empty] = await Promise.all([isEmptyDir(ctx, entry.ino), dropXattrs(ctx, entry.ino, rec)]);
   if (!empty) throw new CairnError('ENOTEMPTY', undefined, { path });
   ctx.tx.del(keys.dirent(dir.ino, name));
   ctx.tx.del(keys.inode(entry.ino));

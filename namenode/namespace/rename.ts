@@ -32,7 +32,7 @@ export async function rename(ctx: OpContext, src: string, dst: string): Promise<
     if (replaced.type === 'd') {
       if (!(await isEmptyDir(ctx, replaced.ino))) throw new CairnError('ENOTEMPTY', undefined, { path: dst });
       ctx.tx.del(keys.inode(replaced.ino));
-      await dropXattrs(ctx, replaced.ino);
+      await dropXattrs(ctx, replaced.ino, replacedRec);
       await touchDir(ctx, to.dir.ino, -1);
     } else {
       freed = await dropLink(ctx, replaced.ino);

@@ -79,8 +79,9 @@ export async function removeXattr(ctx: OpContext, path: string, follow: boolean,
   putInode(ctx.tx, target.ino, { ...target.rec, ctime: ctx.nowMs });
 }
 
-/** Deletes every attribute of an inode that is being deleted. */
-export async function dropXattrs(ctx: OpContext, ino: number): Promise<void> {
+/** Deletes every attribute of an inode that is being deleted (none to read for if it never had one: `nx`). */
+export async function dropXattrs(ctx: OpContext, ino: number, rec: InodeRecord): Promise<void> {
+  if (rec.nx === true) return;
   const prefix = keys.xattrPrefix(ino);
   for (const [key] of await ctx.tx.range({ gte: prefix, lt: prefixEnd(prefix) })) ctx.tx.del(key);
 }
