@@ -9,7 +9,7 @@
 //   client: READ_REQUEST ReadRequest                       server: DATA… END | ERROR
 //   client: SYNC_REQUEST SyncRequest                       server: ACK {} | ERROR
 //   client: LOCAL_REQUEST ReadRequest (no range)           server: ACK LocalReplica | ERROR
-//     (a client on the datanode's own machine asks where a replica's files are, to read them
+//     (a client on the datanode's own machine asks where a replica's file is, to read it
 //     itself: short-circuit reads, client/sdk/local-reads.ts)
 // The server may answer ERROR at any point and close; the client stops at the first ERROR and
 // never reuses that connection.
@@ -32,10 +32,10 @@ export const FrameKind = {
   localRequest: 9,
 } as const;
 
-/** Where a replica's files are, for a client on the same machine (LOCAL_REQUEST's answer). */
+/** Where a replica's file is, for a client on the same machine (LOCAL_REQUEST's answer). */
 export interface LocalReplica {
-  dataPath: string;
-  crcPath: string;
+  /** Its bytes, then their checksums (common/replica-file.ts). */
+  path: string;
   lengthBytes: number;
 }
 

@@ -1,12 +1,14 @@
 // Chunk replicas on one datanode's disk.
 //
-// Layout: <data>/chunks/<xx>/<chunkId hex>_<gen>.dat  the bytes
-//         <data>/chunks/<xx>/<chunkId hex>_<gen>.crc  one CRC32C (LE uint32) per 64 KiB window
+// Layout: <data>/chunks/<xx>/<chunkId hex>_<gen>.rep  the bytes, then their checksums
+//                                                      (common/replica-file.ts)
 //         <data>/tmp/…                                 replicas being written
-// A replica is written under tmp/, then renamed into chunks/: a replica that is visible under
-// chunks/ is complete. Whatever is in tmp/ at start belongs to writes that never finished and is
-// removed. Durability follows the writer (docs/ARCHITECTURE.md, "Durability"): a write that asks
-// for sync (an fsync) has its data, checksums and directory entry fsynced before the ack; others
+// A replica is written under tmp/, its checksums appended last, then renamed into chunks/: a
+// replica that is visible under chunks/ is complete. Whatever is in tmp/ at start belongs to
+// writes that never finished and is removed. Replicas of the first layout (a .dat file of bytes
+// and a .crc file of checksums) are converted at start. Durability follows the writer
+// (docs/ARCHITECTURE.md, "Durability"): a write that asks for sync (an fsync) has its file and
+// directory entry fsynced before the ack; others
 // are acknowledged from the page cache (they survive a crash of this process, not of the
 // machine) until a later sync request (syncReplicas) or the kernel's writeback. A replica torn by
 // a power loss fails its checksums and is replaced from another copy.
@@ -36,9 +38,10 @@ import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import fs from 'fs-extra';
-import { crc, decodeChecksums, encodeChecksums, windowBytes } from '../common/checksum.js';
+import { crc, decodeChecksums, windowBytes } from '../common/checksum.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
+import { decodeTrailer, encodeTrailer, lengthFromFileBytes, replicaFileBytes, trailerBytes } from '../common/replica-file.js';
 
 export interface ReplicaRef {
   chunkId: number;
@@ -59,6 +62,8 @@ export class ChecksumError extends CairnError {
 
 /** Replicas whose checksums are kept in memory (a 64 MiB replica has 1,024: 8 KiB as numbers). */
 const checksumCacheReplicasMax = 512;
+/** A replica file up to this size read cold is read whole, bytes and checksums in one read. */
+const wholeReadBytesMax = 256 * 1024;
 
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
@@ -81,18 +86,52 @@ export class ChunkStore {
     await fs.remove(path.join(dataDir, 'tmp'));
     await fs.ensureDir(path.join(dataDir, 'tmp'));
     await fs.ensureDir(path.join(dataDir, 'chunks'));
+    const legacy: Array<{ dir: string; name: string; chunkId: number; gen: number }> = [];
     for (const dir of await fs.readdir(path.join(dataDir, 'chunks'))) {
       for (const file of await fs.readdir(path.join(dataDir, 'chunks', dir))) {
-        const match = /^([0-9a-f]+)_(\d+)\.dat$/.exec(file);
+        const match = /^(([0-9a-f]+)_(\d+))\.(rep|dat)$/.exec(file);
         if (match === null) continue;
-        const chunkId = parseInt(match[1] as string, 16);
-        const gen = Number(match[2]);
-        if (!(await fs.pathExists(store.crcPath(chunkId, gen)))) continue; // half-deleted: not a replica
+        const chunkId = parseInt(match[2] as string, 16);
+        const gen = Number(match[3]);
+        if (match[4] === 'dat') {
+          legacy.push({ dir: path.join(store.dataDir, 'chunks', dir), name: match[1] as string, chunkId, gen });
+          continue;
+        }
         const { size } = await fs.stat(path.join(dataDir, 'chunks', dir, file));
-        store.add({ chunkId, gen, lengthBytes: size });
+        const lengthBytes = lengthFromFileBytes(size);
+        // A size no replica has: damaged outside Cairn. Not listed, so the namenode copies the chunk again.
+        if (lengthBytes !== undefined) store.add({ chunkId, gen, lengthBytes });
       }
     }
+    for (const old of legacy) await store.convert(old);
     return store;
+  }
+
+  /**
+   * Converts a replica of the first layout (<name>.dat, <name>.crc) into one file: copied with
+   * the checksums appended under tmp/, renamed into place, then the old files removed. A crash
+   * at any point leaves either the old pair or the new file complete (a new file found beside an
+   * old pair wins).
+   */
+  private async convert(old: { dir: string; name: string; chunkId: number; gen: number }): Promise<void> {
+    const dat = path.join(old.dir, `${old.name}.dat`);
+    const sumsFile = path.join(old.dir, `${old.name}.crc`);
+    if (this.has(old.chunkId, old.gen) || !(await fs.pathExists(sumsFile))) {
+      rmSync(sumsFile, { force: true }); // converted already, or half-deleted: not a replica
+      rmSync(dat, { force: true });
+      return;
+    }
+    const { size } = await fs.stat(dat);
+    const sums = decodeChecksums(await fsp.readFile(sumsFile));
+    if (sums.length !== Math.ceil(size / windowBytes)) return; // unverifiable: left as it is, not listed
+    const tmp = path.join(this.dataDir, 'tmp', `${old.name}.convert`);
+    await fsp.copyFile(dat, tmp, fsConstants.COPYFILE_FICLONE);
+    await fsp.appendFile(tmp, encodeTrailer(sums, size));
+    await fsyncPath(tmp);
+    const ref = { chunkId: old.chunkId, gen: old.gen, lengthBytes: size };
+    await this.install(ref, tmp, true);
+    rmSync(sumsFile, { force: true });
+    rmSync(dat, { force: true });
   }
 
   list(): ReplicaRef[] {
@@ -127,12 +166,13 @@ export class ChunkStore {
       const base = this.get(chunkId, baseGen);
       if (base === undefined) throw new CairnError('ENOENT', `base replica ${chunkId}_${baseGen} is not here`);
       baseLength = Math.min(opts.baseLengthBytes, base.lengthBytes);
-      await fsp.copyFile(this.dataPath(chunkId, baseGen), `${tmp}.dat`, fsConstants.COPYFILE_FICLONE);
-      baseSums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, baseGen)));
+      await fsp.copyFile(this.replicaPath(chunkId, baseGen), tmp, fsConstants.COPYFILE_FICLONE);
+      baseSums = await this.trailerOf(tmp, chunkId, baseGen, base.lengthBytes);
+      await fsp.truncate(tmp, base.lengthBytes); // its trailer goes; the new one is written at finish
       const keepWindows = Math.floor(Math.min(baseLength, offsetBytes) / windowBytes);
-      await verifyWindows(`${tmp}.dat`, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
+      await verifyWindows(tmp, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
     }
-    const fd = openSync(`${tmp}.dat`, baseGen !== 0 ? 'r+' : 'w+');
+    const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
     if (baseGen !== 0) ftruncateSync(fd, baseLength);
     return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
   }
@@ -146,13 +186,29 @@ export class ChunkStore {
     if (replica === undefined) throw new CairnError('ENOENT', `replica ${chunkId}_${gen} is not here`);
     const end = Math.min(replica.lengthBytes, offsetBytes + lengthBytes);
     if (offsetBytes >= end) return;
-    if (fromDisk) this.sums.delete(replicaName(chunkId, gen));
-    const sums = await this.checksumsOf(chunkId, gen);
-    if (sums.length !== Math.ceil(replica.lengthBytes / windowBytes)) {
-      throw new ChecksumError(chunkId, gen, 'checksum file does not match the replica length');
-    }
-    const fd = openSync(this.dataPath(chunkId, gen), 'r');
+    const key = replicaName(chunkId, gen);
+    if (fromDisk) this.sums.delete(key);
+    const fd = openSync(this.replicaPath(chunkId, gen), 'r');
     try {
+      let sums = this.cachedSums(key);
+      const fileBytes = replicaFileBytes(replica.lengthBytes);
+      if (sums === undefined && fileBytes <= wholeReadBytesMax) {
+        // A small replica read cold (a small file's first read): bytes and checksums in one read.
+        const buf = Buffer.allocUnsafe(fileBytes);
+        const { bytesRead } = await readFd(fd, buf, 0, fileBytes, 0);
+        if (bytesRead !== fileBytes) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
+        sums = this.keepSums(key, decodeOrThrow(buf.subarray(replica.lengthBytes), chunkId, gen, replica.lengthBytes));
+        const from = Math.floor(offsetBytes / windowBytes);
+        for (let index = from; index * windowBytes < end; index++) {
+          const at = index * windowBytes;
+          if (crc(buf.subarray(at, Math.min(at + windowBytes, replica.lengthBytes))) !== sums[index]) {
+            throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${index}`);
+          }
+        }
+        yield buf.subarray(offsetBytes, end);
+        return;
+      }
+      sums ??= this.keepSums(key, await readTrailer(fd, chunkId, gen, replica.lengthBytes));
       const stepBytes = Math.max(windowBytes, Math.floor(limits.dataFrameBytes / windowBytes) * windowBytes);
       // Only the windows the range touches are read and verified: a 4 KiB read costs one window.
       const windowsEnd = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
@@ -180,20 +236,31 @@ export class ChunkStore {
    * A replica's checksums, from a small cache: a complete replica never changes (an update is a
    * new replica), so its checksums can be kept; a random 4 KiB read then costs one file read.
    */
-  private async checksumsOf(chunkId: number, gen: number): Promise<number[]> {
-    const key = replicaName(chunkId, gen);
+  private cachedSums(key: string): number[] | undefined {
     const cached = this.sums.get(key);
     if (cached !== undefined) {
       this.sums.delete(key); // most recently used last
       this.sums.set(key, cached);
-      return cached;
     }
-    const sums = decodeChecksums(await fsp.readFile(this.crcPath(chunkId, gen)));
+    return cached;
+  }
+
+  private keepSums(key: string, sums: number[]): number[] {
     if (this.replicas.has(key)) {
       this.sums.set(key, sums);
       if (this.sums.size > checksumCacheReplicasMax) this.sums.delete(this.sums.keys().next().value as string);
     }
     return sums;
+  }
+
+  /** The checksums in the trailer of the replica file `file` of `lengthBytes` bytes. */
+  private async trailerOf(file: string, chunkId: number, gen: number, lengthBytes: number): Promise<number[]> {
+    const fd = openSync(file, 'r');
+    try {
+      return await readTrailer(fd, chunkId, gen, lengthBytes);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async delete(chunkId: number, gen: number): Promise<boolean> {
@@ -203,35 +270,30 @@ export class ChunkStore {
     this.replicas.delete(key);
     this.sums.delete(key);
     this.usedBytes -= replica.lengthBytes;
-    // The checksum file goes first: a .dat without its .crc is not a replica (see open()).
-    rmSync(this.crcPath(chunkId, gen), { force: true });
-    rmSync(this.dataPath(chunkId, gen), { force: true });
+    rmSync(this.replicaPath(chunkId, gen), { force: true });
     return true;
   }
 
-  dataPath(chunkId: number, gen: number): string {
-    return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.dat`);
-  }
-
-  crcPath(chunkId: number, gen: number): string {
-    return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.crc`);
+  /** The file of replica (chunkId, gen): its bytes, then its checksums (common/replica-file.ts). */
+  replicaPath(chunkId: number, gen: number): string {
+    return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.rep`);
   }
 
   /** Called by a finished writer; the directory entry is fsynced when `sync`. */
   async install(ref: ReplicaRef, tmp: string, sync: boolean): Promise<void> {
-    const dir = path.dirname(this.dataPath(ref.chunkId, ref.gen));
+    const file = this.replicaPath(ref.chunkId, ref.gen);
+    const dir = path.dirname(file);
     if (!this.buckets.has(dir)) {
       mkdirSync(dir, { recursive: true });
       this.buckets.add(dir);
     }
-    renameSync(`${tmp}.dat`, this.dataPath(ref.chunkId, ref.gen));
-    renameSync(`${tmp}.crc`, this.crcPath(ref.chunkId, ref.gen));
+    renameSync(tmp, file);
     if (sync) await fsyncPath(dir);
     this.add(ref);
   }
 
   /**
-   * Makes replicas written without sync durable: data, checksums, directory entries. A replica
+   * Makes replicas written without sync durable: their files and directory entries. A replica
    * that is not here (deleted or replaced since) has nothing left to sync.
    */
   async syncReplicas(replicas: ReadonlyArray<{ chunkId: number; gen: number }>): Promise<void> {
@@ -240,8 +302,9 @@ export class ChunkStore {
       replicas
         .filter((r) => this.has(r.chunkId, r.gen))
         .map(async ({ chunkId, gen }) => {
-          dirs.add(path.dirname(this.dataPath(chunkId, gen)));
-          await Promise.all([fsyncPath(this.dataPath(chunkId, gen)), fsyncPath(this.crcPath(chunkId, gen))]);
+          const file = this.replicaPath(chunkId, gen);
+          dirs.add(path.dirname(file));
+          await fsyncPath(file);
         }),
     );
     await Promise.all([...dirs].map((dir) => fsyncPath(dir)));
@@ -292,7 +355,7 @@ export class ChunkWriter {
       // so that corruption is never laundered into new checksums.
       const from = Math.floor(Math.min(this.s.baseLength, offset) / windowBytes);
       if (from < this.verifiedFromWindow) {
-        await verifyWindows(`${this.s.tmp}.dat`, this.s.baseSums, from, this.verifiedFromWindow, this.s.baseLength);
+        await verifyWindows(this.s.tmp, this.s.baseSums, from, this.verifiedFromWindow, this.s.baseLength);
         this.verifiedFromWindow = from;
       }
       this.lowestWrite = offset;
@@ -332,16 +395,14 @@ export class ChunkWriter {
       const keep = Math.min(this.s.baseSums.length, this.verifiedFromWindow, Math.floor(Math.min(length, this.lowestWrite, this.s.baseLength) / windowBytes));
       sums = [...this.s.baseSums.slice(0, keep), ...(await checksumFrom(fd, keep, length))];
     }
-    // Data and checksums are fsynced side by side (the file system can commit them together),
-    // then the directory entries after the renames.
-    const crcFd = openSync(`${tmp}.crc`, 'w');
+    // The checksums follow the bytes in the same file; it is fsynced, then its directory entry
+    // after the rename.
     try {
-      writeAllSync(crcFd, encodeChecksums(sums));
-      if (sync) await Promise.all([fsyncFd(fd), fsyncFd(crcFd)]);
+      writeAllSync(fd, encodeTrailer(sums, length), length);
+      if (sync) await fsyncFd(fd);
     } finally {
-      closeSync(crcFd);
+      this.closeFd();
     }
-    this.closeFd();
     const ref = { chunkId, gen, lengthBytes: length };
     await this.store.install(ref, tmp, sync);
     this.done = true;
@@ -352,8 +413,7 @@ export class ChunkWriter {
     if (this.done) return;
     this.done = true;
     this.closeFd();
-    rmSync(`${this.s.tmp}.dat`, { force: true });
-    rmSync(`${this.s.tmp}.crc`, { force: true });
+    rmSync(this.s.tmp, { force: true });
   }
 
   /** Closes the data file once (a descriptor number closed twice could be another file's by then). */
@@ -382,8 +442,24 @@ export class ChunkWriter {
 const readFd = promisify(readCallback);
 const fsyncFd = promisify(fsyncCallback);
 
-function writeAllSync(fd: number, data: Buffer): void {
-  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written);
+function writeAllSync(fd: number, data: Buffer, position: number): void {
+  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, position + written);
+}
+
+/** The checksums in the trailer of an open replica file of `lengthBytes` bytes. */
+async function readTrailer(fd: number, chunkId: number, gen: number, lengthBytes: number): Promise<number[]> {
+  const buf = Buffer.allocUnsafe(trailerBytes(lengthBytes));
+  const { bytesRead } = await readFd(fd, buf, 0, buf.length, lengthBytes);
+  if (bytesRead !== buf.length) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
+  return decodeOrThrow(buf, chunkId, gen, lengthBytes);
+}
+
+function decodeOrThrow(trailer: Buffer, chunkId: number, gen: number, lengthBytes: number): number[] {
+  try {
+    return decodeTrailer(trailer, lengthBytes);
+  } catch (err) {
+    throw new ChecksumError(chunkId, gen, (err as Error).message);
+  }
 }
 
 async function checksumFrom(fd: number, fromWindow: number, length: number): Promise<number[]> {

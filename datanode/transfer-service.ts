@@ -84,7 +84,7 @@ async function serveOne(ctx: TransferContext, socket: Socket, first: Frame, fram
 }
 
 /**
- * Where a replica's files are, for a reader on this machine (short-circuit reads). Replicas are
+ * Where a replica's file is, for a reader on this machine (short-circuit reads). Replicas are
  * immutable once written (an update is a new version in a new file), so a reader may keep the
  * file open; it verifies the checksums itself. Refused to peers on other machines.
  */
@@ -93,7 +93,7 @@ function locateReplica(ctx: TransferContext, req: ReadRequest__Output, socket: S
   if (!isSameMachine(socket)) throw new CairnError('EPERM', 'short-circuit reads are for clients on this machine');
   const replica = ctx.store.get(req.chunkId, req.gen);
   if (replica === undefined) throw new CairnError('ENOENT', `replica ${req.chunkId}_${req.gen} is not here`);
-  return { dataPath: ctx.store.dataPath(req.chunkId, req.gen), crcPath: ctx.store.crcPath(req.chunkId, req.gen), lengthBytes: replica.lengthBytes };
+  return { path: ctx.store.replicaPath(req.chunkId, req.gen), lengthBytes: replica.lengthBytes };
 }
 
 /** A peer on loopback, or connecting from this machine's own address. */

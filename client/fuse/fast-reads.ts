@@ -19,8 +19,9 @@
 // cannot serve (no offer, a chunk not offered, a checksum mismatch, a file gone) goes to the main
 // thread as before, which reads through the datanode and reports a corrupt replica.
 
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { crc, decodeChecksums, windowBytes } from '../../common/checksum.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { crc, windowBytes } from '../../common/checksum.js';
+import { decodeTrailer, trailerBytes } from '../../common/replica-file.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
 
@@ -32,8 +33,8 @@ export type ReaderControl =
       index: number;
       chunkSizeBytes: number;
       fileSizeBytes: number;
-      dataPath: string;
-      crcPath: string;
+      /** The replica's file: its bytes, then their checksums. */
+      path: string;
       lengthBytes: number;
     }
   | { kind: 'drop'; fh: number };
@@ -87,8 +88,7 @@ export class FastReads {
 }
 
 interface OfferedChunk {
-  dataPath: string;
-  crcPath: string;
+  path: string;
   lengthBytes: number;
   fd?: number;
   sums?: number[];
@@ -122,7 +122,7 @@ export class ReaderFiles {
     }
     const old = file.chunks.get(msg.index);
     if (old !== undefined) this.close(old);
-    file.chunks.set(msg.index, { dataPath: msg.dataPath, crcPath: msg.crcPath, lengthBytes: msg.lengthBytes });
+    file.chunks.set(msg.index, { path: msg.path, lengthBytes: msg.lengthBytes });
   }
 
   /**
@@ -175,14 +175,14 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
   out.fill(0, at + stored, at + length);
   if (stored === 0) return true;
   try {
-    if (chunk.sums === undefined) {
-      const sums = decodeChecksums(readFileSync(chunk.crcPath));
-      if (sums.length !== Math.ceil(chunk.lengthBytes / windowBytes)) return false;
-      chunk.sums = sums;
-    }
     // Opened again after the thread closed it to stay within openChunksMax: the path names this
     // version alone (a newer version is another file), and a deleted one fails to open.
-    chunk.fd ??= openSync(chunk.dataPath, 'r');
+    chunk.fd ??= openSync(chunk.path, 'r');
+    if (chunk.sums === undefined) {
+      const trailer = Buffer.allocUnsafe(trailerBytes(chunk.lengthBytes));
+      if (readSync(chunk.fd, trailer, 0, trailer.length, chunk.lengthBytes) !== trailer.length) return false;
+      chunk.sums = decodeTrailer(trailer, chunk.lengthBytes);
+    }
     const from = Math.floor(inChunk / windowBytes) * windowBytes;
     const to = Math.min(chunk.lengthBytes, Math.ceil((inChunk + stored) / windowBytes) * windowBytes);
     const buf = Buffer.allocUnsafe(to - from);

@@ -3,20 +3,20 @@
 // read then costs a pread and a checksum in this process, not two TCP hops through another
 // process, which on a busy machine is most of the time of a small read.
 //
-// The datanode says where the replica's files are (LOCAL_REQUEST, after checking the chunk token
-// and that the client is on its machine); the client opens them (it needs read permission, as
+// The datanode says where the replica's file is (LOCAL_REQUEST, after checking the chunk token
+// and that the client is on its machine); the client opens it (it needs read permission, as
 // the mount running as root has), keeps the descriptor, and verifies every 64 KiB window it reads
-// against the checksum file, as the datanode would. Replicas never change once written (an
+// against the checksums stored after the bytes (common/replica-file.ts), as the datanode would. Replicas never change once written (an
 // update is a new version in a new file), so a kept descriptor always reads the version it was
 // opened for, even after the datanode deleted it. Anything unexpected (no permission, a checksum
 // mismatch, a short file) makes that read go over the network, where the datanode detects and
 // reports a corrupt replica.
 
 import { close as closeCallback, open as openCallback, read as readCallback } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { crc, decodeChecksums, windowBytes } from '../../common/checksum.js';
+import { crc, windowBytes } from '../../common/checksum.js';
+import { decodeTrailer, trailerBytes } from '../../common/replica-file.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 
@@ -39,8 +39,7 @@ const refusedMs = 60_000;
 
 interface OpenReplica {
   fd: number;
-  dataPath: string;
-  crcPath: string;
+  path: string;
   sums: number[];
   lengthBytes: number;
   users: number;
@@ -97,13 +96,13 @@ export class LocalReads {
   }
 
   /**
-   * Where the files of a replica of `chunk` that this client already reads locally are, if
-   * any: for a reader that wants to read them itself (the mount's reader threads).
+   * Where the file of a replica of `chunk` that this client already reads locally is, if any:
+   * for a reader that wants to read it itself (the mount's reader threads).
    */
   where(chunk: ChunkInfo__Output): LocalReplica | undefined {
     for (const location of chunk.locations) {
       const replica = this.opened.get(`${location.address}/${chunk.chunkId}_${chunk.gen}`);
-      if (replica !== undefined && !replica.evicted) return { dataPath: replica.dataPath, crcPath: replica.crcPath, lengthBytes: replica.lengthBytes };
+      if (replica !== undefined && !replica.evicted) return { path: replica.path, lengthBytes: replica.lengthBytes };
     }
     return undefined;
   }
@@ -124,10 +123,12 @@ export class LocalReads {
     }
     let fd: number | undefined;
     try {
-      fd = await openFd(where.dataPath, 'r');
-      const sums = decodeChecksums(await readFile(where.crcPath));
-      if (sums.length !== Math.ceil(where.lengthBytes / windowBytes)) throw new Error('checksum file does not match the replica');
-      const replica = { fd, dataPath: where.dataPath, crcPath: where.crcPath, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
+      fd = await openFd(where.path, 'r');
+      const trailer = Buffer.allocUnsafe(trailerBytes(where.lengthBytes));
+      const { bytesRead } = await readFd(fd, trailer, 0, trailer.length, where.lengthBytes);
+      if (bytesRead !== trailer.length) throw new Error('replica file shorter than recorded');
+      const sums = decodeTrailer(trailer, where.lengthBytes);
+      const replica = { fd, path: where.path, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
       this.opened.set(`${address}/${chunk.chunkId}_${chunk.gen}`, replica);
       return replica;
     } catch {
@@ -196,10 +197,9 @@ function isThisMachine(address: string): boolean {
   return localAddresses.has(host);
 }
 
-/** A replica's files on this machine. */
+/** A replica's file on this machine: its bytes, then their checksums (common/replica-file.ts). */
 export interface LocalReplica {
-  dataPath: string;
-  crcPath: string;
+  path: string;
   lengthBytes: number;
 }
 

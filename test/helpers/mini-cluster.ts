@@ -121,7 +121,7 @@ export class MiniCluster {
 
   /** Where a datanode keeps one replica (chunk id, stamp) on disk. */
   replicaPath(index: number, chunkId: number, gen: number): string {
-    return path.join(this.datanodeDir(index), 'chunks', (chunkId & 0xff).toString(16).padStart(2, '0'), `${chunkId.toString(16)}_${gen}.dat`);
+    return path.join(this.datanodeDir(index), 'chunks', (chunkId & 0xff).toString(16).padStart(2, '0'), `${chunkId.toString(16)}_${gen}.rep`);
   }
 
   isDatanodeRunning(index: number): boolean {

@@ -147,12 +147,14 @@ describe('replicas on disk', () => {
       for (const id of ids) {
         const dir = path.join(cluster.datanodeDir(cluster.indexOfDatanode(id)), 'chunks', (loc.chunkId & 0xff).toString(16).padStart(2, '0'));
         const base = `${loc.chunkId.toString(16)}_${loc.gen}`;
-        const bytes = await readFile(path.join(dir, `${base}.dat`));
+        // One file: the bytes, a CRC32C per 64 KiB window, then a 16-byte tail (common/replica-file.ts).
+        const file = await readFile(path.join(dir, `${base}.rep`));
+        const windows = Math.ceil(expected.length / 65536);
+        expect(file.length).toBe(expected.length + windows * 4 + 16);
+        const bytes = file.subarray(0, expected.length);
         expect(bytes.equals(expected)).toBe(true);
-        const sums = await readFile(path.join(dir, `${base}.crc`));
-        expect(sums.length).toBe(Math.ceil(bytes.length / 65536) * 4);
-        for (let w = 0; w * 65536 < bytes.length; w++) {
-          expect(sums.readUInt32LE(w * 4)).toBe(crc32c(bytes.subarray(w * 65536, (w + 1) * 65536)) >>> 0);
+        for (let w = 0; w < windows; w++) {
+          expect(file.readUInt32LE(expected.length + w * 4)).toBe(crc32c(bytes.subarray(w * 65536, (w + 1) * 65536)) >>> 0);
         }
       }
     }
@@ -168,7 +170,7 @@ describe('replicas on disk', () => {
     expect(after?.chunkId).toBe(before?.chunkId);
     expect(after?.gen).toBeGreaterThan(before?.gen ?? Infinity);
     const oldFile = (i: number): string =>
-      path.join(cluster.datanodeDir(i), 'chunks', ((before?.chunkId ?? 0) & 0xff).toString(16).padStart(2, '0'), `${before?.chunkId.toString(16)}_${before?.gen}.dat`);
+      path.join(cluster.datanodeDir(i), 'chunks', ((before?.chunkId ?? 0) & 0xff).toString(16).padStart(2, '0'), `${before?.chunkId.toString(16)}_${before?.gen}.rep`);
     const { waitFor } = await import('../helpers/mini-cluster.js');
     const fse = (await import('fs-extra')).default;
     await waitFor(async () => !(await fse.pathExists(oldFile(0))) && !(await fse.pathExists(oldFile(1))) && !(await fse.pathExists(oldFile(2))), 10_000, 'stale replicas deleted');
@@ -183,7 +185,7 @@ describe('replicas on disk', () => {
     await waitFor(async () => {
       for (const loc of locations) {
         for (const dn of loc.datanodes) {
-          const file = path.join(cluster.datanodeDir(cluster.indexOfDatanode(dn.id)), 'chunks', (loc.chunkId & 0xff).toString(16).padStart(2, '0'), `${loc.chunkId.toString(16)}_${loc.gen}.dat`);
+          const file = path.join(cluster.datanodeDir(cluster.indexOfDatanode(dn.id)), 'chunks', (loc.chunkId & 0xff).toString(16).padStart(2, '0'), `${loc.chunkId.toString(16)}_${loc.gen}.rep`);
           if (await fse.pathExists(file)) return false;
         }
       }

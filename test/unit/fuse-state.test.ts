@@ -6,7 +6,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeChecksums, windowChecksums } from '../../common/checksum.js';
+import { windowChecksums } from '../../common/checksum.js';
+import { encodeTrailer } from '../../common/replica-file.js';
 import { ReaderFiles } from '../../client/fuse/fast-reads.js';
 import { AttrCache } from '../../client/fuse/attr-cache.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
@@ -126,11 +127,9 @@ describe('ReaderFiles (the reader threads\' offered chunks)', () => {
       const count = 150;
       for (let i = 0; i < count; i++) {
         const data = Buffer.alloc(chunkSizeBytes, i);
-        const dataPath = path.join(dir, `${i}.dat`);
-        const crcPath = path.join(dir, `${i}.crc`);
-        await fsp.writeFile(dataPath, data);
-        await fsp.writeFile(crcPath, encodeChecksums(windowChecksums(data)));
-        files.apply({ kind: 'chunk', fh: 7, index: i, chunkSizeBytes, fileSizeBytes: count * chunkSizeBytes, dataPath, crcPath, lengthBytes: chunkSizeBytes });
+        const file = path.join(dir, `${i}.rep`);
+        await fsp.writeFile(file, Buffer.concat([data, encodeTrailer(windowChecksums(data), data.length)]));
+        files.apply({ kind: 'chunk', fh: 7, index: i, chunkSizeBytes, fileSizeBytes: count * chunkSizeBytes, path: file, lengthBytes: chunkSizeBytes });
       }
       const fds = async (): Promise<number> => (await fsp.readdir('/proc/self/fd')).length;
       const before = await fds();
@@ -143,11 +142,13 @@ describe('ReaderFiles (the reader threads\' offered chunks)', () => {
       expect((await fds()) - before).toBeLessThanOrEqual(128);
       expect(files.serve(8, 0, 4096)).toBeUndefined(); // another handle
       // A replica that no longer matches its checksums is handed to the main thread, then not offered.
-      await fsp.writeFile(path.join(dir, '3.dat'), Buffer.alloc(chunkSizeBytes, 99));
+      const p3 = path.join(dir, '3.rep');
+      const rotten = await fsp.readFile(p3);
+      rotten.fill(99, 0, chunkSizeBytes);
+      await fsp.writeFile(p3, rotten);
       files.apply({ kind: 'drop', fh: 7 });
       expect((await fds()) - before).toBeLessThanOrEqual(0);
-      const p3 = path.join(dir, '3.dat');
-      files.apply({ kind: 'chunk', fh: 9, index: 0, chunkSizeBytes, fileSizeBytes: chunkSizeBytes, dataPath: p3, crcPath: path.join(dir, '3.crc'), lengthBytes: chunkSizeBytes });
+      files.apply({ kind: 'chunk', fh: 9, index: 0, chunkSizeBytes, fileSizeBytes: chunkSizeBytes, path: p3, lengthBytes: chunkSizeBytes });
       expect(files.serve(9, 0, 4096)).toBeUndefined();
       expect(files.serve(9, 0, 4096)).toBeUndefined();
       files.apply({ kind: 'drop', fh: 9 });

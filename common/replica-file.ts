@@ -1,0 +1,65 @@
+// One file per replica: the bytes, then their checksums, then a 16-byte tail.
+//
+//   [0, L)            the replica's L bytes (so a byte of the chunk is at its own offset)
+//   [L, L + 4n)       CRC32C (LE uint32) of each 64 KiB window, n = ceil(L / window)
+//   [L + 4n, +8)      L (LE uint64)
+//   [+8, +4)          CRC32C of the checksums and L: a flipped bit in the trailer reads as such
+//   [+12, +4)         magic "CRN1"
+//
+// MooseFS keeps a chunk's checksums in its chunk file too. Against a data file and a checksum
+// file side by side (Cairn's first layout), a written replica is one file to create, rename,
+// fsync and delete instead of two, and a small replica read cold is one read of one file.
+// The trailer is written last, after the data, and the file is renamed into place only then
+// (datanode/chunk-store.ts), so a visible replica always has one. L follows from the file's
+// size alone (lengthFromFileBytes), so a datanode lists its replicas at start without reading
+// them.
+
+import { crc, windowBytes } from './checksum.js';
+
+const tailBytes = 16;
+const magic = 0x314e5243; // "CRN1" read as LE uint32
+
+/** Windows of a replica of `length` bytes. */
+const windowsOf = (length: number): number => Math.ceil(length / windowBytes);
+
+/** Bytes after the data: checksums and the tail. */
+export const trailerBytes = (length: number): number => windowsOf(length) * 4 + tailBytes;
+
+/** The size of the file of a replica of `length` bytes. */
+export const replicaFileBytes = (length: number): number => length + trailerBytes(length);
+
+/**
+ * The replica length a file of `size` bytes holds, or undefined when no length gives that size
+ * (a file that is not a replica). size - 16 = L + 4 * ceil(L / w), strictly increasing in L.
+ */
+export function lengthFromFileBytes(size: number): number | undefined {
+  const rest = size - tailBytes;
+  if (rest < 0) return undefined;
+  const windows = Math.ceil(rest / (windowBytes + 4));
+  const length = rest - windows * 4;
+  return length >= 0 && windowsOf(length) === windows ? length : undefined;
+}
+
+/** The trailer of a replica of `length` bytes with these window checksums. */
+export function encodeTrailer(sums: readonly number[], length: number): Buffer {
+  if (sums.length !== windowsOf(length)) throw new Error(`${sums.length} checksums for ${length} bytes`);
+  const out = Buffer.alloc(trailerBytes(length));
+  sums.forEach((sum, i) => out.writeUInt32LE(sum >>> 0, i * 4));
+  const at = sums.length * 4;
+  out.writeBigUInt64LE(BigInt(length), at);
+  out.writeUInt32LE(crc(out.subarray(0, at + 8)), at + 8);
+  out.writeUInt32LE(magic, at + 12);
+  return out;
+}
+
+/** The window checksums in the trailer of a replica of `length` bytes; throws if it is not intact. */
+export function decodeTrailer(trailer: Buffer, length: number): number[] {
+  const at = windowsOf(length) * 4;
+  if (trailer.length !== at + tailBytes) throw new Error(`trailer of ${trailer.length} bytes, expected ${at + tailBytes}`);
+  if (trailer.readUInt32LE(at + 12) !== magic) throw new Error('not a replica trailer');
+  if (trailer.readBigUInt64LE(at) !== BigInt(length)) throw new Error('trailer records another length');
+  if (trailer.readUInt32LE(at + 8) !== crc(trailer.subarray(0, at + 8))) throw new Error('trailer checksum mismatch');
+  const sums: number[] = [];
+  for (let i = 0; i < at; i += 4) sums.push(trailer.readUInt32LE(i));
+  return sums;
+}

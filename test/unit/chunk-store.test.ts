@@ -1,0 +1,151 @@
+// A datanode's replica files on a real disk: the one-file layout (bytes, then checksums), the
+// reads that verify it, copy-on-write updates, and the conversion of the first layout's pairs.
+
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeChecksums, windowChecksums } from '../../common/checksum.js';
+import { decodeTrailer, encodeTrailer, lengthFromFileBytes, replicaFileBytes } from '../../common/replica-file.js';
+import { ChunkStore } from '../../datanode/chunk-store.js';
+import { pseudoRandomBytes } from '../helpers/data.js';
+
+const window = 64 * 1024;
+
+describe('replica file sizes', () => {
+  it('give back the replica length for every length, and no length for sizes no replica has', () => {
+    const lengths = [0, 1, 4095, window - 1, window, window + 1, 3 * window + 7, 64 * 1024 * 1024, 1024 * 1024 * 1024];
+    for (let l = 0; l < 3 * window + 10; l += 997) lengths.push(l);
+    for (const length of lengths) {
+      expect(lengthFromFileBytes(replicaFileBytes(length))).toBe(length);
+    }
+    const sizes = new Set(lengths.map(replicaFileBytes));
+    let refused = 0;
+    for (let size = 0; size < 3 * window; size += 13) {
+      const length = lengthFromFileBytes(size);
+      if (length === undefined) refused++;
+      else expect(replicaFileBytes(length)).toBe(size);
+    }
+    expect(refused).toBeGreaterThan(0); // e.g. sizes below the 16-byte tail, or between two replica sizes
+    expect(lengthFromFileBytes(15)).toBeUndefined();
+    expect(sizes.has(replicaFileBytes(window))).toBe(true);
+  });
+
+  it('a trailer decodes to its checksums, and refuses another length or a flipped bit', () => {
+    const data = pseudoRandomBytes(2 * window + 5, 1);
+    const sums = windowChecksums(data);
+    const trailer = encodeTrailer(sums, data.length);
+    expect(decodeTrailer(trailer, data.length)).toEqual(sums);
+    expect(() => decodeTrailer(trailer, data.length + 1)).toThrow();
+    for (const at of [0, 5, trailer.length - 10, trailer.length - 1]) {
+      const bad = Buffer.from(trailer);
+      bad[at] = (bad[at] as number) ^ 0x04;
+      expect(() => decodeTrailer(bad, data.length)).toThrow();
+    }
+  });
+});
+
+describe('ChunkStore', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-cs-'));
+  });
+  afterEach(async () => {
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  async function readAll(store: ChunkStore, chunkId: number, gen: number, offset = 0, length = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of store.read(chunkId, gen, offset, length)) parts.push(part);
+    return Buffer.concat(parts);
+  }
+
+  async function put(store: ChunkStore, chunkId: number, gen: number, data: Buffer): Promise<void> {
+    const writer = await store.createWriter({ chunkId, gen, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    for (let at = 0; at < data.length; at += 100_000) await writer.write(data.subarray(at, at + 100_000));
+    await writer.finish(-1, true);
+  }
+
+  it('keeps a replica in one file: its bytes, then their CRC32C checksums, listed again after a restart', async () => {
+    const store = await ChunkStore.open(dir);
+    const small = pseudoRandomBytes(3000, 2);
+    const big = pseudoRandomBytes(5 * window + 123, 3);
+    await put(store, 0x2a3, 1, small);
+    await put(store, 0x1a3, 4, big);
+    const file = store.replicaPath(0x1a3, 4);
+    expect(path.basename(file)).toBe('1a3_4.rep');
+    const bytes = await fsp.readFile(file);
+    expect(bytes.length).toBe(big.length + 6 * 4 + 16);
+    expect(bytes.subarray(0, big.length).equals(big)).toBe(true);
+    for (let w = 0; w < 6; w++) expect(bytes.readUInt32LE(big.length + 4 * w)).toBe(crc32c(big.subarray(w * window, (w + 1) * window)) >>> 0);
+    expect((await fsp.readdir(path.dirname(file))).sort()).toEqual(['1a3_4.rep', '2a3_1.rep']);
+    expect(await fsp.readdir(path.join(dir, 'tmp'))).toEqual([]);
+
+    const again = await ChunkStore.open(dir);
+    expect(again.list().sort((a, b) => a.chunkId - b.chunkId)).toEqual([
+      { chunkId: 0x1a3, gen: 4, lengthBytes: big.length },
+      { chunkId: 0x2a3, gen: 1, lengthBytes: small.length },
+    ]);
+    expect((await readAll(again, 0x2a3, 1)).equals(small)).toBe(true);
+    expect((await readAll(again, 0x1a3, 4, 70_000, 200_000)).equals(big.subarray(70_000, 270_000))).toBe(true);
+    expect((await readAll(again, 0x1a3, 4)).equals(big)).toBe(true);
+  });
+
+  it('a copy-on-write update keeps the base, rewrites the windows written, and writes a fresh trailer', async () => {
+    const store = await ChunkStore.open(dir);
+    const base = pseudoRandomBytes(3 * window + 10, 4);
+    await put(store, 7, 1, base);
+    const writer = await store.createWriter({ chunkId: 7, gen: 2, baseGen: 1, baseLengthBytes: base.length, offsetBytes: window + 5 });
+    const patch = Buffer.alloc(100, 0xee);
+    await writer.writeAt(window + 5, patch);
+    await writer.writeAt(10, patch);
+    await writer.finish(-1, false);
+    const expected = Buffer.from(base);
+    patch.copy(expected, window + 5);
+    patch.copy(expected, 10);
+    expect((await readAll(store, 7, 2)).equals(expected)).toBe(true);
+    expect((await readAll(store, 7, 1)).equals(base)).toBe(true);
+    expect((await fsp.stat(store.replicaPath(7, 2))).size).toBe(replicaFileBytes(base.length));
+    // Truncated shorter by the update.
+    const shorter = await store.createWriter({ chunkId: 7, gen: 3, baseGen: 2, baseLengthBytes: window + 50, offsetBytes: window + 50 });
+    await shorter.finish(window + 50, true);
+    expect((await readAll(store, 7, 3)).equals(expected.subarray(0, window + 50))).toBe(true);
+  });
+
+  it('refuses to serve a replica whose checksums or trailer were damaged, small or large, cached or not', async () => {
+    const store = await ChunkStore.open(dir);
+    await put(store, 1, 1, pseudoRandomBytes(5000, 5));
+    await put(store, 2, 1, pseudoRandomBytes(6 * window, 6));
+    await expect(readAll(store, 2, 1, 0, 10)).resolves.toHaveLength(10); // checksums now cached
+    for (const [chunkId, at] of [[1, 100], [1, 5000 + 2], [2, 6 * window + 3], [2, 6 * window + 4 * 6 + 1]] as const) {
+      const file = store.replicaPath(chunkId, 1);
+      const bytes = await fsp.readFile(file);
+      bytes[at] = (bytes[at] as number) ^ 0x20;
+      await fsp.writeFile(file, bytes);
+      const fresh = await ChunkStore.open(dir);
+      await expect(readAll(fresh, chunkId, 1)).rejects.toThrow(/trailer|checksum/);
+      bytes[at] = (bytes[at] as number) ^ 0x20;
+      await fsp.writeFile(file, bytes);
+    }
+    const file = store.replicaPath(2, 1);
+    const bytes = await fsp.readFile(file);
+    bytes[3 * window] = (bytes[3 * window] as number) ^ 0x01;
+    await fsp.writeFile(file, bytes);
+    await expect(readAll(store, 2, 1, 3 * window, 10)).rejects.toThrow(/checksum mismatch in window 3/); // cached checksums
+    await expect(readAll(store, 2, 1, 0, 10)).resolves.toHaveLength(10); // other windows still serve
+  });
+
+  it('converts replicas of the first layout (.dat and .crc) at start, and drops half-deleted ones', async () => {
+    const bucket = path.join(dir, 'chunks', '05');
+    await fsp.mkdir(bucket, { recursive: true });
+    const old = pseudoRandomBytes(2 * window + 99, 7);
+    await fsp.writeFile(path.join(bucket, '105_3.dat'), old);
+    await fsp.writeFile(path.join(bucket, '105_3.crc'), encodeChecksums(windowChecksums(old)));
+    await fsp.writeFile(path.join(bucket, '205_1.dat'), old); // its checksum file was deleted first
+    const store = await ChunkStore.open(dir);
+    expect(store.list()).toEqual([{ chunkId: 0x105, gen: 3, lengthBytes: old.length }]);
+    expect(await fsp.readdir(bucket)).toEqual(['105_3.rep']);
+    expect((await readAll(store, 0x105, 3)).equals(old)).toBe(true);
+  });
+});
