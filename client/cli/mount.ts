@@ -58,7 +58,16 @@ export async function runMount(argv: string[]): Promise<void> {
   };
   const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log }, sink);
   const mounted = await FuseDevice.mount(
-    { mountpoint, allowOther: values['allow-other'] === true, fsName: `cairn@${namenode}`, maxWriteBytes, readers, log },
+    {
+      mountpoint,
+      allowOther: values['allow-other'] === true,
+      fsName: `cairn@${namenode}`,
+      maxWriteBytes,
+      readers,
+      namesTtlMs: cacheMs,
+      onLooked: (looked) => fs.lookedUp(looked),
+      log,
+    },
     (req) => fs.handle(req),
   );
   session.device = mounted;
@@ -66,7 +75,8 @@ export async function runMount(argv: string[]): Promise<void> {
   let stopping: Promise<boolean> | undefined;
   const stop = (why: string): Promise<boolean> =>
     (stopping ??= (async () => {
-      log.info({ mountpoint, why, readsServedByReaders: mounted.readsServedByReaders }, 'unmounting');
+      const served = { readsServedByReaders: mounted.readsServedByReaders, lookupsServedByReaders: mounted.lookupsServedByReaders };
+      log.info({ mountpoint, why, ...served }, 'unmounting');
       // Commit what open files hold, within the timeout, then let go of the mount.
       await Promise.race([fs.close().catch((err: unknown) => log.warn({ err }, 'committing open files failed')), sleep(timeoutMs)]);
       const ended = await mounted.shutdown(1000);

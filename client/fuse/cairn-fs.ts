@@ -26,7 +26,8 @@ import type { AttrChanges, CairnClient, Changed } from '../sdk/client.js';
 import { AttrCache } from './attr-cache.js';
 import { DirListings } from './dir-listings.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
-import { FastReads, type ReaderControl } from './fast-reads.js';
+import { FastLookups, type LookedUp, type ReaderMessage } from './fast-lookups.js';
+import { FastReads } from './fast-reads.js';
 import type { Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
@@ -51,8 +52,8 @@ export interface CairnFsOptions {
 export interface ReplySink {
   reply(unique: bigint, errno: number, payload?: Buffer): void;
   replyInPlace(unique: bigint, out: Buffer): void;
-  /** What the reader threads may answer themselves (fast-reads.ts); absent: nothing. */
-  toReaders?(msg: ReaderControl): void;
+  /** What the reader threads may answer themselves (fast-reads.ts, fast-lookups.ts); absent: nothing. */
+  toReaders?(msg: ReaderMessage): void;
   /** Makes the kernel drop its cached attributes of an inode; absent: it never caches a file's. */
   forgetAttrs?(ino: number): void;
 }
@@ -70,6 +71,8 @@ export class CairnFs {
   readonly pending = new PendingAttrs();
   /** Pages of directory listings, to answer lookups from (dir-listings.ts). */
   readonly listings: DirListings;
+  /** The same pages handed to the reader threads (fast-lookups.ts), when there are any. */
+  private readonly fastLookups: FastLookups | undefined;
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
@@ -95,10 +98,13 @@ export class CairnFs {
     const fast = sink.toReaders !== undefined ? new FastReads((msg) => sink.toReaders?.(msg)) : undefined;
     this.files = new OpenFiles(o.identities, (ino) => this.nodes.path(ino), fast);
     this.attrs = new AttrCache(o.cacheMs);
-    this.listings = new DirListings(o.cacheMs);
+    this.fastLookups =
+      sink.toReaders !== undefined ? new FastLookups((msg) => sink.toReaders?.(msg), o.cacheMs, (s) => this.entryPayload(s)) : undefined;
+    this.listings = new DirListings(o.cacheMs, undefined, this.fastLookups);
     this.sweeper = setInterval(() => {
       this.answerOverdue();
       this.listings.sweep(Date.now());
+      this.fastLookups?.sweep(Date.now());
     }, Math.min(1000, Math.max(50, o.timeoutMs / 10)));
     this.sweeper.unref();
   }
@@ -370,9 +376,30 @@ export class CairnFs {
 
   /** Attributes just fetched from the namenode, remembered in the mount's cache. */
   fetched(s: Stats, req: P.FuseRequest): P.KernelAttr {
-    const attr = { ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+    const attr = attrOf(s);
     this.attrs.put(attr, Date.now(), this.began.get(req) ?? -1);
     return attr;
+  }
+
+  /**
+   * The payload of the entry reply for `s` as `entry` would send it, for the reader threads; or
+   * undefined when this mount adjusts what the namenode said (a file open for writing here, held
+   * attribute changes, an unlinked open file): those stay with the main thread.
+   */
+  private entryPayload(s: Stats): Buffer | undefined {
+    const a = attrOf(s);
+    if (this.visible(a) !== a) return undefined;
+    return P.entryOut(a, this.o.cacheMs, this.attrValidMs(a));
+  }
+
+  /** A reader thread answered a lookup (fast-lookups.ts): the kernel holds one more of the node. */
+  lookedUp([parent, name, ino, isDirectory]: LookedUp): void {
+    this.nodes.remember(parent, name, ino, isDirectory);
+  }
+
+  /** The reader threads stop answering lookups with `ino` (it is opened for writing, or hidden). */
+  withdrawLookups(ino: number): void {
+    this.fastLookups?.inodesChanged([ino]);
   }
 
   /**
@@ -449,4 +476,8 @@ function applied(s: Stats, c: AttrChanges): boolean {
     (c.atimeMs === undefined || s.atimeMs === Math.round(c.atimeMs)) &&
     (c.mtimeMs === undefined || s.mtimeMs === Math.round(c.mtimeMs))
   );
+}
+
+function attrOf(s: Stats): P.KernelAttr {
+  return { ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
 }

@@ -16,10 +16,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { ReaderControl } from './fast-reads.js';
+import type { LookedUp, ReaderMessage } from './fast-lookups.js';
 import { encodeReply, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
 
 export interface MountOptions {
@@ -32,6 +32,10 @@ export interface MountOptions {
   maxWriteBytes: number;
   /** Reader threads. */
   readers: number;
+  /** How long the reader threads may answer lookups from a page of a listing (the names' cache time). */
+  namesTtlMs: number;
+  /** Told of each lookup a reader thread answered, before any request that follows it is handled. */
+  onLooked?: (looked: LookedUp) => void;
   log: Logger;
 }
 
@@ -41,8 +45,10 @@ const notifyInvalInode = 2;
 
 export class FuseDevice {
   private readonly workers: Worker[] = [];
-  /** Reads the reader threads answered themselves (a counter they add to). */
-  private readonly served = new Int32Array(new SharedArrayBuffer(4));
+  /** Where each reader thread tells of the lookups it answered (fast-lookups.ts). */
+  private readonly lookedPorts: MessagePort[] = [];
+  /** [0]: reads, [1]: lookups the reader threads answered themselves (counters they add to). */
+  private readonly served = new Int32Array(new SharedArrayBuffer(8));
   private ended = false;
   private endResolve: (reason: string) => void = () => undefined;
   /** Resolves with the reason when the kernel ends the session (unmounted) or the device fails. */
@@ -92,7 +98,7 @@ export class FuseDevice {
       throw err;
     }
     device.connection = await connectionOf(mountpoint);
-    for (let i = 0; i < opts.readers; i++) device.startReader(opts.maxWriteBytes + 64 * 1024, onRequest);
+    for (let i = 0; i < opts.readers; i++) device.startReader(opts, onRequest);
     return device;
   }
 
@@ -112,8 +118,13 @@ export class FuseDevice {
     return Atomics.load(this.served, 0);
   }
 
-  /** Tells every reader thread what it may serve itself (fast-reads.ts). */
-  toReaders(msg: ReaderControl): void {
+  /** How many lookups the reader threads answered without the main thread. */
+  get lookupsServedByReaders(): number {
+    return Atomics.load(this.served, 1);
+  }
+
+  /** Tells every reader thread what it may serve itself (fast-reads.ts, fast-lookups.ts). */
+  toReaders(msg: ReaderMessage): void {
     for (const worker of this.workers) worker.postMessage(msg);
   }
 
@@ -180,12 +191,24 @@ export class FuseDevice {
     }
   }
 
-  private startReader(bufferBytes: number, onRequest: (req: FuseRequest) => void): void {
+  private startReader(opts: MountOptions, onRequest: (req: FuseRequest) => void): void {
+    const bufferBytes = opts.maxWriteBytes + 64 * 1024;
+    const looked = new MessageChannel();
+    this.lookedPorts.push(looked.port1);
     // The readers keep the process alive while the file system is mounted.
-    const worker = new Worker(readerUrl, { workerData: { fd: this.fd, bufferBytes, served: this.served } });
+    const worker = new Worker(readerUrl, {
+      workerData: { fd: this.fd, bufferBytes, served: this.served, namesTtlMs: opts.namesTtlMs, looked: looked.port2 },
+      transferList: [looked.port2],
+    });
     worker.on('message', (msg: { request?: ArrayBuffer; bytes?: number; end?: string }) => {
       if (msg.end !== undefined) return this.finish(msg.end);
       if (msg.request === undefined || this.ended) return;
+      // Lookups any reader thread answered come first: this request may name their nodes.
+      if (opts.onLooked !== undefined) {
+        for (const port of this.lookedPorts) {
+          for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) opts.onLooked(m.message as LookedUp);
+        }
+      }
       let req: FuseRequest;
       try {
         req = parseRequest(Buffer.from(msg.request, 0, msg.bytes));

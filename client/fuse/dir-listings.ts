@@ -14,6 +14,13 @@
 
 import type { Stats } from '../sdk/stats.js';
 
+/** Told of what the listings store and of every change that touches them (fast-lookups.ts). */
+export interface ListingsObserver {
+  offer(dir: number, entries: Iterable<[string, Stats]>, fetchedMs: number): void;
+  nameChanged(dir: number, name: string): void;
+  inodesChanged(inos: readonly number[]): void;
+}
+
 interface Page {
   /** Names and their attributes; a name not here is unknown, not absent. */
   entries: Map<string, Stats>;
@@ -55,6 +62,7 @@ export class DirListings {
   constructor(
     private readonly ttlMs: number,
     private readonly entriesMax = 20_000,
+    private readonly observer?: ListingsObserver,
   ) {}
 
   /** The attributes of `dir`/`name` from a fresh page holding it; undefined if none has it. */
@@ -123,17 +131,20 @@ export class DirListings {
     this.pages.set(dir, kept);
     for (const dropped of previous.filter((p) => !kept.includes(p))) this.dropPage(dir, dropped);
     while (this.entryCount > this.entriesMax && this.pages.size > 0) this.dropDir(this.pages.keys().next().value as number);
+    this.observer?.offer(dir, page.entries, nowMs);
   }
 
   /** A name of `dir` was removed or replaced through this mount. */
   nameChanged(dir: number, name: string): void {
     this.record({ seq: ++this.seq, dir, name });
     for (const page of this.pages.get(dir) ?? []) if (page.entries.delete(name)) this.entryCount--;
+    this.observer?.nameChanged(dir, name);
   }
 
   /** The attributes of these inodes changed through this mount. */
   inodesChanged(inos: readonly number[]): void {
     if (inos.length === 0) return;
+    this.observer?.inodesChanged(inos);
     for (const ino of inos) {
       this.record({ seq: ++this.seq, ino });
       for (const { dir, name } of this.byIno.get(ino) ?? []) {

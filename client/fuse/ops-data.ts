@@ -11,6 +11,9 @@ export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const flags = req.body.readUInt32LE(0);
   const path = fs.pathOf(req.nodeid);
   const opened = await fs.retrying(() => fs.files.open({ client: fs.caller(req), path, ino: req.nodeid, flags, mode: 0 }));
+  // A writer here (access mode bits 3: O_WRONLY, O_RDWR) changes what a lookup of the file
+  // answers: its size as this mount sees it.
+  if ((flags & 3) !== O.O_RDONLY || (flags & O.O_TRUNC) !== 0) fs.withdrawLookups(req.nodeid);
   // The namenode's answer to the open is the freshest there is (close-to-open); the kernel asks
   // for it before it next uses the file's size.
   if (opened.stats !== undefined) fs.fetched(opened.stats, req);
@@ -32,6 +35,7 @@ export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const fh = opened.fh;
   try {
     const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);
+    fs.withdrawLookups(a.ino); // an existing file opened without O_EXCL: now with a writer here
     fs.nodes.remember(req.nodeid, name, a.ino, false);
     return P.createOut(fs.visible(a), fs.o.cacheMs, fs.attrValidMs(a), fh);
   } catch (err) {

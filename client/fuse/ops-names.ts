@@ -178,6 +178,7 @@ export async function hideIfOpen(fs: CairnFs, req: P.FuseRequest, parent: number
   fs.nodes.renamed(parent, name, parent, hiddenName);
   fs.listings.nameChanged(parent, name);
   fs.hidden.set(ino, { parent, name: hiddenName, client });
+  fs.withdrawLookups(ino); // its other names now answer nlink 0
   fs.invalidate(req, parent, ino);
   return ino;
 }

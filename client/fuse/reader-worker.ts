@@ -1,6 +1,7 @@
 // A thread that reads FUSE requests from /dev/fuse and hands them to the main thread, or answers
-// a READ itself when the main thread offered the replica it needs (fast-reads.ts), and the
-// kernel's question for file capabilities before every write (always ENODATA).
+// a READ itself when the main thread offered the replica it needs (fast-reads.ts), a LOOKUP of a
+// name in a page of a listing the main thread handed over (fast-lookups.ts), and the kernel's
+// question for file capabilities before every write (always ENODATA).
 //
 // read(2) on /dev/fuse blocks until the kernel has a request, so it must not run on the main
 // thread, nor in libuv's small thread pool (where blocked readers would starve every fs call of
@@ -14,21 +15,26 @@
 import { readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { ReaderNames, type ReaderMessage } from './fast-lookups.js';
 import { ReaderFiles, type ReaderControl } from './fast-reads.js';
-import { encodeReply, inHeaderBytes, op, writeOutHeader } from './protocol.js';
+import { cStrings, encodeReply, inHeaderBytes, op, writeOutHeader } from './protocol.js';
 
 interface ReaderData {
   fd: number;
   bufferBytes: number;
-  /** [0]: reads answered here (for the mount's log and tests). */
+  /** [0]: reads, [1]: lookups answered here (for the mount's log and tests). */
   served: Int32Array;
+  namesTtlMs: number;
+  /** Where to tell the main thread of each lookup answered here, before answering it. */
+  looked: MessagePort;
 }
 
 /** Requests up to this size are copied into a buffer of their own; larger ones (writes) keep the big one. */
 const copyBytesMax = 64 * 1024;
 
-function run(port: MessagePort, { fd, bufferBytes, served: counter }: ReaderData): void {
+function run(port: MessagePort, { fd, bufferBytes, served: counter, namesTtlMs, looked }: ReaderData): void {
   const files = new ReaderFiles();
+  const names = new ReaderNames(namesTtlMs);
   let big = Buffer.allocUnsafeSlow(bufferBytes);
   for (;;) {
     let n: number;
@@ -45,10 +51,18 @@ function run(port: MessagePort, { fd, bufferBytes, served: counter }: ReaderData
       port.postMessage({ end: 'EOF' });
       return;
     }
-    for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) files.apply(msg.message as ReaderControl);
+    for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) {
+      const m = msg.message as ReaderMessage;
+      if (m.kind === 'chunk' || m.kind === 'drop') files.apply(m as ReaderControl);
+      else names.apply(m);
+    }
     const opcode = big.readUInt32LE(4);
     if (opcode === op.READ && n >= inHeaderBytes + 24 && served(fd, files, big)) {
       Atomics.add(counter, 0, 1);
+      continue;
+    }
+    if (opcode === op.LOOKUP && lookedUp(fd, names, looked, big, n)) {
+      Atomics.add(counter, 1, 1);
       continue;
     }
     if (opcode === op.GETXATTR && isCapabilityQuery(big, n)) {
@@ -94,6 +108,21 @@ function served(fd: number, files: ReaderFiles, req: Buffer): boolean {
   if (out === undefined) return false;
   writeOutHeader(out, req.readBigUInt64LE(8), 0);
   reply(fd, out);
+  return true;
+}
+
+/** Answers a LOOKUP from a page the main thread handed over; false to hand it on. */
+function lookedUp(fd: number, names: ReaderNames, looked: MessagePort, req: Buffer, n: number): boolean {
+  let name: string;
+  try {
+    name = cStrings(req.subarray(inHeaderBytes, n), 1)[0] as string;
+  } catch {
+    return false; // malformed: the main thread answers it
+  }
+  const found = names.answer(Number(req.readBigUInt64LE(16)), name, Date.now());
+  if (found === undefined) return false;
+  looked.postMessage(found.looked); // before the reply: the kernel may use the node at once
+  reply(fd, encodeReply(req.readBigUInt64LE(8), 0, Buffer.from(found.body.buffer, found.body.byteOffset, found.body.byteLength)));
   return true;
 }
 

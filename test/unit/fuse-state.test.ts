@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { windowChecksums } from '../../common/checksum.js';
 import { encodeTrailer } from '../../common/replica-file.js';
+import { FastLookups, ReaderNames, type LookupControl } from '../../client/fuse/fast-lookups.js';
 import { ReaderFiles } from '../../client/fuse/fast-reads.js';
 import { AttrCache } from '../../client/fuse/attr-cache.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
@@ -275,5 +276,58 @@ describe('DirListings', () => {
     expect(l.get(4, 'other', 31_200)?.ino).toBe(50);
     l.inodesChanged([50]);
     expect(l.get(4, 'other', 31_200)).toBeUndefined();
+  });
+});
+
+describe('FastLookups and ReaderNames (lookups answered by the reader threads)', () => {
+  const posted: LookupControl[] = [];
+  const ttlMs = 1000;
+  // Inode 4 stands for a file the main thread would adjust (open for writing here): never handed over.
+  const entry = (s: Stats): Buffer =>
+    P.entryOut({ ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs }, ttlMs, 0);
+  const lookups = new FastLookups((m) => posted.push(m), ttlMs, (s) => (s.ino === 4 ? undefined : entry(s)));
+  const names = new ReaderNames(ttlMs);
+  const deliver = (): void => {
+    for (const m of posted.splice(0)) names.apply(structuredClone(m));
+  };
+
+  it('hands over a page as entry replies, without what the main thread adjusts, and answers from it until the ttl', () => {
+    lookups.offer(10, [['a', statsOf(2, 100)], ['b', statsOf(3, 200)], ['c', statsOf(4, 300)]], 5000);
+    deliver();
+    const a = names.answer(10, 'a', 5500);
+    expect(a?.looked).toEqual([10, 'a', 2, false]);
+    expect(Buffer.from(a?.body ?? []).readBigUInt64LE(0)).toBe(2n); // the entry's node id
+    expect(Buffer.from(a?.body ?? []).readBigUInt64LE(40 + 8)).toBe(100n); // its size
+    expect(names.answer(10, 'c', 5500)).toBeUndefined();
+    expect(names.answer(11, 'a', 5500)).toBeUndefined();
+    expect(names.answer(10, 'a', 6000)).toBeUndefined(); // ttl over
+  });
+
+  it('withdraws a name or an inode, and posts nothing for what it never handed over', () => {
+    lookups.offer(10, [['a', statsOf(2, 100)], ['b', statsOf(3, 200)]], 7000);
+    lookups.offer(20, [['other-name', statsOf(3, 200)]], 7000);
+    deliver();
+    lookups.nameChanged(10, 'a');
+    lookups.nameChanged(99, 'x'); // no page of directory 99 was handed over
+    lookups.inodesChanged([3, 77]);
+    expect(posted.map((m) => m.kind)).toEqual(['dropName', 'dropIno']);
+    deliver();
+    expect(names.answer(10, 'a', 7100)).toBeUndefined();
+    expect(names.answer(10, 'b', 7100)).toBeUndefined();
+    expect(names.answer(20, 'other-name', 7100)).toBeUndefined();
+    lookups.inodesChanged([3]); // withdrawn already
+    expect(posted).toEqual([]);
+  });
+
+  it('forgets what is older than the ttl on both sides', () => {
+    lookups.offer(30, [['z', statsOf(9, 1)]], 10_000);
+    deliver();
+    lookups.sweep(11_000);
+    lookups.nameChanged(30, 'z');
+    lookups.inodesChanged([9]);
+    expect(posted).toEqual([]); // the reader threads no longer answer from that page anyway
+    lookups.offer(31, [['y', statsOf(8, 1)]], 12_000); // a later page drops the expired directories
+    deliver();
+    expect(names.size).toBe(1);
   });
 });
