@@ -28,6 +28,7 @@ import { DirListings } from './dir-listings.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
 import { FastLookups, type LookedUp, type ReaderMessage } from './fast-lookups.js';
 import { FastReads } from './fast-reads.js';
+import { PageVersions } from './page-versions.js';
 import type { Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
@@ -69,6 +70,8 @@ export class CairnFs {
   readonly files: OpenFiles;
   readonly attrs: AttrCache;
   readonly pending = new PendingAttrs();
+  /** Which version of each file the kernel's page cache holds (page-versions.ts). */
+  readonly pageVersions = new PageVersions();
   /** Pages of directory listings, to answer lookups from (dir-listings.ts). */
   readonly listings: DirListings;
   /** The same pages handed to the reader threads (fast-lookups.ts), when there are any. */
@@ -255,6 +258,7 @@ export class CairnFs {
         return undefined;
       }
       case P.op.RELEASE:
+        this.pageVersions.released(P.fhOf(req.body));
         await this.files.release(P.fhOf(req.body));
         if (!this.files.hasWriter(req.nodeid)) {
           await this.sendPending(req.nodeid, req).catch((err: unknown) => this.o.log.warn({ err, ino: req.nodeid }, 'attribute changes lost at close'));

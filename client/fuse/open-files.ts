@@ -93,7 +93,7 @@ export class OpenFiles {
    * open(2) of an existing inode, or create (O_CREAT) of a new name. Returns the fh, the inode
    * and, when a new SDK handle was opened, its attributes (no extra round trip for a create).
    */
-  async open(req: OpenRequest): Promise<{ fh: number; ino: number; stats?: Stats }> {
+  async open(req: OpenRequest): Promise<{ fh: number; ino: number; stats?: Stats; version?: string }> {
     const access = req.flags & 3; // O_ACCMODE
     const writable = access !== O.O_RDONLY;
     const creating = (req.flags & O.O_CREAT) !== 0;
@@ -118,7 +118,9 @@ export class OpenFiles {
       this.identities.pin(req.client);
       const ino = reader.inode;
       const stats = await reader.stat(); // the attributes of the open, no round trip
-      return { fh: this.add({ ino, writable, append, reader, readerVersion: this.version(ino), client: req.client }), ino, stats };
+      // The version this handle reads (page-versions.ts): every write changes the first chunk's stamp or the times.
+      const version = `${stats.size}/${stats.mtimeMs}/${stats.ctimeMs}/${reader.firstChunkGen}`;
+      return { fh: this.add({ ino, writable, append, reader, readerVersion: this.version(ino), client: req.client }), ino, stats, version };
     }
 
     // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.

@@ -18,8 +18,9 @@ export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   // for it before it next uses the file's size.
   if (opened.stats !== undefined) fs.fetched(opened.stats, req);
   fs.kernelForgets(req.nodeid);
-  // No KEEP_CACHE: the kernel drops its cached pages of the file at every open (close-to-open).
-  return P.openOut(opened.fh);
+  // The kernel keeps its cached pages only if they hold the version this open found (page-versions.ts).
+  const keep = fs.pageVersions.opened(opened.fh, opened.ino, opened.version);
+  return P.openOut(opened.fh, keep ? P.openFlagsOut.KEEP_CACHE : 0);
 }
 
 export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
@@ -36,9 +37,11 @@ export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   try {
     const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);
     fs.withdrawLookups(a.ino); // an existing file opened without O_EXCL: now with a writer here
+    fs.pageVersions.opened(fh, a.ino, undefined);
     fs.nodes.remember(req.nodeid, name, a.ino, false);
     return P.createOut(fs.visible(a), fs.o.cacheMs, fs.attrValidMs(a), fh);
   } catch (err) {
+    fs.pageVersions.released(fh);
     await fs.files.release(fh);
     throw err;
   }

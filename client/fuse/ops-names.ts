@@ -42,6 +42,7 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   const path = fs.pathOf(req.nodeid);
   const now = Date.now();
   if ((a.valid & V.SIZE) !== 0) {
+    fs.pageVersions.changed(req.nodeid);
     if (await fs.files.truncateOpen(req.nodeid, a.sizeBytes)) {
       fs.attrs.written(req.nodeid, now);
     } else {

@@ -79,6 +79,11 @@ export class FileHandle {
     return this.chunkSize;
   }
 
+  /** The stamp of the file's first chunk as this handle knows it (0: none known); every write to the chunk changes it. */
+  get firstChunkGen(): number {
+    return this.chunks.get(0)?.gen ?? 0;
+  }
+
   /** Bytes the file holds as this handle sees it (including its own unflushed writes). */
   get sizeBytes(): number {
     return this.size;

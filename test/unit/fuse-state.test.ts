@@ -13,6 +13,7 @@ import { ReaderFiles } from '../../client/fuse/fast-reads.js';
 import { AttrCache } from '../../client/fuse/attr-cache.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
 import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
+import { PageVersions } from '../../client/fuse/page-versions.js';
 import { PendingAttrs } from '../../client/fuse/pending-attrs.js';
 import * as P from '../../client/fuse/protocol.js';
 import type { CairnClient } from '../../client/sdk/client.js';
@@ -329,5 +330,40 @@ describe('FastLookups and ReaderNames (lookups answered by the reader threads)',
     lookups.offer(31, [['y', statsOf(8, 1)]], 12_000); // a later page drops the expired directories
     deliver();
     expect(names.size).toBe(1);
+  });
+});
+
+describe('PageVersions (when the kernel may keep cached pages at an open)', () => {
+  it('keeps pages of an unchanged version, not of another, nor after a writer or a reader of another version', () => {
+    const v = new PageVersions();
+    expect(v.opened(1, 10, 'a')).toBe(false); // nothing known yet
+    v.released(1);
+    expect(v.opened(2, 10, 'a')).toBe(true);
+    expect(v.opened(3, 10, 'a')).toBe(true); // a second reader of the same version
+    v.released(2);
+    v.released(3);
+    expect(v.opened(4, 10, 'b')).toBe(false); // changed elsewhere
+    v.released(4);
+    expect(v.opened(5, 10, 'b')).toBe(true);
+    expect(v.opened(6, 10, undefined)).toBe(false); // a writer here
+    expect(v.opened(7, 10, 'b')).toBe(false); // while the writer is open
+    v.released(6);
+    v.released(7);
+    expect(v.opened(8, 10, 'b')).toBe(false); // the writer's bytes went through the pages
+    v.released(5);
+    v.released(8);
+    expect(v.opened(9, 10, 'b')).toBe(true);
+    expect(v.opened(10, 10, 'c')).toBe(false); // a newer version while an older reader is open
+    v.released(10);
+    expect(v.opened(11, 10, 'c')).toBe(false); // the older reader may still fill pages
+    v.released(9);
+    v.released(11);
+    expect(v.opened(12, 10, 'c')).toBe(false); // it may have: read afresh once
+    v.released(12);
+    expect(v.opened(13, 10, 'c')).toBe(true);
+    v.changed(10); // truncated through the mount
+    v.released(13);
+    expect(v.opened(14, 10, 'c')).toBe(false);
+    expect(v.opened(15, 11, 'x')).toBe(false); // another inode
   });
 });

@@ -1,0 +1,65 @@
+// Which version of each file the kernel's page cache may hold, so that an open can let the kernel
+// keep the pages it has (FOPEN_KEEP_CACHE) instead of dropping them, as MooseFS's default cache
+// mode does: a file read again unchanged is read from memory (git status, git add after tar, a
+// build reading its headers again). Pure state, no I/O.
+//
+// Close-to-open still holds: every open asks the namenode (the Open call), and the pages are
+// kept only when the file's version then - its size, mtime, ctime and the stamp of its first
+// chunk, which changes with every write to it - is the version whose bytes the pages were read
+// from. Not kept, and the version forgotten:
+// - while a writer of the file is open on this mount, and after (its writes went through the
+//   page cache, not through a version the namenode named);
+// - while, or after, a reader of another version was open on this mount: the kernel keeps one
+//   page cache per inode, so such a reader may have filled it with other bytes.
+// Left as in MooseFS: two writes by other clients in the same millisecond that keep the size and
+// the first chunk's stamp would look like one version.
+
+/** Files whose version is remembered (a few dozen bytes each). */
+const inodesMax = 50_000;
+
+export class PageVersions {
+  /** ino -> the version its cached pages hold (absent: unknown, so not kept). */
+  private readonly versionOf = new Map<number, string>();
+  /** Open handles: their inode and the version they read (undefined: a writer). */
+  private readonly handles = new Map<number, { ino: number; version: string | undefined }>();
+  private readonly handlesOf = new Map<number, Set<number>>();
+
+  /**
+   * Handle `fh` of `ino` opened, reading `version` (undefined: it writes, or its version is not
+   * known). Returns whether the kernel may keep the pages it holds.
+   */
+  opened(fh: number, ino: number, version: string | undefined): boolean {
+    let fhs = this.handlesOf.get(ino);
+    // Pages are dropped at an open that does not keep them; from then on they hold this open's
+    // version, unless another handle open here reads (or writes) another.
+    const alone = version !== undefined && [...(fhs ?? [])].every((other) => this.handles.get(other)?.version === version);
+    const keep = alone && this.versionOf.get(ino) === version;
+    this.handles.set(fh, { ino, version });
+    if (fhs === undefined) this.handlesOf.set(ino, (fhs = new Set()));
+    fhs.add(fh);
+    this.versionOf.delete(ino); // re-inserted last: Map order is age order
+    if (alone) this.versionOf.set(ino, version);
+    while (this.versionOf.size > inodesMax) this.versionOf.delete(this.versionOf.keys().next().value as number);
+    return keep;
+  }
+
+  released(fh: number): void {
+    const handle = this.handles.get(fh);
+    if (handle === undefined) return;
+    this.handles.delete(fh);
+    const fhs = this.handlesOf.get(handle.ino);
+    fhs?.delete(fh);
+    if (fhs?.size === 0) this.handlesOf.delete(handle.ino);
+    // Nothing to forget: a version is remembered only while every open handle reads it (an open
+    // of a writer or of another version forgets it), so no handle closing now held other bytes.
+  }
+
+  /** The file changed through this mount outside an open (a truncate): its pages are no version known. */
+  changed(ino: number): void {
+    this.versionOf.delete(ino);
+  }
+
+  get size(): number {
+    return this.versionOf.size;
+  }
+}
