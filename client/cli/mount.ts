@@ -75,7 +75,11 @@ export async function runMount(argv: string[]): Promise<void> {
   let stopping: Promise<boolean> | undefined;
   const stop = (why: string): Promise<boolean> =>
     (stopping ??= (async () => {
-      const served = { readsServedByReaders: mounted.readsServedByReaders, lookupsServedByReaders: mounted.lookupsServedByReaders };
+      const served = {
+        readsServedByReaders: mounted.readsServedByReaders,
+        lookupsServedByReaders: mounted.lookupsServedByReaders,
+        flushesServedByReaders: mounted.flushesServedByReaders,
+      };
       log.info({ mountpoint, why, ...served }, 'unmounting');
       // Commit what open files hold, within the timeout, then let go of the mount.
       await Promise.race([fs.close().catch((err: unknown) => log.warn({ err }, 'committing open files failed')), sleep(timeoutMs)]);

@@ -47,8 +47,8 @@ export class FuseDevice {
   private readonly workers: Worker[] = [];
   /** Where each reader thread tells of the lookups it answered (fast-lookups.ts). */
   private readonly lookedPorts: MessagePort[] = [];
-  /** [0]: reads, [1]: lookups the reader threads answered themselves (counters they add to). */
-  private readonly served = new Int32Array(new SharedArrayBuffer(8));
+  /** [0]: reads, [1]: lookups, [2]: flushes the reader threads answered themselves (counters they add to). */
+  private readonly served = new Int32Array(new SharedArrayBuffer(12));
   private ended = false;
   private endResolve: (reason: string) => void = () => undefined;
   /** Resolves with the reason when the kernel ends the session (unmounted) or the device fails. */
@@ -121,6 +121,11 @@ export class FuseDevice {
   /** How many lookups the reader threads answered without the main thread. */
   get lookupsServedByReaders(): number {
     return Atomics.load(this.served, 1);
+  }
+
+  /** How many flushes (close(2) of a file opened for reading) the reader threads answered. */
+  get flushesServedByReaders(): number {
+    return Atomics.load(this.served, 2);
   }
 
   /** Tells every reader thread what it may serve itself (fast-reads.ts, fast-lookups.ts). */

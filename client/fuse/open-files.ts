@@ -71,7 +71,7 @@ export class OpenFiles {
   private readonly versions = new Map<number, number>();
   /** Open files per inode (versions are kept only while an inode is open). */
   private readonly opensOf = new Map<number, number>();
-  private nextFh = 1;
+  private fhsGiven = 0;
 
   constructor(
     private readonly identities: Identities,
@@ -300,7 +300,8 @@ export class OpenFiles {
   }
 
   private add(file: OpenFile): number {
-    const fh = this.nextFh++;
+    // Odd numbers for handles that only read: the reader threads answer their FLUSH (a no-op) alone.
+    const fh = 2 * ++this.fhsGiven + (file.writable ? 0 : 1);
     this.files.set(fh, file);
     this.opensOf.set(file.ino, (this.opensOf.get(file.ino) ?? 0) + 1);
     return fh;

@@ -86,11 +86,14 @@ describe.skipIf(skip !== undefined)('reads answered by the reader threads', () =
     expect(sha256(await fsp.readFile(mount.p('rot.bin')))).toBe(sha256(rotting));
   });
 
-  it('did answer reads without the main thread (the count the mount logs when it unmounts)', async () => {
+  it('did answer reads and read-only flushes without the main thread (the counts the mount logs when it unmounts)', async () => {
     await mount.stop();
     const served = /"readsServedByReaders":(\d+)/.exec(mount.logs());
     expect(served, mount.logs()).not.toBeNull();
     // 300 random reads above, nearly all of them after their chunk was offered.
     expect(Number(served?.[1])).toBeGreaterThan(250);
+    // Every close of a file opened for reading (readFile, the O_DIRECT handles): nothing to flush.
+    const flushes = /"flushesServedByReaders":(\d+)/.exec(mount.logs());
+    expect(Number(flushes?.[1])).toBeGreaterThanOrEqual(4);
   });
 });
