@@ -89,8 +89,14 @@ export class ChunkStore {
     const legacy: Array<{ dir: string; name: string; chunkId: number; gen: number }> = [];
     for (const dir of await fs.readdir(path.join(dataDir, 'chunks'))) {
       for (const file of await fs.readdir(path.join(dataDir, 'chunks', dir))) {
-        const match = /^(([0-9a-f]+)_(\d+))\.(rep|dat)$/.exec(file);
+        const match = /^(([0-9a-f]+)_(\d+))\.(rep|dat|crc)$/.exec(file);
         if (match === null) continue;
+        if (match[4] === 'crc') {
+          // Left by a conversion that stopped after its rename: the data file is gone.
+          const dat = path.join(dataDir, 'chunks', dir, `${match[1] as string}.dat`);
+          if (!(await fs.pathExists(dat))) rmSync(path.join(dataDir, 'chunks', dir, file), { force: true });
+          continue;
+        }
         const chunkId = parseInt(match[2] as string, 16);
         const gen = Number(match[3]);
         if (match[4] === 'dat') {
@@ -108,10 +114,12 @@ export class ChunkStore {
   }
 
   /**
-   * Converts a replica of the first layout (<name>.dat, <name>.crc) into one file: copied with
-   * the checksums appended under tmp/, renamed into place, then the old files removed. A crash
-   * at any point leaves either the old pair or the new file complete (a new file found beside an
-   * old pair wins).
+   * Converts a replica of the first layout (<name>.dat, <name>.crc) into one file in place: the
+   * checksums appended to the data file (fsynced), the file renamed, the checksum file removed.
+   * No copy, so a full disk converts as fast as an empty one. A crash after the append leaves a
+   * .dat that already ends with the trailer of the .crc's checksums: found so, it is only renamed
+   * (bytes that happened to end with a valid trailer - magic, length and CRC of exactly those
+   * checksums - do not occur). A new file found beside an old pair wins.
    */
   private async convert(old: { dir: string; name: string; chunkId: number; gen: number }): Promise<void> {
     const dat = path.join(old.dir, `${old.name}.dat`);
@@ -123,15 +131,16 @@ export class ChunkStore {
     }
     const { size } = await fs.stat(dat);
     const sums = decodeChecksums(await fsp.readFile(sumsFile));
-    if (sums.length !== Math.ceil(size / windowBytes)) return; // unverifiable: left as it is, not listed
-    const tmp = path.join(this.dataDir, 'tmp', `${old.name}.convert`);
-    await fsp.copyFile(dat, tmp, fsConstants.COPYFILE_FICLONE);
-    await fsp.appendFile(tmp, encodeTrailer(sums, size));
-    await fsyncPath(tmp);
-    const ref = { chunkId: old.chunkId, gen: old.gen, lengthBytes: size };
-    await this.install(ref, tmp, true);
+    let lengthBytes = lengthFromFileBytes(size);
+    if (lengthBytes === undefined || !(await endsWithTrailer(dat, sums, lengthBytes))) {
+      // Unverifiable (checksums for another length): left as it is, not listed; the namenode copies the chunk again.
+      if (sums.length !== Math.ceil(size / windowBytes)) return;
+      lengthBytes = size;
+      await fsp.appendFile(dat, encodeTrailer(sums, size));
+      await fsyncPath(dat);
+    }
+    await this.install({ chunkId: old.chunkId, gen: old.gen, lengthBytes }, dat, true);
     rmSync(sumsFile, { force: true });
-    rmSync(dat, { force: true });
   }
 
   list(): ReplicaRef[] {
@@ -173,7 +182,12 @@ export class ChunkStore {
       await verifyWindows(tmp, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
     }
     const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
-    if (baseGen !== 0) ftruncateSync(fd, baseLength);
+    try {
+      if (baseGen !== 0) ftruncateSync(fd, baseLength);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
     return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
   }
 
@@ -444,6 +458,21 @@ const fsyncFd = promisify(fsyncCallback);
 
 function writeAllSync(fd: number, data: Buffer, position: number): void {
   for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, position + written);
+}
+
+/** Whether `file` ends with the trailer of exactly these checksums for `lengthBytes` bytes of data. */
+async function endsWithTrailer(file: string, sums: number[], lengthBytes: number): Promise<boolean> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(trailerBytes(lengthBytes));
+    const { bytesRead } = await readFd(fd, buf, 0, buf.length, lengthBytes);
+    const found = bytesRead === buf.length ? decodeTrailer(buf, lengthBytes) : undefined;
+    return found !== undefined && found.length === sums.length && found.every((sum, i) => sum === sums[i]);
+  } catch {
+    return false; // not a trailer
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The checksums in the trailer of an open replica file of `lengthBytes` bytes. */

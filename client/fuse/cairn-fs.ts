@@ -107,7 +107,7 @@ export class CairnFs {
     this.sweeper = setInterval(() => {
       this.answerOverdue();
       this.listings.sweep(Date.now());
-      this.fastLookups?.sweep(Date.now());
+      this.fastLookups?.sweep();
     }, Math.min(1000, Math.max(50, o.timeoutMs / 10)));
     this.sweeper.unref();
   }

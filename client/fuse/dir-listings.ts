@@ -16,7 +16,7 @@ import type { Stats } from '../sdk/stats.js';
 
 /** Told of what the listings store and of every change that touches them (fast-lookups.ts). */
 export interface ListingsObserver {
-  offer(dir: number, entries: Iterable<[string, Stats]>, fetchedMs: number): void;
+  offer(dir: number, entries: Iterable<[string, Stats]>): void;
   nameChanged(dir: number, name: string): void;
   inodesChanged(inos: readonly number[]): void;
 }
@@ -131,7 +131,7 @@ export class DirListings {
     this.pages.set(dir, kept);
     for (const dropped of previous.filter((p) => !kept.includes(p))) this.dropPage(dir, dropped);
     while (this.entryCount > this.entriesMax && this.pages.size > 0) this.dropDir(this.pages.keys().next().value as number);
-    this.observer?.offer(dir, page.entries, nowMs);
+    this.observer?.offer(dir, page.entries);
   }
 
   /** A name of `dir` was removed or replaced through this mount. */

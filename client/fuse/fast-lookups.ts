@@ -40,6 +40,13 @@ export type LookupControl =
   | { kind: 'dropName'; dir: number; name: string }
   | { kind: 'dropIno'; ino: number };
 
+/**
+ * Milliseconds on the monotonic clock, which every thread shares (a wall clock stepped back
+ * would make pages fresh again in the reader threads after the main thread stopped withdrawing
+ * from them).
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
+
 /** What a reader thread tells the main thread of a lookup it answered. */
 export type LookedUp = [parent: number, name: string, ino: number, isDirectory: boolean];
 
@@ -55,10 +62,12 @@ export class FastLookups {
     private readonly ttlMs: number,
     /** The entry reply payload the main thread would send for `s`, or undefined when it would adjust it. */
     private readonly entryOf: (s: Stats) => Buffer | undefined,
+    private readonly now: () => number = monotonicMs,
   ) {}
 
   /** A page of `dir` the listings stored (what changed while it was fetched already left out). */
-  offer(dir: number, entries: Iterable<[string, Stats]>, fetchedMs: number): void {
+  offer(dir: number, entries: Iterable<[string, Stats]>): void {
+    const fetchedMs = this.now();
     const names: string[] = [];
     const inos: number[] = [];
     const directories: boolean[] = [];
@@ -89,7 +98,8 @@ export class FastLookups {
   }
 
   /** Forgets what the reader threads no longer serve anyway (older than the ttl). */
-  sweep(nowMs: number): void {
+  sweep(): void {
+    const nowMs = this.now();
     for (const map of [this.inos, this.dirs]) {
       for (const [key, fetchedMs] of map) if (nowMs - fetchedMs >= this.ttlMs) map.delete(key);
     }

@@ -18,8 +18,13 @@
 const inodesMax = 50_000;
 
 export class PageVersions {
-  /** ino -> the version its cached pages hold (absent: unknown, so not kept). */
-  private readonly versionOf = new Map<number, string>();
+  /**
+   * ino -> the version its cached pages hold (absent: unknown, so not kept). Confirmed only once
+   * the kernel surely dropped older pages: the open that did not keep them must have completed,
+   * which the RELEASE of its handle proves (an OPEN reply the kernel never took - timed out,
+   * interrupted - leaves the version unconfirmed, and so does a second open racing the first).
+   */
+  private readonly versionOf = new Map<number, { version: string; confirmed: boolean; confirmers: Set<number> }>();
   /** Open handles: their inode and the version they read (undefined: a writer). */
   private readonly handles = new Map<number, { ino: number; version: string | undefined }>();
   private readonly handlesOf = new Map<number, Set<number>>();
@@ -33,12 +38,17 @@ export class PageVersions {
     // Pages are dropped at an open that does not keep them; from then on they hold this open's
     // version, unless another handle open here reads (or writes) another.
     const alone = version !== undefined && [...(fhs ?? [])].every((other) => this.handles.get(other)?.version === version);
-    const keep = alone && this.versionOf.get(ino) === version;
+    const held = this.versionOf.get(ino);
+    const keep = alone && held?.version === version && held.confirmed;
     this.handles.set(fh, { ino, version });
     if (fhs === undefined) this.handlesOf.set(ino, (fhs = new Set()));
     fhs.add(fh);
     this.versionOf.delete(ino); // re-inserted last: Map order is age order
-    if (alone) this.versionOf.set(ino, version);
+    if (alone) {
+      if (keep) this.versionOf.set(ino, held);
+      else if (held?.version === version) this.versionOf.set(ino, { ...held, confirmers: new Set([...held.confirmers, fh]) });
+      else this.versionOf.set(ino, { version, confirmed: false, confirmers: new Set([fh]) });
+    }
     while (this.versionOf.size > inodesMax) this.versionOf.delete(this.versionOf.keys().next().value as number);
     return keep;
   }
@@ -50,8 +60,14 @@ export class PageVersions {
     const fhs = this.handlesOf.get(handle.ino);
     fhs?.delete(fh);
     if (fhs?.size === 0) this.handlesOf.delete(handle.ino);
-    // Nothing to forget: a version is remembered only while every open handle reads it (an open
+    // This handle's open completed, so the pages it did not keep were dropped then. Nothing to
+    // forget otherwise: a version is remembered only while every open handle reads it (an open
     // of a writer or of another version forgets it), so no handle closing now held other bytes.
+    const held = this.versionOf.get(handle.ino);
+    if (held !== undefined && !held.confirmed && held.confirmers.has(fh)) {
+      held.confirmed = true;
+      held.confirmers.clear();
+    }
   }
 
   /** The file changed through this mount outside an open (a truncate): its pages are no version known. */

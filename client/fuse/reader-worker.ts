@@ -16,7 +16,7 @@
 import { readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { ReaderNames, type ReaderMessage } from './fast-lookups.js';
+import { ReaderNames, monotonicMs, type ReaderMessage } from './fast-lookups.js';
 import { ReaderFiles, type ReaderControl } from './fast-reads.js';
 import { cStrings, encodeReply, inHeaderBytes, op, writeOutHeader } from './protocol.js';
 
@@ -128,7 +128,7 @@ function lookedUp(fd: number, names: ReaderNames, looked: MessagePort, req: Buff
   } catch {
     return false; // malformed: the main thread answers it
   }
-  const found = names.answer(Number(req.readBigUInt64LE(16)), name, Date.now());
+  const found = names.answer(Number(req.readBigUInt64LE(16)), name, monotonicMs());
   if (found === undefined) return false;
   looked.postMessage(found.looked); // before the reply: the kernel may use the node at once
   reply(fd, encodeReply(req.readBigUInt64LE(8), 0, Buffer.from(found.body.buffer, found.body.byteOffset, found.body.byteLength)));

@@ -143,9 +143,22 @@ describe('ChunkStore', () => {
     await fsp.writeFile(path.join(bucket, '105_3.dat'), old);
     await fsp.writeFile(path.join(bucket, '105_3.crc'), encodeChecksums(windowChecksums(old)));
     await fsp.writeFile(path.join(bucket, '205_1.dat'), old); // its checksum file was deleted first
+    // A conversion that stopped after appending the trailer, and one that stopped after its rename.
+    const small = pseudoRandomBytes(1000, 8);
+    const sums = windowChecksums(small);
+    await fsp.writeFile(path.join(bucket, '305_2.dat'), Buffer.concat([small, encodeTrailer(sums, small.length)]));
+    await fsp.writeFile(path.join(bucket, '305_2.crc'), encodeChecksums(sums));
+    await fsp.writeFile(path.join(bucket, '405_1.rep'), Buffer.concat([small, encodeTrailer(sums, small.length)]));
+    await fsp.writeFile(path.join(bucket, '405_1.crc'), encodeChecksums(sums));
     const store = await ChunkStore.open(dir);
-    expect(store.list()).toEqual([{ chunkId: 0x105, gen: 3, lengthBytes: old.length }]);
-    expect(await fsp.readdir(bucket)).toEqual(['105_3.rep']);
+    expect(store.list().sort((a, b) => a.chunkId - b.chunkId)).toEqual([
+      { chunkId: 0x105, gen: 3, lengthBytes: old.length },
+      { chunkId: 0x305, gen: 2, lengthBytes: small.length },
+      { chunkId: 0x405, gen: 1, lengthBytes: small.length },
+    ]);
+    expect((await fsp.readdir(bucket)).sort()).toEqual(['105_3.rep', '305_2.rep', '405_1.rep']);
     expect((await readAll(store, 0x105, 3)).equals(old)).toBe(true);
+    expect((await readAll(store, 0x305, 2)).equals(small)).toBe(true);
+    expect((await readAll(store, 0x405, 1)).equals(small)).toBe(true);
   });
 });

@@ -286,14 +286,19 @@ describe('FastLookups and ReaderNames (lookups answered by the reader threads)',
   // Inode 4 stands for a file the main thread would adjust (open for writing here): never handed over.
   const entry = (s: Stats): Buffer =>
     P.entryOut({ ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs }, ttlMs, 0);
-  const lookups = new FastLookups((m) => posted.push(m), ttlMs, (s) => (s.ino === 4 ? undefined : entry(s)));
+  let clockMs = 0;
+  const lookups = new FastLookups((m) => posted.push(m), ttlMs, (s) => (s.ino === 4 ? undefined : entry(s)), () => clockMs);
+  const offer = (dir: number, entries: Array<[string, Stats]>, atMs: number): void => {
+    clockMs = atMs;
+    lookups.offer(dir, entries);
+  };
   const names = new ReaderNames(ttlMs);
   const deliver = (): void => {
     for (const m of posted.splice(0)) names.apply(structuredClone(m));
   };
 
   it('hands over a page as entry replies, without what the main thread adjusts, and answers from it until the ttl', () => {
-    lookups.offer(10, [['a', statsOf(2, 100)], ['b', statsOf(3, 200)], ['c', statsOf(4, 300)]], 5000);
+    offer(10, [['a', statsOf(2, 100)], ['b', statsOf(3, 200)], ['c', statsOf(4, 300)]], 5000);
     deliver();
     const a = names.answer(10, 'a', 5500);
     expect(a?.looked).toEqual([10, 'a', 2, false]);
@@ -305,8 +310,8 @@ describe('FastLookups and ReaderNames (lookups answered by the reader threads)',
   });
 
   it('withdraws a name or an inode, and posts nothing for what it never handed over', () => {
-    lookups.offer(10, [['a', statsOf(2, 100)], ['b', statsOf(3, 200)]], 7000);
-    lookups.offer(20, [['other-name', statsOf(3, 200)]], 7000);
+    offer(10, [['a', statsOf(2, 100)], ['b', statsOf(3, 200)]], 7000);
+    offer(20, [['other-name', statsOf(3, 200)]], 7000);
     deliver();
     lookups.nameChanged(10, 'a');
     lookups.nameChanged(99, 'x'); // no page of directory 99 was handed over
@@ -321,13 +326,14 @@ describe('FastLookups and ReaderNames (lookups answered by the reader threads)',
   });
 
   it('forgets what is older than the ttl on both sides', () => {
-    lookups.offer(30, [['z', statsOf(9, 1)]], 10_000);
+    offer(30, [['z', statsOf(9, 1)]], 10_000);
     deliver();
-    lookups.sweep(11_000);
+    clockMs = 11_000;
+    lookups.sweep();
     lookups.nameChanged(30, 'z');
     lookups.inodesChanged([9]);
     expect(posted).toEqual([]); // the reader threads no longer answer from that page anyway
-    lookups.offer(31, [['y', statsOf(8, 1)]], 12_000); // a later page drops the expired directories
+    offer(31, [['y', statsOf(8, 1)]], 12_000); // a later page drops the expired directories
     deliver();
     expect(names.size).toBe(1);
   });
@@ -365,5 +371,15 @@ describe('PageVersions (when the kernel may keep cached pages at an open)', () =
     v.released(13);
     expect(v.opened(14, 10, 'c')).toBe(false);
     expect(v.opened(15, 11, 'x')).toBe(false); // another inode
+  });
+
+  it('keeps pages only once an open that dropped them has completed (its handle released)', () => {
+    const v = new PageVersions();
+    expect(v.opened(1, 20, 'a')).toBe(false);
+    // The kernel never took that OPEN reply (timed out, interrupted): no release comes for fh 1.
+    expect(v.opened(2, 20, 'a')).toBe(false); // so this one drops the pages again
+    expect(v.opened(3, 20, 'a')).toBe(false); // racing it: its drop may not have happened yet
+    v.released(3);
+    expect(v.opened(4, 20, 'a')).toBe(true);
   });
 });
