@@ -31,3 +31,15 @@ export function decodeChecksums(buf: Buffer): number[] {
   for (let at = 0; at + 4 <= buf.length; at += 4) sums.push(buf.readUInt32LE(at));
   return sums;
 }
+
+/**
+ * The first window of `data` whose checksum is not in `sums`, or -1 when all match. `data` holds
+ * a replica's bytes from the window-aligned offset `at` (its last window may be short).
+ */
+export function firstBadWindow(data: Buffer, at: number, sums: readonly number[]): number {
+  for (let w = 0; w < data.length; w += windowBytes) {
+    const index = (at + w) / windowBytes;
+    if (crc(data.subarray(w, Math.min(w + windowBytes, data.length))) !== sums[index]) return index;
+  }
+  return -1;
+}

@@ -14,7 +14,11 @@
 // size alone (lengthFromFileBytes), so a datanode lists its replicas at start without reading
 // them.
 
+import { read as readCallback, readSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { crc, windowBytes } from './checksum.js';
+
+const readFd = promisify(readCallback);
 
 const tailBytes = 16;
 const magic = 0x314e5243; // "CRN1" read as LE uint32
@@ -62,4 +66,19 @@ export function decodeTrailer(trailer: Buffer, length: number): number[] {
   const sums: number[] = [];
   for (let i = 0; i < at; i += 4) sums.push(trailer.readUInt32LE(i));
   return sums;
+}
+
+/** The window checksums of the open replica file `fd` of `length` bytes; throws if its trailer is short or not intact. */
+export async function readTrailer(fd: number, length: number): Promise<number[]> {
+  const trailer = Buffer.allocUnsafe(trailerBytes(length));
+  const { bytesRead } = await readFd(fd, trailer, 0, trailer.length, length);
+  if (bytesRead !== trailer.length) throw new Error('replica file shorter than recorded');
+  return decodeTrailer(trailer, length);
+}
+
+/** readTrailer, synchronously (the mount's reader threads never wait on their event loop). */
+export function readTrailerSync(fd: number, length: number): number[] {
+  const trailer = Buffer.allocUnsafe(trailerBytes(length));
+  if (readSync(fd, trailer, 0, trailer.length, length) !== trailer.length) throw new Error('replica file shorter than recorded');
+  return decodeTrailer(trailer, length);
 }

@@ -38,10 +38,10 @@ import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import fs from 'fs-extra';
-import { crc, decodeChecksums, windowBytes } from '../common/checksum.js';
+import { crc, decodeChecksums, firstBadWindow, windowBytes } from '../common/checksum.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
-import { decodeTrailer, encodeTrailer, lengthFromFileBytes, replicaFileBytes, trailerBytes } from '../common/replica-file.js';
+import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, replicaFileBytes } from '../common/replica-file.js';
 
 export interface ReplicaRef {
   chunkId: number;
@@ -211,18 +211,17 @@ export class ChunkStore {
         const buf = Buffer.allocUnsafe(fileBytes);
         const { bytesRead } = await readFd(fd, buf, 0, fileBytes, 0);
         if (bytesRead !== fileBytes) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
-        sums = this.keepSums(key, decodeOrThrow(buf.subarray(replica.lengthBytes), chunkId, gen, replica.lengthBytes));
-        const from = Math.floor(offsetBytes / windowBytes);
-        for (let index = from; index * windowBytes < end; index++) {
-          const at = index * windowBytes;
-          if (crc(buf.subarray(at, Math.min(at + windowBytes, replica.lengthBytes))) !== sums[index]) {
-            throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${index}`);
-          }
+        try {
+          sums = this.keepSums(key, decodeTrailer(buf.subarray(replica.lengthBytes), replica.lengthBytes));
+        } catch (err) {
+          throw trailerError(err, chunkId, gen);
         }
+        const from = Math.floor(offsetBytes / windowBytes) * windowBytes;
+        verifyOrThrow(buf.subarray(from, Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes)), from, sums, chunkId, gen);
         yield buf.subarray(offsetBytes, end);
         return;
       }
-      sums ??= this.keepSums(key, await readTrailer(fd, chunkId, gen, replica.lengthBytes));
+      sums ??= this.keepSums(key, await readTrailer(fd, replica.lengthBytes).catch((err: unknown) => Promise.reject(trailerError(err, chunkId, gen))));
       const stepBytes = Math.max(windowBytes, Math.floor(limits.dataFrameBytes / windowBytes) * windowBytes);
       // Only the windows the range touches are read and verified: a 4 KiB read costs one window.
       const windowsEnd = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
@@ -231,12 +230,7 @@ export class ChunkStore {
         const buf = Buffer.allocUnsafe(span);
         const { bytesRead } = await readFd(fd, buf, 0, span, at); // may wait for the disk: asynchronous
         if (bytesRead !== span) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
-        for (let w = 0; w < span; w += windowBytes) {
-          const index = (at + w) / windowBytes;
-          if (crc(buf.subarray(w, Math.min(w + windowBytes, span))) !== sums[index]) {
-            throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${index}`);
-          }
-        }
+        verifyOrThrow(buf, at, sums, chunkId, gen);
         const from = Math.max(offsetBytes, at) - at;
         const to = Math.min(end, at + span) - at;
         yield buf.subarray(from, to);
@@ -271,7 +265,7 @@ export class ChunkStore {
   private async trailerOf(file: string, chunkId: number, gen: number, lengthBytes: number): Promise<number[]> {
     const fd = openSync(file, 'r');
     try {
-      return await readTrailer(fd, chunkId, gen, lengthBytes);
+      return await readTrailer(fd, lengthBytes).catch((err: unknown) => Promise.reject(trailerError(err, chunkId, gen)));
     } finally {
       closeSync(fd);
     }
@@ -464,10 +458,8 @@ function writeAllSync(fd: number, data: Buffer, position: number): void {
 async function endsWithTrailer(file: string, sums: number[], lengthBytes: number): Promise<boolean> {
   const fd = openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(trailerBytes(lengthBytes));
-    const { bytesRead } = await readFd(fd, buf, 0, buf.length, lengthBytes);
-    const found = bytesRead === buf.length ? decodeTrailer(buf, lengthBytes) : undefined;
-    return found !== undefined && found.length === sums.length && found.every((sum, i) => sum === sums[i]);
+    const found = await readTrailer(fd, lengthBytes);
+    return found.length === sums.length && found.every((sum, i) => sum === sums[i]);
   } catch {
     return false; // not a trailer
   } finally {
@@ -475,20 +467,15 @@ async function endsWithTrailer(file: string, sums: number[], lengthBytes: number
   }
 }
 
-/** The checksums in the trailer of an open replica file of `lengthBytes` bytes. */
-async function readTrailer(fd: number, chunkId: number, gen: number, lengthBytes: number): Promise<number[]> {
-  const buf = Buffer.allocUnsafe(trailerBytes(lengthBytes));
-  const { bytesRead } = await readFd(fd, buf, 0, buf.length, lengthBytes);
-  if (bytesRead !== buf.length) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
-  return decodeOrThrow(buf, chunkId, gen, lengthBytes);
+/** A trailer short or not intact makes the replica corrupt. */
+function trailerError(err: unknown, chunkId: number, gen: number): ChecksumError {
+  return new ChecksumError(chunkId, gen, (err as Error).message);
 }
 
-function decodeOrThrow(trailer: Buffer, chunkId: number, gen: number, lengthBytes: number): number[] {
-  try {
-    return decodeTrailer(trailer, lengthBytes);
-  } catch (err) {
-    throw new ChecksumError(chunkId, gen, (err as Error).message);
-  }
+/** Verifies `data`, the replica's bytes from window-aligned offset `at`, before a byte of it leaves. */
+function verifyOrThrow(data: Buffer, at: number, sums: readonly number[], chunkId: number, gen: number): void {
+  const bad = firstBadWindow(data, at, sums);
+  if (bad >= 0) throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${bad}`);
 }
 
 async function checksumFrom(fd: number, fromWindow: number, length: number): Promise<number[]> {

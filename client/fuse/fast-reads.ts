@@ -20,8 +20,8 @@
 // thread as before, which reads through the datanode and reports a corrupt replica.
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import { crc, windowBytes } from '../../common/checksum.js';
-import { decodeTrailer, trailerBytes } from '../../common/replica-file.js';
+import { firstBadWindow, windowBytes } from '../../common/checksum.js';
+import { readTrailerSync } from '../../common/replica-file.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
 
@@ -178,11 +178,7 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
     // Opened again after the thread closed it to stay within openChunksMax: the path names this
     // version alone (a newer version is another file), and a deleted one fails to open.
     chunk.fd ??= openSync(chunk.path, 'r');
-    if (chunk.sums === undefined) {
-      const trailer = Buffer.allocUnsafe(trailerBytes(chunk.lengthBytes));
-      if (readSync(chunk.fd, trailer, 0, trailer.length, chunk.lengthBytes) !== trailer.length) return false;
-      chunk.sums = decodeTrailer(trailer, chunk.lengthBytes);
-    }
+    chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
     const from = Math.floor(inChunk / windowBytes) * windowBytes;
     const to = Math.min(chunk.lengthBytes, Math.ceil((inChunk + stored) / windowBytes) * windowBytes);
     const buf = Buffer.allocUnsafe(to - from);
@@ -191,9 +187,7 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
       if (n === 0) return false;
       got += n;
     }
-    for (let w = 0; w < buf.length; w += windowBytes) {
-      if (crc(buf.subarray(w, Math.min(w + windowBytes, buf.length))) !== chunk.sums?.[(from + w) / windowBytes]) return false;
-    }
+    if (firstBadWindow(buf, from, chunk.sums) >= 0) return false;
     buf.copy(out, at, inChunk - from, inChunk - from + stored);
     return true;
   } catch {

@@ -15,8 +15,8 @@
 import { close as closeCallback, open as openCallback, read as readCallback } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { crc, windowBytes } from '../../common/checksum.js';
-import { decodeTrailer, trailerBytes } from '../../common/replica-file.js';
+import { firstBadWindow, windowBytes } from '../../common/checksum.js';
+import { readTrailer } from '../../common/replica-file.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 
@@ -124,10 +124,7 @@ export class LocalReads {
     let fd: number | undefined;
     try {
       fd = await openFd(where.path, 'r');
-      const trailer = Buffer.allocUnsafe(trailerBytes(where.lengthBytes));
-      const { bytesRead } = await readFd(fd, trailer, 0, trailer.length, where.lengthBytes);
-      if (bytesRead !== trailer.length) throw new Error('replica file shorter than recorded');
-      const sums = decodeTrailer(trailer, where.lengthBytes);
+      const sums = await readTrailer(fd, where.lengthBytes);
       const replica = { fd, path: where.path, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
       this.opened.set(`${address}/${chunk.chunkId}_${chunk.gen}`, replica);
       return replica;
@@ -178,9 +175,7 @@ async function readVerified(replica: OpenReplica, offset: number, length: number
     if (bytesRead === 0) return false;
     got += bytesRead;
   }
-  for (let at = 0; at < buf.length; at += windowBytes) {
-    if (crc(buf.subarray(at, Math.min(at + windowBytes, buf.length))) !== replica.sums[(from + at) / windowBytes]) return false;
-  }
+  if (firstBadWindow(buf, from, replica.sums) >= 0) return false;
   buf.copy(out, outOffset, offset - from, end - from);
   return true;
 }
