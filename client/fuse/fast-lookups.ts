@@ -110,6 +110,9 @@ interface HeldPage {
   fetchedMs: number;
   /** name -> index into the page's arrays */
   byName: Map<string, number>;
+  /** ino -> its indexes (an inode appears under as many names as it has links here) */
+  byIno: Map<number, number[]>;
+  names: string[];
   inos: number[];
   directories: boolean[];
   bodies: Uint8Array;
@@ -136,13 +139,16 @@ export class ReaderNames {
         if (msg.fetchedMs - (pages[0]?.fetchedMs ?? 0) < this.ttlMs) break;
         this.dropDir(dir);
       }
-      const page: HeldPage = { fetchedMs: msg.fetchedMs, byName: new Map(), inos: msg.inos, directories: msg.directories, bodies: msg.bodies };
+      const page: HeldPage = { fetchedMs: msg.fetchedMs, byName: new Map(), byIno: new Map(), names: msg.names, inos: msg.inos, directories: msg.directories, bodies: msg.bodies };
       msg.names.forEach((name, i) => page.byName.set(name, i));
-      for (const ino of msg.inos) {
+      msg.inos.forEach((ino, i) => {
+        const indexes = page.byIno.get(ino);
+        if (indexes === undefined) page.byIno.set(ino, [i]);
+        else indexes.push(i);
         let dirs = this.dirsOf.get(ino);
         if (dirs === undefined) this.dirsOf.set(ino, (dirs = new Set()));
         dirs.add(msg.dir);
-      }
+      });
       const previous = this.pages.get(msg.dir) ?? [];
       const kept = [page, ...previous].slice(0, pagesPerDirMax);
       for (const dropped of previous.slice(pagesPerDirMax - 1)) this.entryCount -= dropped.byName.size;
@@ -155,8 +161,9 @@ export class ReaderNames {
     } else {
       for (const dir of this.dirsOf.get(msg.ino) ?? []) {
         for (const page of this.pages.get(dir) ?? []) {
-          for (const [name, i] of page.byName) {
-            if (page.inos[i] === msg.ino && page.byName.delete(name)) this.entryCount--;
+          for (const i of page.byIno.get(msg.ino) ?? []) {
+            const name = page.names[i] as string;
+            if (page.byName.get(name) === i && page.byName.delete(name)) this.entryCount--;
           }
         }
       }
@@ -188,7 +195,7 @@ export class ReaderNames {
   private dropDir(dir: number): void {
     for (const page of this.pages.get(dir) ?? []) {
       this.entryCount -= page.byName.size;
-      for (const ino of page.inos) {
+      for (const ino of page.byIno.keys()) {
         const dirs = this.dirsOf.get(ino);
         dirs?.delete(dir);
         if (dirs?.size === 0) this.dirsOf.delete(ino);

@@ -45,9 +45,9 @@ export class PageVersions {
     fhs.add(fh);
     this.versionOf.delete(ino); // re-inserted last: Map order is age order
     if (alone) {
-      if (keep) this.versionOf.set(ino, held);
-      else if (held?.version === version) this.versionOf.set(ino, { ...held, confirmers: new Set([...held.confirmers, fh]) });
-      else this.versionOf.set(ino, { version, confirmed: false, confirmers: new Set([fh]) });
+      const entry = held?.version === version ? held : { version, confirmed: false, confirmers: new Set<number>() };
+      if (!entry.confirmed) entry.confirmers.add(fh); // its release will prove the pages were dropped
+      this.versionOf.set(ino, entry);
     }
     while (this.versionOf.size > inodesMax) this.versionOf.delete(this.versionOf.keys().next().value as number);
     return keep;
