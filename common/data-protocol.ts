@@ -44,9 +44,15 @@ export type FrameKindValue = (typeof FrameKind)[keyof typeof FrameKind];
 export interface Frame {
   kind: number;
   payload: Buffer;
+  /**
+   * With `readFrames(..., splitData)`, the bytes of a DATA frame (or of a DATA_AT frame after its
+   * 8-byte offset, which stays in `payload`) as the socket delivered them, uncopied.
+   */
+  pieces?: Buffer[];
 }
 
 const headerBytes = 5;
+const empty = Buffer.alloc(0);
 const framePayloadBytesMax = limits.dataFrameBytes * 4;
 
 /** A TCP connection to HOST:PORT (IPv6 hosts in brackets), Nagle off: frames go out at once. */
@@ -91,8 +97,16 @@ export function errorFromFrame(frame: Frame, peer: string): CairnError {
  * Frames as they arrive on a socket. Backpressure comes from the consumer's pace (the socket is
  * paused while more than `bufferedBytesMax` wait). Unlike a for-await over the socket, leaving
  * this generator does not destroy the socket, so a server can still answer on it.
+ *
+ * With `splitData`, data frames come as `pieces`: the socket's own buffers, never copied into one
+ * (a datanode writes them to its file with one writev and forwards them with another).
  */
-export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 1024, payloadBytesMax = framePayloadBytesMax): AsyncGenerator<Frame> {
+export async function* readFrames(
+  socket: Socket,
+  bufferedBytesMax = 8 * 1024 * 1024,
+  payloadBytesMax = framePayloadBytesMax,
+  splitData = false,
+): AsyncGenerator<Frame> {
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let ended = false;
@@ -134,8 +148,29 @@ export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 
         else pending[0] = piece.subarray(part);
       }
     }
+    consumed(n);
+    return out;
+  };
+  const consumed = (n: number): void => {
     pendingBytes -= n;
     if (pendingBytes <= bufferedBytesMax && socket.isPaused()) socket.resume();
+  };
+  /** The next n bytes as the socket delivered them (no copy). */
+  const takePieces = (n: number): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let left = n; left > 0; ) {
+      const piece = pending[0] as Buffer;
+      if (piece.length <= left) {
+        out.push(piece);
+        pending.shift();
+        left -= piece.length;
+      } else {
+        out.push(piece.subarray(0, left));
+        pending[0] = piece.subarray(left);
+        left = 0;
+      }
+    }
+    consumed(n);
     return out;
   };
   socket.on('data', onData);
@@ -151,7 +186,9 @@ export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 
         if (length > payloadBytesMax) throw new CairnError('EINVAL', `frame of ${length} bytes is too large`);
         if (pendingBytes >= headerBytes + length) {
           take(headerBytes);
-          yield { kind, payload: take(length) };
+          if (splitData && kind === FrameKind.data) yield { kind, payload: empty, pieces: takePieces(length) };
+          else if (splitData && kind === FrameKind.dataAt && length >= 8) yield { kind, payload: take(8), pieces: takePieces(length - 8) };
+          else yield { kind, payload: take(length) };
           continue;
         }
       }
@@ -173,7 +210,11 @@ export async function* readFrames(socket: Socket, bufferedBytesMax = 8 * 1024 * 
 /** Writes, waiting while the socket's buffer is full; rejects if the socket fails meanwhile. */
 export async function writeAll(socket: Socket, ...buffers: Buffer[]): Promise<void> {
   let full = false;
+  // Corked, the buffers leave in one writev (a frame header alone would be a syscall and, with
+  // Nagle off, a packet of its own).
+  if (buffers.length > 1) socket.cork();
   for (const buf of buffers) full = !socket.write(buf) || full;
+  if (buffers.length > 1) socket.uncork();
   if (!full) return;
   await new Promise<void>((resolve, reject) => {
     const done = (err?: Error): void => {

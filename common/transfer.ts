@@ -222,24 +222,26 @@ export class ChunkWriteStream {
     return this.failure;
   }
 
-  /** Sends one data frame, waiting while the socket's buffer is full. */
-  async write(data: Buffer): Promise<void> {
+  /** Sends one data frame (its bytes in one buffer or several), waiting while the socket's buffer is full. */
+  async write(data: Buffer | Buffer[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
+    const pieces = Array.isArray(data) ? data : [data];
     try {
-      await writeAll(this.socket, frameHeader(FrameKind.data, data.length), data);
+      await writeAll(this.socket, frameHeader(FrameKind.data, byteLength(pieces)), ...pieces);
     } catch (err) {
       throw this.failure ?? toCairn(err, this.address);
     }
   }
 
   /** Sends one data frame that lands at `offset` in the chunk (later frames continue after it). */
-  async writeAt(offset: number, data: Buffer): Promise<void> {
+  async writeAt(offset: number, data: Buffer | Buffer[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    const head = frameHeader(FrameKind.dataAt, 8 + data.length);
+    const pieces = Array.isArray(data) ? data : [data];
+    const head = frameHeader(FrameKind.dataAt, 8 + byteLength(pieces));
     const at = Buffer.allocUnsafe(8);
     at.writeBigUInt64BE(BigInt(offset), 0);
     try {
-      await writeAll(this.socket, head, at, data);
+      await writeAll(this.socket, head, at, ...pieces);
     } catch (err) {
       throw this.failure ?? toCairn(err, this.address);
     }
@@ -278,6 +280,12 @@ export class ChunkWriteStream {
     }
     throw this.failure ?? new CairnError('EIO', `${this.address} closed the connection before acknowledging`);
   }
+}
+
+export function byteLength(pieces: readonly Buffer[]): number {
+  let n = 0;
+  for (const piece of pieces) n += piece.length;
+  return n;
 }
 
 function toCairn(err: unknown, address: string): CairnError {

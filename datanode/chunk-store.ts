@@ -33,6 +33,7 @@ import {
   renameSync,
   rmSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -338,7 +339,8 @@ export class ChunkWriter {
   /** The temporary file's length (the base's, truncated, grown by writes). */
   private fileLength: number;
   private readonly sums: number[] = [];
-  private window: Buffer[] = [];
+  /** CRC32C of the current window's bytes so far (sequential writes), and how many there are. */
+  private windowSum = 0;
   private windowFill = 0;
   private done = false;
   private fdClosed = false;
@@ -356,7 +358,7 @@ export class ChunkWriter {
   }
 
   /** Writes at `offset`; the next `write` continues after it. */
-  async writeAt(offset: number, data: Buffer): Promise<void> {
+  async writeAt(offset: number, data: Buffer | Buffer[]): Promise<void> {
     if (offset !== this.position) this.sequential = false;
     if (offset < this.lowestWrite) {
       // Base windows about to be rewritten get fresh checksums at the end: verify them first,
@@ -372,19 +374,20 @@ export class ChunkWriter {
     await this.write(data);
   }
 
-  async write(data: Buffer): Promise<void> {
-    if (this.position + data.length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
+  /** Writes bytes held in one buffer or several (a frame as the socket delivered it). */
+  async write(data: Buffer | Buffer[]): Promise<void> {
+    const pieces = Array.isArray(data) ? data : [data];
+    let length = 0;
+    for (const piece of pieces) length += piece.length;
+    if (this.position + length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
     // A synchronous write into the page cache takes well under a millisecond per MiB; going
     // through libuv's thread pool measured several times slower on a busy 2-core machine. The
     // fsync at the end stays asynchronous.
-    let written = 0;
-    while (written < data.length) {
-      written += writeSync(this.s.fd, data, written, data.length - written, this.position + written);
-    }
-    this.position += data.length;
+    writevAllSync(this.s.fd, pieces, this.position);
+    this.position += length;
     this.fileLength = Math.max(this.fileLength, this.position);
     this.highestEnd = Math.max(this.highestEnd, this.position);
-    if (this.sequential) this.feedChecksums(data);
+    if (this.sequential) for (const piece of pieces) this.feedChecksums(piece);
   }
 
   /**
@@ -397,7 +400,7 @@ export class ChunkWriter {
     if (this.fileLength !== length) ftruncateSync(fd, length);
     let sums: number[];
     if (this.sequential && length === this.position) {
-      if (this.windowFill > 0) this.sums.push(crc(Buffer.concat(this.window)));
+      if (this.windowFill > 0) this.sums.push(this.windowSum);
       sums = this.sums;
     } else {
       const keep = Math.min(this.s.baseSums.length, this.verifiedFromWindow, Math.floor(Math.min(length, this.lowestWrite, this.s.baseLength) / windowBytes));
@@ -431,16 +434,17 @@ export class ChunkWriter {
     closeSync(this.s.fd);
   }
 
+  /** Continues the running window checksum over `data` (CRC32C carries over between pieces). */
   private feedChecksums(data: Buffer): void {
     let at = 0;
     while (at < data.length) {
       const take = Math.min(windowBytes - this.windowFill, data.length - at);
-      this.window.push(data.subarray(at, at + take));
+      this.windowSum = crc(data.subarray(at, at + take), this.windowSum);
       this.windowFill += take;
       at += take;
       if (this.windowFill === windowBytes) {
-        this.sums.push(crc(this.window.length === 1 ? (this.window[0] as Buffer) : Buffer.concat(this.window)));
-        this.window = [];
+        this.sums.push(this.windowSum);
+        this.windowSum = 0;
         this.windowFill = 0;
       }
     }
@@ -452,6 +456,20 @@ const fsyncFd = promisify(fsyncCallback);
 
 function writeAllSync(fd: number, data: Buffer, position: number): void {
   for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, position + written);
+}
+
+/** One writev for all the pieces (more only if the kernel writes less than asked). */
+function writevAllSync(fd: number, pieces: Buffer[], position: number): void {
+  if (pieces.length === 1) return writeAllSync(fd, pieces[0] as Buffer, position);
+  let rest = pieces;
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest, position);
+    position += written;
+    let i = 0;
+    while (i < rest.length && written >= (rest[i] as Buffer).length) written -= (rest[i++] as Buffer).length;
+    rest = rest.slice(i);
+    if (written > 0) rest[0] = (rest[0] as Buffer).subarray(written);
+  }
 }
 
 /** Whether `file` ends with the trailer of exactly these checksums for `lengthBytes` bytes of data. */

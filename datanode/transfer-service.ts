@@ -49,7 +49,7 @@ export function dataTransferServer(ctx: TransferContext): Server {
 
 /** One connection: HELLO, then operations one after another until the client closes it. */
 async function serve(ctx: TransferContext, socket: Socket): Promise<void> {
-  const frames = readFrames(socket);
+  const frames = readFrames(socket, undefined, undefined, true);
   const hello = await nextFrame(frames, FrameKind.hello, 'hello');
   const { secret } = parseJson<{ secret?: unknown }>(hello, 'hello');
   if (typeof secret !== 'string' || !secretsEqual(secret, ctx.secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
@@ -180,13 +180,15 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
       }
       let forwarded: Promise<void> | undefined;
       const t0 = Date.now();
+      // The bytes are forwarded and written as the socket delivered them (frame.pieces): no copy.
       if (frame.kind === FrameKind.data) {
-        forwarded = downstream?.write(frame.payload).catch(failDownstream);
-        await writer.write(frame.payload);
+        const data = frame.pieces ?? [frame.payload];
+        forwarded = downstream?.write(data).catch(failDownstream);
+        await writer.write(data);
       } else if (frame.kind === FrameKind.dataAt && frame.payload.length >= 8) {
         const offset = Number(frame.payload.readBigUInt64BE(0));
         if (offset > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'offset out of range');
-        const data = frame.payload.subarray(8);
+        const data = frame.pieces ?? [frame.payload.subarray(8)];
         forwarded = downstream?.writeAt(offset, data).catch(failDownstream);
         await writer.writeAt(offset, data);
       } else {

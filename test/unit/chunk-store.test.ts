@@ -92,6 +92,37 @@ describe('ChunkStore', () => {
     expect((await readAll(again, 0x1a3, 4)).equals(big)).toBe(true);
   });
 
+  it('writes bytes that arrive as many uneven pieces (a frame as the socket delivered it) with the same checksums', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = pseudoRandomBytes(4 * window + 777, 9);
+    const writer = await store.createWriter({ chunkId: 11, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    // Pieces of 5, 0, 65,531, 1, 70,000... bytes: windows begin and end inside pieces.
+    const sizes = [5, 0, window - 5, 1, 70_000, 3, 100_000];
+    let at = 0;
+    for (let i = 0; at < data.length; i++) {
+      const frame: Buffer[] = [];
+      for (let k = 0; k < 3 && at < data.length; k++) {
+        const take = Math.min(sizes[(i * 3 + k) % sizes.length] as number, data.length - at);
+        frame.push(data.subarray(at, at + take));
+        at += take;
+      }
+      await writer.write(frame);
+    }
+    await writer.finish(-1, false);
+    const bytes = await fsp.readFile(store.replicaPath(11, 1));
+    expect(bytes.equals(Buffer.concat([data, encodeTrailer(windowChecksums(data), data.length)]))).toBe(true);
+    expect((await readAll(store, 11, 1)).equals(data)).toBe(true);
+
+    // Scattered pieces at an offset (DATA_AT) in a copy-on-write update.
+    const update = await store.createWriter({ chunkId: 11, gen: 2, baseGen: 1, baseLengthBytes: data.length, offsetBytes: window - 2 });
+    const patch = [Buffer.alloc(3, 0xaa), Buffer.alloc(0), Buffer.alloc(window, 0xbb)];
+    await update.writeAt(window - 2, patch);
+    await update.finish(-1, false);
+    const expected = Buffer.from(data);
+    Buffer.concat(patch).copy(expected, window - 2);
+    expect((await readAll(store, 11, 2)).equals(expected)).toBe(true);
+  });
+
   it('a copy-on-write update keeps the base, rewrites the windows written, and writes a fresh trailer', async () => {
     const store = await ChunkStore.open(dir);
     const base = pseudoRandomBytes(3 * window + 10, 4);

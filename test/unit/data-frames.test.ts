@@ -1,0 +1,72 @@
+// The data-transfer framing on a real loopback socket: frames sent in dribbles arrive whole, and
+// with splitData a DATA or DATA_AT frame's bytes come as the socket's own pieces, uncopied.
+
+import net, { type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameKind, frameHeader, readFrames, writeAll, type Frame } from '../../common/data-protocol.js';
+import { pseudoRandomBytes } from '../helpers/data.js';
+
+describe('readFrames', () => {
+  const cleanup: Array<() => void> = [];
+  afterEach(() => {
+    for (const fn of cleanup.splice(0)) fn();
+  });
+
+  /** A connected pair of sockets on loopback. */
+  async function pair(): Promise<{ client: Socket; server: Socket }> {
+    const listener = net.createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+    const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+    const server = await accepted;
+    cleanup.push(() => {
+      client.destroy();
+      server.destroy();
+      listener.close();
+    });
+    return { client, server };
+  }
+
+  it('yields DATA and DATA_AT bytes as pieces with splitData, whole otherwise, whatever the segmenting', async () => {
+    for (const splitData of [true, false]) {
+      const { client, server } = await pair();
+      const big = pseudoRandomBytes(700_000, 5);
+      const at = Buffer.alloc(8);
+      at.writeBigUInt64BE(123_456n, 0);
+      const small = Buffer.from('tiny');
+      const wire = Buffer.concat([
+        frameHeader(FrameKind.data, big.length),
+        big,
+        frameHeader(FrameKind.dataAt, 8 + small.length),
+        at,
+        small,
+        frameHeader(FrameKind.end, 0),
+      ]);
+      // Sent in uneven slices, so frames and their headers straddle socket reads.
+      const sending = (async () => {
+        for (let i = 0, off = 0; off < wire.length; i++) {
+          const take = [3, 65_536, 1, 200_000, 7][i % 5] as number;
+          await writeAll(client, wire.subarray(off, off + take));
+          off += take;
+        }
+        client.end();
+      })();
+      const frames: Frame[] = [];
+      for await (const frame of readFrames(server, undefined, undefined, splitData)) frames.push(frame);
+      await sending;
+      expect(frames.map((f) => f.kind)).toEqual([FrameKind.data, FrameKind.dataAt, FrameKind.end]);
+      const [data, dataAt] = frames as [Frame, Frame];
+      if (splitData) {
+        expect(data.payload.length).toBe(0);
+        expect((data.pieces ?? []).length).toBeGreaterThan(1);
+        expect(Buffer.concat(data.pieces ?? []).equals(big)).toBe(true);
+        expect(dataAt.payload.readBigUInt64BE(0)).toBe(123_456n);
+        expect(Buffer.concat(dataAt.pieces ?? []).toString()).toBe('tiny');
+      } else {
+        expect(data.pieces).toBeUndefined();
+        expect(data.payload.equals(big)).toBe(true);
+        expect(dataAt.payload.subarray(8).toString()).toBe('tiny');
+      }
+    }
+  });
+});
