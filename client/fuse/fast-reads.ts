@@ -108,6 +108,13 @@ export class ReaderFiles {
   private readonly files = new Map<number, OfferedFile>();
   /** Chunks whose file is open, least recently read first. */
   private readonly open = new Set<OfferedChunk>();
+  /**
+   * Replies and window reads reuse these (a reply is written before the next request is read):
+   * a fresh 128 KiB buffer per READ is memory the kernel faults in page by page, which on a
+   * virtual machine costs more than reading the bytes.
+   */
+  private replyBuf = Buffer.allocUnsafeSlow(0);
+  private readonly scratch = { buf: Buffer.allocUnsafeSlow(0) };
 
   apply(msg: ReaderControl): void {
     if (msg.kind === 'drop') {
@@ -127,13 +134,15 @@ export class ReaderFiles {
 
   /**
    * The reply buffer (header space, then the bytes) for a read of `size` bytes at `offset` of
-   * `fh`, or undefined when this thread cannot serve it alone.
+   * `fh`, or undefined when this thread cannot serve it alone. It is valid until the next call.
    */
   serve(fh: number, offset: number, size: number): Buffer | undefined {
     const file = this.files.get(fh);
     if (file === undefined) return undefined;
     const end = Math.min(offset + size, file.fileSizeBytes);
-    const out = Buffer.allocUnsafe(outHeaderBytes + Math.max(0, end - offset));
+    const replyBytes = outHeaderBytes + Math.max(0, end - offset);
+    if (this.replyBuf.length < replyBytes) this.replyBuf = Buffer.allocUnsafeSlow(replyBytes);
+    const out = this.replyBuf.subarray(0, replyBytes);
     const cs = file.chunkSizeBytes;
     for (let at = offset; at < end; ) {
       const index = Math.floor(at / cs);
@@ -141,7 +150,7 @@ export class ReaderFiles {
       const take = Math.min(end - at, cs - inChunk);
       const chunk = file.chunks.get(index);
       if (chunk === undefined) return undefined;
-      const ok = readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset));
+      const ok = readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset), this.scratch);
       this.used(chunk);
       if (!ok) {
         this.close(chunk);
@@ -169,8 +178,11 @@ export class ReaderFiles {
   }
 }
 
-/** Reads [inChunk, inChunk + length) of a chunk into `out` at `at`, verified; zeros past its stored bytes. */
-function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Buffer, at: number): boolean {
+/**
+ * Reads [inChunk, inChunk + length) of a chunk into `out` at `at`, verified; zeros past its stored
+ * bytes. Whole windows are read straight into `out`, others through `scratch` (kept, grown as needed).
+ */
+function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Buffer, at: number, scratch: { buf: Buffer }): boolean {
   const stored = Math.max(0, Math.min(length, chunk.lengthBytes - inChunk));
   out.fill(0, at + stored, at + length);
   if (stored === 0) return true;
@@ -181,14 +193,16 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
     chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
     const from = Math.floor(inChunk / windowBytes) * windowBytes;
     const to = Math.min(chunk.lengthBytes, Math.ceil((inChunk + stored) / windowBytes) * windowBytes);
-    const buf = Buffer.allocUnsafe(to - from);
+    const direct = from === inChunk && to === inChunk + stored;
+    if (!direct && scratch.buf.length < to - from) scratch.buf = Buffer.allocUnsafeSlow(to - from);
+    const buf = direct ? out.subarray(at, at + stored) : scratch.buf.subarray(0, to - from);
     for (let got = 0; got < buf.length; ) {
       const n = readSync(chunk.fd, buf, got, buf.length - got, from + got);
       if (n === 0) return false;
       got += n;
     }
     if (firstBadWindow(buf, from, chunk.sums) >= 0) return false;
-    buf.copy(out, at, inChunk - from, inChunk - from + stored);
+    if (!direct) buf.copy(out, at, inChunk - from, inChunk - from + stored);
     return true;
   } catch {
     return false;

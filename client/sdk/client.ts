@@ -120,6 +120,8 @@ const leaseRenewMs = 5_000;
 /** Chunk locations a reader's open asks for (as FileHandle asks GetChunks for at a time). */
 const chunksAtOpen = 64;
 const readAheadPieces = 4;
+/** The largest buffer a read stream hands its consumer (see createReadStream). */
+const handOutBytes = 256 * 1024;
 
 /**
  * The umask applied to default modes, as a process's umask applies to node:fs defaults: files
@@ -406,17 +408,22 @@ export class CairnClient {
       const handle = await open;
       try {
         const end = Math.min(handle.sizeBytes, opts.end === undefined ? Infinity : opts.end + 1);
-        let at = opts.start ?? 0;
         // Several pieces read ahead (from different replicas and chunks at once) while the
         // consumer takes the current one; memory stays bounded by readAheadPieces x pieceBytes.
+        // Each piece is read into one of a few buffers kept for the stream and handed out as
+        // copies of at most handOutBytes: a fresh multi-megabyte buffer per piece is new memory
+        // the kernel must fault in page by page, which on a virtual machine cost more than the
+        // read itself (1 GiB cold: 290-630 MiB/s into fresh 8 MiB buffers, 900-950 into kept
+        // ones copied out in small pieces, which malloc recycles).
+        const spare: Buffer[] = [];
         const readPiece = async (from: number, length: number): Promise<Buffer> => {
-          const buf = Buffer.allocUnsafe(length);
+          const buf = (spare.pop() ?? Buffer.allocUnsafe(pieceBytes)).subarray(0, length);
           const { bytesRead } = await handle.read(buf, 0, length, from);
           if (bytesRead !== length) throw new CairnError('EIO', 'the file shrank while being read', { path });
           return buf;
         };
         const ahead: Array<Promise<Buffer>> = [];
-        let requested = at;
+        let requested = opts.start ?? 0;
         const fill = (): void => {
           while (ahead.length < readAheadPieces && requested < end) {
             const length = Math.min(pieceBytes, end - requested);
@@ -429,9 +436,11 @@ export class CairnClient {
         fill();
         while (ahead.length > 0) {
           const piece = await (ahead.shift() as Promise<Buffer>);
-          at += piece.length;
+          const out: Buffer[] = [];
+          for (let at = 0; at < piece.length; at += handOutBytes) out.push(Buffer.from(piece.subarray(at, at + handOutBytes)));
+          spare.push(Buffer.from(piece.buffer, piece.byteOffset, pieceBytes));
           fill();
-          yield piece;
+          yield* out;
         }
       } finally {
         await handle.close();

@@ -169,14 +169,18 @@ async function readVerified(replica: OpenReplica, offset: number, length: number
   if (end > replica.lengthBytes) return false;
   const from = Math.floor(offset / windowBytes) * windowBytes;
   const to = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
-  const buf = Buffer.allocUnsafe(to - from);
+  // A range of whole windows (a streaming read's) goes straight into `out`: no second buffer,
+  // whose fresh pages cost more than the copy on a virtual machine; it is overwritten by the
+  // caller's network read if it fails its checksums.
+  const direct = from === offset && to === end;
+  const buf = direct ? out.subarray(outOffset, outOffset + length) : Buffer.allocUnsafe(to - from);
   for (let got = 0; got < buf.length; ) {
     const { bytesRead } = await readFd(replica.fd, buf, got, buf.length - got, from + got);
     if (bytesRead === 0) return false;
     got += bytesRead;
   }
   if (firstBadWindow(buf, from, replica.sums) >= 0) return false;
-  buf.copy(out, outOffset, offset - from, end - from);
+  if (!direct) buf.copy(out, outOffset, offset - from, end - from);
   return true;
 }
 
