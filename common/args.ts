@@ -49,3 +49,14 @@ export function requiredOption(values: Record<string, unknown>, name: string): s
 export function extraNodeArgs(): string[] {
   return (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
+
+/**
+ * The environment for the servers a launcher starts (namenode, datanodes): the caller's, with glibc's malloc
+ * held to two arenas unless the caller chose otherwise (as Hadoop's launch scripts set
+ * MALLOC_ARENA_MAX=4). LevelDB's compaction thread and libuv's pool otherwise each get an arena
+ * whose freed memory stays resident: the namenode's memory with 1,000,000 files measured 92-151
+ * bytes per file run to run, and 71-76 with two arenas.
+ */
+export function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: '2', ...process.env, ...extra };
+}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import fs from 'fs-extra';
-import { extraNodeArgs, intOption, parse, stringOption } from '../../common/args.js';
+import { extraNodeArgs, intOption, parse, serverEnv, stringOption } from '../../common/args.js';
 import { generateSecret } from '../../common/auth.js';
 import { CairnError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
@@ -122,7 +122,7 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 function spawnServer(children: ChildProcess[], args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: serverEnv() });
   children.push(child);
   return child;
 }

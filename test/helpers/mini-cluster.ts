@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import fs from 'fs-extra';
-import { extraNodeArgs } from '../../common/args.js';
+import { extraNodeArgs, serverEnv } from '../../common/args.js';
 import { generateSecret } from '../../common/auth.js';
 import { CairnClient, type CairnClientOptions } from '../../client/sdk/client.js';
 
@@ -169,7 +169,7 @@ export class MiniCluster {
   private spawn(args: string[]): Proc {
     const child = spawn(process.execPath, [...extraNodeArgs(), cliPath, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' },
+      env: serverEnv({ CAIRN_LOG_LEVEL: process.env.CAIRN_LOG_LEVEL ?? 'warn' }),
     });
     const output: string[] = [];
     const keep = (line: string): void => {
