@@ -402,6 +402,7 @@ export class CairnClient {
   /** A Readable of the file's bytes [start, end] (end inclusive, like fs.createReadStream). */
   createReadStream(path: string, opts: { start?: number; end?: number; highWaterMark?: number } = {}): Readable {
     const pieceBytes = opts.highWaterMark ?? 4 * 1024 * 1024;
+    if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) throw new CairnError('EINVAL', `bad highWaterMark ${pieceBytes}`, { path, syscall: 'open' });
     const open = this.open(path, 'r');
     open.catch(() => undefined); // reported by the stream
     async function* pieces(): AsyncGenerator<Buffer> {

@@ -52,6 +52,13 @@ describe('round trips through the SDK', () => {
     const got: Buffer[] = [];
     for await (const piece of fs.createReadStream('/streamed', { highWaterMark: 256 * 1024 })) got.push(piece as Buffer);
     expect(sha256(Buffer.concat(got))).toBe(sha256(data));
+    // Pieces are read into a few kept buffers and handed out as copies: every piece kept here
+    // must still hold its own bytes after many more were read (an odd size straddles windows).
+    const kept: Buffer[] = [];
+    for await (const piece of fs.createReadStream('/streamed', { highWaterMark: 64 * 1024 + 3 })) kept.push(piece as Buffer);
+    expect(kept.length).toBeGreaterThan(8);
+    expect(sha256(Buffer.concat(kept))).toBe(sha256(data));
+    expect(() => fs.createReadStream('/streamed', { highWaterMark: 0 })).toThrow(/EINVAL/);
     const ranged: Buffer[] = [];
     for await (const piece of fs.createReadStream('/streamed', { start: chunk - 10, end: chunk + 9 })) ranged.push(piece as Buffer);
     expect(Buffer.concat(ranged).equals(data.subarray(chunk - 10, chunk + 10))).toBe(true);
