@@ -213,8 +213,11 @@ export async function writeAll(socket: Socket, ...buffers: Buffer[]): Promise<vo
   // Corked, the buffers leave in one writev (a frame header alone would be a syscall and, with
   // Nagle off, a packet of its own).
   if (buffers.length > 1) socket.cork();
-  for (const buf of buffers) full = !socket.write(buf) || full;
-  if (buffers.length > 1) socket.uncork();
+  try {
+    for (const buf of buffers) full = !socket.write(buf) || full;
+  } finally {
+    if (buffers.length > 1) socket.uncork();
+  }
   if (!full) return;
   await new Promise<void>((resolve, reject) => {
     const done = (err?: Error): void => {

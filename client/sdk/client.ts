@@ -417,17 +417,19 @@ export class CairnClient {
         // read itself (1 GiB cold: 290-630 MiB/s into fresh 8 MiB buffers, 900-950 into kept
         // ones copied out in small pieces, which malloc recycles).
         const spare: Buffer[] = [];
+        let requested = opts.start ?? 0;
+        // No buffer larger than the range itself (a small file read with the default 4 MiB).
+        const bufferBytes = Math.max(1, Math.min(pieceBytes, end - requested));
         const readPiece = async (from: number, length: number): Promise<Buffer> => {
-          const buf = (spare.pop() ?? Buffer.allocUnsafe(pieceBytes)).subarray(0, length);
+          const buf = (spare.pop() ?? Buffer.allocUnsafe(bufferBytes)).subarray(0, length);
           const { bytesRead } = await handle.read(buf, 0, length, from);
           if (bytesRead !== length) throw new CairnError('EIO', 'the file shrank while being read', { path });
           return buf;
         };
         const ahead: Array<Promise<Buffer>> = [];
-        let requested = opts.start ?? 0;
         const fill = (): void => {
           while (ahead.length < readAheadPieces && requested < end) {
-            const length = Math.min(pieceBytes, end - requested);
+            const length = Math.min(bufferBytes, end - requested);
             const piece = readPiece(requested, length);
             piece.catch(() => undefined); // awaited in order below
             ahead.push(piece);
@@ -439,7 +441,7 @@ export class CairnClient {
           const piece = await (ahead.shift() as Promise<Buffer>);
           const out: Buffer[] = [];
           for (let at = 0; at < piece.length; at += handOutBytes) out.push(Buffer.from(piece.subarray(at, at + handOutBytes)));
-          spare.push(Buffer.from(piece.buffer, piece.byteOffset, pieceBytes));
+          spare.push(Buffer.from(piece.buffer, piece.byteOffset, bufferBytes));
           fill();
           yield* out;
         }
