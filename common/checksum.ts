@@ -33,6 +33,15 @@ export function decodeChecksums(buf: Buffer): number[] {
 }
 
 /**
+ * The whole windows around [offset, end) of a replica of `lengthBytes` bytes: `from` is
+ * window-aligned, `to` a window boundary or the replica's end. A reader reads and verifies
+ * [from, to) to hand out [offset, end).
+ */
+export function windowSpan(offset: number, end: number, lengthBytes: number): { from: number; to: number } {
+  return { from: Math.floor(offset / windowBytes) * windowBytes, to: Math.min(lengthBytes, Math.ceil(end / windowBytes) * windowBytes) };
+}
+
+/**
  * The first window of `data` whose checksum is not in `sums`, or -1 when all match. `data` holds
  * a replica's bytes from the window-aligned offset `at` (its last window may be short).
  */

@@ -126,35 +126,6 @@ export async function* readFrames(
     failure = err;
     wake?.();
   };
-  const take = (n: number): Buffer => {
-    if (n === 0) return Buffer.alloc(0);
-    // One copy at most, and none when the bytes sit in one socket buffer.
-    const first = pending[0] as Buffer;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) pending.shift();
-      else pending[0] = first.subarray(n);
-    } else {
-      // Copy just the n bytes (not everything buffered behind them).
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const piece = pending[0] as Buffer;
-        const part = Math.min(piece.length, n - filled);
-        piece.copy(out, filled, 0, part);
-        filled += part;
-        if (part === piece.length) pending.shift();
-        else pending[0] = piece.subarray(part);
-      }
-    }
-    consumed(n);
-    return out;
-  };
-  const consumed = (n: number): void => {
-    pendingBytes -= n;
-    if (pendingBytes <= bufferedBytesMax && socket.isPaused()) socket.resume();
-  };
   /** The next n bytes as the socket delivered them (no copy). */
   const takePieces = (n: number): Buffer[] => {
     const out: Buffer[] = [];
@@ -170,8 +141,14 @@ export async function* readFrames(
         left = 0;
       }
     }
-    consumed(n);
+    pendingBytes -= n;
+    if (pendingBytes <= bufferedBytesMax && socket.isPaused()) socket.resume();
     return out;
+  };
+  /** The next n bytes in one buffer: a view when they sit in one socket buffer, else a copy of just them. */
+  const take = (n: number): Buffer => {
+    const pieces = takePieces(n);
+    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, n);
   };
   socket.on('data', onData);
   socket.on('end', onEnd);

@@ -39,10 +39,11 @@ import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import fs from 'fs-extra';
-import { crc, decodeChecksums, firstBadWindow, windowBytes } from '../common/checksum.js';
+import { crc, decodeChecksums, firstBadWindow, windowBytes, windowSpan } from '../common/checksum.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
 import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, replicaFileBytes } from '../common/replica-file.js';
+import { byteLength } from '../common/transfer.js';
 
 export interface ReplicaRef {
   chunkId: number;
@@ -217,16 +218,16 @@ export class ChunkStore {
         } catch (err) {
           throw trailerError(err, chunkId, gen);
         }
-        const from = Math.floor(offsetBytes / windowBytes) * windowBytes;
-        verifyOrThrow(buf.subarray(from, Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes)), from, sums, chunkId, gen);
+        const { from, to } = windowSpan(offsetBytes, end, replica.lengthBytes);
+        verifyOrThrow(buf.subarray(from, to), from, sums, chunkId, gen);
         yield buf.subarray(offsetBytes, end);
         return;
       }
       sums ??= this.keepSums(key, await readTrailer(fd, replica.lengthBytes).catch((err: unknown) => Promise.reject(trailerError(err, chunkId, gen))));
       const stepBytes = Math.max(windowBytes, Math.floor(limits.dataFrameBytes / windowBytes) * windowBytes);
       // Only the windows the range touches are read and verified: a 4 KiB read costs one window.
-      const windowsEnd = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
-      for (let at = Math.floor(offsetBytes / windowBytes) * windowBytes; at < end; at += stepBytes) {
+      const { from, to: windowsEnd } = windowSpan(offsetBytes, end, replica.lengthBytes);
+      for (let at = from; at < end; at += stepBytes) {
         const span = Math.min(stepBytes, windowsEnd - at);
         const buf = Buffer.allocUnsafe(span);
         const { bytesRead } = await readFd(fd, buf, 0, span, at); // may wait for the disk: asynchronous
@@ -377,8 +378,7 @@ export class ChunkWriter {
   /** Writes bytes held in one buffer or several (a frame as the socket delivered it). */
   async write(data: Buffer | Buffer[]): Promise<void> {
     const pieces = Array.isArray(data) ? data : [data];
-    let length = 0;
-    for (const piece of pieces) length += piece.length;
+    const length = byteLength(pieces);
     if (this.position + length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
     // A synchronous write into the page cache takes well under a millisecond per MiB; going
     // through libuv's thread pool measured several times slower on a busy 2-core machine. The

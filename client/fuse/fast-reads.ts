@@ -20,7 +20,7 @@
 // thread as before, which reads through the datanode and reports a corrupt replica.
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import { firstBadWindow, windowBytes } from '../../common/checksum.js';
+import { firstBadWindow, windowSpan } from '../../common/checksum.js';
 import { readTrailerSync } from '../../common/replica-file.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
@@ -191,8 +191,7 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
     // version alone (a newer version is another file), and a deleted one fails to open.
     chunk.fd ??= openSync(chunk.path, 'r');
     chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
-    const from = Math.floor(inChunk / windowBytes) * windowBytes;
-    const to = Math.min(chunk.lengthBytes, Math.ceil((inChunk + stored) / windowBytes) * windowBytes);
+    const { from, to } = windowSpan(inChunk, inChunk + stored, chunk.lengthBytes);
     const direct = from === inChunk && to === inChunk + stored;
     if (!direct && scratch.buf.length < to - from) scratch.buf = Buffer.allocUnsafeSlow(to - from);
     const buf = direct ? out.subarray(at, at + stored) : scratch.buf.subarray(0, to - from);

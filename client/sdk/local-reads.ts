@@ -15,7 +15,7 @@
 import { close as closeCallback, open as openCallback, read as readCallback } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { firstBadWindow, windowBytes } from '../../common/checksum.js';
+import { firstBadWindow, windowSpan } from '../../common/checksum.js';
 import { readTrailer } from '../../common/replica-file.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
@@ -167,8 +167,7 @@ export class LocalReads {
 async function readVerified(replica: OpenReplica, offset: number, length: number, out: Buffer, outOffset: number): Promise<boolean> {
   const end = offset + length;
   if (end > replica.lengthBytes) return false;
-  const from = Math.floor(offset / windowBytes) * windowBytes;
-  const to = Math.min(replica.lengthBytes, Math.ceil(end / windowBytes) * windowBytes);
+  const { from, to } = windowSpan(offset, end, replica.lengthBytes);
   // A range of whole windows (a streaming read's) goes straight into `out`: no second buffer,
   // whose fresh pages cost more than the copy on a virtual machine; it is overwritten by the
   // caller's network read if it fails its checksums.
