@@ -21,6 +21,7 @@
 // - an entry whose answer the main thread would adjust (a file open for writing here, held
 //   attribute changes, an unlinked open file) is never handed over.
 
+import { SetIndex } from '../../common/set-index.js';
 import type { Stats } from '../sdk/stats.js';
 import type { ReaderControl } from './fast-reads.js';
 import { entryOutBytes } from './protocol.js';
@@ -127,7 +128,7 @@ export class ReaderNames {
   /** dir -> its pages, newest first; Map order is age order of the directories. */
   private readonly pages = new Map<number, HeldPage[]>();
   /** ino -> the directories whose pages hold it. */
-  private readonly dirsOf = new Map<number, Set<number>>();
+  private readonly dirsOf = new SetIndex<number, number>();
   private entryCount = 0;
 
   constructor(private readonly ttlMs: number) {}
@@ -145,9 +146,7 @@ export class ReaderNames {
         const indexes = page.byIno.get(ino);
         if (indexes === undefined) page.byIno.set(ino, [i]);
         else indexes.push(i);
-        let dirs = this.dirsOf.get(ino);
-        if (dirs === undefined) this.dirsOf.set(ino, (dirs = new Set()));
-        dirs.add(msg.dir);
+        this.dirsOf.add(ino, msg.dir);
       });
       const previous = this.pages.get(msg.dir) ?? [];
       const kept = [page, ...previous].slice(0, pagesPerDirMax);
@@ -159,7 +158,7 @@ export class ReaderNames {
     } else if (msg.kind === 'dropName') {
       for (const page of this.pages.get(msg.dir) ?? []) if (page.byName.delete(msg.name)) this.entryCount--;
     } else {
-      for (const dir of this.dirsOf.get(msg.ino) ?? []) {
+      for (const dir of this.dirsOf.get(msg.ino)) {
         for (const page of this.pages.get(dir) ?? []) {
           for (const i of page.byIno.get(msg.ino) ?? []) {
             const name = page.names[i] as string;
@@ -196,9 +195,7 @@ export class ReaderNames {
     for (const page of this.pages.get(dir) ?? []) {
       this.entryCount -= page.byName.size;
       for (const ino of page.byIno.keys()) {
-        const dirs = this.dirsOf.get(ino);
-        dirs?.delete(dir);
-        if (dirs?.size === 0) this.dirsOf.delete(ino);
+        this.dirsOf.remove(ino, dir);
       }
     }
     this.pages.delete(dir);

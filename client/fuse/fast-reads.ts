@@ -22,6 +22,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { firstBadWindow, windowSpan } from '../../common/checksum.js';
 import { readTrailerSync } from '../../common/replica-file.js';
+import { SetIndex } from '../../common/set-index.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
 
@@ -43,7 +44,7 @@ export type ReaderControl =
 export class FastReads {
   /** fh -> its inode and the chunk indexes offered for it. */
   private readonly offered = new Map<number, { ino: number; indexes: Set<number> }>();
-  private readonly fhsOf = new Map<number, Set<number>>();
+  private readonly fhsOf = new SetIndex<number, number>();
 
   constructor(private readonly post: (msg: ReaderControl) => void) {}
 
@@ -61,9 +62,7 @@ export class FastReads {
       if (local === undefined) continue;
       if (entry === undefined) {
         this.offered.set(fh, (entry = { ino, indexes: new Set() }));
-        let fhs = this.fhsOf.get(ino);
-        if (fhs === undefined) this.fhsOf.set(ino, (fhs = new Set()));
-        fhs.add(fh);
+        this.fhsOf.add(ino, fh);
       }
       entry.indexes.add(index);
       this.post({ kind: 'chunk', fh, index, chunkSizeBytes, fileSizeBytes: reader.sizeBytes, ...local });
@@ -72,7 +71,7 @@ export class FastReads {
 
   /** Withdraws every offer for `ino` (its contents change through this mount). */
   withdrawInode(ino: number): void {
-    for (const fh of this.fhsOf.get(ino) ?? []) this.withdraw(fh);
+    for (const fh of this.fhsOf.get(ino)) this.withdraw(fh);
   }
 
   /** Withdraws the offers for `fh` (released, or its reader replaced). */
@@ -80,9 +79,7 @@ export class FastReads {
     const entry = this.offered.get(fh);
     if (entry === undefined) return;
     this.offered.delete(fh);
-    const fhs = this.fhsOf.get(entry.ino);
-    fhs?.delete(fh);
-    if (fhs?.size === 0) this.fhsOf.delete(entry.ino);
+    this.fhsOf.remove(entry.ino, fh);
     this.post({ kind: 'drop', fh });
   }
 }

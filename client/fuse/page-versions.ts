@@ -14,6 +14,8 @@
 // Left as in MooseFS: two writes by other clients in the same millisecond that keep the size and
 // the first chunk's stamp would look like one version.
 
+import { SetIndex } from '../../common/set-index.js';
+
 /** Files whose version is remembered (a few dozen bytes each). */
 const inodesMax = 50_000;
 
@@ -27,22 +29,21 @@ export class PageVersions {
   private readonly versionOf = new Map<number, { version: string; confirmed: boolean; confirmers: Set<number> }>();
   /** Open handles: their inode and the version they read (undefined: a writer). */
   private readonly handles = new Map<number, { ino: number; version: string | undefined }>();
-  private readonly handlesOf = new Map<number, Set<number>>();
+  private readonly handlesOf = new SetIndex<number, number>();
 
   /**
    * Handle `fh` of `ino` opened, reading `version` (undefined: it writes, or its version is not
    * known). Returns whether the kernel may keep the pages it holds.
    */
   opened(fh: number, ino: number, version: string | undefined): boolean {
-    let fhs = this.handlesOf.get(ino);
+    const fhs = this.handlesOf.get(ino);
     // Pages are dropped at an open that does not keep them; from then on they hold this open's
     // version, unless another handle open here reads (or writes) another.
-    const alone = version !== undefined && [...(fhs ?? [])].every((other) => this.handles.get(other)?.version === version);
+    const alone = version !== undefined && [...fhs].every((other) => this.handles.get(other)?.version === version);
     const held = this.versionOf.get(ino);
     const keep = alone && held?.version === version && held.confirmed;
     this.handles.set(fh, { ino, version });
-    if (fhs === undefined) this.handlesOf.set(ino, (fhs = new Set()));
-    fhs.add(fh);
+    this.handlesOf.add(ino, fh);
     this.versionOf.delete(ino); // re-inserted last: Map order is age order
     if (alone) {
       const entry = held?.version === version ? held : { version, confirmed: false, confirmers: new Set<number>() };
@@ -57,9 +58,7 @@ export class PageVersions {
     const handle = this.handles.get(fh);
     if (handle === undefined) return;
     this.handles.delete(fh);
-    const fhs = this.handlesOf.get(handle.ino);
-    fhs?.delete(fh);
-    if (fhs?.size === 0) this.handlesOf.delete(handle.ino);
+    this.handlesOf.remove(handle.ino, fh);
     // This handle's open completed, so the pages it did not keep were dropped then. Nothing to
     // forget otherwise: a version is remembered only while every open handle reads it (an open
     // of a writer or of another version forgets it), so no handle closing now held other bytes.
