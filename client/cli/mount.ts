@@ -14,7 +14,7 @@ import { FuseDevice, isMounted, unmountLazy } from '../fuse/device.js';
 import { Identities } from '../fuse/identities.js';
 
 export const mountUsage = [
-  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES]',
+  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N]',
   'cairn umount MOUNTPOINT',
 ];
 
@@ -38,7 +38,7 @@ export async function runMount(argv: string[]): Promise<void> {
   const timeoutMs = intOption(values, 'timeout-ms', limits.rpcDeadlineMsDefault, 100, 24 * 3600 * 1000);
   const cacheMs = intOption(values, 'cache-ms', 1000, 0, 3600 * 1000);
   const maxWriteBytes = intOption(values, 'max-write', maxWriteBytesDefault, 4096, maxWriteBytesDefault);
-  const readers = intOption(values, 'readers', 2, 1, 16);
+  const readers = intOption(values, 'readers', 0, 0, 16);
   const log = createLogger('mount');
 
   const identities = new Identities({ namenode, secret, deadlineMs: timeoutMs });
@@ -75,12 +75,7 @@ export async function runMount(argv: string[]): Promise<void> {
   let stopping: Promise<boolean> | undefined;
   const stop = (why: string): Promise<boolean> =>
     (stopping ??= (async () => {
-      const served = {
-        readsServedByReaders: mounted.readsServedByReaders,
-        lookupsServedByReaders: mounted.lookupsServedByReaders,
-        flushesServedByReaders: mounted.flushesServedByReaders,
-      };
-      log.info({ mountpoint, why, ...served }, 'unmounting');
+      log.info({ mountpoint, why, servedFast: mounted.servedFast }, 'unmounting');
       // Commit what open files hold, within the timeout, then let go of the mount.
       await Promise.race([fs.close().catch((err: unknown) => log.warn({ err }, 'committing open files failed')), sleep(timeoutMs)]);
       const ended = await mounted.shutdown(1000);

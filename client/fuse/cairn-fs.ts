@@ -53,7 +53,7 @@ export interface CairnFsOptions {
 export interface ReplySink {
   reply(unique: bigint, errno: number, payload?: Buffer): void;
   replyInPlace(unique: bigint, out: Buffer): void;
-  /** What the reader threads may answer themselves (fast-reads.ts, fast-lookups.ts); absent: nothing. */
+  /** What the fast path may answer (fast-path.ts, fast-reads.ts, fast-lookups.ts); absent: nothing. */
   toReaders?(msg: ReaderMessage): void;
   /** Makes the kernel drop its cached attributes of an inode; absent: it never caches a file's. */
   forgetAttrs?(ino: number): void;
@@ -74,7 +74,7 @@ export class CairnFs {
   readonly pageVersions = new PageVersions();
   /** Pages of directory listings, to answer lookups from (dir-listings.ts). */
   readonly listings: DirListings;
-  /** The same pages handed to the reader threads (fast-lookups.ts), when there are any. */
+  /** The same pages handed to the fast path (fast-lookups.ts), when there are any. */
   private readonly fastLookups: FastLookups | undefined;
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
@@ -386,7 +386,7 @@ export class CairnFs {
   }
 
   /**
-   * The payload of the entry reply for `s` as `entry` would send it, for the reader threads; or
+   * The payload of the entry reply for `s` as `entry` would send it, for the fast path; or
    * undefined when this mount adjusts what the namenode said (a file open for writing here, held
    * attribute changes, an unlinked open file): those stay with the main thread.
    */
@@ -396,12 +396,12 @@ export class CairnFs {
     return P.entryOut(a, this.o.cacheMs, this.attrValidMs(a));
   }
 
-  /** A reader thread answered a lookup (fast-lookups.ts): the kernel holds one more of the node. */
+  /** The fast path answered a lookup (fast-lookups.ts): the kernel holds one more of the node. */
   lookedUp([parent, name, ino, isDirectory]: LookedUp): void {
     this.nodes.remember(parent, name, ino, isDirectory);
   }
 
-  /** The reader threads stop answering lookups with `ino` (it is opened for writing, or hidden). */
+  /** The fast path stops answering lookups with `ino` (it is opened for writing, or hidden). */
   withdrawLookups(ino: number): void {
     this.fastLookups?.inodesChanged([ino]);
   }

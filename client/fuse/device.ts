@@ -2,24 +2,34 @@
 // pure protocol (protocol.ts) and file system (cairn-fs.ts).
 //
 // Mounting opens /dev/fuse and has mount(8) pass that descriptor to the kernel (`-o fd=3`), as
-// libfuse's fuse_mount does for root; so the mount needs root (CAP_SYS_ADMIN). Requests are
-// read by worker threads (reader-worker.ts) and answered from the main thread with write(2),
-// which never blocks for a reply, or by the reader thread itself (a READ it may serve alone). A
-// mount left behind by a killed server (ENOTCONN) is lazily unmounted before mounting again.
+// libfuse's fuse_mount does for root; so the mount needs root (CAP_SYS_ADMIN). A mount left
+// behind by a killed server (ENOTCONN) is lazily unmounted before mounting again.
+//
+// Reading requests: by default the main thread reads them itself, woken by epoll as for a
+// socket (libuv's pipe handle over the descriptor, read into one kept buffer). What needs no
+// asynchronous work (fast-path.ts: a READ of an offered local replica, a LOOKUP from a page of a
+// listing, ...) is answered at once; everything else goes to the file system, which answers it
+// later with write(2) (a reply never blocks). Each request thus costs two wake-ups (the main
+// thread's, then the caller's). With `readers` > 0, or where Node lacks the pipe binding, reader
+// threads (reader-worker.ts) block in read(2) instead and post what they cannot answer to the
+// main thread: a third wake-up per request, which measured 1.6x the time of a small-file create
+// and tar x on this 2-core machine (docs/PERFORMANCE.md, session 7).
 //
 // Stopping: a lazy unmount ends the session once no process uses the file system any more.
-// While one still holds a file open, the readers stay blocked in read(2), and a process with a
-// thread blocked in a system call cannot exit; so the connection is then aborted through
+// While one still holds a file open, the session stays up (and reader threads stay blocked in
+// read(2), which would keep the process from exiting); so the connection is then aborted through
 // fusectl (/sys/fs/fuse/connections/N/abort), which fails what is left with ENOTCONN.
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Socket } from 'node:net';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { LookedUp, ReaderMessage } from './fast-lookups.js';
+import { FastPath, servedIndex } from './fast-path.js';
 import { encodeReply, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
 
 export interface MountOptions {
@@ -30,11 +40,11 @@ export interface MountOptions {
   fsName: string;
   /** Largest write the kernel may send in one request. */
   maxWriteBytes: number;
-  /** Reader threads. */
+  /** Reader threads; 0: the main thread reads the device itself (the default, see above). */
   readers: number;
-  /** How long the reader threads may answer lookups from a page of a listing (the names' cache time). */
+  /** How long lookups may be answered from a page of a listing (the names' cache time). */
   namesTtlMs: number;
-  /** Told of each lookup a reader thread answered, before any request that follows it is handled. */
+  /** Told of each lookup answered on the fast path, before any request that follows it is handled. */
   onLooked?: (looked: LookedUp) => void;
   log: Logger;
 }
@@ -47,8 +57,11 @@ export class FuseDevice {
   private readonly workers: Worker[] = [];
   /** Where each reader thread tells of the lookups it answered (fast-lookups.ts). */
   private readonly lookedPorts: MessagePort[] = [];
-  /** [0]: reads, [1]: lookups, [2]: flushes the reader threads answered themselves (counters they add to). */
+  /** Requests answered on the fast path, by kind (fast-path.ts servedIndex); reader threads add to them too. */
   private readonly served = new Int32Array(new SharedArrayBuffer(12));
+  /** The main thread's own reading of the device (readers 0), and what it answers at once. */
+  private socket: Socket | undefined;
+  private fast: FastPath | undefined;
   private ended = false;
   private endResolve: (reason: string) => void = () => undefined;
   /** Resolves with the reason when the kernel ends the session (unmounted) or the device fails. */
@@ -98,7 +111,12 @@ export class FuseDevice {
       throw err;
     }
     device.connection = await connectionOf(mountpoint);
-    for (let i = 0; i < opts.readers; i++) device.startReader(opts, onRequest);
+    let readers = opts.readers;
+    if (readers === 0 && !device.startMainReader(opts, onRequest)) {
+      opts.log.warn('this Node cannot watch /dev/fuse with epoll: reading it with 2 threads');
+      readers = 2;
+    }
+    for (let i = 0; i < readers; i++) device.startReader(opts, onRequest);
     return device;
   }
 
@@ -113,23 +131,18 @@ export class FuseDevice {
     this.write(out);
   }
 
-  /** How many reads the reader threads answered without the main thread. */
-  get readsServedByReaders(): number {
-    return Atomics.load(this.served, 0);
+  /** How many requests of each kind were answered on the fast path (for the log and tests). */
+  get servedFast(): { reads: number; lookups: number; flushes: number } {
+    return {
+      reads: Atomics.load(this.served, servedIndex.reads),
+      lookups: Atomics.load(this.served, servedIndex.lookups),
+      flushes: Atomics.load(this.served, servedIndex.flushes),
+    };
   }
 
-  /** How many lookups the reader threads answered without the main thread. */
-  get lookupsServedByReaders(): number {
-    return Atomics.load(this.served, 1);
-  }
-
-  /** How many flushes (close(2) of a file opened for reading) the reader threads answered. */
-  get flushesServedByReaders(): number {
-    return Atomics.load(this.served, 2);
-  }
-
-  /** Tells every reader thread what it may serve itself (fast-reads.ts, fast-lookups.ts). */
+  /** Tells the fast path what it may serve (fast-reads.ts, fast-lookups.ts), at once or through each reader thread. */
   toReaders(msg: ReaderMessage): void {
+    this.fast?.apply(msg);
     for (const worker of this.workers) worker.postMessage(msg);
   }
 
@@ -176,6 +189,10 @@ export class FuseDevice {
   close(): void {
     this.finish('closed');
     for (const worker of this.workers) void worker.terminate();
+    if (this.socket !== undefined) {
+      this.socket.destroy(); // closes the descriptor
+      return;
+    }
     try {
       closeSync(this.fd);
     } catch {
@@ -194,6 +211,46 @@ export class FuseDevice {
       if (code === 'ENODEV' || code === 'EBADF') return this.finish(code);
       this.log.error({ err, opcode: out.readInt32LE(4) }, 'writing a FUSE reply failed');
     }
+  }
+
+  /**
+   * Reads requests on the main thread, woken by epoll like a socket: no hop through a reader
+   * thread. The descriptor becomes non-blocking (libuv's pipe handle over it), so it excludes
+   * reader threads. A read error (ENODEV: unmounted; ECONNABORTED: aborted) ends the session.
+   * False when this Node offers no pipe binding (the caller starts reader threads instead).
+   */
+  private startMainReader(opts: MountOptions, onRequest: (req: FuseRequest) => void): boolean {
+    const handle = pipeOver(this.fd, opts.log);
+    if (handle === undefined) return false;
+    const fast = new FastPath(opts.namesTtlMs, this.served, (looked) => opts.onLooked?.(looked));
+    this.fast = fast;
+    // Room for the largest write and its headers (the kernel refuses smaller read buffers).
+    const bufferBytes = opts.maxWriteBytes + 64 * 1024;
+    let big = Buffer.allocUnsafeSlow(bufferBytes);
+    const onRead = (n: number, buf: Buffer): void => {
+      if (this.ended) return;
+      if (fast.serve(this.fd, buf, n)) return;
+      let req: FuseRequest;
+      try {
+        if (n <= copyBytesMax) {
+          const copy = Buffer.allocUnsafe(n);
+          buf.copy(copy, 0, 0, n);
+          req = parseRequest(copy);
+        } else {
+          req = parseRequest(buf.subarray(0, n));
+          big = Buffer.allocUnsafeSlow(bufferBytes); // the request keeps this one
+        }
+      } catch (e) {
+        this.log.error({ err: e }, 'malformed FUSE request');
+        return;
+      }
+      onRequest(req);
+    };
+    const socket = new Socket({ handle, readable: true, writable: false, onread: { buffer: () => big, callback: onRead } } as never);
+    socket.on('error', (e: NodeJS.ErrnoException) => this.finish(e.code ?? String(e)));
+    socket.on('close', () => this.finish('closed'));
+    this.socket = socket;
+    return true;
   }
 
   private startReader(opts: MountOptions, onRequest: (req: FuseRequest) => void): void {
@@ -235,6 +292,33 @@ export class FuseDevice {
     this.ended = true;
     this.endResolve(reason);
   }
+}
+
+/** Requests up to this size are copied out of the read buffer; larger ones (writes) keep it. */
+const copyBytesMax = 64 * 1024;
+
+/** libuv's pipe handle, as Node's internal binding offers it. */
+interface PipeWrap {
+  Pipe: new (type: number) => { open(fd: number): number };
+  constants: { SOCKET: number };
+}
+
+/**
+ * A libuv pipe handle over `fd`, which a net.Socket can read as it reads a socket: libuv's
+ * uv_pipe_open takes any descriptor that epoll can watch, and /dev/fuse is one (the kernel's
+ * fuse_dev_poll). `process.binding` is deprecated but present in Node 18-22; undefined where not.
+ */
+function pipeOver(fd: number, log: Logger): object | undefined {
+  try {
+    const { Pipe, constants } = (process as unknown as { binding(name: 'pipe_wrap'): PipeWrap }).binding('pipe_wrap');
+    const handle = new Pipe(constants.SOCKET);
+    const err = handle.open(fd);
+    if (err === 0) return handle;
+    log.debug({ err }, 'uv_pipe_open of /dev/fuse failed');
+  } catch (err) {
+    log.debug({ err }, 'no pipe binding');
+  }
+  return undefined;
 }
 
 /** `fusermount -uz`, or `umount -l` where fusermount is missing. */

@@ -1,22 +1,22 @@
-// Lookups answered by the reader threads themselves, from pages of directory listings.
+// Lookups answered on the fast path (fast-path.ts), from pages of directory listings, by the
+// thread that read the request: the main thread by default, or a reader thread (device.ts).
 //
-// A LOOKUP the main thread answers from a statahead page (dir-listings.ts) costs four wake-ups
-// (kernel -> reader thread -> main thread -> reply) for a few microseconds of work; `stat` of
-// every file of a directory, `ls -l`, find, tar c and rm -r are made of them. The main thread
-// therefore hands each page it stores to the reader threads too, as ready-made FUSE entry
-// replies, and a reader thread answers a LOOKUP it finds there alone (two wake-ups).
+// `stat` of every file of a directory, `ls -l`, find, tar c and rm -r are made of LOOKUPs that a
+// statahead page (dir-listings.ts) answers in microseconds; the file system's asynchronous
+// dispatch would cost more than that. So each page it stores is handed to the fast path too, as
+// ready-made FUSE entry replies, and a LOOKUP found there is answered at once.
 //
-// What the main thread must know of such an answer, it learns before the kernel can use it: the
-// reader thread posts (parent, name, node) on a channel of its own before it writes the reply,
-// and the main thread takes everything waiting on those channels before it handles any request
-// (device.ts). So the node table's lookup counts stay exact: a FORGET of the node, or a request
-// on it, can only come after the reply, hence after the notice.
+// What the file system must know of such an answer, it learns before the kernel can use it: the
+// fast path reports (parent, name, node) before it writes the reply (a reader thread posts it on
+// a channel of its own, which the main thread drains before it handles any request, device.ts).
+// So the node table's lookup counts stay exact: a FORGET of the node, or a request on it, can
+// only come after the reply, hence after the notice.
 //
 // Invariants, as dir-listings.ts's (the pages are the same, seen by more threads):
 // - an entry is served for at most the listings' ttl after it was fetched;
 // - before the main thread answers a change made through this mount (a name removed or
 //   replaced, attributes changed, a file opened for writing, written or hidden after an unlink),
-//   it withdraws what the change touches from the reader threads, which take in such messages
+//   it withdraws what the change touches from the readers, which take in such messages
 //   before they look at the next request;
 // - an entry whose answer the main thread would adjust (a file open for writing here, held
 //   attribute changes, an unlinked open file) is never handed over.
@@ -26,7 +26,7 @@ import type { Stats } from '../sdk/stats.js';
 import type { ReaderControl } from './fast-reads.js';
 import { entryOutBytes } from './protocol.js';
 
-/** Messages from the main thread to the reader threads about names. */
+/** Messages from the main thread to the readers (the threads that read /dev/fuse) about names. */
 export type LookupControl =
   | {
       kind: 'page';
@@ -43,15 +43,15 @@ export type LookupControl =
 
 /**
  * Milliseconds on the monotonic clock, which every thread shares (a wall clock stepped back
- * would make pages fresh again in the reader threads after the main thread stopped withdrawing
+ * would make pages fresh again in a reader thread after the main thread stopped withdrawing
  * from them).
  */
 export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
 
-/** What a reader thread tells the main thread of a lookup it answered. */
+/** What a reader tells the main thread of a lookup it answered. */
 export type LookedUp = [parent: number, name: string, ino: number, isDirectory: boolean];
 
-/** The main thread's side: what the reader threads hold, to withdraw it in time. */
+/** The main thread's side: what the readers hold, to withdraw it in time. */
 export class FastLookups {
   /** Inodes handed over, and when their page was fetched (no withdrawal needed after the ttl). */
   private readonly inos = new Map<number, number>();
@@ -98,7 +98,7 @@ export class FastLookups {
     }
   }
 
-  /** Forgets what the reader threads no longer serve anyway (older than the ttl). */
+  /** Forgets what the readers no longer serve anyway (older than the ttl). */
   sweep(): void {
     const nowMs = this.now();
     for (const map of [this.inos, this.dirs]) {
@@ -119,11 +119,11 @@ interface HeldPage {
   bodies: Uint8Array;
 }
 
-/** Pages a reader thread keeps per directory, and entries in all. */
+/** Pages a reader keeps per directory, and entries in all. */
 const pagesPerDirMax = 4;
 const entriesMax = 50_000;
 
-/** A reader thread's side: the pages it holds, and answering lookups from them. */
+/** A reader's side: the pages it holds, and answering lookups from them. */
 export class ReaderNames {
   /** dir -> its pages, newest first; Map order is age order of the directories. */
   private readonly pages = new Map<number, HeldPage[]>();
@@ -202,5 +202,5 @@ export class ReaderNames {
   }
 }
 
-/** Everything the main thread sends the reader threads. */
+/** Everything the main thread sends the readers. */
 export type ReaderMessage = ReaderControl | LookupControl;

@@ -1,21 +1,23 @@
-// Reads served by the reader threads themselves, without the main thread.
+// Reads served on the fast path (fast-path.ts), by the thread that read the request from
+// /dev/fuse, without the SDK.
 //
-// A READ normally travels kernel -> reader thread -> main thread (postMessage) -> SDK -> pread
-// in libuv's pool -> main thread -> reply: four thread wake-ups besides the caller's, which on a
-// busy 2-core machine is most of the time of a 4 KiB read. When the bytes are in a replica on
-// this machine that short-circuit reads already opened (sdk/local-reads.ts), the reader thread
-// that read the request can answer it alone: pread the replica's file, verify its checksums and
-// write the reply, two wake-ups in all.
+// A READ through the SDK goes file system -> SDK -> pread in libuv's pool -> main thread -> reply:
+// more wake-ups than the read itself costs on a busy 2-core machine, for a 4 KiB read. When the
+// bytes are in a replica on this machine that short-circuit reads already opened
+// (sdk/local-reads.ts), the thread that read the request answers it at once: pread the replica's
+// file, verify its checksums and write the reply.
 //
-// The main thread decides what a reader thread may serve, and tells every thread before
-// answering whatever makes that stale:
+// That thread is the main thread itself by default, or one of the reader threads (device.ts);
+// "reader" below means either. The main thread decides what a reader may serve, and tells every
+// reader before answering whatever makes that stale:
 // - after a read through the main thread, it offers the chunks that read found local, for that
 //   file handle only, as that handle sees the file (its size and chunk versions at open: what the
 //   main thread would have served it too);
 // - it withdraws every handle of an inode before answering the open of a writer of that inode on
 //   this mount, or a truncate through it (OpenFiles.bumpVersion), and a handle at its release.
-// A reader thread takes in these messages (receiveMessageOnPort, in order) before it looks at a
-// request, so a read the kernel sends after such an answer never finds a stale offer. Anything it
+// A reader takes in these messages (at once on the main thread; with receiveMessageOnPort, in
+// order, in a reader thread) before it looks at a request, so a read the kernel sends after such
+// an answer never finds a stale offer. Anything it
 // cannot serve (no offer, a chunk not offered, a checksum mismatch, a file gone) goes to the main
 // thread as before, which reads through the datanode and reports a corrupt replica.
 
@@ -26,7 +28,7 @@ import { SetIndex } from '../../common/set-index.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
 
-/** Messages from the main thread to the reader threads. */
+/** Messages from the main thread to the readers (the threads that read /dev/fuse). */
 export type ReaderControl =
   | {
       kind: 'chunk';
@@ -40,7 +42,7 @@ export type ReaderControl =
     }
   | { kind: 'drop'; fh: number };
 
-/** The main thread's side: which handles' chunks the reader threads may serve. */
+/** The main thread's side: which handles' chunks the readers may serve. */
 export class FastReads {
   /** fh -> its inode and the chunk indexes offered for it. */
   private readonly offered = new Map<number, { ino: number; indexes: Set<number> }>();
@@ -97,10 +99,10 @@ interface OfferedFile {
   chunks: Map<number, OfferedChunk>;
 }
 
-/** Replica files a reader thread keeps open at most (the least recently read is closed first). */
+/** Replica files a reader keeps open at most (the least recently read is closed first). */
 const openChunksMax = 128;
 
-/** A reader thread's side: the offers it holds, and serving reads from them (synchronously). */
+/** A reader's side: the offers it holds, and serving reads from them (synchronously). */
 export class ReaderFiles {
   private readonly files = new Map<number, OfferedFile>();
   /** Chunks whose file is open, least recently read first. */

@@ -16,7 +16,8 @@ let b: Mount;
 beforeAll(async () => {
   if (skip !== undefined) return;
   cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
-  [a, b] = await Promise.all([Mount.start(cluster), Mount.start(cluster)]);
+  // One mount reads /dev/fuse on its main thread (the default), the other with reader threads.
+  [a, b] = await Promise.all([Mount.start(cluster), Mount.start(cluster, { readers: 2 })]);
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);

@@ -20,6 +20,8 @@ export interface MountOptions {
   logLevel?: string;
   /** Mount here (created if missing) instead of a fresh temporary directory. */
   dir?: string;
+  /** Reader threads (`--readers`); default 0: the main thread reads /dev/fuse. */
+  readers?: number;
 }
 
 /** Whether this machine can run FUSE tests (root and /dev/fuse), and why not. */
@@ -59,6 +61,7 @@ export class Mount {
       '--timeout-ms', String(opts.timeoutMs ?? 20_000),
       ...(opts.cacheMs !== undefined ? ['--cache-ms', String(opts.cacheMs)] : []),
       ...(opts.allowOther === true ? ['--allow-other'] : []),
+      ...(opts.readers !== undefined ? ['--readers', String(opts.readers)] : []),
     ];
     const child = spawn(process.execPath, [...extraNodeArgs(), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
