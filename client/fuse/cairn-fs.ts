@@ -24,6 +24,7 @@ import type { Logger } from '../../common/log.js';
 import type { Stats } from '../sdk/stats.js';
 import type { AttrChanges, CairnClient, Changed } from '../sdk/client.js';
 import { AttrCache } from './attr-cache.js';
+import { CompleteDirs, type NameEdit } from './complete-dirs.js';
 import { DirListings } from './dir-listings.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
 import { FastLookups, type LookedUp, type ReaderMessage } from './fast-lookups.js';
@@ -63,6 +64,8 @@ export interface ReplySink {
 export type Reply = Buffer | { inPlace: Buffer } | undefined;
 
 const noReply = new Set<number>([P.op.FORGET, P.op.BATCH_FORGET, P.op.INTERRUPT]);
+/** Requests that add or remove names in the directory they are sent for (and RENAME's target directory). */
+const namingOps = new Set<number>([P.op.CREATE, P.op.MKNOD, P.op.MKDIR, P.op.SYMLINK, P.op.LINK, P.op.UNLINK, P.op.RMDIR, P.op.RENAME, P.op.RENAME2]);
 const fileTypeBits = O.S_IFMT;
 
 export class CairnFs {
@@ -76,6 +79,8 @@ export class CairnFs {
   readonly listings: DirListings;
   /** The same pages handed to the fast path (fast-lookups.ts), when there are any. */
   private readonly fastLookups: FastLookups | undefined;
+  /** Directories whose every name this mount knows, to answer absent names alone (complete-dirs.ts). */
+  readonly complete: CompleteDirs;
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
@@ -104,9 +109,11 @@ export class CairnFs {
     this.fastLookups =
       sink.toReaders !== undefined ? new FastLookups((msg) => sink.toReaders?.(msg), o.cacheMs, (s) => this.entryPayload(s)) : undefined;
     this.listings = new DirListings(o.cacheMs, undefined, this.fastLookups);
+    this.complete = new CompleteDirs(o.cacheMs);
     this.sweeper = setInterval(() => {
       this.answerOverdue();
       this.listings.sweep(Date.now());
+      this.complete.sweep(Date.now());
       this.fastLookups?.sweep();
     }, Math.min(1000, Math.max(50, o.timeoutMs / 10)));
     this.sweeper.unref();
@@ -122,7 +129,14 @@ export class CairnFs {
     this.began.set(req, this.attrs.epoch);
     this.dispatch(req).then(
       (reply) => this.answer(req, 0, reply),
-      (err: unknown) => this.answer(req, this.errnoOf(err, req), undefined),
+      (err: unknown) => {
+        // A failed change may still have happened (a timeout): its directories' names are no longer known.
+        if (namingOps.has(req.opcode)) {
+          this.complete.forget(req.nodeid);
+          if (req.opcode === P.op.RENAME || req.opcode === P.op.RENAME2) this.complete.forget(Number(req.body.readBigUInt64LE(0)));
+        }
+        this.answer(req, this.errnoOf(err, req), undefined);
+      },
     );
   }
 
@@ -369,11 +383,13 @@ export class CairnFs {
    * A change this request made: drops the cached attributes of `inos` and of the directories it
    * changed, then keeps those directories' attributes as the namenode gave them after the change
    * (post-operation attributes: the kernel asks for them next), unless another change through
-   * this mount completed meanwhile, whose order against this one is unknown.
+   * this mount completed meanwhile, whose order against this one is unknown. `edits`: what it did
+   * to names (for the directories whose names this mount knows).
    */
-  changed(req: P.FuseRequest, change: Changed | undefined, ...inos: number[]): void {
+  changed(req: P.FuseRequest, change: Changed | undefined, edits: readonly NameEdit[], ...inos: number[]): void {
     const quiet = this.attrs.epoch === this.began.get(req);
     const dirs = change?.dirs ?? [];
+    this.complete.changed(dirs, edits, Date.now());
     this.invalidate(req, ...inos, ...dirs.map((d) => d.ino));
     if (quiet) for (const dir of dirs) this.fetched(dir, req);
   }

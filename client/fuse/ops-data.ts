@@ -32,7 +32,7 @@ export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   let change: Changed | undefined;
   const onChanged = (c: Changed): void => void (change = c);
   const opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode, onChanged }));
-  fs.changed(req, change, req.nodeid);
+  fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
   const fh = opened.fh;
   try {
     const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);

@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants as O } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { CairnError } from '../../common/errors.js';
 import type { Changed } from '../sdk/client.js';
 import type { CairnFs } from './cairn-fs.js';
@@ -13,11 +14,15 @@ import * as P from './protocol.js';
 
 const fileTypeBits = O.S_IFMT;
 
+/** The answer to a lookup of a name known not to exist (one instance: no stack to capture each time). */
+const absent = new Errno(osConstants.errno.ENOENT);
+
 export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const name = P.cStrings(req.body, 1)[0] as string;
   const now = Date.now();
   const listed = fs.listings.get(req.nodeid, name, now);
   if (listed !== undefined) return fs.entry(req, req.nodeid, name, listed);
+  if (fs.complete.lacks(req.nodeid, name, now)) throw absent;
   const path = fs.childPath(req.nodeid, name);
   const s = await fs.retrying(() => fs.root.lstat(path));
   // Only names that exist count towards a run: a storm of creates looks up names that do not
@@ -81,7 +86,8 @@ export async function mkdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const client = fs.caller(req);
   let change: Changed | undefined;
   await fs.retrying(() => client.mkdir(path, { mode: mode & 0o7777, onChanged: (c) => void (change = c) }));
-  fs.changed(req, change, req.nodeid);
+  fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
+  if (change?.node !== undefined) fs.complete.made(change.node, Date.now());
   return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 
@@ -94,7 +100,7 @@ export async function mknod(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const client = fs.caller(req);
   let change: Changed | undefined;
   const handle = await fs.retrying(() => client.open(path, O.O_WRONLY | O.O_CREAT | O.O_EXCL, mode & 0o7777, { onChanged: (c) => void (change = c) }));
-  fs.changed(req, change, req.nodeid);
+  fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
   await handle.close();
   return fs.entry(req, req.nodeid, name, await fs.retrying(() => client.lstat(path)));
 }
@@ -105,7 +111,7 @@ export async function symlink(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   const client = fs.caller(req);
   let change: Changed | undefined;
   await fs.retrying(() => client.symlink(target, path, { onChanged: (c) => void (change = c) }));
-  fs.changed(req, change, req.nodeid);
+  fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
   return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 
@@ -117,7 +123,7 @@ export async function link(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const client = fs.caller(req);
   let change: Changed | undefined;
   await fs.retrying(() => client.link(existing, path, { onChanged: (c) => void (change = c) }));
-  fs.changed(req, change, req.nodeid, oldNode);
+  fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid, oldNode);
   return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 
@@ -130,7 +136,7 @@ export async function remove(fs: CairnFs, req: P.FuseRequest): Promise<undefined
   const onChanged = (c: Changed): void => void (change = c);
   if (req.opcode === P.op.RMDIR) await fs.retrying(() => client.rmdir(path, { onChanged }));
   else await fs.retrying(() => client.unlink(path, { onChanged }));
-  fs.changed(req, change, req.nodeid, ...fs.nodes.idsOf(req.nodeid, name));
+  fs.changed(req, change, [{ dir: req.nodeid, name, added: false }], req.nodeid, ...fs.nodes.idsOf(req.nodeid, name));
   fs.listings.nameChanged(req.nodeid, name);
   fs.nodes.removed(req.nodeid, name);
   return undefined;
@@ -155,7 +161,11 @@ export async function rename(fs: CairnFs, req: P.FuseRequest): Promise<undefined
     if (hid !== undefined) await unhide(fs, req, hid, newName);
     throw err;
   }
-  fs.changed(req, change, req.nodeid, newParent, ...fs.nodes.idsOf(req.nodeid, name), ...fs.nodes.idsOf(newParent, newName));
+  const edits = [
+    { dir: req.nodeid, name, added: false },
+    { dir: newParent, name: newName, added: true },
+  ];
+  fs.changed(req, change, edits, req.nodeid, newParent, ...fs.nodes.idsOf(req.nodeid, name), ...fs.nodes.idsOf(newParent, newName));
   fs.listings.nameChanged(req.nodeid, name);
   fs.listings.nameChanged(newParent, newName);
   fs.nodes.renamed(req.nodeid, name, newParent, newName);
@@ -176,6 +186,7 @@ export async function hideIfOpen(fs: CairnFs, req: P.FuseRequest, parent: number
   if (s.ino !== ino || !s.isFile() || s.nlink > 1) return undefined;
   const hiddenName = `.cairn-hidden-${ino.toString(16)}-${randomBytes(4).toString('hex')}`;
   await fs.retrying(() => client.rename(path, fs.childPath(parent, hiddenName)));
+  fs.complete.forget(parent);
   fs.nodes.renamed(parent, name, parent, hiddenName);
   fs.listings.nameChanged(parent, name);
   fs.hidden.set(ino, { parent, name: hiddenName, client });
@@ -191,6 +202,7 @@ export async function unhide(fs: CairnFs, req: P.FuseRequest, ino: number, name:
   const { parent } = hidden;
   await fs.retrying(() => hidden.client.rename(fs.childPath(parent, hidden.name), fs.childPath(parent, name))).catch(() => undefined);
   fs.hidden.delete(ino);
+  fs.complete.forget(parent);
   fs.nodes.renamed(parent, hidden.name, parent, name);
   fs.listings.nameChanged(parent, hidden.name);
   fs.listings.nameChanged(parent, name);
@@ -205,6 +217,7 @@ export async function removeHidden(fs: CairnFs, ino: number): Promise<void> {
   const path = fs.nodes.childPath(hidden.parent, hidden.name);
   if (path === undefined) return;
   await fs.retrying(() => hidden.client.unlink(path)).catch((err: unknown) => fs.o.log.warn({ err, path }, 'removing a hidden unlinked file failed'));
+  fs.complete.forget(hidden.parent);
   fs.nodes.removed(hidden.parent, hidden.name);
   fs.listings.nameChanged(hidden.parent, hidden.name);
   fs.attrs.invalidate(hidden.parent, ino);

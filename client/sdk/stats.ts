@@ -31,6 +31,8 @@ export class Stats {
   /** Wanted replicas per chunk (files). */
   readonly replication: number;
   readonly chunkSize: number;
+  /** Directories: how many operations changed its entries so far (moves by one per change). */
+  readonly dirVersion: number;
 
   constructor(attr: WireAttr) {
     this.ino = attr.inode;
@@ -51,6 +53,7 @@ export class Stats {
     this.birthtime = new Date(attr.ctimeMs);
     this.replication = attr.replication;
     this.chunkSize = attr.chunkSizeBytes;
+    this.dirVersion = attr.dirVersion;
   }
 
   isFile(): boolean {

@@ -16,6 +16,8 @@ export interface Attr {
   mtimeMs: number;
   ctimeMs: number;
   replication: number;
+  /** Directories: operations that changed its entries so far (records.ts `ver`). */
+  dirVersion: number;
 }
 
 const kinds: Record<InodeRecord['type'], FileKind> = { f: 'file', d: 'directory', l: 'symlink' };
@@ -33,5 +35,6 @@ export function toAttr(ino: number, rec: InodeRecord): Attr {
     mtimeMs: rec.mtime,
     ctimeMs: rec.ctime,
     replication: rec.rep,
+    dirVersion: rec.type === 'd' ? (rec.ver ?? 0) : 0,
   };
 }

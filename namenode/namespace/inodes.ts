@@ -135,11 +135,15 @@ export function newInode(
   };
 }
 
-/** Marks a directory's contents changed (new/removed entry): mtime and ctime move to now. */
+/**
+ * Marks a directory's contents changed (new/removed entry): mtime and ctime move to now, and its
+ * version moves by one per operation (a rename within one directory touches it twice).
+ */
 export async function touchDir(ctx: OpContext, ino: number, nlinkDelta = 0): Promise<void> {
   // Re-read: this transaction may already have changed the directory (rename within one directory).
   const rec = await mustGetInode(ctx.tx, ino);
-  const next = { ...rec, mtime: ctx.nowMs, ctime: ctx.nowMs, nlink: rec.nlink + nlinkDelta };
+  const ver = (rec.ver ?? 0) + (ctx.dirs.has(ino) ? 0 : 1);
+  const next = { ...rec, mtime: ctx.nowMs, ctime: ctx.nowMs, nlink: rec.nlink + nlinkDelta, ver };
   putInode(ctx.tx, ino, next);
   ctx.dirs.set(ino, toAttr(ino, next));
 }

@@ -31,6 +31,8 @@ export interface InodeRecord {
    */
   nx?: true;
   nc?: true;
+  /** Directories: operations that changed its entries (absent: none since this field exists). */
+  ver?: number;
 }
 
 export interface DirentRecord {

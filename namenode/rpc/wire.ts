@@ -21,6 +21,7 @@ export function attrToWire(attr: Attr, chunkSizeBytes: number): WireAttr {
     ctimeMs: attr.ctimeMs,
     replication: attr.replication,
     chunkSizeBytes,
+    dirVersion: attr.dirVersion,
   };
 }
 

@@ -53,6 +53,33 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
     expect(await fsp.readdir(b.p())).toContain('appearing.txt');
   });
 
+  it('in a directory one mount made and fills, a name the other mount adds is seen at the first one\'s next change there, or within the name cache lifetime', async () => {
+    await fsp.mkdir(a.p('filled'));
+    for (let i = 0; i < 20; i++) await fsp.writeFile(a.p('filled', `a${i}`), `a${i}`);
+    expect(await codeOf(fsp.stat(a.p('filled', 'nobody')))).toBe('ENOENT');
+    await fsp.writeFile(b.p('filled', 'from-b'), 'b');
+    // a's next change there moves the directory's version by two: a knows someone else changed it.
+    await fsp.writeFile(a.p('filled', 'a-last'), 'x');
+    expect(await fsp.readFile(a.p('filled', 'from-b'), 'utf8')).toBe('b');
+    // Without a change of its own, a sees the new name once its knowledge is a cache lifetime (1 s) old.
+    await fsp.mkdir(a.p('filled2'));
+    await fsp.writeFile(a.p('filled2', 'mine'), 'x');
+    await fsp.writeFile(b.p('filled2', 'from-b-2'), 'b2');
+    const since = Date.now();
+    await waitFor(async () => (await codeOf(fsp.stat(a.p('filled2', 'from-b-2')))) === undefined, 5000, 'the other mount\'s name');
+    expect(Date.now() - since).toBeLessThan(3000);
+    expect(await fsp.readFile(a.p('filled2', 'mine'), 'utf8')).toBe('x');
+    // Every name a made is found, whatever a remembers, and renames and removals through a are followed.
+    await fsp.rename(a.p('filled', 'a0'), a.p('filled', 'renamed'));
+    await fsp.unlink(a.p('filled', 'a1'));
+    await fsp.writeFile('/proc/sys/vm/drop_caches', '2'); // the kernel forgets its dentries: every name is looked up again
+    for (let i = 2; i < 20; i++) expect(await fsp.readFile(a.p('filled', `a${i}`), 'utf8')).toBe(`a${i}`);
+    expect(await fsp.readFile(a.p('filled', 'renamed'), 'utf8')).toBe('a0');
+    expect(await codeOf(fsp.stat(a.p('filled', 'a0')))).toBe('ENOENT');
+    expect(await codeOf(fsp.stat(a.p('filled', 'a1')))).toBe('ENOENT');
+    expect((await fsp.readdir(b.p('filled'))).sort()).toEqual((await fsp.readdir(a.p('filled'))).sort());
+  });
+
   it('a rename on one mount is seen by the other: the new name at once, the old name gone within the name cache lifetime', async () => {
     await fsp.mkdir(a.p('dir1'));
     await fsp.writeFile(a.p('dir1', 'old-name'), 'renamed contents');

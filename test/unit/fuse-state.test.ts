@@ -11,6 +11,7 @@ import { encodeTrailer } from '../../common/replica-file.js';
 import { FastLookups, ReaderNames, type LookupControl } from '../../client/fuse/fast-lookups.js';
 import { ReaderFiles } from '../../client/fuse/fast-reads.js';
 import { AttrCache } from '../../client/fuse/attr-cache.js';
+import { CompleteDirs } from '../../client/fuse/complete-dirs.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
 import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
 import { PageVersions } from '../../client/fuse/page-versions.js';
@@ -208,7 +209,7 @@ describe('protocol', () => {
 });
 
 const statsOf = (ino: number, sizeBytes = 1): Stats =>
-  new Stats({ inode: ino, type: 'FILE', mode: 0o644, uid: 0, gid: 0, sizeBytes, nlink: 1, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 3, chunkSizeBytes: 1 << 20 });
+  new Stats({ inode: ino, type: 'FILE', mode: 0o644, uid: 0, gid: 0, sizeBytes, nlink: 1, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 3, chunkSizeBytes: 1 << 20, dirVersion: 0 });
 
 describe('DirListings', () => {
   it('asks for the next page after a run of ascending misses in one directory, one fetch at a time', () => {
@@ -381,5 +382,53 @@ describe('PageVersions (when the kernel may keep cached pages at an open)', () =
     expect(v.opened(3, 20, 'a')).toBe(false); // racing it: its drop may not have happened yet
     v.released(3);
     expect(v.opened(4, 20, 'a')).toBe(true);
+  });
+});
+
+const dirStats = (ino: number, dirVersion: number): Stats =>
+  new Stats({ inode: ino, type: 'DIRECTORY', mode: 0o755, uid: 0, gid: 0, sizeBytes: 0, nlink: 2, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 0, chunkSizeBytes: 0, dirVersion });
+
+describe('CompleteDirs', () => {
+  it('knows a directory it made to be empty, and follows its own changes while each moves the version by one', () => {
+    const c = new CompleteDirs(1000);
+    c.made(dirStats(7, 0), 0);
+    expect(c.lacks(7, 'a', 10)).toBe(true);
+    expect(c.lacks(8, 'a', 10)).toBe(false); // not known: ask the namenode
+    c.changed([dirStats(7, 1)], [{ dir: 7, name: 'a', added: true }], 20);
+    expect(c.lacks(7, 'a', 30)).toBe(false);
+    expect(c.lacks(7, 'b', 30)).toBe(true);
+    // A rename within the directory: two edits, one step of the version.
+    c.changed([dirStats(7, 2)], [{ dir: 7, name: 'a', added: false }, { dir: 7, name: 'b', added: true }], 40);
+    expect([c.lacks(7, 'a', 50), c.lacks(7, 'b', 50)]).toEqual([true, false]);
+  });
+
+  it('forgets a directory someone else changed too (the version moved by more than one), or whose change did not say', () => {
+    const c = new CompleteDirs(1000);
+    c.made(dirStats(7, 0), 0);
+    c.changed([dirStats(7, 2)], [{ dir: 7, name: 'a', added: true }], 10);
+    expect(c.lacks(7, 'zz', 20)).toBe(false);
+    c.made(dirStats(9, 4), 0);
+    c.changed([], [{ dir: 9, name: 'a', added: true }], 10);
+    expect(c.lacks(9, 'zz', 20)).toBe(false);
+    c.made(dirStats(11, 0), 0);
+    c.forget(11);
+    expect(c.lacks(11, 'zz', 20)).toBe(false);
+    expect(c.size).toBe(0);
+  });
+
+  it('trusts what it knows for the ttl after the last confirmation only', () => {
+    const c = new CompleteDirs(1000);
+    c.made(dirStats(7, 0), 0);
+    expect(c.lacks(7, 'a', 999)).toBe(true);
+    c.changed([dirStats(7, 1)], [{ dir: 7, name: 'x', added: true }], 900);
+    expect(c.lacks(7, 'a', 1899)).toBe(true);
+    expect(c.lacks(7, 'a', 1900)).toBe(false);
+    c.made(dirStats(8, 0), 0);
+    c.sweep(1000);
+    expect(c.size).toBe(0);
+    // No caching at all: nothing is ever known.
+    const none = new CompleteDirs(0);
+    none.made(dirStats(7, 0), 0);
+    expect(none.lacks(7, 'a', 0)).toBe(false);
   });
 });

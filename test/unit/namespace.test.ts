@@ -409,6 +409,39 @@ describe('readdir', () => {
   });
 });
 
+describe('directory versions', () => {
+  it('every operation that changes a directory\'s entries moves its version by exactly one; other changes do not', async () => {
+    const version = async (path: string): Promise<number> => (await fs.stat(path)).dirVersion;
+    await fs.mkdir('/d');
+    await fs.mkdir('/e');
+    expect(await version('/d')).toBe(0);
+    await fs.create('/d/a');
+    expect(await version('/d')).toBe(1);
+    await fs.mkdir('/d/sub');
+    await fs.symlink('a', '/d/link');
+    expect(await version('/d')).toBe(3);
+    // A rename within one directory touches it twice in one operation: one step.
+    await fs.rename('/d/a', '/d/b');
+    expect(await version('/d')).toBe(4);
+    // Across directories, one step each; replacing an existing name too.
+    await fs.create('/e/c');
+    await fs.rename('/d/b', '/e/c');
+    expect([await version('/d'), await version('/e')]).toEqual([5, 2]);
+    await fs.unlink('/d/link');
+    await fs.rmdir('/d/sub');
+    expect(await version('/d')).toBe(7);
+    // Attributes of the directory, or of a file in it, are not changes of its entries.
+    await fs.run(root, (ctx) => setAttr(ctx, '/d', false, { mode: 0o700 }));
+    await fs.run(root, (ctx) => setAttr(ctx, '/e/c', false, { mode: 0o600 }));
+    expect([await version('/d'), await version('/e')]).toEqual([7, 2]);
+    // A failed change changes nothing.
+    await rejectsWith(fs.create('/e/c'), 'EEXIST');
+    expect(await version('/e')).toBe(2);
+    // Files report 0.
+    expect((await fs.stat('/e/c')).dirVersion).toBe(0);
+  });
+});
+
 describe('rename', () => {
   it('moves a file to a new name, leaving nothing at the old one', async () => {
     const file = await fs.create('/a');

@@ -16,6 +16,7 @@ export interface Attr {
   'ctimeMs'?: (number | string | Long);
   'replication'?: (number);
   'chunkSizeBytes'?: (number | string | Long);
+  'dirVersion'?: (number | string | Long);
 }
 
 export interface Attr__Output {
@@ -31,4 +32,5 @@ export interface Attr__Output {
   'ctimeMs': (number);
   'replication': (number);
   'chunkSizeBytes': (number);
+  'dirVersion': (number);
 }

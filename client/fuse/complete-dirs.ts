@@ -1,0 +1,95 @@
+// Directories whose every name this mount knows, to answer a LOOKUP of a name that is not there
+// without asking the namenode.
+//
+// A program that fills a directory (tar x, cp -r, git writing objects, a build) looks up each new
+// name before creating it, and the namenode answers "no such name" every time: one round trip of
+// the two a create costs. A directory this mount made itself starts out empty and known; every
+// change made through this mount in it returns the directory's attributes after the change
+// (post-operation attributes), including its version, which the namenode moves by exactly one
+// per change of its entries (NFSv4's change attribute). When the version moved by one, the change
+// was ours alone: the names stay known, with ours applied, for another `ttlMs`. When it moved by
+// more, someone else changed the directory too, and it is forgotten.
+//
+// Consistency: a name another client created is answered "absent" for at most `ttlMs` after this
+// mount last confirmed the directory, the same bound as every name the mount caches (--cache-ms);
+// NFS caches absent names the same way. A change of names through this mount that does not come
+// with the directory's new version (hiding an unlinked open file, a reply that did not carry it)
+// forgets the directory. Nothing here is trusted past `ttlMs` without a confirmation.
+
+import type { Stats } from '../sdk/stats.js';
+
+/** A change of one name made through this mount: added (create, mkdir, link, rename's target) or removed. */
+export interface NameEdit {
+  dir: number;
+  name: string;
+  added: boolean;
+}
+
+interface KnownDir {
+  version: number;
+  freshUntilMs: number;
+  names: Set<string>;
+}
+
+/** Names a known directory may hold before it is forgotten (memory). */
+const namesMax = 200_000;
+
+export class CompleteDirs {
+  private readonly dirs = new Map<number, KnownDir>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  /** A directory this mount just made (`s`: its attributes from the mkdir): empty. */
+  made(s: Stats, nowMs: number): void {
+    if (this.ttlMs <= 0 || !s.isDirectory()) return;
+    this.dirs.set(s.ino, { version: s.dirVersion, freshUntilMs: nowMs + this.ttlMs, names: new Set() });
+  }
+
+  /** Whether `name` is known not to be in `dir`. */
+  lacks(dir: number, name: string, nowMs: number): boolean {
+    const known = this.dirs.get(dir);
+    if (known === undefined) return false;
+    if (nowMs >= known.freshUntilMs) {
+      this.dirs.delete(dir);
+      return false;
+    }
+    return !known.names.has(name);
+  }
+
+  /**
+   * A change through this mount: `dirs` are the directories it changed, with their attributes
+   * after it (empty when the reply did not say), `edits` what it did to their names.
+   */
+  changed(dirs: readonly Stats[], edits: readonly NameEdit[], nowMs: number): void {
+    for (const edit of edits) {
+      const known = this.dirs.get(edit.dir);
+      if (known === undefined) continue;
+      const after = dirs.find((d) => d.ino === edit.dir);
+      if (after !== undefined && after.dirVersion === known.version + 1) {
+        known.version = after.dirVersion;
+        known.freshUntilMs = nowMs + this.ttlMs;
+      } else if (after === undefined || after.dirVersion !== known.version) {
+        // Not confirmed, or someone else changed it too. (Equal: a second edit of this same change.)
+        this.dirs.delete(edit.dir);
+        continue;
+      }
+      if (edit.added) known.names.add(edit.name);
+      else known.names.delete(edit.name);
+      if (known.names.size > namesMax) this.dirs.delete(edit.dir);
+    }
+  }
+
+  /** Names of `dir` changed in a way this mount cannot follow exactly. */
+  forget(dir: number): void {
+    this.dirs.delete(dir);
+  }
+
+  /** Drops what is no longer fresh. */
+  sweep(nowMs: number): void {
+    for (const [dir, known] of this.dirs) if (nowMs >= known.freshUntilMs) this.dirs.delete(dir);
+  }
+
+  get size(): number {
+    return this.dirs.size;
+  }
+}
