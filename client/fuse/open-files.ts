@@ -126,7 +126,8 @@ export class OpenFiles {
     // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.
     const sdkFlags = O.O_RDWR | (req.flags & (O.O_CREAT | O.O_EXCL | O.O_TRUNC));
     // A file this creates is leased by its first write: a create closed unwritten costs one call.
-    const changeOpts = { leaseAtFirstWrite: true, ...(req.onChanged !== undefined && { onChanged: req.onChanged }) };
+    // Writes go behind: a refusal is the answer of a later write, or of close(2) (FLUSH) or fsync.
+    const changeOpts = { leaseAtFirstWrite: true, writeBehind: true, ...(req.onChanged !== undefined && { onChanged: req.onChanged }) };
     const handle = await openWaitingForLease(() => req.client.open(req.path, sdkFlags, req.mode & 0o7777, changeOpts));
     if (req.ino !== undefined && handle.inode !== req.ino) return this.stale(handle);
     const ino = handle.inode;

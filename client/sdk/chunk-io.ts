@@ -69,6 +69,10 @@ export class ChunkUpload {
   private stream: ChunkWriteStream | undefined;
   private readonly exclude = new Set<string>();
   private broken = false;
+  /** Write-behind: the prepare and the pipeline being set up, then the writes made meanwhile sent. */
+  private opening: Promise<void> | undefined;
+  /** Write-behind: what refused the upload (the answer of every later write and of the finish). */
+  private refusal: CairnError | undefined;
 
   constructor(
     private readonly namenode: NamenodeClient,
@@ -76,6 +80,13 @@ export class ChunkUpload {
     readonly target: UploadTarget,
     /** Looks at the first prepare's answer before any byte is sent; may refuse it by throwing. */
     private checkPrepared?: (prepared: PrepareChunkReply__Output) => void,
+    /**
+     * The first write returns before the namenode prepared the chunk and the pipeline is open
+     * (they are set up meanwhile, and the writes made until then follow); a refusal (EBUSY,
+     * ENOSPC, EACCES) is then the answer of a later write or of the finish, as NFS and MooseFS
+     * report write errors at close. Otherwise the first write waits and is refused itself.
+     */
+    private readonly behind = false,
   ) {
     this.streamEnd = target.offsetInChunk;
   }
@@ -86,6 +97,12 @@ export class ChunkUpload {
    */
   async write(data: Buffer, at: number): Promise<void> {
     if (data.length === 0) return;
+    if (this.refusal !== undefined) throw this.refusal;
+    if (this.opening !== undefined || (this.behind && this.stream === undefined && !this.broken)) {
+      this.writes.push({ at, data });
+      this.opening ??= this.openBehind();
+      return;
+    }
     if (this.stream === undefined && !this.broken) {
       try {
         await this.open();
@@ -104,6 +121,28 @@ export class ChunkUpload {
       // Whatever failed is retried with a fresh pipeline when the upload finishes.
       this.broken = true;
       this.stream?.abort();
+    }
+  }
+
+  /** Write-behind: opens the pipeline, then sends every write made so far, in order (more may join meanwhile). */
+  private async openBehind(): Promise<void> {
+    try {
+      await this.open();
+      for (let i = 0; i < this.writes.length; i++) {
+        const { at, data } = this.writes[i] as { at: number; data: Buffer };
+        await this.send(data, at);
+      }
+    } catch (err) {
+      if (err instanceof StaleViewError) {
+        this.refusal = new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
+      } else if (err instanceof CairnError && !isRetryable(err)) {
+        this.refusal = err;
+      } else {
+        this.broken = true; // resent in full at finish
+        this.stream?.abort();
+      }
+    } finally {
+      this.opening = undefined; // no await since the loop's last check: no write slips between
     }
   }
 
@@ -127,6 +166,8 @@ export class ChunkUpload {
    */
   async finish(opts: { sync: boolean; releaseLease?: boolean; setAttr?: AttrChanges }): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
     const { sync } = opts;
+    await this.opening;
+    if (this.refusal !== undefined) throw this.refusal;
     let lastError: unknown;
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
       try {

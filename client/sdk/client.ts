@@ -313,12 +313,14 @@ export class CairnClient {
    * `leaseAtFirstWrite`: a file this open creates is not leased until its first write or
    * truncate (which take the lease), so that closing it unwritten costs no call; meanwhile
    * another writer may take the lease first, and that first write is then EBUSY.
+   * `writeBehind`: a write that starts a chunk's upload does not wait for the namenode and the
+   * pipeline; a refusal (EBUSY, ENOSPC...) is then the answer of a later write, flush or close.
    */
   async open(
     path: string,
     flags: string | number = 'r',
     mode = defaultFileMode,
-    opts: { replication?: number; leaseAtFirstWrite?: boolean } & ChangeOptions = {},
+    opts: { replication?: number; leaseAtFirstWrite?: boolean; writeBehind?: boolean } & ChangeOptions = {},
   ): Promise<FileHandle> {
     const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
@@ -351,6 +353,7 @@ export class CairnClient {
       deadlineMs: this.deadlineMs,
       onClose: (h) => this.forgetWriter(h),
       ...(reply.chunksGiven && { chunks: reply.chunks }),
+      ...(opts.writeBehind === true && { writeBehind: true }),
     });
     if (f.writable) this.trackWriter(handle, reply.leaseMs);
     return handle;

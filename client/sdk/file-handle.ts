@@ -37,6 +37,8 @@ export interface HandleOptions {
   onClose: (handle: FileHandle) => void;
   /** Chunks the open already answered with (from index 0; a missing index is a hole). */
   chunks?: ChunkInfo__Output[];
+  /** Uploads write behind (chunk-io.ts ChunkUpload): refusals come at a later write, flush or close. */
+  writeBehind?: boolean;
 }
 
 const readRetryDelaysMs = [200, 500, 1000, 2000, 4000];
@@ -301,6 +303,7 @@ export class FileHandle {
       this.o.pool,
       { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication },
       retaking ? check : undefined,
+      this.o.writeBehind === true,
     );
     return this.upload;
   }

@@ -104,11 +104,22 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
   it('one writer per file: while one mount writes a file, opening it for writing on the other is EBUSY', async () => {
     const writer = await fsp.open(a.p('leased.txt'), 'w');
     await writer.write('mine');
+    // A file the mount creates is leased by its first write, which goes behind: surely once fsync returns.
+    await writer.sync();
     expect(await codeOf(fsp.open(b.p('leased.txt'), 'r+'))).toBe('EBUSY');
     await writer.close();
     const second = await fsp.open(b.p('leased.txt'), 'r+');
     await second.write('MINE');
     await second.close();
     expect(await fsp.readFile(a.p('leased.txt'), 'utf8')).toBe('MINE');
+    // The other mount opened the new file for writing before this one's first write took the
+    // lease: it is the writer, and this one's close says its writes were refused.
+    const creator = await fsp.open(a.p('raced.txt'), 'wx');
+    const taker = await fsp.open(b.p('raced.txt'), 'r+');
+    await taker.write('taker');
+    await creator.write('creator'); // accepted, then refused when it reaches the namenode
+    expect(await codeOf(creator.close())).toBe('EBUSY');
+    await taker.close();
+    expect(await fsp.readFile(a.p('raced.txt'), 'utf8')).toBe('taker');
   });
 });

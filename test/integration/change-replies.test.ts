@@ -9,6 +9,7 @@ import type { Stats } from '../../client/sdk/stats.js';
 import { NamenodeClient } from '../../client/sdk/namenode-client.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
 import { codeOf } from '../helpers/mount.js';
+import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 
 let cluster: MiniCluster;
 let fs: CairnClient;
@@ -131,6 +132,33 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     await late.close();
     await taker.close();
     expect(await other.readFile('/c/late', 'utf8')).toBe('taker');
+  });
+
+  it('with writeBehind, a first write returns at once and a refusal is the answer of the next write or of close; accepted writes all land', async () => {
+    const other = cluster.client();
+    // Another writer takes the lease between the create and the first write.
+    const late = await fs.open('/c/late-behind', 'wx', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
+    const taker = await other.open('/c/late-behind', 'r+');
+    await taker.write(Buffer.from('taker'), 0, 5, 0);
+    await late.write(Buffer.from('late!'), 0, 5, 0); // accepted: the namenode is asked meanwhile
+    expect(await codeOf(late.close())).toBe('EBUSY');
+    await taker.close();
+    expect(await other.readFile('/c/late-behind', 'utf8')).toBe('taker');
+    // Refused while more writes come: a later write is refused too.
+    const later = await fs.open('/c/later-behind', 'wx', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
+    const holder = await other.open('/c/later-behind', 'r+');
+    await later.write(Buffer.from('one'), 0, 3, 0);
+    await expect
+      .poll(async () => codeOf(later.write(Buffer.from('two'), 0, 3, 3)), { timeout: 10_000 })
+      .toBe('EBUSY');
+    await holder.close();
+    expect(await codeOf(later.close())).toBe('EBUSY');
+    // Nothing in the way: many writes, across chunks, made before the pipeline is open, all land in order.
+    const data = pseudoRandomBytes(3 * 1024 * 1024 + 17, 41);
+    const behind = await fs.open('/c/behind', 'wx', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
+    for (let at = 0; at < data.length; at += 100_000) await behind.write(data.subarray(at, at + 100_000), 0, Math.min(100_000, data.length - at), at);
+    await behind.close();
+    expect(sha256(await other.readFile('/c/behind'))).toBe(sha256(data));
   });
 
   it('a handle that takes the lease again sees what another client wrote meanwhile: O_APPEND lands at the real end', async () => {
