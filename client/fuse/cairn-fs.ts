@@ -27,7 +27,7 @@ import { AttrCache } from './attr-cache.js';
 import { CompleteDirs, type NameEdit } from './complete-dirs.js';
 import { DirListings } from './dir-listings.js';
 import { Errno, ENOSYS, ESTALE } from './errno.js';
-import { FastLookups, type LookedUp, type ReaderMessage } from './fast-lookups.js';
+import { FastLookups, monotonicMs, type LookedUp, type ReaderMessage } from './fast-lookups.js';
 import { FastReads } from './fast-reads.js';
 import { PageVersions } from './page-versions.js';
 import type { Identities } from './identities.js';
@@ -113,7 +113,7 @@ export class CairnFs {
     this.sweeper = setInterval(() => {
       this.answerOverdue();
       this.listings.sweep(Date.now());
-      this.complete.sweep(Date.now());
+      this.complete.sweep(monotonicMs());
       this.fastLookups?.sweep();
     }, Math.min(1000, Math.max(50, o.timeoutMs / 10)));
     this.sweeper.unref();
@@ -389,7 +389,7 @@ export class CairnFs {
   changed(req: P.FuseRequest, change: Changed | undefined, edits: readonly NameEdit[], ...inos: number[]): void {
     const quiet = this.attrs.epoch === this.began.get(req);
     const dirs = change?.dirs ?? [];
-    this.complete.changed(dirs, edits, Date.now());
+    this.complete.changed(dirs, edits, monotonicMs());
     this.invalidate(req, ...inos, ...dirs.map((d) => d.ino));
     if (quiet) for (const dir of dirs) this.fetched(dir, req);
   }

@@ -14,7 +14,9 @@
 // mount last confirmed the directory, the same bound as every name the mount caches (--cache-ms);
 // NFS caches absent names the same way. A change of names through this mount that does not come
 // with the directory's new version (hiding an unlinked open file, a reply that did not carry it)
-// forgets the directory. Nothing here is trusted past `ttlMs` without a confirmation.
+// forgets the directory. Nothing here is trusted past `ttlMs` without a confirmation. Times are
+// on the monotonic clock (fast-lookups.ts monotonicMs): a wall clock stepped back must not
+// keep a directory known longer.
 
 import type { Stats } from '../sdk/stats.js';
 

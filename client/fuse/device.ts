@@ -201,7 +201,8 @@ export class FuseDevice {
   }
 
   private write(out: Buffer): void {
-    if (this.ended) return;
+    // A destroyed socket closed the descriptor (its number may already name another file).
+    if (this.ended || this.socket?.destroyed === true) return;
     try {
       writeSync(this.fd, out);
     } catch (err) {

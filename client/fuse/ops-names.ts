@@ -8,6 +8,7 @@ import { constants as osConstants } from 'node:os';
 import { CairnError } from '../../common/errors.js';
 import type { Changed } from '../sdk/client.js';
 import type { CairnFs } from './cairn-fs.js';
+import { monotonicMs } from './fast-lookups.js';
 import { Errno, ESTALE } from './errno.js';
 import type { AttrChanges } from './pending-attrs.js';
 import * as P from './protocol.js';
@@ -22,7 +23,7 @@ export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const now = Date.now();
   const listed = fs.listings.get(req.nodeid, name, now);
   if (listed !== undefined) return fs.entry(req, req.nodeid, name, listed);
-  if (fs.complete.lacks(req.nodeid, name, now)) throw absent;
+  if (fs.complete.lacks(req.nodeid, name, monotonicMs())) throw absent;
   const path = fs.childPath(req.nodeid, name);
   const s = await fs.retrying(() => fs.root.lstat(path));
   // Only names that exist count towards a run: a storm of creates looks up names that do not
@@ -87,7 +88,7 @@ export async function mkdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   let change: Changed | undefined;
   await fs.retrying(() => client.mkdir(path, { mode: mode & 0o7777, onChanged: (c) => void (change = c) }));
   fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
-  if (change?.node !== undefined) fs.complete.made(change.node, Date.now());
+  if (change?.node !== undefined) fs.complete.made(change.node, monotonicMs());
   return fs.entry(req, req.nodeid, name, change?.node ?? (await fs.retrying(() => client.lstat(path))));
 }
 

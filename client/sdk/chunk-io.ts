@@ -127,18 +127,24 @@ export class ChunkUpload {
   /** Write-behind: opens the pipeline, then sends every write made so far, in order (more may join meanwhile). */
   private async openBehind(): Promise<void> {
     try {
-      await this.open();
-      for (let i = 0; i < this.writes.length; i++) {
-        const { at, data } = this.writes[i] as { at: number; data: Buffer };
-        await this.send(data, at);
+      try {
+        await this.open();
+      } catch (err) {
+        // The namenode's answers are refusals; anything else is retried at finish (as write() does).
+        if (err instanceof StaleViewError) this.refusal = new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
+        else if (err instanceof CairnError && !isRetryable(err)) this.refusal = err;
+        else this.broken = true;
+        this.stream?.abort();
+        return;
       }
-    } catch (err) {
-      if (err instanceof StaleViewError) {
-        this.refusal = new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
-      } else if (err instanceof CairnError && !isRetryable(err)) {
-        this.refusal = err;
-      } else {
-        this.broken = true; // resent in full at finish
+      try {
+        for (let i = 0; i < this.writes.length; i++) {
+          const { at, data } = this.writes[i] as { at: number; data: Buffer };
+          await this.send(data, at);
+        }
+      } catch {
+        // A datanode failed: resent in full with a fresh pipeline when the upload finishes.
+        this.broken = true;
         this.stream?.abort();
       }
     } finally {

@@ -63,6 +63,8 @@ export class FileHandle {
    * (flushReleasing, close); the next upload or truncate takes it again.
    */
   private leaseHeld: boolean;
+  /** Created by this open without the lease, and not written yet. */
+  private createdUnleased: boolean;
 
   constructor(private readonly o: HandleOptions) {
     this.path = o.path;
@@ -70,6 +72,7 @@ export class FileHandle {
     this.size = o.attr.sizeBytes;
     this.chunkSize = o.attr.chunkSizeBytes;
     this.leaseHeld = o.leased ?? o.writable;
+    this.createdUnleased = o.writable && o.leased === false;
     for (const chunk of o.chunks ?? []) this.chunks.set(chunk.index, chunk);
   }
 
@@ -93,7 +96,7 @@ export class FileHandle {
 
   async stat(): Promise<Stats> {
     this.checkOpen();
-    await this.flush();
+    await this.settle();
     return new Stats({ ...this.attr, sizeBytes: this.size });
   }
 
@@ -179,7 +182,7 @@ export class FileHandle {
     checkRange(offset, length, buffer.length);
     const start = position ?? this.position;
     if (!Number.isSafeInteger(start) || start < 0) throw new CairnError('EINVAL', `bad position ${start}`, { path: this.path });
-    await this.flush();
+    await this.settle(); // a writer's failure stays for its flush, write or close to report
     const end = Math.min(this.size, start + length);
     if (end <= start) return { bytesRead: 0, buffer };
     await this.readRange(start, end - start, buffer, offset);
@@ -201,7 +204,7 @@ export class FileHandle {
 
   /** The whole remaining file from the current position (like FileHandle.readFile). */
   async readFile(): Promise<Buffer> {
-    await this.flush();
+    await this.settle();
     const out = Buffer.allocUnsafe(Math.max(0, this.size - this.position));
     await this.read(out, 0, out.length, null);
     return out;
@@ -271,6 +274,12 @@ export class FileHandle {
     await this.close();
   }
 
+  /** Finishes every upload in flight; a failure stays for the next flush, write or close to report. */
+  private async settle(): Promise<void> {
+    await this.finishUpload(false);
+    await this.finishing;
+  }
+
   /** Finishes every upload in flight and reports the first failure. */
   async flush(): Promise<void> {
     await this.finishUpload(false);
@@ -298,12 +307,17 @@ export class FileHandle {
       if (prepared.fileSizeBytes !== sizeSeen) throw new StaleViewError(prepared.fileSizeBytes);
     };
     this.leaseHeld = true;
+    // Writes go behind only where no view can be stale: with the lease held, or for the first
+    // upload of a file this open created (a conflict there is another writer's, reported at close).
+    // Taking the lease again after a commit released it waits, so that a stale view is redone.
+    const behind = this.o.writeBehind === true && (!retaking || this.createdUnleased);
+    this.createdUnleased = false;
     this.upload = new ChunkUpload(
       this.o.namenode,
       this.o.pool,
       { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication },
       retaking ? check : undefined,
-      this.o.writeBehind === true,
+      behind,
     );
     return this.upload;
   }
@@ -325,6 +339,8 @@ export class FileHandle {
       },
       (err: unknown) => {
         this.failure ??= err instanceof CairnError ? err.withPath(this.path, 'write') : err;
+        // Its bytes never landed, and no upload starts after a failure: the file is as last committed.
+        if (this.upload === undefined) this.size = this.attr.sizeBytes;
       },
     );
     const tracked: Promise<void> = work.finally(() => {

@@ -137,10 +137,14 @@ describe('flushReleasing: the commit a close(2) makes', () => {
   it('with writeBehind, a first write returns at once and a refusal is the answer of the next write or of close; accepted writes all land', async () => {
     const other = cluster.client();
     // Another writer takes the lease between the create and the first write.
-    const late = await fs.open('/c/late-behind', 'wx', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
+    const late = await fs.open('/c/late-behind', 'wx+', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
     const taker = await other.open('/c/late-behind', 'r+');
     await taker.write(Buffer.from('taker'), 0, 5, 0);
     await late.write(Buffer.from('late!'), 0, 5, 0); // accepted: the namenode is asked meanwhile
+    // A read through the handle (the mount reads through its writer) neither reports the refusal
+    // nor swallows it, and the refused bytes are not part of the file.
+    expect((await late.read(Buffer.alloc(5), 0, 5, 0)).bytesRead).toBe(0);
+    expect((await late.stat()).size).toBe(0);
     expect(await codeOf(late.close())).toBe('EBUSY');
     await taker.close();
     expect(await other.readFile('/c/late-behind', 'utf8')).toBe('taker');
@@ -159,6 +163,15 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     for (let at = 0; at < data.length; at += 100_000) await behind.write(data.subarray(at, at + 100_000), 0, Math.min(100_000, data.length - at), at);
     await behind.close();
     expect(sha256(await other.readFile('/c/behind'))).toBe(sha256(data));
+    // Taking the lease again after a commit released it does not go behind: a stale view is redone
+    // (this O_APPEND write lands at the real end, after another client's append).
+    const log = await fs.open('/c/log-behind', 'ax', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
+    await log.write(Buffer.from('a1;'));
+    await log.flushReleasing();
+    await other.appendFile('/c/log-behind', 'b1;');
+    await log.write(Buffer.from('a2;'));
+    await log.close();
+    expect(await other.readFile('/c/log-behind', 'utf8')).toBe('a1;b1;a2;');
   });
 
   it('a handle that takes the lease again sees what another client wrote meanwhile: O_APPEND lands at the real end', async () => {
