@@ -153,17 +153,23 @@ function decodeReadRequest(frame: Frame): ReadRequest__Output {
 async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, frames: AsyncGenerator<Frame>): Promise<WriteAck> {
   ctx.tokens.verify(header.token, header.chunkId, header.gen, 'w', Date.now());
   const writer: ChunkWriter = await ctx.store.createWriter(header);
-  const [next, ...rest] = header.downstream;
-  let downstream: ChunkWriteStream | undefined =
-    next !== undefined ? ctx.pool.openWrite(next.address, { ...header, downstream: rest }, ctx.pipelineDeadlineMs) : undefined;
-  let downstreamFailed: string[] = [];
-  const failDownstream = (err: unknown): void => {
-    if (downstream === undefined) return;
-    ctx.log.warn({ err: (err as Error).message, chunkId: header.chunkId, next: next?.id }, 'pipeline: downstream failed, continuing without it');
-    downstream.abort();
-    downstreamFailed = header.downstream.map((dn) => dn.id);
-    downstream = undefined;
+  // Primary-copy replication (as Ceph's primary OSD does): the first node of the pipeline forwards
+  // to every other node at once, each of which stores its replica only. The end of a write then
+  // waits for one level of nodes instead of a chain of them.
+  const below: Array<{ id: string; stream: ChunkWriteStream | undefined }> = header.downstream.map((dn) => ({
+    id: dn.id,
+    stream: ctx.pool.openWrite(dn.address, { ...header, downstream: [] }, ctx.pipelineDeadlineMs),
+  }));
+  const downstreamFailed: string[] = [];
+  const failDownstream = (entry: { id: string; stream: ChunkWriteStream | undefined }) => (err: unknown): void => {
+    if (entry.stream === undefined) return;
+    ctx.log.warn({ err: (err as Error).message, chunkId: header.chunkId, next: entry.id }, 'pipeline: a downstream node failed, continuing without it');
+    entry.stream.abort();
+    entry.stream = undefined;
+    downstreamFailed.push(entry.id);
   };
+  const forward = (send: (stream: ChunkWriteStream) => Promise<void>): Promise<unknown> =>
+    Promise.all(below.map((entry) => (entry.stream !== undefined ? send(entry.stream).catch(failDownstream(entry)) : undefined)));
   const startMs = Date.now();
   let localWriteMs = 0;
   let ended = false;
@@ -178,18 +184,18 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
         sync = frame.payload.length > 0 && parseJson<{ sync?: unknown }>(frame, 'end').sync === true;
         break;
       }
-      let forwarded: Promise<void> | undefined;
+      let forwarded: Promise<unknown> | undefined;
       const t0 = Date.now();
       // The bytes are forwarded and written as the socket delivered them (frame.pieces): no copy.
       if (frame.kind === FrameKind.data) {
         const data = frame.pieces ?? [frame.payload];
-        forwarded = downstream?.write(data).catch(failDownstream);
+        forwarded = forward((stream) => stream.write(data));
         await writer.write(data);
       } else if (frame.kind === FrameKind.dataAt && frame.payload.length >= 8) {
         const offset = Number(frame.payload.readBigUInt64BE(0));
         if (offset > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'offset out of range');
         const data = frame.pieces ?? [frame.payload.subarray(8)];
-        forwarded = downstream?.writeAt(offset, data).catch(failDownstream);
+        forwarded = forward((stream) => stream.writeAt(offset, data));
         await writer.writeAt(offset, data);
       } else {
         throw new CairnError('EINVAL', `unexpected frame ${frame.kind} in a chunk write`);
@@ -199,28 +205,32 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
     }
     if (!ended) throw new CairnError('EIO', 'the writer went away before the end of the chunk');
     const receivedMs = Date.now();
-    const downstreamAck = downstream?.finish(sync);
+    // Each finish returns its ack promise, which already has a handler: awaited after the local finish.
+    const acks = below.map((entry) =>
+      entry.stream === undefined
+        ? Promise.resolve({ datanodeIds: [] as string[], failed: [] as string[] })
+        : entry.stream.finish(sync).then(
+            (a) => ({ datanodeIds: a.datanodeIds, failed: a.failed }),
+            (err: unknown) => {
+              failDownstream(entry)(err);
+              return { datanodeIds: [] as string[], failed: [] as string[] };
+            },
+          ),
+    );
     const ref = await writer.finish(header.finalLengthBytes, sync);
     const finishedMs = Date.now();
     ctx.onReplicaAdded(ref);
-    let below = { datanodeIds: [] as string[], failed: [] as string[] };
-    if (downstreamAck !== undefined) {
-      below = await downstreamAck.then(
-        (a) => ({ datanodeIds: a.datanodeIds, failed: a.failed }),
-        (err: unknown) => {
-          failDownstream(err);
-          return { datanodeIds: [], failed: [] };
-        },
-      );
-    }
+    const answers = await Promise.all(acks);
+    const belowIds = answers.flatMap((a) => a.datanodeIds);
+    const belowFailed = answers.flatMap((a) => a.failed);
     ctx.log.debug(
       { chunkId: ref.chunkId, gen: ref.gen, bytes: ref.lengthBytes, sync, receiveMs: receivedMs - startMs, localWriteMs, finishMs: finishedMs - receivedMs, downstreamMs: Date.now() - finishedMs },
       'replica written',
     );
-    return { datanodeIds: [ctx.datanodeId, ...below.datanodeIds], failed: [...downstreamFailed, ...below.failed], lengthBytes: ref.lengthBytes };
+    return { datanodeIds: [ctx.datanodeId, ...belowIds], failed: [...downstreamFailed, ...belowFailed], lengthBytes: ref.lengthBytes };
   } catch (err) {
     await writer.abort();
-    downstream?.abort();
+    for (const entry of below) entry.stream?.abort();
     throw err;
   }
 }
