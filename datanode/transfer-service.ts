@@ -150,18 +150,24 @@ function decodeReadRequest(frame: Frame): ReadRequest__Output {
   };
 }
 
+/** A node below this one in a pipeline, and the stream to it while it has not failed. */
+interface Below {
+  id: string;
+  stream: ChunkWriteStream | undefined;
+}
+
 async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, frames: AsyncGenerator<Frame>): Promise<WriteAck> {
   ctx.tokens.verify(header.token, header.chunkId, header.gen, 'w', Date.now());
   const writer: ChunkWriter = await ctx.store.createWriter(header);
   // Primary-copy replication (as Ceph's primary OSD does): the first node of the pipeline forwards
   // to every other node at once, each of which stores its replica only. The end of a write then
   // waits for one level of nodes instead of a chain of them.
-  const below: Array<{ id: string; stream: ChunkWriteStream | undefined }> = header.downstream.map((dn) => ({
+  const below: Below[] = header.downstream.map((dn) => ({
     id: dn.id,
     stream: ctx.pool.openWrite(dn.address, { ...header, downstream: [] }, ctx.pipelineDeadlineMs),
   }));
   const downstreamFailed: string[] = [];
-  const failDownstream = (entry: { id: string; stream: ChunkWriteStream | undefined }) => (err: unknown): void => {
+  const failDownstream = (entry: Below) => (err: unknown): void => {
     if (entry.stream === undefined) return;
     ctx.log.warn({ err: (err as Error).message, chunkId: header.chunkId, next: entry.id }, 'pipeline: a downstream node failed, continuing without it');
     entry.stream.abort();
@@ -206,21 +212,11 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
     if (!ended) throw new CairnError('EIO', 'the writer went away before the end of the chunk');
     const receivedMs = Date.now();
     // Each finish returns its ack promise, which already has a handler: awaited after the local finish.
-    const acks = below.map((entry) =>
-      entry.stream === undefined
-        ? Promise.resolve({ datanodeIds: [] as string[], failed: [] as string[] })
-        : entry.stream.finish(sync).then(
-            (a) => ({ datanodeIds: a.datanodeIds, failed: a.failed }),
-            (err: unknown) => {
-              failDownstream(entry)(err);
-              return { datanodeIds: [] as string[], failed: [] as string[] };
-            },
-          ),
-    );
+    const acks = below.map((entry) => entry.stream?.finish(sync).catch((err: unknown) => void failDownstream(entry)(err)));
     const ref = await writer.finish(header.finalLengthBytes, sync);
     const finishedMs = Date.now();
     ctx.onReplicaAdded(ref);
-    const answers = await Promise.all(acks);
+    const answers = (await Promise.all(acks)).filter((a) => a !== undefined);
     const belowIds = answers.flatMap((a) => a.datanodeIds);
     const belowFailed = answers.flatMap((a) => a.failed);
     ctx.log.debug(

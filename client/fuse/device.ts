@@ -29,7 +29,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { LookedUp, ReaderMessage } from './fast-lookups.js';
-import { FastPath, servedIndex } from './fast-path.js';
+import { FastPath, copyBytesMax, readBufferBytes, servedIndex } from './fast-path.js';
 import { encodeReply, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
 
 export interface MountOptions {
@@ -225,8 +225,7 @@ export class FuseDevice {
     if (handle === undefined) return false;
     const fast = new FastPath(opts.namesTtlMs, this.served, (looked) => opts.onLooked?.(looked));
     this.fast = fast;
-    // Room for the largest write and its headers (the kernel refuses smaller read buffers).
-    const bufferBytes = opts.maxWriteBytes + 64 * 1024;
+    const bufferBytes = readBufferBytes(opts.maxWriteBytes);
     let big = Buffer.allocUnsafeSlow(bufferBytes);
     const onRead = (n: number, buf: Buffer): void => {
       if (this.ended) return;
@@ -255,7 +254,7 @@ export class FuseDevice {
   }
 
   private startReader(opts: MountOptions, onRequest: (req: FuseRequest) => void): void {
-    const bufferBytes = opts.maxWriteBytes + 64 * 1024;
+    const bufferBytes = readBufferBytes(opts.maxWriteBytes);
     const looked = new MessageChannel();
     this.lookedPorts.push(looked.port1);
     // The readers keep the process alive while the file system is mounted.
@@ -294,9 +293,6 @@ export class FuseDevice {
     this.endResolve(reason);
   }
 }
-
-/** Requests up to this size are copied out of the read buffer; larger ones (writes) keep it. */
-const copyBytesMax = 64 * 1024;
 
 /** libuv's pipe handle, as Node's internal binding offers it. */
 interface PipeWrap {

@@ -9,6 +9,15 @@ import { ReaderNames, monotonicMs, type LookedUp, type ReaderMessage } from './f
 import { ReaderFiles, type ReaderControl } from './fast-reads.js';
 import { cStrings, encodeReply, inHeaderBytes, op, writeOutHeader } from './protocol.js';
 
+/**
+ * Requests up to this size are copied out of the read buffer when handed on; larger ones
+ * (writes) keep it, and the reader takes a new one.
+ */
+export const copyBytesMax = 64 * 1024;
+
+/** A reader's buffer: room for the largest write and its headers (the kernel refuses smaller ones). */
+export const readBufferBytes = (maxWriteBytes: number): number => maxWriteBytes + 64 * 1024;
+
 /** Indexes of the counters in `served`. */
 export const servedIndex = { reads: 0, lookups: 1, flushes: 2 } as const;
 

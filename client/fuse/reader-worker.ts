@@ -14,7 +14,7 @@
 import { readSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ReaderMessage } from './fast-lookups.js';
-import { FastPath } from './fast-path.js';
+import { FastPath, copyBytesMax } from './fast-path.js';
 
 interface ReaderData {
   fd: number;
@@ -25,9 +25,6 @@ interface ReaderData {
   /** Where to tell the main thread of each lookup answered here, before answering it. */
   looked: MessagePort;
 }
-
-/** Requests up to this size are copied into a buffer of their own; larger ones (writes) keep the big one. */
-const copyBytesMax = 64 * 1024;
 
 function run(port: MessagePort, { fd, bufferBytes, served, namesTtlMs, looked }: ReaderData): void {
   const fast = new FastPath(namesTtlMs, served, (l) => looked.postMessage(l));

@@ -109,7 +109,7 @@ export class ChunkUpload {
       } catch (err) {
         // A refusal (EBUSY: another client took the write lease; EACCES, ENOSPC; a stale view) is
         // this write's answer, and the bytes are not kept; anything else is retried at finish.
-        if (err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err))) throw err;
+        if (isRefusal(err)) throw err;
         this.broken = true;
       }
     }
@@ -130,10 +130,9 @@ export class ChunkUpload {
       try {
         await this.open();
       } catch (err) {
-        // The namenode's answers are refusals; anything else is retried at finish (as write() does).
-        if (err instanceof StaleViewError) this.refusal = new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
-        else if (err instanceof CairnError && !isRetryable(err)) this.refusal = err;
-        else this.broken = true;
+        // Refusals are the answer of a later write or the finish; anything else is retried at finish (as write() does).
+        if (!isRefusal(err)) this.broken = true;
+        else this.refusal = err instanceof CairnError ? err : new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
         this.stream?.abort();
         return;
       }
@@ -264,6 +263,11 @@ export class StaleViewError extends Error {
   constructor(readonly fileSizeBytes: number) {
     super(`the file changed while its lease was free (size now ${fileSizeBytes})`);
   }
+}
+
+/** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
+function isRefusal(err: unknown): err is CairnError | StaleViewError {
+  return err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err));
 }
 
 function isRetryable(err: CairnError): boolean {

@@ -282,8 +282,7 @@ export class FileHandle {
 
   /** Finishes every upload in flight and reports the first failure. */
   async flush(): Promise<void> {
-    await this.finishUpload(false);
-    await this.finishing;
+    await this.settle();
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;

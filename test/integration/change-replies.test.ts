@@ -4,7 +4,7 @@
 // the lease and carries attribute changes. Real namenode and datanode processes.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CairnClient, Changed } from '../../client/sdk/index.js';
+import type { CairnClient, Changed, FileHandle } from '../../client/sdk/index.js';
 import type { Stats } from '../../client/sdk/stats.js';
 import { NamenodeClient } from '../../client/sdk/namenode-client.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
@@ -165,12 +165,7 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     expect(sha256(await other.readFile('/c/behind'))).toBe(sha256(data));
     // Taking the lease again after a commit released it does not go behind: a stale view is redone
     // (this O_APPEND write lands at the real end, after another client's append).
-    const log = await fs.open('/c/log-behind', 'ax', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
-    await log.write(Buffer.from('a1;'));
-    await log.flushReleasing();
-    await other.appendFile('/c/log-behind', 'b1;');
-    await log.write(Buffer.from('a2;'));
-    await log.close();
+    await appendAroundAnother(await fs.open('/c/log-behind', 'ax', 0o644, { leaseAtFirstWrite: true, writeBehind: true }), other);
     expect(await other.readFile('/c/log-behind', 'utf8')).toBe('a1;b1;a2;');
   });
 
@@ -184,12 +179,7 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     await created.close();
     expect(await other.readFile('/c/appended', 'utf8')).toBe('other-mine');
     // Released by a commit (a close(2) on the mount); another client appends; this handle appends again.
-    const log = await fs.open('/c/log', 'a');
-    await log.write(Buffer.from('a1;'));
-    await log.flushReleasing();
-    await other.appendFile('/c/log', 'b1;');
-    await log.write(Buffer.from('a2;'));
-    await log.close();
+    await appendAroundAnother(await fs.open('/c/log', 'a'), other);
     expect(await other.readFile('/c/log', 'utf8')).toBe('a1;b1;a2;');
   });
 
@@ -237,3 +227,15 @@ describe("a reader's open answers with the file's first chunks", () => {
     }
   });
 });
+
+/**
+ * An appending handle writes "a1;", a commit releases its lease (a close(2) on the mount),
+ * `other` appends "b1;", and the handle appends "a2;" and closes.
+ */
+async function appendAroundAnother(log: FileHandle, other: CairnClient): Promise<void> {
+  await log.write(Buffer.from('a1;'));
+  await log.flushReleasing();
+  await other.appendFile(log.path, 'b1;');
+  await log.write(Buffer.from('a2;'));
+  await log.close();
+}
