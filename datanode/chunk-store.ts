@@ -19,8 +19,9 @@
 // whole-file copies stay asynchronous.
 //
 // Faults survived: a crash mid-write (tmp/ is discarded), flipped bits (every read verifies
-// checksums before a byte leaves; a copy-on-write update verifies the base windows it rewrites,
-// so corruption is never laundered into fresh checksums).
+// checksums before a byte leaves; a copy-on-write update verifies the base windows it rewrites
+// in part, so corruption is never laundered into fresh checksums, and carries the checksums of
+// the windows it does not write, so damage there stays visible in the new replica).
 
 import {
   closeSync,
@@ -69,6 +70,17 @@ const wholeReadBytesMax = 256 * 1024;
 
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
+
+/** The replica an update starts from, as its copy in the update's file. */
+interface BaseReplica {
+  /** Its bytes the update keeps (the namenode's length: shorter after a truncate). */
+  lengthBytes: number;
+  /** Its length on disk, which its checksums cover. */
+  fileLengthBytes: number;
+  sums: number[];
+  /** Windows checked against `sums` (the update's file still held their base bytes). */
+  verified: Set<number>;
+}
 
 export class ChunkStore {
   /** "<chunkId>_<gen>" -> length of every complete replica on disk. */
@@ -171,26 +183,31 @@ export class ChunkStore {
     if (this.has(chunkId, gen)) throw new CairnError('EEXIST', `replica ${chunkId}_${gen} already exists`);
     // tmp/ is emptied at every start, so a counter names writes uniquely (randomBytes cost ~50 us).
     const tmp = path.join(this.dataDir, 'tmp', `${replicaName(chunkId, gen)}.${++this.writesStarted}`);
-    let baseSums: number[] = [];
-    let baseLength = 0;
+    const base: BaseReplica = { lengthBytes: 0, fileLengthBytes: 0, sums: [], verified: new Set() };
     if (baseGen !== 0) {
-      const base = this.get(chunkId, baseGen);
-      if (base === undefined) throw new CairnError('ENOENT', `base replica ${chunkId}_${baseGen} is not here`);
-      baseLength = Math.min(opts.baseLengthBytes, base.lengthBytes);
+      const ref = this.get(chunkId, baseGen);
+      if (ref === undefined) throw new CairnError('ENOENT', `base replica ${chunkId}_${baseGen} is not here`);
+      base.lengthBytes = Math.min(opts.baseLengthBytes, ref.lengthBytes);
+      base.fileLengthBytes = ref.lengthBytes;
       await fsp.copyFile(this.replicaPath(chunkId, baseGen), tmp, fsConstants.COPYFILE_FICLONE);
-      baseSums = await this.trailerOf(tmp, chunkId, baseGen, base.lengthBytes);
-      await fsp.truncate(tmp, base.lengthBytes); // its trailer goes; the new one is written at finish
-      const keepWindows = Math.floor(Math.min(baseLength, offsetBytes) / windowBytes);
-      await verifyWindows(tmp, baseSums, keepWindows, Math.ceil(baseLength / windowBytes), baseLength);
+      base.sums = this.cachedSums(replicaName(chunkId, baseGen)) ?? (await this.trailerOf(tmp, chunkId, baseGen, ref.lengthBytes));
+      await fsp.truncate(tmp, ref.lengthBytes); // its trailer goes; the new one is written at finish
     }
     const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
     try {
-      if (baseGen !== 0) ftruncateSync(fd, baseLength);
+      if (base.lengthBytes < base.fileLengthBytes) {
+        // Cut shorter (a truncate): the window the cut falls in keeps base bytes under a fresh
+        // checksum, so it is verified while the bytes after the cut are still there.
+        const cut = Math.floor(base.lengthBytes / windowBytes);
+        if (base.lengthBytes % windowBytes !== 0) await verifyBaseWindow(fd, base, cut);
+        ftruncateSync(fd, base.lengthBytes);
+      }
     } catch (err) {
       closeSync(fd);
+      rmSync(tmp, { force: true });
       throw err;
     }
-    return new ChunkWriter(this, { chunkId, gen, tmp, fd, baseLength, baseSums, offsetBytes });
+    return new ChunkWriter(this, { chunkId, gen, tmp, fd, base, offsetBytes });
   }
 
   /**
@@ -333,9 +350,8 @@ export class ChunkStore {
 export class ChunkWriter {
   private position: number;
   private sequential: boolean;
-  /** Base windows below this one are unchanged and were not verified; from it on, verified. */
-  private verifiedFromWindow: number;
-  private lowestWrite: number;
+  /** Windows an update wrote into: their checksums are computed afresh at the end. */
+  private readonly touched = new Set<number>();
   private highestEnd = 0;
   /** The temporary file's length (the base's, truncated, grown by writes). */
   private fileLength: number;
@@ -348,29 +364,17 @@ export class ChunkWriter {
 
   constructor(
     private readonly store: ChunkStore,
-    private readonly s: { chunkId: number; gen: number; tmp: string; fd: number; baseLength: number; baseSums: number[]; offsetBytes: number },
+    private readonly s: { chunkId: number; gen: number; tmp: string; fd: number; base: BaseReplica; offsetBytes: number },
   ) {
-    this.fileLength = s.baseLength;
+    this.fileLength = s.base.lengthBytes;
     this.position = s.offsetBytes;
-    this.lowestWrite = s.offsetBytes;
-    this.verifiedFromWindow = Math.floor(Math.min(s.baseLength, s.offsetBytes) / windowBytes);
     // A new chunk written from its start gets its checksums computed as the bytes stream by.
-    this.sequential = s.baseLength === 0 && s.offsetBytes === 0;
+    this.sequential = s.base.lengthBytes === 0 && s.offsetBytes === 0;
   }
 
   /** Writes at `offset`; the next `write` continues after it. */
   async writeAt(offset: number, data: Buffer | Buffer[]): Promise<void> {
     if (offset !== this.position) this.sequential = false;
-    if (offset < this.lowestWrite) {
-      // Base windows about to be rewritten get fresh checksums at the end: verify them first,
-      // so that corruption is never laundered into new checksums.
-      const from = Math.floor(Math.min(this.s.baseLength, offset) / windowBytes);
-      if (from < this.verifiedFromWindow) {
-        await verifyWindows(this.s.tmp, this.s.baseSums, from, this.verifiedFromWindow, this.s.baseLength);
-        this.verifiedFromWindow = from;
-      }
-      this.lowestWrite = offset;
-    }
     this.position = offset;
     await this.write(data);
   }
@@ -380,6 +384,7 @@ export class ChunkWriter {
     const pieces = Array.isArray(data) ? data : [data];
     const length = byteLength(pieces);
     if (this.position + length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
+    if (this.s.base.lengthBytes > 0 && length > 0) await this.touch(this.position, this.position + length);
     // A synchronous write into the page cache takes well under a millisecond per MiB; going
     // through libuv's thread pool measured several times slower on a busy 2-core machine. The
     // fsync at the end stays asynchronous.
@@ -391,20 +396,50 @@ export class ChunkWriter {
   }
 
   /**
+   * Notes the windows [from, to) writes into. A base window it rewrites only in part keeps base
+   * bytes under the fresh checksum it gets at the end: it is verified first, so corruption is
+   * never laundered into new checksums. Windows it does not write keep their base checksums
+   * unread, so an update costs the windows it writes, not the chunk's size.
+   */
+  private async touch(from: number, to: number): Promise<void> {
+    const { base } = this.s;
+    for (let w = Math.floor(from / windowBytes); w * windowBytes < to; w++) {
+      if (this.touched.has(w)) continue;
+      const baseBytesEnd = Math.min((w + 1) * windowBytes, base.lengthBytes);
+      if (w * windowBytes < baseBytesEnd && (from > w * windowBytes || to < baseBytesEnd)) await verifyBaseWindow(this.s.fd, base, w);
+      this.touched.add(w);
+    }
+  }
+
+  /**
    * Makes the replica visible, and durable first when `sync`. finalLength -1: max(base length,
    * end of writes).
    */
   async finish(finalLengthBytes: number, sync: boolean): Promise<ReplicaRef> {
     const { fd, tmp, chunkId, gen } = this.s;
-    const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(this.s.baseLength, this.highestEnd, this.s.offsetBytes);
-    if (this.fileLength !== length) ftruncateSync(fd, length);
+    const { base } = this.s;
+    const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(base.lengthBytes, this.highestEnd, this.s.offsetBytes);
     let sums: number[];
     if (this.sequential && length === this.position) {
+      if (this.fileLength !== length) ftruncateSync(fd, length);
       if (this.windowFill > 0) this.sums.push(this.windowSum);
       sums = this.sums;
     } else {
-      const keep = Math.min(this.s.baseSums.length, this.verifiedFromWindow, Math.floor(Math.min(length, this.lowestWrite, this.s.baseLength) / windowBytes));
-      sums = [...this.s.baseSums.slice(0, keep), ...(await checksumFrom(fd, keep, length))];
+      // A window keeps its base checksum when nothing wrote into it and it covers the same base
+      // bytes as before; the others are checksummed afresh, after verifying any base bytes an
+      // unwritten one keeps (the window a shorter length now ends in, or the base's last one
+      // when the chunk grew past it), before the truncate below cuts them.
+      const windows = Math.ceil(length / windowBytes);
+      const keeps = (w: number): boolean => {
+        const end = Math.min((w + 1) * windowBytes, length);
+        return !this.touched.has(w) && w < base.sums.length && end === Math.min((w + 1) * windowBytes, base.fileLengthBytes) && end <= base.lengthBytes;
+      };
+      for (let w = 0; w < windows; w++) {
+        if (!keeps(w) && !this.touched.has(w) && w * windowBytes < base.lengthBytes) await verifyBaseWindow(fd, base, w);
+      }
+      if (this.fileLength !== length) ftruncateSync(fd, length);
+      sums = [];
+      for (let w = 0; w < windows; w++) sums.push(keeps(w) ? (base.sums[w] as number) : await checksumOf(fd, w, length));
     }
     // The checksums follow the bytes in the same file; it is fsynced, then its directory entry
     // after the rename.
@@ -496,35 +531,28 @@ function verifyOrThrow(data: Buffer, at: number, sums: readonly number[], chunkI
   if (bad >= 0) throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${bad}`);
 }
 
-async function checksumFrom(fd: number, fromWindow: number, length: number): Promise<number[]> {
-  const sums: number[] = [];
-  const buf = Buffer.allocUnsafe(windowBytes);
-  for (let at = fromWindow * windowBytes; at < length; at += windowBytes) {
-    const span = Math.min(windowBytes, length - at);
-    const { bytesRead } = await readFd(fd, buf, 0, span, at);
-    if (bytesRead !== span) throw new CairnError('EIO', 'short read while checksumming');
-    sums.push(crc(buf.subarray(0, span)));
-  }
-  return sums;
+/** The CRC32C of window `w` of a file `length` bytes long. */
+async function checksumOf(fd: number, w: number, length: number): Promise<number> {
+  const span = Math.min(windowBytes, length - w * windowBytes);
+  const buf = Buffer.allocUnsafe(span);
+  const { bytesRead } = await readFd(fd, buf, 0, span, w * windowBytes);
+  if (bytesRead !== span) throw new CairnError('EIO', 'short read while checksumming');
+  return crc(buf);
 }
 
-/** Verifies windows [from, to) of a file against `sums` (the last one may be short at `length`). */
-async function verifyWindows(file: string, sums: number[], from: number, to: number, length: number): Promise<void> {
-  if (from >= to) return;
-  const fd = await fsp.open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(windowBytes);
-    for (let w = from; w < to; w++) {
-      const at = w * windowBytes;
-      // The base replica's checksum covers its whole window, which may extend past `length`.
-      const { bytesRead } = await fd.read(buf, 0, windowBytes, at);
-      if (crc(buf.subarray(0, bytesRead)) !== sums[w]) {
-        throw new CairnError('EIO', `checksum mismatch in base replica window ${w} (length ${length})`);
-      }
-    }
-  } finally {
-    await fd.close();
+/**
+ * Verifies base window `w` of an update's file against the base's checksum (which covers the
+ * whole window as the base had it) before any of its bytes are rewritten or cut; once per window.
+ */
+async function verifyBaseWindow(fd: number, base: BaseReplica, w: number): Promise<void> {
+  if (base.verified.has(w)) return;
+  const span = Math.min(windowBytes, base.fileLengthBytes - w * windowBytes);
+  const buf = Buffer.allocUnsafe(span);
+  const { bytesRead } = await readFd(fd, buf, 0, span, w * windowBytes);
+  if (bytesRead !== span || crc(buf) !== base.sums[w]) {
+    throw new CairnError('EIO', `checksum mismatch in base replica window ${w} (length ${base.lengthBytes})`);
   }
+  base.verified.add(w);
 }
 
 /** fsync of a file or directory by path (Linux syncs through a read-only descriptor too). */

@@ -144,6 +144,70 @@ describe('ChunkStore', () => {
     expect((await readAll(store, 7, 3)).equals(expected.subarray(0, window + 50))).toBe(true);
   });
 
+  it('an update writes fresh checksums for the windows it changed and keeps the base ones elsewhere, whatever its shape', async () => {
+    const store = await ChunkStore.open(dir);
+    const cases: Array<{ base: number; kept: number; writes: Array<[number, number]>; final: number }> = [
+      { base: 17 * window + 300, kept: 17 * window + 300, writes: [[0, 4096], [16 * window + 8, 4096]], final: -1 }, // a database's pages
+      { base: 3 * window, kept: 3 * window, writes: [[window, window]], final: -1 }, // one whole window
+      { base: 3 * window + 10, kept: 3 * window + 10, writes: [[5 * window + 7, 20]], final: -1 }, // past the end, a hole between
+      { base: 3 * window + 10, kept: 3 * window + 10, writes: [[3 * window + 10, 5]], final: -1 }, // an append
+      { base: 4 * window, kept: window + 99, writes: [[10, 10]], final: -1 }, // after a truncate the namenode made
+      { base: 4 * window, kept: 4 * window, writes: [[window + 1, 3]], final: 2 * window + 500 }, // cut shorter at the end
+      { base: 2 * window + 1, kept: 2 * window + 1, writes: [], final: 3 * window + 2 }, // grown with zeros only
+    ];
+    let chunkId = 100;
+    for (const c of cases) {
+      const base = pseudoRandomBytes(c.base, chunkId);
+      await put(store, ++chunkId, 1, base);
+      const first = c.writes[0]?.[0] ?? c.kept;
+      const writer = await store.createWriter({ chunkId, gen: 2, baseGen: 1, baseLengthBytes: c.kept, offsetBytes: first });
+      let expected = Buffer.concat([base.subarray(0, c.kept)]);
+      for (const [at, n] of c.writes) {
+        const patch = pseudoRandomBytes(n, at);
+        await writer.writeAt(at, patch);
+        if (expected.length < at + n) expected = Buffer.concat([expected, Buffer.alloc(at + n - expected.length)]);
+        patch.copy(expected, at);
+      }
+      if (c.final >= 0) expected = c.final <= expected.length ? expected.subarray(0, c.final) : Buffer.concat([expected, Buffer.alloc(c.final - expected.length)]);
+      await writer.finish(c.final, false);
+      const bytes = await fsp.readFile(store.replicaPath(chunkId, 2));
+      expect(bytes.equals(Buffer.concat([expected, encodeTrailer(windowChecksums(expected), expected.length)])), JSON.stringify(c)).toBe(true);
+      expect((await readAll(store, chunkId, 1)).equals(base)).toBe(true);
+    }
+  });
+
+  it('an update reads only the base windows it rewrites in part: damage there refuses it, damage elsewhere is carried, not laundered', async () => {
+    const store = await ChunkStore.open(dir);
+    const base = pseudoRandomBytes(6 * window, 21);
+    await put(store, 9, 1, base);
+    const file = store.replicaPath(9, 1);
+    const bytes = await fsp.readFile(file);
+    for (const w of [1, 3, 5]) bytes[w * window + 7] = (bytes[w * window + 7] as number) ^ 0x10;
+    await fsp.writeFile(file, bytes);
+    const fresh = await ChunkStore.open(dir); // no checksums cached from the good bytes
+
+    // Window 1 rewritten in part: its damaged bytes would get a fresh checksum, so the update is refused.
+    const partial = await fresh.createWriter({ chunkId: 9, gen: 2, baseGen: 1, baseLengthBytes: base.length, offsetBytes: window + 100 });
+    await expect(partial.writeAt(window + 100, Buffer.alloc(10, 1))).rejects.toThrow(/base replica window 1/);
+    await partial.abort();
+    expect(await fsp.readdir(path.join(dir, 'tmp'))).toEqual([]);
+
+    // Window 3 rewritten whole (new bytes), window 5 untouched: the update lands, 5 still fails its checksum.
+    const whole = await fresh.createWriter({ chunkId: 9, gen: 3, baseGen: 1, baseLengthBytes: base.length, offsetBytes: 3 * window });
+    await whole.writeAt(3 * window, Buffer.alloc(window, 2));
+    await whole.finish(-1, false);
+    await expect(readAll(fresh, 9, 3, 3 * window, window)).resolves.toEqual(Buffer.alloc(window, 2));
+    await expect(readAll(fresh, 9, 3, 5 * window, 10)).rejects.toThrow(/checksum mismatch in window 5/);
+
+    // A truncate that ends inside damaged window 5 keeps some of its bytes under a fresh checksum: refused.
+    const cut = await fresh.createWriter({ chunkId: 9, gen: 4, baseGen: 1, baseLengthBytes: 5 * window + 100, offsetBytes: 0 }).catch((err: unknown) => err);
+    expect(cut).toBeInstanceOf(Error);
+    expect((cut as Error).message).toMatch(/base replica window 5/);
+    const grown = await fresh.createWriter({ chunkId: 9, gen: 5, baseGen: 3, baseLengthBytes: base.length, offsetBytes: 0 });
+    await expect(grown.finish(5 * window + 50, false)).rejects.toThrow(/base replica window 5/);
+    await grown.abort();
+  });
+
   it('refuses to serve a replica whose checksums or trailer were damaged, small or large, cached or not', async () => {
     const store = await ChunkStore.open(dir);
     await put(store, 1, 1, pseudoRandomBytes(5000, 5));
