@@ -26,6 +26,7 @@
 import {
   closeSync,
   constants as fsConstants,
+  copyFileSync,
   fsync as fsyncCallback,
   ftruncateSync,
   mkdirSync,
@@ -43,7 +44,7 @@ import fs from 'fs-extra';
 import { crc, decodeChecksums, firstBadWindow, windowBytes, windowSpan } from '../common/checksum.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
-import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, replicaFileBytes } from '../common/replica-file.js';
+import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, readTrailerSync, replicaFileBytes } from '../common/replica-file.js';
 import { byteLength } from '../common/transfer.js';
 
 export interface ReplicaRef {
@@ -67,6 +68,8 @@ export class ChecksumError extends CairnError {
 const checksumCacheReplicasMax = 512;
 /** A replica file up to this size read cold is read whole, bytes and checksums in one read. */
 const wholeReadBytesMax = 256 * 1024;
+/** Base replicas up to this size are copied for an update without leaving the event loop. */
+const syncCopyBytesMax = 2 * 1024 * 1024;
 
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
@@ -189,12 +192,21 @@ export class ChunkStore {
       if (ref === undefined) throw new CairnError('ENOENT', `base replica ${chunkId}_${baseGen} is not here`);
       base.lengthBytes = Math.min(opts.baseLengthBytes, ref.lengthBytes);
       base.fileLengthBytes = ref.lengthBytes;
-      await fsp.copyFile(this.replicaPath(chunkId, baseGen), tmp, fsConstants.COPYFILE_FICLONE);
-      base.sums = this.cachedSums(replicaName(chunkId, baseGen)) ?? (await this.trailerOf(tmp, chunkId, baseGen, ref.lengthBytes));
-      await fsp.truncate(tmp, ref.lengthBytes); // its trailer goes; the new one is written at finish
+      // The kernel copies (copy_file_range); a small replica's copy is shorter than a thread hop.
+      const from = this.replicaPath(chunkId, baseGen);
+      if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
+      else await fsp.copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
     }
     const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
     try {
+      if (baseGen !== 0) {
+        try {
+          base.sums = this.cachedSums(replicaName(chunkId, baseGen)) ?? readTrailerSync(fd, base.fileLengthBytes);
+        } catch (err) {
+          throw trailerError(err, chunkId, baseGen);
+        }
+        ftruncateSync(fd, base.fileLengthBytes); // its trailer goes; the new one is written at finish
+      }
       if (base.lengthBytes < base.fileLengthBytes) {
         // Cut shorter (a truncate): the window the cut falls in keeps base bytes under a fresh
         // checksum, so it is verified while the bytes after the cut are still there.
@@ -278,16 +290,6 @@ export class ChunkStore {
       if (this.sums.size > checksumCacheReplicasMax) this.sums.delete(this.sums.keys().next().value as string);
     }
     return sums;
-  }
-
-  /** The checksums in the trailer of the replica file `file` of `lengthBytes` bytes. */
-  private async trailerOf(file: string, chunkId: number, gen: number, lengthBytes: number): Promise<number[]> {
-    const fd = openSync(file, 'r');
-    try {
-      return await readTrailer(fd, lengthBytes).catch((err: unknown) => Promise.reject(trailerError(err, chunkId, gen)));
-    } finally {
-      closeSync(fd);
-    }
   }
 
   async delete(chunkId: number, gen: number): Promise<boolean> {
@@ -557,10 +559,10 @@ async function verifyBaseWindow(fd: number, base: BaseReplica, w: number): Promi
 
 /** fsync of a file or directory by path (Linux syncs through a read-only descriptor too). */
 async function fsyncPath(file: string): Promise<void> {
-  const handle = await fsp.open(file, 'r');
+  const fd = openSync(file, 'r'); // open and close are page-cache work: only the fsync waits in the thread pool
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

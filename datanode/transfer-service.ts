@@ -158,10 +158,10 @@ interface Below {
 
 async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, frames: AsyncGenerator<Frame>): Promise<WriteAck> {
   ctx.tokens.verify(header.token, header.chunkId, header.gen, 'w', Date.now());
-  const writer: ChunkWriter = await ctx.store.createWriter(header);
   // Primary-copy replication (as Ceph's primary OSD does): the first node of the pipeline forwards
   // to every other node at once, each of which stores its replica only. The end of a write then
-  // waits for one level of nodes instead of a chain of them.
+  // waits for one level of nodes instead of a chain of them. The header goes down before this
+  // node sets up its own replica, so an update's copy of its base runs on every node at once.
   const below: Below[] = header.downstream.map((dn) => ({
     id: dn.id,
     stream: ctx.pool.openWrite(dn.address, { ...header, downstream: [] }, ctx.pipelineDeadlineMs),
@@ -176,11 +176,13 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
   };
   const forward = (send: (stream: ChunkWriteStream) => Promise<void>): Promise<unknown> =>
     Promise.all(below.map((entry) => (entry.stream !== undefined ? send(entry.stream).catch(failDownstream(entry)) : undefined)));
-  const startMs = Date.now();
+  let writer: ChunkWriter | undefined;
   let localWriteMs = 0;
   let ended = false;
   let sync = false;
   try {
+    writer = await ctx.store.createWriter(header);
+    const startMs = Date.now();
     // frames.next() rather than for-await: leaving a for-await loop would close the socket
     // before the acknowledgement is sent.
     for (let next = await frames.next(); next.done !== true; next = await frames.next()) {
@@ -225,7 +227,7 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
     );
     return { datanodeIds: [ctx.datanodeId, ...belowIds], failed: [...downstreamFailed, ...belowFailed], lengthBytes: ref.lengthBytes };
   } catch (err) {
-    await writer.abort();
+    await writer?.abort();
     for (const entry of below) entry.stream?.abort();
     throw err;
   }
