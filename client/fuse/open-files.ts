@@ -71,6 +71,8 @@ export class OpenFiles {
   private readonly versions = new Map<number, number>();
   /** Open files per inode (versions are kept only while an inode is open). */
   private readonly opensOf = new Map<number, number>();
+  /** Releases in progress per inode (released()). */
+  private readonly releasing = new Map<number, Promise<void>>();
   private fhsGiven = 0;
 
   constructor(
@@ -196,9 +198,30 @@ export class OpenFiles {
   }
 
   /** The last close of an open file; never fails (the kernel ignores release errors). */
-  async release(fh: number): Promise<void> {
+  release(fh: number): Promise<void> {
     const file = this.files.get(fh);
-    if (file === undefined) return;
+    if (file === undefined) return Promise.resolve();
+    const { ino } = file;
+    const done = this.releaseNow(fh, file);
+    const before = this.releasing.get(ino);
+    const all = before === undefined ? done : Promise.all([before, done]).then(() => undefined);
+    this.releasing.set(ino, all);
+    void all.finally(() => {
+      if (this.releasing.get(ino) === all) this.releasing.delete(ino);
+    });
+    return done;
+  }
+
+  /**
+   * Waits for the releases of `ino` the kernel already sent. close(2) returns before its RELEASE
+   * is done (a writer's may still commit or give back the lease), so an unlink right after it
+   * (SQLite's journal) would otherwise find the file open and hide it instead of removing it.
+   */
+  async released(ino: number): Promise<void> {
+    await this.releasing.get(ino);
+  }
+
+  private async releaseNow(fh: number, file: OpenFile): Promise<void> {
     this.files.delete(fh);
     this.fast?.withdraw(fh);
     try {

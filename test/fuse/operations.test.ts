@@ -279,6 +279,27 @@ describe.skipIf(skip !== undefined)('rename', () => {
     await fsp.rmdir(mount.p('unl'));
   });
 
+  it('a file fsynced, closed and unlinked at once (a database journal) is removed, not hidden as if still open', async () => {
+    // close(2) returns before the kernel's RELEASE is done (the writer still gives back its lease),
+    // so the unlink must wait for it rather than find the file open and rename it to a hidden name.
+    await fsp.mkdir(mount.p('journals'));
+    const before = (await sdk.stat('/journals')).dirVersion;
+    const rounds = 8;
+    const script = `d = ${JSON.stringify(mount.p('journals'))}
+for i in range(${rounds}):
+    p = os.path.join(d, 'db-journal')
+    fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+    os.pwrite(fd, b'j' * 512, 0)
+    os.fdatasync(fd)
+    os.close(fd)
+    os.unlink(p)
+print('done')`;
+    expect(await py(script)).toBe('done');
+    expect(await fsp.readdir(mount.p('journals'))).toEqual([]);
+    // One create and one unlink each: a hidden rename and its removal would move it twice more.
+    expect((await sdk.stat('/journals')).dirVersion - before).toBe(2 * rounds);
+  });
+
   it('a rename over a file open for reading leaves the reader with the old contents', async () => {
     await fsp.writeFile(mount.p('old-contents'), 'old');
     const reader = await fsp.open(mount.p('old-contents'), 'r');
