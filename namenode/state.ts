@@ -29,12 +29,16 @@ export interface NamenodeSettings {
 }
 
 /**
- * Chunk versions handed out by PrepareChunk and not yet committed. A commit must match one, so
- * that a client can only commit the chunk it was given for that file and index. In memory only:
- * after a namenode restart a commit gets EAGAIN and the client prepares and sends again.
+ * Chunk versions handed out by PrepareChunk (for a file and index) or AllocateChunks (for the
+ * client's next new chunks) and not yet committed. A commit must match one, so that a client can
+ * only commit a chunk it was given. In memory only: after a namenode restart a commit gets EAGAIN
+ * and the client prepares and sends again.
  */
 export class PreparedChunks {
   private readonly byKey = new Map<string, { chunkId: number; gen: number; atMs: number }>();
+  /** Chunks handed out ahead (AllocateChunks), bound to no file until their commit. */
+  private readonly allocated = new Map<number, { gen: number; clientId: string; atMs: number }>();
+  private readonly allocatedPerClient = new Map<string, number>();
 
   add(ino: number, index: number, chunkId: number, gen: number, nowMs: number): void {
     this.byKey.set(`${ino}/${index}`, { chunkId, gen, atMs: nowMs });
@@ -49,8 +53,34 @@ export class PreparedChunks {
     return true;
   }
 
+  /** How many more chunks `clientId` may be handed out ahead (it holds at most `max` at once). */
+  allocatable(clientId: string, max: number): number {
+    return Math.max(0, max - (this.allocatedPerClient.get(clientId) ?? 0));
+  }
+
+  addAllocated(chunkId: number, gen: number, clientId: string, nowMs: number): void {
+    this.allocated.set(chunkId, { gen, clientId, atMs: nowMs });
+    this.allocatedPerClient.set(clientId, (this.allocatedPerClient.get(clientId) ?? 0) + 1);
+  }
+
+  /** Removes and returns whether (chunkId, gen) was handed out ahead to `clientId`. */
+  takeAllocated(chunkId: number, gen: number, clientId: string): boolean {
+    const entry = this.allocated.get(chunkId);
+    if (entry === undefined || entry.gen !== gen || entry.clientId !== clientId) return false;
+    this.dropAllocated(chunkId, entry.clientId);
+    return true;
+  }
+
   expire(olderThanMs: number): void {
     for (const [key, entry] of this.byKey) if (entry.atMs < olderThanMs) this.byKey.delete(key);
+    for (const [chunkId, entry] of this.allocated) if (entry.atMs < olderThanMs) this.dropAllocated(chunkId, entry.clientId);
+  }
+
+  private dropAllocated(chunkId: number, clientId: string): void {
+    this.allocated.delete(chunkId);
+    const left = (this.allocatedPerClient.get(clientId) ?? 1) - 1;
+    if (left > 0) this.allocatedPerClient.set(clientId, left);
+    else this.allocatedPerClient.delete(clientId);
   }
 }
 

@@ -12,6 +12,7 @@ import type { ChunkWriteStream, DataTransferPool } from '../../common/transfer.j
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 import type { LocalReads } from './local-reads.js';
+import type { ChunkStock } from './chunk-stock.js';
 import { attrChangesToWire, type AttrChanges, type NamenodeClient, type WireAttr } from './namenode-client.js';
 
 const uploadAttemptsMax = 4;
@@ -66,6 +67,9 @@ export class ChunkUpload {
   /** Where the stream's next plain DATA frame lands. */
   private streamEnd: number;
   private prepared: PrepareChunkReply__Output | undefined;
+  /** Whether `prepared` was handed out ahead rather than prepared for this file and index. */
+  private allocated = false;
+  private handedOutBy: ChunkStock | undefined;
   private stream: ChunkWriteStream | undefined;
   private readonly exclude = new Set<string>();
   private broken = false;
@@ -87,6 +91,11 @@ export class ChunkUpload {
      * report write errors at close. Otherwise the first write waits and is refused itself.
      */
     private readonly behind = false,
+    /**
+     * Chunks handed out ahead (chunk-stock.ts), for an upload of a chunk the file does not have
+     * yet: the first attempt takes one instead of calling PrepareChunk; a retry prepares.
+     */
+    private stock?: ChunkStock,
   ) {
     this.streamEnd = target.offsetInChunk;
   }
@@ -197,6 +206,7 @@ export class ChunkUpload {
           sync,
           releaseLease: opts.releaseLease ?? false,
           ...(opts.setAttr !== undefined && { setAttr: attrChangesToWire(opts.setAttr) }),
+          allocated: this.allocated,
         });
         const held = new Set(ack.datanodeIds);
         const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
@@ -204,6 +214,8 @@ export class ChunkUpload {
       } catch (err) {
         // Running out of datanodes after excluding failed ones: the failure that caused it matters.
         if (err instanceof CairnError && !isRetryable(err)) throw lastError !== undefined && err.code === 'ENOSPC' ? lastError : err;
+        // A handed-out chunk the namenode no longer knows (it restarted): so is the rest of the stock.
+        if (this.allocated && err instanceof CairnError && err.code === 'EAGAIN') this.handedOutBy?.drop();
         lastError = err;
         const first = this.prepared?.pipeline[0]?.id;
         if (first !== undefined) this.exclude.add(first);
@@ -223,11 +235,18 @@ export class ChunkUpload {
   }
 
   private async open(): Promise<void> {
-    const prepared = await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]);
+    const handedOut = this.stock?.take();
+    if (handedOut !== undefined) this.handedOutBy = this.stock;
+    this.stock = undefined; // the first attempt only: a retry prepares, excluding the nodes that failed
+    const prepared = handedOut ?? (await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]));
     this.prepared = prepared;
-    const check = this.checkPrepared;
-    this.checkPrepared = undefined; // the first prepare only
-    check?.(prepared);
+    this.allocated = handedOut !== undefined;
+    if (!this.allocated) {
+      // A chunk handed out ahead is checked by its commit (EBUSY if another writer made one meanwhile).
+      const check = this.checkPrepared;
+      this.checkPrepared = undefined; // the first prepare only
+      check?.(prepared);
+    }
     const [first, ...rest] = prepared.pipeline;
     if (first === undefined) throw new CairnError('EIO', 'the namenode gave an empty pipeline');
     this.stream = this.pool.openWrite(

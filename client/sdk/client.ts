@@ -17,6 +17,7 @@ import { DataTransferPool } from '../../common/transfer.js';
 import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
+import { ChunkStock } from './chunk-stock.js';
 import { FileHandle } from './file-handle.js';
 import { LocalReads } from './local-reads.js';
 import { NamenodeClient, attrChangesToWire, type AttrChanges, type WireAttr } from './namenode-client.js';
@@ -134,6 +135,8 @@ const defaultDirMode = 0o777 & ~defaultUmask;
 export class CairnClient {
   private readonly namenode: NamenodeClient;
   private readonly pool: DataTransferPool;
+  /** New chunks handed out ahead, per replication (chunk-stock.ts). */
+  private readonly stocks = new Map<number, ChunkStock>();
   private readonly local: LocalReads | undefined;
   private readonly writers = new Set<FileHandle>();
   private renewTimer: NodeJS.Timeout | undefined;
@@ -353,10 +356,19 @@ export class CairnClient {
       deadlineMs: this.deadlineMs,
       onClose: (h) => this.forgetWriter(h),
       ...(reply.chunksGiven && { chunks: reply.chunks }),
-      ...(opts.writeBehind === true && { writeBehind: true }),
+      ...(opts.writeBehind === true && { writeBehind: true, stockFor: (replication: number) => this.stockFor(replication) }),
     });
     if (f.writable) this.trackWriter(handle, reply.leaseMs);
     return handle;
+  }
+
+  private stockFor(replication: number): ChunkStock {
+    let stock = this.stocks.get(replication);
+    if (stock === undefined) {
+      stock = new ChunkStock(this.namenode, replication);
+      this.stocks.set(replication, stock);
+    }
+    return stock;
   }
 
   async readFile(path: string): Promise<Buffer>;

@@ -16,6 +16,7 @@ import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
+import type { ChunkStock } from './chunk-stock.js';
 import { ChunkUpload, readChunkInto, StaleViewError, syncReplicas, type CommittedReplica } from './chunk-io.js';
 import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
 import type { LocalReads, LocalReplica } from './local-reads.js';
@@ -39,6 +40,8 @@ export interface HandleOptions {
   chunks?: ChunkInfo__Output[];
   /** Uploads write behind (chunk-io.ts ChunkUpload): refusals come at a later write, flush or close. */
   writeBehind?: boolean;
+  /** Chunks handed out ahead for a replication (chunk-stock.ts), used by write-behind uploads of new chunks. */
+  stockFor?: (replication: number) => ChunkStock;
 }
 
 const readRetryDelaysMs = [200, 500, 1000, 2000, 4000];
@@ -311,12 +314,16 @@ export class FileHandle {
     // Taking the lease again after a commit released it waits, so that a stale view is redone.
     const behind = this.o.writeBehind === true && (!retaking || this.createdUnleased);
     this.createdUnleased = false;
+    // A chunk past the committed size does not exist yet (none is kept past it): one handed out
+    // ahead can be it, its commit refusing if another writer made one meanwhile.
+    const fresh = behind && index * this.chunkSize >= this.attr.sizeBytes;
     this.upload = new ChunkUpload(
       this.o.namenode,
       this.o.pool,
       { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication },
       retaking ? check : undefined,
       behind,
+      fresh ? this.o.stockFor?.(this.attr.replication) : undefined,
     );
     return this.upload;
   }

@@ -17,6 +17,7 @@ import type { MkdirRequest } from '../../proto/gen/cairn/MkdirRequest.js';
 import type { OpenReply__Output } from '../../proto/gen/cairn/OpenReply.js';
 import type { OpenRequest } from '../../proto/gen/cairn/OpenRequest.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
+import type { AllocateChunksReply__Output } from '../../proto/gen/cairn/AllocateChunksReply.js';
 import type { ReaddirReply__Output } from '../../proto/gen/cairn/ReaddirReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { SetAttrRequest } from '../../proto/gen/cairn/SetAttrRequest.js';
@@ -187,6 +188,9 @@ export class NamenodeClient {
   }
   prepareChunk(inode: number, index: number, excludeDatanodes: string[]): Promise<PrepareChunkReply__Output> {
     return this.call('PrepareChunk', { inode, index, excludeDatanodes });
+  }
+  allocateChunks(count: number, replication: number): Promise<AllocateChunksReply__Output> {
+    return this.call('AllocateChunks', { count, replication });
   }
   commitChunk(req: CommitChunkRequest): Promise<WireAttr> {
     return this.attr('CommitChunk', req);

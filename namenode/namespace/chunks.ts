@@ -92,6 +92,20 @@ export async function prepareChunk(
   return { chunkId: existing.id, gen, baseGen: existing.gen, baseLength: existing.len, pipeline, fileSizeBytes: rec.size };
 }
 
+/**
+ * New chunks handed out ahead of any file (AllocateChunks): ids and stamps from the same counters
+ * as PrepareChunk, each with its own pipeline. Nothing records them but the counters: a chunk
+ * never committed leaves only replicas no file names, which datanodes drop as orphans.
+ */
+export async function allocateChunks(ctx: OpContext, count: number, replication: number, placement: ChunkPlacement): Promise<PreparedChunk[]> {
+  const chunks: PreparedChunk[] = [];
+  for (let i = 0; i < count; i++) {
+    const pipeline = placement.place(replication, []);
+    chunks.push({ chunkId: await nextId(ctx.tx, 'chunk'), gen: await nextId(ctx.tx, 'gen'), baseGen: 0, baseLength: 0, pipeline, fileSizeBytes: 0 });
+  }
+  return chunks;
+}
+
 export interface CommitInput {
   ino: number;
   index: number;
@@ -104,6 +118,8 @@ export interface CommitInput {
    * make them (SetAttr's rules); if not, the commit goes alone and the attributes returned show it.
    */
   setAttr?: AttrChanges;
+  /** The chunk was handed out ahead (allocateChunks): the file must not have one at `index` yet. */
+  allocated?: boolean;
 }
 
 export async function commitChunk(
@@ -123,6 +139,9 @@ export async function commitChunk(
   const ids = await ctx.tx.getJson<IdCounters>(keys.ids);
   if (ids === undefined || gen >= ids.gen || chunkId >= ids.chunk) throw new CairnError('EINVAL', 'unknown chunk version');
   // The superseded version's replicas become stale; the chunk map deletes them on commit.
+  if (existing !== undefined && input.allocated === true) {
+    throw new CairnError('EBUSY', `chunk ${index} of inode ${ino} was written by another client meanwhile`);
+  }
   if (existing !== undefined) {
     if (existing.id !== chunkId) throw new CairnError('EINVAL', `chunk ${index} of inode ${ino} is not chunk ${chunkId}`);
     if (gen <= existing.gen) throw new CairnError('EINVAL', `stale generation stamp ${gen} for chunk ${chunkId}`);

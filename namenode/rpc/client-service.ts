@@ -16,7 +16,7 @@ import { setAttr, setReplication, type AttrChanges } from '../namespace/setattr.
 import { readlink, symlink } from '../namespace/symlink.js';
 import { link } from '../namespace/link.js';
 import { getXattr, listXattr, removeXattr, setXattr } from '../namespace/xattr.js';
-import { commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline } from '../namespace/chunks.js';
+import { allocateChunks, commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline } from '../namespace/chunks.js';
 import { fsck } from '../namespace/fsck.js';
 import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
@@ -24,6 +24,10 @@ import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
 import type { Attr as WireAttr } from '../../proto/gen/cairn/Attr.js';
 import type { AttrChanges__Output as AttrChangesWire } from '../../proto/gen/cairn/AttrChanges.js';
 import type { Attr } from '../namespace/attr.js';
+
+/** Chunks handed out ahead per AllocateChunks call, and at most held by one client at once. */
+const allocateBatchMax = 64;
+const allocatedPerClientMax = 256;
 
 /** Each method of a gRPC service as a function of the request and the caller. */
 type MethodsOf<H> = {
@@ -188,6 +192,15 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, prepared.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
     }),
+    AllocateChunks: handler(async (req, caller) => {
+      const count = Math.min(wireCount(req.count, 'count'), allocateBatchMax, state.prepared.allocatable(caller.clientId, allocatedPerClientMax));
+      const replication = req.replication > 0 ? req.replication : state.settings.defaultReplication;
+      if (count === 0) return { chunks: [] };
+      const chunks = await mutate(caller, (ctx) => allocateChunks(ctx, count, replication, placement));
+      const now = state.now();
+      for (const c of chunks) state.prepared.addAllocated(c.chunkId, c.gen, caller.clientId, now);
+      return { chunks: chunks.map((c) => ({ ...c, baseLengthBytes: 0, token: state.tokens.sign(c.chunkId, c.gen, 'w', now) })) };
+    }),
     CommitChunk: handler(async (req, caller) => {
       const input = {
         ino: wireCount(req.inode, 'inode'),
@@ -197,9 +210,13 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         lengthBytes: wireCount(req.lengthBytes, 'lengthBytes'),
         mtimeMs: wireCount(req.mtimeMs, 'mtimeMs'),
         ...(req.setAttr !== null && { setAttr: attrChanges(req.setAttr) }),
+        allocated: req.allocated,
       };
       if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
-      if (!state.prepared.take(input.ino, input.index, input.chunkId, input.gen)) {
+      const given = req.allocated
+        ? state.prepared.takeAllocated(input.chunkId, input.gen, caller.clientId)
+        : state.prepared.take(input.ino, input.index, input.chunkId, input.gen);
+      if (!given) {
         throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
       }
       const attr = await mutate(caller, (ctx) => commitChunk(ctx, input, lease(caller)), { sync: req.sync });

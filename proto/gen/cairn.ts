@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AllocateChunksReply as _cairn_AllocateChunksReply, AllocateChunksReply__Output as _cairn_AllocateChunksReply__Output } from './cairn/AllocateChunksReply.js';
+import type { AllocateChunksRequest as _cairn_AllocateChunksRequest, AllocateChunksRequest__Output as _cairn_AllocateChunksRequest__Output } from './cairn/AllocateChunksRequest.js';
 import type { Attr as _cairn_Attr, Attr__Output as _cairn_Attr__Output } from './cairn/Attr.js';
 import type { AttrChanges as _cairn_AttrChanges, AttrChanges__Output as _cairn_AttrChanges__Output } from './cairn/AttrChanges.js';
 import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from './cairn/AttrReply.js';
@@ -60,6 +62,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 
 export interface ProtoGrpcType {
   cairn: {
+    AllocateChunksReply: MessageTypeDefinition<_cairn_AllocateChunksReply, _cairn_AllocateChunksReply__Output>
+    AllocateChunksRequest: MessageTypeDefinition<_cairn_AllocateChunksRequest, _cairn_AllocateChunksRequest__Output>
     Attr: MessageTypeDefinition<_cairn_Attr, _cairn_Attr__Output>
     AttrChanges: MessageTypeDefinition<_cairn_AttrChanges, _cairn_AttrChanges__Output>
     AttrReply: MessageTypeDefinition<_cairn_AttrReply, _cairn_AttrReply__Output>

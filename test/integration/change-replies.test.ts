@@ -148,15 +148,17 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     expect(await codeOf(late.close())).toBe('EBUSY');
     await taker.close();
     expect(await other.readFile('/c/late-behind', 'utf8')).toBe('taker');
-    // Refused while more writes come: a later write is refused too.
+    // Refused while more writes come: a later write or the close says so, and nothing of it lands.
+    // (A chunk the namenode handed out ahead learns of the other writer at its commit, the close;
+    // one prepared for the file learns it at once, and the next write is refused.)
     const later = await fs.open('/c/later-behind', 'wx', 0o644, { leaseAtFirstWrite: true, writeBehind: true });
     const holder = await other.open('/c/later-behind', 'r+');
     await later.write(Buffer.from('one'), 0, 3, 0);
-    await expect
-      .poll(async () => codeOf(later.write(Buffer.from('two'), 0, 3, 3)), { timeout: 10_000 })
-      .toBe('EBUSY');
+    const answers = [await codeOf(later.write(Buffer.from('two'), 0, 3, 3)), await codeOf(later.close())];
+    expect(answers[1]).toBe('EBUSY');
+    expect([undefined, 'EBUSY']).toContain(answers[0]);
     await holder.close();
-    expect(await codeOf(later.close())).toBe('EBUSY');
+    expect((await other.stat('/c/later-behind')).size).toBe(0);
     // Nothing in the way: many writes, across chunks, made before the pipeline is open, all land in order.
     const data = pseudoRandomBytes(3 * 1024 * 1024 + 17, 41);
     const behind = await fs.open('/c/behind', 'wx', 0o644, { leaseAtFirstWrite: true, writeBehind: true });

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AllocateChunksReply as _cairn_AllocateChunksReply, AllocateChunksReply__Output as _cairn_AllocateChunksReply__Output } from '../cairn/AllocateChunksReply.js';
+import type { AllocateChunksRequest as _cairn_AllocateChunksRequest, AllocateChunksRequest__Output as _cairn_AllocateChunksRequest__Output } from '../cairn/AllocateChunksRequest.js';
 import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from '../cairn/AttrReply.js';
 import type { ChangeReply as _cairn_ChangeReply, ChangeReply__Output as _cairn_ChangeReply__Output } from '../cairn/ChangeReply.js';
 import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from '../cairn/CommitChunkRequest.js';
@@ -34,6 +36,15 @@ import type { XattrReply as _cairn_XattrReply, XattrReply__Output as _cairn_Xatt
 import type { XattrRequest as _cairn_XattrRequest, XattrRequest__Output as _cairn_XattrRequest__Output } from '../cairn/XattrRequest.js';
 
 export interface ClientNamenodeClient extends grpc.Client {
+  AllocateChunks(argument: _cairn_AllocateChunksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  AllocateChunks(argument: _cairn_AllocateChunksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  AllocateChunks(argument: _cairn_AllocateChunksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  AllocateChunks(argument: _cairn_AllocateChunksRequest, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  allocateChunks(argument: _cairn_AllocateChunksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  allocateChunks(argument: _cairn_AllocateChunksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  allocateChunks(argument: _cairn_AllocateChunksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  allocateChunks(argument: _cairn_AllocateChunksRequest, callback: grpc.requestCallback<_cairn_AllocateChunksReply__Output>): grpc.ClientUnaryCall;
+  
   CloseFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   CloseFile(argument: _cairn_InodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   CloseFile(argument: _cairn_InodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
@@ -289,6 +300,8 @@ export interface ClientNamenodeClient extends grpc.Client {
 }
 
 export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementation {
+  AllocateChunks: grpc.handleUnaryCall<_cairn_AllocateChunksRequest__Output, _cairn_AllocateChunksReply>;
+  
   CloseFile: grpc.handleUnaryCall<_cairn_InodeRequest__Output, _cairn_Empty>;
   
   CommitChunk: grpc.handleUnaryCall<_cairn_CommitChunkRequest__Output, _cairn_AttrReply>;
@@ -348,6 +361,7 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
 }
 
 export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
+  AllocateChunks: MethodDefinition<_cairn_AllocateChunksRequest, _cairn_AllocateChunksReply, _cairn_AllocateChunksRequest__Output, _cairn_AllocateChunksReply__Output>
   CloseFile: MethodDefinition<_cairn_InodeRequest, _cairn_Empty, _cairn_InodeRequest__Output, _cairn_Empty__Output>
   CommitChunk: MethodDefinition<_cairn_CommitChunkRequest, _cairn_AttrReply, _cairn_CommitChunkRequest__Output, _cairn_AttrReply__Output>
   Decommission: MethodDefinition<_cairn_DecommissionRequest, _cairn_Empty, _cairn_DecommissionRequest__Output, _cairn_Empty__Output>

@@ -14,6 +14,7 @@ export interface CommitChunkRequest {
   'sync'?: (boolean);
   'releaseLease'?: (boolean);
   'setAttr'?: (_cairn_AttrChanges | null);
+  'allocated'?: (boolean);
 }
 
 export interface CommitChunkRequest__Output {
@@ -27,4 +28,5 @@ export interface CommitChunkRequest__Output {
   'sync': (boolean);
   'releaseLease': (boolean);
   'setAttr': (_cairn_AttrChanges__Output | null);
+  'allocated': (boolean);
 }

@@ -1,0 +1,93 @@
+// The pure logic of chunks handed out ahead: the client's stock (client/sdk/chunk-stock.ts)
+// against a scripted namenode, and the namenode's record of what it handed out (namenode/state.ts).
+
+import { describe, expect, it } from 'vitest';
+import { ChunkStock } from '../../client/sdk/chunk-stock.js';
+import type { NamenodeClient } from '../../client/sdk/namenode-client.js';
+import { CairnError } from '../../common/errors.js';
+import { PreparedChunks } from '../../namenode/state.js';
+import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
+
+/** A namenode that answers AllocateChunks with the next ids, or fails as told. */
+function scripted(fail?: CairnError) {
+  let next = 1;
+  const asked: Array<{ count: number; replication: number }> = [];
+  const namenode = {
+    allocateChunks: async (count: number, replication: number) => {
+      asked.push({ count, replication });
+      if (fail !== undefined) throw fail;
+      const chunks = Array.from({ length: count }, () => ({ chunkId: next, gen: next++, baseGen: 0 }) as PrepareChunkReply__Output);
+      return { chunks };
+    },
+  } as unknown as NamenodeClient;
+  return { namenode, asked };
+}
+
+describe('ChunkStock', () => {
+  it('is empty at first and asks for a batch; then hands chunks out in order, asking again when low', async () => {
+    const { namenode, asked } = scripted();
+    const stock = new ChunkStock(namenode, 3);
+    expect(stock.take()).toBeUndefined();
+    await stock.settled();
+    expect(asked).toEqual([{ count: 32, replication: 3 }]);
+    const ids = Array.from({ length: 24 }, () => stock.take()?.chunkId);
+    expect(ids).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(asked).toHaveLength(1); // 8 left: not low yet
+    expect(stock.take()?.chunkId).toBe(25); // 7 left: one more batch asked for, once
+    expect(stock.take()?.chunkId).toBe(26);
+    await stock.settled();
+    expect(asked).toHaveLength(2);
+    expect(stock.size).toBe(6 + 32);
+  });
+
+  it('skips chunks older than 30 s (their pipelines may name dead nodes), and drops all when told', async () => {
+    const { namenode } = scripted();
+    let now = 1_000_000;
+    const stock = new ChunkStock(namenode, 2, () => now);
+    stock.take();
+    await stock.settled();
+    now += 30_001;
+    expect(stock.take()).toBeUndefined(); // all stale; a fresh batch is on its way
+    await stock.settled();
+    expect(stock.take()?.chunkId).toBe(33);
+    stock.drop();
+    expect(stock.size).toBe(0);
+  });
+
+  it('stops asking a namenode without the call, and keeps asking after other failures', async () => {
+    const old = scripted(new CairnError('EINVAL', 'no method AllocateChunks'));
+    const off = new ChunkStock(old.namenode, 3);
+    off.take();
+    await off.settled();
+    off.take();
+    await off.settled();
+    expect(old.asked).toHaveLength(1);
+    const busy = scripted(new CairnError('EROFS', 'safe mode'));
+    const on = new ChunkStock(busy.namenode, 3);
+    on.take();
+    await on.settled();
+    on.take();
+    await on.settled();
+    expect(busy.asked).toHaveLength(2);
+  });
+});
+
+describe('PreparedChunks: chunks handed out ahead', () => {
+  it('are committed once, by the client given them, with their own stamp; at most `max` are held per client', () => {
+    const prepared = new PreparedChunks();
+    expect(prepared.allocatable('a', 4)).toBe(4);
+    prepared.addAllocated(10, 100, 'a', 0);
+    prepared.addAllocated(11, 101, 'a', 0);
+    expect(prepared.allocatable('a', 4)).toBe(2);
+    expect(prepared.allocatable('b', 4)).toBe(4);
+    expect(prepared.takeAllocated(10, 100, 'b')).toBe(false); // not b's
+    expect(prepared.takeAllocated(10, 99, 'a')).toBe(false); // another stamp
+    expect(prepared.take(1, 0, 10, 100)).toBe(false); // not prepared for a file
+    expect(prepared.takeAllocated(10, 100, 'a')).toBe(true);
+    expect(prepared.takeAllocated(10, 100, 'a')).toBe(false); // once
+    expect(prepared.allocatable('a', 4)).toBe(3);
+    prepared.expire(1); // older than 1 ms: gone
+    expect(prepared.takeAllocated(11, 101, 'a')).toBe(false);
+    expect(prepared.allocatable('a', 4)).toBe(4);
+  });
+});
