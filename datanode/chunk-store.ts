@@ -156,7 +156,8 @@ export class ChunkStore {
       await fsp.appendFile(dat, encodeTrailer(sums, size));
       await fsyncPath(dat);
     }
-    await this.install({ chunkId: old.chunkId, gen: old.gen, lengthBytes }, dat, true);
+    this.install({ chunkId: old.chunkId, gen: old.gen, lengthBytes }, dat);
+    await fsyncPath(path.dirname(this.replicaPath(old.chunkId, old.gen))); // the new name before the old checksums go
     rmSync(sumsFile, { force: true });
   }
 
@@ -308,8 +309,8 @@ export class ChunkStore {
     return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.rep`);
   }
 
-  /** Called by a finished writer; the directory entry is fsynced when `sync`. */
-  async install(ref: ReplicaRef, tmp: string, sync: boolean): Promise<void> {
+  /** Moves a finished replica's file into place (its writer fsyncs it and the directory when asked). */
+  install(ref: ReplicaRef, tmp: string): void {
     const file = this.replicaPath(ref.chunkId, ref.gen);
     const dir = path.dirname(file);
     if (!this.buckets.has(dir)) {
@@ -317,7 +318,6 @@ export class ChunkStore {
       this.buckets.add(dir);
     }
     renameSync(tmp, file);
-    if (sync) await fsyncPath(dir);
     this.add(ref);
   }
 
@@ -445,15 +445,24 @@ export class ChunkWriter {
     }
     // The checksums follow the bytes in the same file; it is fsynced, then its directory entry
     // after the rename.
+    const ref = { chunkId, gen, lengthBytes: length };
     try {
       writeAllSync(fd, encodeTrailer(sums, length), length);
-      if (sync) await fsyncFd(fd);
+      // Synced: renamed first, then the file and its directory fsynced at once, so that one
+      // journal commit can carry both (fsyncing the file before the rename took two in a row).
+      // A crash before both are done leaves a replica no commit names (its ack had not gone),
+      // which the namenode drops as stale.
+      this.store.install(ref, tmp);
+      this.done = true;
+      if (sync) {
+        await Promise.all([fsyncFd(fd), fsyncPath(path.dirname(this.store.replicaPath(chunkId, gen)))]).catch(async (err: unknown) => {
+          await this.store.delete(chunkId, gen);
+          throw err;
+        });
+      }
     } finally {
       this.closeFd();
     }
-    const ref = { chunkId, gen, lengthBytes: length };
-    await this.store.install(ref, tmp, sync);
-    this.done = true;
     return ref;
   }
 
