@@ -203,10 +203,13 @@ export class OpenFiles {
     if (file === undefined) return Promise.resolve();
     const { ino } = file;
     const done = this.releaseNow(fh, file);
+    // Waited on by unlinks, which a failed close (its error goes to the kernel, which ignores it)
+    // must neither fail nor leave as an unhandled rejection.
+    const settled = done.catch(() => undefined);
     const before = this.releasing.get(ino);
-    const all = before === undefined ? done : Promise.all([before, done]).then(() => undefined);
+    const all = before === undefined ? settled : Promise.all([before, settled]).then(() => undefined);
     this.releasing.set(ino, all);
-    void all.finally(() => {
+    void all.then(() => {
       if (this.releasing.get(ino) === all) this.releasing.delete(ino);
     });
     return done;

@@ -3,6 +3,7 @@
 // without a kernel.
 
 import fsp from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,9 @@ import { AttrCache } from '../../client/fuse/attr-cache.js';
 import { CompleteDirs } from '../../client/fuse/complete-dirs.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
 import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
+import { OpenFiles } from '../../client/fuse/open-files.js';
+import type { Identities } from '../../client/fuse/identities.js';
+import { CairnError } from '../../common/errors.js';
 import { PageVersions } from '../../client/fuse/page-versions.js';
 import { PendingAttrs } from '../../client/fuse/pending-attrs.js';
 import * as P from '../../client/fuse/protocol.js';
@@ -430,5 +434,31 @@ describe('CompleteDirs', () => {
     const none = new CompleteDirs(0);
     none.made(dirStats(7, 0), 0);
     expect(none.lacks(7, 'a', 0)).toBe(false);
+  });
+});
+
+describe('OpenFiles: releases an unlink waits for', () => {
+  it('a close that fails at release leaves the unlink waiting for it unaffected, and no rejection unhandled', async () => {
+    // The SDK side scripted: a writer whose close fails (a refusal reported only at release).
+    let failClose: (err: Error) => void = () => undefined;
+    const handle = {
+      inode: 7,
+      stat: async () => statsOf(7, 0),
+      close: () => new Promise<void>((_, reject) => (failClose = reject)),
+    };
+    const client = { open: async () => handle } as unknown as CairnClient;
+    const identities = { pin: () => undefined, unpin: () => undefined } as unknown as Identities;
+    const files = new OpenFiles(identities, () => '/f');
+    const { fh } = await files.open({ client, path: '/f', ino: undefined, flags: fsConstants.O_CREAT | fsConstants.O_WRONLY, mode: 0o644 });
+    const releasing = files.release(fh);
+    let waited = false;
+    const unlink = files.released(7).then(() => (waited = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([waited, files.isOpen(7)]).toEqual([false, true]); // the unlink waits while the release runs
+    failClose(new CairnError('EIO', 'lost at close'));
+    await expect(releasing).rejects.toThrow('lost at close'); // the kernel's RELEASE gets the error
+    await unlink;
+    expect([waited, files.isOpen(7)]).toEqual([true, false]);
+    await files.released(7); // nothing left to wait for
   });
 });
