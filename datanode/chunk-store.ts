@@ -4,7 +4,9 @@
 //                                                      (common/replica-file.ts)
 //         <data>/tmp/…                                 replicas being written
 // A replica is written under tmp/, its checksums appended last, then renamed into chunks/: a
-// replica that is visible under chunks/ is complete. Whatever is in tmp/ at start belongs to
+// replica that is visible under chunks/ is complete in the page cache (a synced write fsyncs it
+// and its directory entry after the rename, before its ack; a crash before then can leave a
+// torn file there, of a version no commit names, which the namenode drops as stale). Whatever is in tmp/ at start belongs to
 // writes that never finished and is removed. Replicas of the first layout (a .dat file of bytes
 // and a .crc file of checksums) are converted at start. Durability follows the writer
 // (docs/ARCHITECTURE.md, "Durability"): a write that asks for sync (an fsync) has its file and
@@ -455,10 +457,13 @@ export class ChunkWriter {
       this.store.install(ref, tmp);
       this.done = true;
       if (sync) {
-        await Promise.all([fsyncFd(fd), fsyncPath(path.dirname(this.store.replicaPath(chunkId, gen)))]).catch(async (err: unknown) => {
+        // Both settle before the descriptor closes (a number closed under a pending fsync could be another file's by then).
+        const synced = await Promise.allSettled([fsyncFd(fd), fsyncPath(path.dirname(this.store.replicaPath(chunkId, gen)))]);
+        const failed = synced.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) {
           await this.store.delete(chunkId, gen);
-          throw err;
-        });
+          throw failed.reason;
+        }
       }
     } finally {
       this.closeFd();

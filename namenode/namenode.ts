@@ -150,7 +150,9 @@ function tick(state: NamenodeState): void {
   }
   state.leases.expire(now);
   syncMetadata(state, now);
-  state.prepared.expire(now - 60 * 60 * 1000);
+  // A client uses a chunk handed out ahead within 2 minutes (chunk-stock.ts), and its upload
+  // commits it soon after; what it left unused stops counting against it after 5.
+  state.prepared.expire(now - 60 * 60 * 1000, now - 5 * 60 * 1000);
   if (state.safeMode.active) {
     const isLive = (dn: string): boolean => state.registry.isLive(dn);
     const reason = state.safeMode.tick(now, state.chunks.expectedCount(), state.chunks.reportedCount(isLive), state.registry.live().length);

@@ -11,6 +11,12 @@ export function placeChunk(
   replication: number,
   chunkSizeBytes: number,
   exclude: readonly string[],
+  /**
+   * The chunk's place in a batch handed out ahead (AllocateChunks): such chunks may never be
+   * written and are mostly far smaller than a chunk, so nothing is charged for them; the batch
+   * takes turns over the nodes with room instead.
+   */
+  turn?: number,
 ): DatanodeInfo[] {
   const free = (dn: DatanodeInfo): number => dn.capacityBytes - dn.usedBytes - dn.scheduledBytes;
   const candidates = live
@@ -20,7 +26,9 @@ export function placeChunk(
   if (candidates.length === 0) {
     throw new CairnError('ENOSPC', live.length === 0 ? 'no live datanode' : 'no datanode has space for a chunk');
   }
-  const chosen = candidates.slice(0, Math.max(1, replication));
+  const count = Math.min(candidates.length, Math.max(1, replication));
+  if (turn !== undefined) return Array.from({ length: count }, (_, i) => candidates[(turn * count + i) % candidates.length] as DatanodeInfo);
+  const chosen = candidates.slice(0, count);
   for (const dn of chosen) dn.scheduledBytes += chunkSizeBytes;
   return chosen;
 }

@@ -53,9 +53,9 @@ export class PreparedChunks {
     return true;
   }
 
-  /** How many more chunks `clientId` may be handed out ahead (it holds at most `max` at once). */
-  allocatable(clientId: string, max: number): number {
-    return Math.max(0, max - (this.allocatedPerClient.get(clientId) ?? 0));
+  /** How many more chunks `clientId` may be handed out ahead (it holds at most `perClientMax`, all clients `totalMax`). */
+  allocatable(clientId: string, perClientMax: number, totalMax = Infinity): number {
+    return Math.max(0, Math.min(perClientMax - (this.allocatedPerClient.get(clientId) ?? 0), totalMax - this.allocated.size));
   }
 
   addAllocated(chunkId: number, gen: number, clientId: string, nowMs: number): void {
@@ -71,9 +71,10 @@ export class PreparedChunks {
     return true;
   }
 
-  expire(olderThanMs: number): void {
-    for (const [key, entry] of this.byKey) if (entry.atMs < olderThanMs) this.byKey.delete(key);
-    for (const [chunkId, entry] of this.allocated) if (entry.atMs < olderThanMs) this.dropAllocated(chunkId, entry.clientId);
+  /** Forgets versions prepared before `preparedBefore`, and chunks handed out before `allocatedBefore`. */
+  expire(preparedBefore: number, allocatedBefore = preparedBefore): void {
+    for (const [key, entry] of this.byKey) if (entry.atMs < preparedBefore) this.byKey.delete(key);
+    for (const [chunkId, entry] of this.allocated) if (entry.atMs < allocatedBefore) this.dropAllocated(chunkId, entry.clientId);
   }
 
   private dropAllocated(chunkId: number, clientId: string): void {

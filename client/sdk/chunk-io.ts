@@ -23,6 +23,11 @@ export interface UploadTarget {
   index: number;
   offsetInChunk: number;
   wantReplicas: number;
+  /**
+   * The file's size as the writer saw it when it took the lease again (see checkPrepared): a
+   * chunk handed out ahead commits only if the file still has it.
+   */
+  sizeSeen?: number;
 }
 
 /** A committed replica set: the chunk version and the datanodes that hold it. */
@@ -195,6 +200,8 @@ export class ChunkUpload {
           this.broken = true;
           continue;
         }
+        // A commit that may have happened (its reply lost) must not fail a retry's check.
+        if (this.allocated) this.checkPrepared = undefined;
         const attr = await this.namenode.commitChunk({
           inode: this.target.inode,
           index: this.target.index,
@@ -207,12 +214,16 @@ export class ChunkUpload {
           releaseLease: opts.releaseLease ?? false,
           ...(opts.setAttr !== undefined && { setAttr: attrChangesToWire(opts.setAttr) }),
           allocated: this.allocated,
+          ...(this.allocated && this.target.sizeSeen !== undefined && { checkSize: true, expectSizeBytes: this.target.sizeSeen }),
         });
         const held = new Set(ack.datanodeIds);
         const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
         return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses } };
       } catch (err) {
         // Running out of datanodes after excluding failed ones: the failure that caused it matters.
+        // A retry's prepare found the file changed (its first attempt had a chunk handed out
+        // ahead, which never reached the namenode): the writes were accepted, so refused, as behind.
+        if (err instanceof StaleViewError) throw new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
         if (err instanceof CairnError && !isRetryable(err)) throw lastError !== undefined && err.code === 'ENOSPC' ? lastError : err;
         // A handed-out chunk the namenode no longer knows (it restarted): so is the rest of the stock.
         if (this.allocated && err instanceof CairnError && err.code === 'EAGAIN') this.handedOutBy?.drop();
@@ -242,9 +253,11 @@ export class ChunkUpload {
     this.prepared = prepared;
     this.allocated = handedOut !== undefined;
     if (!this.allocated) {
-      // A chunk handed out ahead is checked by its commit (EBUSY if another writer made one meanwhile).
+      // The first prepare only. A chunk handed out ahead is checked by its commit instead (EBUSY
+      // if another writer made that chunk or changed the file's size meanwhile); if the attempt
+      // fails before its commit, the retry's prepare checks.
       const check = this.checkPrepared;
-      this.checkPrepared = undefined; // the first prepare only
+      this.checkPrepared = undefined;
       check?.(prepared);
     }
     const [first, ...rest] = prepared.pipeline;

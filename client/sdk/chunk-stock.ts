@@ -16,8 +16,11 @@ import type { NamenodeClient } from './namenode-client.js';
 /** Chunks asked for at a time, and the stock level that triggers the next request. */
 const batch = 32;
 const lowWater = 8;
-/** A chunk older than this is not used: its pipeline was chosen too long ago. */
-const maxAgeMs = 30_000;
+/**
+ * A chunk older than this is not used: its pipeline was chosen too long ago. The namenode stops
+ * counting unused ones against the client's allowance (256) after 5 minutes.
+ */
+const maxAgeMs = 120_000;
 
 export class ChunkStock {
   private chunks: Array<{ chunk: PrepareChunkReply__Output; atMs: number }> = [];

@@ -320,7 +320,7 @@ export class FileHandle {
     this.upload = new ChunkUpload(
       this.o.namenode,
       this.o.pool,
-      { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication },
+      { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication, ...(retaking && { sizeSeen }) },
       retaking ? check : undefined,
       behind,
       fresh ? this.o.stockFor?.(this.attr.replication) : undefined,

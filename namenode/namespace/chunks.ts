@@ -26,8 +26,8 @@ export interface Pipeline {
 
 /** Where chunk bytes go: chosen by the placement policy, from live replicas in the chunk map. */
 export interface ChunkPlacement {
-  /** Distinct datanodes for a new chunk; throws ENOSPC when none can take it. */
-  place(replication: number, exclude: readonly string[]): Pipeline[];
+  /** Distinct datanodes for a new chunk; throws ENOSPC when none can take it. `turn`: placeChunk's. */
+  place(replication: number, exclude: readonly string[], turn?: number): Pipeline[];
   /** Live datanodes holding exactly (chunkId, gen). */
   replicasOf(chunkId: number, gen: number): Pipeline[];
 }
@@ -100,7 +100,7 @@ export async function prepareChunk(
 export async function allocateChunks(ctx: OpContext, count: number, replication: number, placement: ChunkPlacement): Promise<PreparedChunk[]> {
   const chunks: PreparedChunk[] = [];
   for (let i = 0; i < count; i++) {
-    const pipeline = placement.place(replication, []);
+    const pipeline = placement.place(replication, [], i);
     chunks.push({ chunkId: await nextId(ctx.tx, 'chunk'), gen: await nextId(ctx.tx, 'gen'), baseGen: 0, baseLength: 0, pipeline, fileSizeBytes: 0 });
   }
   return chunks;
@@ -120,6 +120,8 @@ export interface CommitInput {
   setAttr?: AttrChanges;
   /** The chunk was handed out ahead (allocateChunks): the file must not have one at `index` yet. */
   allocated?: boolean;
+  /** The file's size the writer last saw: EBUSY if it is another now (someone else wrote it). */
+  expectSizeBytes?: number;
 }
 
 export async function commitChunk(
@@ -139,8 +141,8 @@ export async function commitChunk(
   const ids = await ctx.tx.getJson<IdCounters>(keys.ids);
   if (ids === undefined || gen >= ids.gen || chunkId >= ids.chunk) throw new CairnError('EINVAL', 'unknown chunk version');
   // The superseded version's replicas become stale; the chunk map deletes them on commit.
-  if (existing !== undefined && input.allocated === true) {
-    throw new CairnError('EBUSY', `chunk ${index} of inode ${ino} was written by another client meanwhile`);
+  if ((existing !== undefined && input.allocated === true) || (input.expectSizeBytes !== undefined && rec.size !== input.expectSizeBytes)) {
+    throw new CairnError('EBUSY', `inode ${ino} was written by another client meanwhile`);
   }
   if (existing !== undefined) {
     if (existing.id !== chunkId) throw new CairnError('EINVAL', `chunk ${index} of inode ${ino} is not chunk ${chunkId}`);

@@ -3,6 +3,7 @@
 
 import type * as grpc from '@grpc/grpc-js';
 import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
 import { unaryHandler, type Caller } from '../../common/rpc.js';
 import type { ClientNamenodeHandlers } from '../../proto/gen/cairn/ClientNamenode.js';
 import type { ChunkInfo } from '../../proto/gen/cairn/ChunkInfo.js';
@@ -28,6 +29,8 @@ import type { Attr } from '../namespace/attr.js';
 /** Chunks handed out ahead per AllocateChunks call, and at most held by one client at once. */
 const allocateBatchMax = 64;
 const allocatedPerClientMax = 256;
+/** All clients together (client ids are the clients' own word). */
+const allocatedMax = 65_536;
 
 /** Each method of a gRPC service as a function of the request and the caller. */
 type MethodsOf<H> = {
@@ -86,8 +89,8 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
     }));
   };
   const placement: ChunkPlacement = {
-    place: (replication, exclude) =>
-      placeChunk(state.registry.writable(), replication, chunkSize, exclude).map((dn) => ({ id: dn.id, address: dn.address })),
+    place: (replication, exclude, turn) =>
+      placeChunk(state.registry.writable(), replication, chunkSize, exclude, turn).map((dn) => ({ id: dn.id, address: dn.address })),
     replicasOf: (chunkId, gen) => addresses(chunkId, gen),
   };
 
@@ -193,8 +196,9 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
     }),
     AllocateChunks: handler(async (req, caller) => {
-      const count = Math.min(wireCount(req.count, 'count'), allocateBatchMax, state.prepared.allocatable(caller.clientId, allocatedPerClientMax));
+      const count = Math.min(wireCount(req.count, 'count'), allocateBatchMax, state.prepared.allocatable(caller.clientId, allocatedPerClientMax, allocatedMax));
       const replication = req.replication > 0 ? req.replication : state.settings.defaultReplication;
+      if (replication > limits.replicationMax) throw new CairnError('EINVAL', `replication must be 1..${limits.replicationMax}`);
       if (count === 0) return { chunks: [] };
       const chunks = await mutate(caller, (ctx) => allocateChunks(ctx, count, replication, placement));
       const now = state.now();
@@ -211,6 +215,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         mtimeMs: wireCount(req.mtimeMs, 'mtimeMs'),
         ...(req.setAttr !== null && { setAttr: attrChanges(req.setAttr) }),
         allocated: req.allocated,
+        ...(req.allocated && req.checkSize && { expectSizeBytes: wireCount(req.expectSizeBytes, 'expectSizeBytes') }),
       };
       if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
       const given = req.allocated

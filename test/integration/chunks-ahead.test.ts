@@ -70,8 +70,15 @@ describe('chunks handed out ahead', () => {
       expect(attr.sizeBytes).toBe(0);
       // Handed out once: a second commit of the same chunk is refused.
       expect(await codeOf(commit(given, a, await inodeOf('/empty')))).toBe('EAGAIN');
-      // A client holds at most 256 at a time; asking for more gets fewer (it holds one now: the third).
-      let held = 1;
+      // A writer that saw another size (someone wrote the file meanwhile, elsewhere than this chunk) is refused too.
+      await fs.writeFile('/sized', '');
+      await fs.truncate('/sized', 100);
+      const c = chunks[2] as typeof a;
+      const sized = { inode: await inodeOf('/sized'), index: 0, chunkId: c.chunkId, gen: c.gen, lengthBytes: 0, datanodeIds: [c.pipeline[0]?.id ?? ''], mtimeMs: Date.now(), allocated: true, checkSize: true };
+      expect(await codeOf(given.commitChunk({ ...sized, expectSizeBytes: 0 }))).toBe('EBUSY');
+      await fs.unlink('/sized');
+      // A client holds at most 256 at a time; asking for more gets fewer (it holds none now: all three were used).
+      let held = 0;
       for (let round = 0; round < 6; round++) held += (await given.allocateChunks(64, 3)).chunks.length;
       expect(held).toBe(256);
       expect((await given.allocateChunks(64, 3)).chunks).toHaveLength(0);

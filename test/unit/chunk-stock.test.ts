@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ChunkStock } from '../../client/sdk/chunk-stock.js';
 import type { NamenodeClient } from '../../client/sdk/namenode-client.js';
 import { CairnError } from '../../common/errors.js';
+import { placeChunk } from '../../namenode/placement.js';
+import type { DatanodeInfo } from '../../namenode/registry.js';
 import { PreparedChunks } from '../../namenode/state.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 
@@ -40,13 +42,13 @@ describe('ChunkStock', () => {
     expect(stock.size).toBe(6 + 32);
   });
 
-  it('skips chunks older than 30 s (their pipelines may name dead nodes), and drops all when told', async () => {
+  it('skips chunks older than 2 minutes (their pipelines may name dead nodes), and drops all when told', async () => {
     const { namenode } = scripted();
     let now = 1_000_000;
     const stock = new ChunkStock(namenode, 2, () => now);
     stock.take();
     await stock.settled();
-    now += 30_001;
+    now += 120_001;
     expect(stock.take()).toBeUndefined(); // all stale; a fresh batch is on its way
     await stock.settled();
     expect(stock.take()?.chunkId).toBe(33);
@@ -86,8 +88,31 @@ describe('PreparedChunks: chunks handed out ahead', () => {
     expect(prepared.takeAllocated(10, 100, 'a')).toBe(true);
     expect(prepared.takeAllocated(10, 100, 'a')).toBe(false); // once
     expect(prepared.allocatable('a', 4)).toBe(3);
-    prepared.expire(1); // older than 1 ms: gone
+    prepared.expire(0, 1); // handed out before 1 ms: gone (prepared ones kept)
     expect(prepared.takeAllocated(11, 101, 'a')).toBe(false);
     expect(prepared.allocatable('a', 4)).toBe(4);
+    // All clients together are bounded too.
+    prepared.addAllocated(20, 200, 'c', 5);
+    prepared.addAllocated(21, 201, 'd', 5);
+    expect(prepared.allocatable('e', 4, 3)).toBe(1);
+  });
+});
+
+describe('placeChunk', () => {
+  const node = (id: string, freeGiB: number): DatanodeInfo => ({
+    id, address: `${id}:1`, state: 'live', capacityBytes: 100 * 2 ** 30, usedBytes: (100 - freeGiB) * 2 ** 30, availableBytes: freeGiB * 2 ** 30,
+    activeTransfers: 0, chunks: 0, lastHeartbeatMs: 0, registeredMs: 0, scheduledBytes: 0, adminState: 'normal',
+  }) as DatanodeInfo;
+  const chunk = 64 * 2 ** 20;
+
+  it('charges a chunk placed for a write, so the next goes elsewhere; a batch handed out ahead takes turns and charges nothing', () => {
+    const nodes = [node('a', 10), node('b', 9), node('c', 8), node('d', 7), node('e', 1)];
+    expect(placeChunk(nodes, 3, chunk, []).map((n) => n.id)).toEqual(['a', 'b', 'c']);
+    expect(nodes.map((n) => n.scheduledBytes / chunk)).toEqual([1, 1, 1, 0, 0]);
+    const fresh = [node('a', 10), node('b', 9), node('c', 8), node('d', 7), node('e', 0.01)]; // e has no room for a chunk
+    const turns = [0, 1, 2, 3].map((turn) => placeChunk(fresh, 3, chunk, [], turn).map((n) => n.id).join(''));
+    expect(turns).toEqual(['abc', 'dab', 'cda', 'bcd']);
+    expect(fresh.every((n) => n.scheduledBytes === 0)).toBe(true);
+    expect(placeChunk(fresh.slice(0, 2), 3, chunk, [], 5).map((n) => n.id)).toEqual(['a', 'b']); // fewer nodes than copies
   });
 });

@@ -15,6 +15,8 @@ export interface CommitChunkRequest {
   'releaseLease'?: (boolean);
   'setAttr'?: (_cairn_AttrChanges | null);
   'allocated'?: (boolean);
+  'checkSize'?: (boolean);
+  'expectSizeBytes'?: (number | string | Long);
 }
 
 export interface CommitChunkRequest__Output {
@@ -29,4 +31,6 @@ export interface CommitChunkRequest__Output {
   'releaseLease': (boolean);
   'setAttr': (_cairn_AttrChanges__Output | null);
   'allocated': (boolean);
+  'checkSize': (boolean);
+  'expectSizeBytes': (number);
 }
