@@ -433,20 +433,19 @@ export class ChunkWriter {
       // bytes as before; the others are checksummed afresh, after verifying any base bytes an
       // unwritten one keeps (the window a shorter length now ends in, or the base's last one
       // when the chunk grew past it), before the truncate below cuts them.
-      const windows = Math.ceil(length / windowBytes);
-      const keeps = (w: number): boolean => {
+      const keeps = Array.from({ length: Math.ceil(length / windowBytes) }, (_, w) => {
         const end = Math.min((w + 1) * windowBytes, length);
         return !this.touched.has(w) && w < base.sums.length && end === Math.min((w + 1) * windowBytes, base.fileLengthBytes) && end <= base.lengthBytes;
-      };
-      for (let w = 0; w < windows; w++) {
-        if (!keeps(w) && !this.touched.has(w) && w * windowBytes < base.lengthBytes) await verifyBaseWindow(fd, base, w);
+      });
+      for (const [w, kept] of keeps.entries()) {
+        if (!kept && !this.touched.has(w) && w * windowBytes < base.lengthBytes) await verifyBaseWindow(fd, base, w);
       }
       if (this.fileLength !== length) ftruncateSync(fd, length);
+      const buf = Buffer.allocUnsafe(windowBytes); // one for every window checksummed afresh
       sums = [];
-      for (let w = 0; w < windows; w++) sums.push(keeps(w) ? (base.sums[w] as number) : await checksumOf(fd, w, length));
+      for (const [w, kept] of keeps.entries()) sums.push(kept ? (base.sums[w] as number) : await checksumOf(fd, w, length, buf));
     }
-    // The checksums follow the bytes in the same file; it is fsynced, then its directory entry
-    // after the rename.
+    // The checksums follow the bytes in the same file.
     const ref = { chunkId, gen, lengthBytes: length };
     try {
       writeAllSync(fd, encodeTrailer(sums, length), length);
@@ -547,13 +546,12 @@ function verifyOrThrow(data: Buffer, at: number, sums: readonly number[], chunkI
   if (bad >= 0) throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${bad}`);
 }
 
-/** The CRC32C of window `w` of a file `length` bytes long. */
-async function checksumOf(fd: number, w: number, length: number): Promise<number> {
+/** The CRC32C of window `w` of a file `length` bytes long, read into `buf` (a window's size). */
+async function checksumOf(fd: number, w: number, length: number, buf: Buffer): Promise<number> {
   const span = Math.min(windowBytes, length - w * windowBytes);
-  const buf = Buffer.allocUnsafe(span);
   const { bytesRead } = await readFd(fd, buf, 0, span, w * windowBytes);
   if (bytesRead !== span) throw new CairnError('EIO', 'short read while checksumming');
-  return crc(buf);
+  return crc(buf.subarray(0, span));
 }
 
 /**

@@ -72,8 +72,7 @@ export class ChunkUpload {
   /** Where the stream's next plain DATA frame lands. */
   private streamEnd: number;
   private prepared: PrepareChunkReply__Output | undefined;
-  /** Whether `prepared` was handed out ahead rather than prepared for this file and index. */
-  private allocated = false;
+  /** The stock `prepared` came from when it was handed out ahead rather than prepared for this file and index. */
   private handedOutBy: ChunkStock | undefined;
   private stream: ChunkWriteStream | undefined;
   private readonly exclude = new Set<string>();
@@ -220,13 +219,13 @@ export class ChunkUpload {
         const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
         return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses } };
       } catch (err) {
-        // Running out of datanodes after excluding failed ones: the failure that caused it matters.
         // A retry's prepare found the file changed (its first attempt had a chunk handed out
         // ahead, which never reached the namenode): the writes were accepted, so refused, as behind.
         if (err instanceof StaleViewError) throw new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
+        // Running out of datanodes after excluding failed ones: the failure that caused it matters.
         if (err instanceof CairnError && !isRetryable(err)) throw lastError !== undefined && err.code === 'ENOSPC' ? lastError : err;
         // A handed-out chunk the namenode no longer knows (it restarted): so is the rest of the stock.
-        if (this.allocated && err instanceof CairnError && err.code === 'EAGAIN') this.handedOutBy?.drop();
+        if (err instanceof CairnError && err.code === 'EAGAIN') this.handedOutBy?.drop();
         lastError = err;
         const first = this.prepared?.pipeline[0]?.id;
         if (first !== undefined) this.exclude.add(first);
@@ -234,6 +233,11 @@ export class ChunkUpload {
       }
     }
     throw lastError instanceof CairnError ? lastError : new CairnError('EIO', `chunk upload failed: ${String(lastError)}`);
+  }
+
+  /** Whether the chunk of this attempt was handed out ahead (its commit binds it). */
+  private get allocated(): boolean {
+    return this.handedOutBy !== undefined;
   }
 
   abort(): void {
@@ -247,11 +251,10 @@ export class ChunkUpload {
 
   private async open(): Promise<void> {
     const handedOut = this.stock?.take();
-    if (handedOut !== undefined) this.handedOutBy = this.stock;
+    this.handedOutBy = handedOut !== undefined ? this.stock : undefined;
     this.stock = undefined; // the first attempt only: a retry prepares, excluding the nodes that failed
     const prepared = handedOut ?? (await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]));
     this.prepared = prepared;
-    this.allocated = handedOut !== undefined;
     if (!this.allocated) {
       // The first prepare only. A chunk handed out ahead is checked by its commit instead (EBUSY
       // if another writer made that chunk or changed the file's size meanwhile); if the attempt

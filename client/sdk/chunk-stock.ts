@@ -53,7 +53,7 @@ export class ChunkStock {
     return this.chunks.length;
   }
 
-  /** Waits for a refill in flight (tests, and a first upload that may as well wait for none). */
+  /** Waits for a refill in flight (tests). */
   async settled(): Promise<void> {
     await this.refilling;
   }
