@@ -29,11 +29,13 @@ import {
   closeSync,
   constants as fsConstants,
   copyFileSync,
+  fdatasync as fdatasyncCallback,
   fsync as fsyncCallback,
   ftruncateSync,
   mkdirSync,
   openSync,
   read as readCallback,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
@@ -72,9 +74,28 @@ const checksumCacheReplicasMax = 512;
 const wholeReadBytesMax = 256 * 1024;
 /** Base replicas up to this size are copied for an update without leaving the event loop. */
 const syncCopyBytesMax = 2 * 1024 * 1024;
+/**
+ * Spare copies (see ChunkStore.makeSpare): replicas from this size get one after an update (a
+ * smaller one copies in less time than a thread hop takes); at most this many bytes and spares
+ * kept, each for this long.
+ */
+const spareBytesMin = 128 * 1024;
+const spareBytesMax = 256 * 1024 * 1024;
+const sparesMax = 64;
+const spareKeepMs = 30_000;
 
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
+
+/** A copy of a complete replica, made ahead for the next update of its chunk. */
+interface Spare {
+  key: string;
+  file: string;
+  bytes: number;
+  /** The copy and its fdatasync are done (false: they failed, the file is gone). */
+  ready: Promise<boolean>;
+  timer: NodeJS.Timeout;
+}
 
 /** The replica an update starts from, as its copy in the update's file. */
 interface BaseReplica {
@@ -97,6 +118,9 @@ export class ChunkStore {
   private writesStarted = 0;
   /** Bucket directories known to exist. */
   private readonly buckets = new Set<string>();
+  /** Spare copies by chunk id (one each, of the replica last updated). */
+  private readonly spares = new Map<number, Spare>();
+  private spareBytes = 0;
 
   private constructor(readonly dataDir: string) {}
 
@@ -196,8 +220,10 @@ export class ChunkStore {
       base.lengthBytes = Math.min(opts.baseLengthBytes, ref.lengthBytes);
       base.fileLengthBytes = ref.lengthBytes;
       // The kernel copies (copy_file_range); a small replica's copy is shorter than a thread hop.
+      // A spare copy made after the chunk's last update is taken instead, already on disk.
       const from = this.replicaPath(chunkId, baseGen);
-      if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
+      if (await this.takeSpare(chunkId, baseGen, tmp)) this.spareTaken++;
+      else if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
       else await fsp.copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
     }
     const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
@@ -214,7 +240,7 @@ export class ChunkStore {
         // Cut shorter (a truncate): the window the cut falls in keeps base bytes under a fresh
         // checksum, so it is verified while the bytes after the cut are still there.
         const cut = Math.floor(base.lengthBytes / windowBytes);
-        if (base.lengthBytes % windowBytes !== 0) await verifyBaseWindow(fd, base, cut);
+        if (base.lengthBytes % windowBytes !== 0) verifyBaseWindow(fd, base, cut);
         ftruncateSync(fd, base.lengthBytes);
       }
     } catch (err) {
@@ -301,6 +327,7 @@ export class ChunkStore {
     if (replica === undefined) return false;
     this.replicas.delete(key);
     this.sums.delete(key);
+    if (this.spares.get(chunkId)?.key === key) this.dropSpare(chunkId);
     this.usedBytes -= replica.lengthBytes;
     rmSync(this.replicaPath(chunkId, gen), { force: true });
     return true;
@@ -339,6 +366,63 @@ export class ChunkStore {
         }),
     );
     await Promise.all([...dirs].map((dir) => fsyncPath(dir)));
+  }
+
+  /** Spare copies an update started from (for tests and benchmarks). */
+  spareTaken = 0;
+
+  /**
+   * Copies a replica just written by an update, in the background, for the chunk's next update:
+   * a database or a log rewrites the same chunk again and again, and each update otherwise copies
+   * the whole base before its first byte and then waits for the copy to reach the disk at its
+   * fsync. The spare is fdatasynced here, so that update's fsync writes only what it changed.
+   * One spare a chunk (a newer one replaces it), dropped with its replica or after spareKeepMs;
+   * under tmp/, so a restart forgets them.
+   */
+  makeSpare(ref: ReplicaRef): void {
+    const bytes = replicaFileBytes(ref.lengthBytes);
+    this.dropSpare(ref.chunkId);
+    if (bytes < spareBytesMin || this.spares.size >= sparesMax || this.spareBytes + bytes > spareBytesMax) return;
+    const key = replicaName(ref.chunkId, ref.gen);
+    const file = path.join(this.dataDir, 'tmp', `${key}.spare${++this.writesStarted}`);
+    const ready = (async (): Promise<boolean> => {
+      try {
+        await fsp.copyFile(this.replicaPath(ref.chunkId, ref.gen), file, fsConstants.COPYFILE_FICLONE);
+        await fsyncPath(file, true);
+        return true;
+      } catch {
+        rmSync(file, { force: true }); // the replica went meanwhile, or the disk failed: the update copies as before
+        return false;
+      }
+    })();
+    const timer = setTimeout(() => this.spares.get(ref.chunkId)?.key === key && this.dropSpare(ref.chunkId), spareKeepMs);
+    timer.unref();
+    this.spares.set(ref.chunkId, { key, file, bytes, ready, timer });
+    this.spareBytes += bytes;
+  }
+
+  /** Moves the spare copy of (chunkId, gen) to `to` when there is one; false otherwise. */
+  private async takeSpare(chunkId: number, gen: number, to: string): Promise<boolean> {
+    const spare = this.spares.get(chunkId);
+    if (spare?.key !== replicaName(chunkId, gen)) return false;
+    this.forgetSpare(chunkId, spare);
+    if (!(await spare.ready)) return false;
+    renameSync(spare.file, to);
+    return true;
+  }
+
+  private dropSpare(chunkId: number): void {
+    const spare = this.spares.get(chunkId);
+    if (spare === undefined) return;
+    this.forgetSpare(chunkId, spare);
+    // Removed once its copy has settled (a file removed mid-copy would be recreated by it).
+    void spare.ready.then((made) => made && rmSync(spare.file, { force: true }));
+  }
+
+  private forgetSpare(chunkId: number, spare: Spare): void {
+    clearTimeout(spare.timer);
+    this.spares.delete(chunkId);
+    this.spareBytes -= spare.bytes;
   }
 
   private add(ref: ReplicaRef): void {
@@ -388,7 +472,7 @@ export class ChunkWriter {
     const pieces = Array.isArray(data) ? data : [data];
     const length = byteLength(pieces);
     if (this.position + length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
-    if (this.s.base.lengthBytes > 0 && length > 0) await this.touch(this.position, this.position + length);
+    if (this.s.base.lengthBytes > 0 && length > 0) this.touch(this.position, this.position + length);
     // A synchronous write into the page cache takes well under a millisecond per MiB; going
     // through libuv's thread pool measured several times slower on a busy 2-core machine. The
     // fsync at the end stays asynchronous.
@@ -405,12 +489,12 @@ export class ChunkWriter {
    * never laundered into new checksums. Windows it does not write keep their base checksums
    * unread, so an update costs the windows it writes, not the chunk's size.
    */
-  private async touch(from: number, to: number): Promise<void> {
+  private touch(from: number, to: number): void {
     const { base } = this.s;
     for (let w = Math.floor(from / windowBytes); w * windowBytes < to; w++) {
       if (this.touched.has(w)) continue;
       const baseBytesEnd = Math.min((w + 1) * windowBytes, base.lengthBytes);
-      if (w * windowBytes < baseBytesEnd && (from > w * windowBytes || to < baseBytesEnd)) await verifyBaseWindow(this.s.fd, base, w);
+      if (w * windowBytes < baseBytesEnd && (from > w * windowBytes || to < baseBytesEnd)) verifyBaseWindow(this.s.fd, base, w);
       this.touched.add(w);
     }
   }
@@ -438,12 +522,12 @@ export class ChunkWriter {
         return !this.touched.has(w) && w < base.sums.length && end === Math.min((w + 1) * windowBytes, base.fileLengthBytes) && end <= base.lengthBytes;
       });
       for (const [w, kept] of keeps.entries()) {
-        if (!kept && !this.touched.has(w) && w * windowBytes < base.lengthBytes) await verifyBaseWindow(fd, base, w);
+        if (!kept && !this.touched.has(w) && w * windowBytes < base.lengthBytes) verifyBaseWindow(fd, base, w);
       }
       if (this.fileLength !== length) ftruncateSync(fd, length);
       const buf = Buffer.allocUnsafe(windowBytes); // one for every window checksummed afresh
       sums = [];
-      for (const [w, kept] of keeps.entries()) sums.push(kept ? (base.sums[w] as number) : await checksumOf(fd, w, length, buf));
+      for (const [w, kept] of keeps.entries()) sums.push(kept ? (base.sums[w] as number) : checksumOf(fd, w, length, buf));
     }
     // The checksums follow the bytes in the same file.
     const ref = { chunkId, gen, lengthBytes: length };
@@ -467,6 +551,8 @@ export class ChunkWriter {
     } finally {
       this.closeFd();
     }
+    // An update: the chunk is likely to be updated again (after this one's acknowledgement goes).
+    if (base.fileLengthBytes > 0) setImmediate(() => this.store.has(chunkId, gen) && this.store.makeSpare(ref));
     return ref;
   }
 
@@ -503,6 +589,7 @@ export class ChunkWriter {
 
 const readFd = promisify(readCallback);
 const fsyncFd = promisify(fsyncCallback);
+const fdatasyncFd = promisify(fdatasyncCallback);
 
 function writeAllSync(fd: number, data: Buffer, position: number): void {
   for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, position + written);
@@ -546,10 +633,14 @@ function verifyOrThrow(data: Buffer, at: number, sums: readonly number[], chunkI
   if (bad >= 0) throw new ChecksumError(chunkId, gen, `checksum mismatch in window ${bad}`);
 }
 
-/** The CRC32C of window `w` of a file `length` bytes long, read into `buf` (a window's size). */
-async function checksumOf(fd: number, w: number, length: number, buf: Buffer): Promise<number> {
+/**
+ * The CRC32C of window `w` of a file `length` bytes long, read into `buf` (a window's size). The
+ * update's file was just copied or written, so the read is page-cache work: synchronous (a
+ * thread hop for each window measured as most of a small update's time on a busy machine).
+ */
+function checksumOf(fd: number, w: number, length: number, buf: Buffer): number {
   const span = Math.min(windowBytes, length - w * windowBytes);
-  const { bytesRead } = await readFd(fd, buf, 0, span, w * windowBytes);
+  const bytesRead = readSync(fd, buf, 0, span, w * windowBytes);
   if (bytesRead !== span) throw new CairnError('EIO', 'short read while checksumming');
   return crc(buf.subarray(0, span));
 }
@@ -558,22 +649,22 @@ async function checksumOf(fd: number, w: number, length: number, buf: Buffer): P
  * Verifies base window `w` of an update's file against the base's checksum (which covers the
  * whole window as the base had it) before any of its bytes are rewritten or cut; once per window.
  */
-async function verifyBaseWindow(fd: number, base: BaseReplica, w: number): Promise<void> {
+function verifyBaseWindow(fd: number, base: BaseReplica, w: number): void {
   if (base.verified.has(w)) return;
   const span = Math.min(windowBytes, base.fileLengthBytes - w * windowBytes);
   const buf = Buffer.allocUnsafe(span);
-  const { bytesRead } = await readFd(fd, buf, 0, span, w * windowBytes);
+  const bytesRead = readSync(fd, buf, 0, span, w * windowBytes); // a copy just made: page-cache work, as checksumOf
   if (bytesRead !== span || crc(buf) !== base.sums[w]) {
     throw new CairnError('EIO', `checksum mismatch in base replica window ${w} (length ${base.lengthBytes})`);
   }
   base.verified.add(w);
 }
 
-/** fsync of a file or directory by path (Linux syncs through a read-only descriptor too). */
-async function fsyncPath(file: string): Promise<void> {
+/** fsync (or fdatasync) of a file or directory by path (Linux syncs through a read-only descriptor too). */
+async function fsyncPath(file: string, dataOnly = false): Promise<void> {
   const fd = openSync(file, 'r'); // open and close are page-cache work: only the fsync waits in the thread pool
   try {
-    await fsyncFd(fd);
+    await (dataOnly ? fdatasyncFd(fd) : fsyncFd(fd));
   } finally {
     closeSync(fd);
   }
