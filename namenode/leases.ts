@@ -31,8 +31,11 @@ export class LeaseManager {
     this.acquire(ino, clientId, nowMs);
   }
 
-  release(ino: number, clientId: string): void {
-    if (this.byInode.get(ino)?.clientId === clientId) this.byInode.delete(ino);
+  /** Returns whether `clientId` held the lease (and now does not). */
+  release(ino: number, clientId: string): boolean {
+    if (this.byInode.get(ino)?.clientId !== clientId) return false;
+    this.byInode.delete(ino);
+    return true;
   }
 
   renew(clientId: string, nowMs: number): number {
@@ -47,8 +50,15 @@ export class LeaseManager {
   }
 
   /** Drops expired leases (bounded memory). */
-  expire(nowMs: number): void {
-    for (const [ino, lease] of this.byInode) if (lease.expiresMs <= nowMs) this.byInode.delete(ino);
+  /** Drops expired leases; returns their inodes. */
+  expire(nowMs: number): number[] {
+    const expired: number[] = [];
+    for (const [ino, lease] of this.byInode) {
+      if (lease.expiresMs > nowMs) continue;
+      this.byInode.delete(ino);
+      expired.push(ino);
+    }
+    return expired;
   }
 
   holder(ino: number, nowMs: number): string | undefined {

@@ -148,7 +148,7 @@ function tick(state: NamenodeState): void {
     state.replicateOrders.delete(id);
     state.log.warn({ datanode: id }, 'datanode lost (no heartbeat)');
   }
-  state.leases.expire(now);
+  for (const ino of state.leases.expire(now)) state.prepared.forgetNext(ino); // their writers are gone
   syncMetadata(state, now);
   // A client uses a chunk handed out ahead within 2 minutes (chunk-stock.ts), and its upload
   // commits it soon after; what it left unused stops counting against it after 5.

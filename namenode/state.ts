@@ -28,29 +28,59 @@ export interface NamenodeSettings {
   metaSyncIntervalMs: number;
 }
 
+/** A version prepared for a file's chunk, and the version (stamp, length) an update of it starts from. */
+export interface PreparedVersion {
+  chunkId: number;
+  gen: number;
+  /** 0 for a new chunk. */
+  baseGen: number;
+  baseLength: number;
+}
+
 /**
- * Chunk versions handed out by PrepareChunk (for a file and index) or AllocateChunks (for the
- * client's next new chunks) and not yet committed. A commit must match one, so that a client can
- * only commit a chunk it was given. In memory only: after a namenode restart a commit gets EAGAIN
- * and the client prepares and sends again.
+ * Chunk versions handed out by PrepareChunk (for a file and index), by a commit that asked for
+ * the chunk's next version (CommitChunk prepare_next), or by AllocateChunks (for the client's next
+ * new chunks) and not yet committed. A commit must match one, so that a client can only commit a
+ * chunk it was given. In memory only: after a namenode restart a commit gets EAGAIN and the
+ * client prepares and sends again.
  */
 export class PreparedChunks {
-  private readonly byKey = new Map<string, { chunkId: number; gen: number; atMs: number }>();
+  /** inode -> chunk index -> the version prepared there (one at a time). */
+  private readonly byFile = new Map<number, Map<number, PreparedVersion & { atMs: number; next: boolean }>>();
   /** Chunks handed out ahead (AllocateChunks), bound to no file until their commit. */
   private readonly allocated = new Map<number, { gen: number; clientId: string; atMs: number }>();
   private readonly allocatedPerClient = new Map<string, number>();
 
-  add(ino: number, index: number, chunkId: number, gen: number, nowMs: number): void {
-    this.byKey.set(`${ino}/${index}`, { chunkId, gen, atMs: nowMs });
+  /** `next`: prepared by a commit, ahead of any write (forgotten when the writer lets the lease go). */
+  add(ino: number, index: number, version: PreparedVersion, nowMs: number, next = false): void {
+    let file = this.byFile.get(ino);
+    if (file === undefined) this.byFile.set(ino, (file = new Map()));
+    file.set(index, { ...version, atMs: nowMs, next });
   }
 
-  /** Removes and returns whether (chunkId, gen) was prepared for (ino, index). */
-  take(ino: number, index: number, chunkId: number, gen: number): boolean {
-    const key = `${ino}/${index}`;
-    const entry = this.byKey.get(key);
-    if (entry === undefined || entry.chunkId !== chunkId || entry.gen !== gen) return false;
-    this.byKey.delete(key);
-    return true;
+  /** Removes and returns the version prepared for (ino, index) if it is (chunkId, gen). */
+  take(ino: number, index: number, chunkId: number, gen: number): PreparedVersion | undefined {
+    const file = this.byFile.get(ino);
+    const entry = file?.get(index);
+    if (file === undefined || entry === undefined || entry.chunkId !== chunkId || entry.gen !== gen) return undefined;
+    file.delete(index);
+    if (file.size === 0) this.byFile.delete(ino);
+    return entry;
+  }
+
+  /** Forgets the next versions prepared for a file (its writer let the lease go: it will prepare). */
+  forgetNext(ino: number): void {
+    const file = this.byFile.get(ino);
+    if (file === undefined) return;
+    for (const [index, entry] of file) if (entry.next) file.delete(index);
+    if (file.size === 0) this.byFile.delete(ino);
+  }
+
+  /** Versions prepared for files and not committed. */
+  get preparedCount(): number {
+    let n = 0;
+    for (const file of this.byFile.values()) n += file.size;
+    return n;
   }
 
   /** How many more chunks `clientId` may be handed out ahead (it holds at most `perClientMax`, all clients `totalMax`). */
@@ -73,7 +103,10 @@ export class PreparedChunks {
 
   /** Forgets versions prepared before `preparedBefore`, and chunks handed out before `allocatedBefore`. */
   expire(preparedBefore: number, allocatedBefore = preparedBefore): void {
-    for (const [key, entry] of this.byKey) if (entry.atMs < preparedBefore) this.byKey.delete(key);
+    for (const [ino, file] of this.byFile) {
+      for (const [index, entry] of file) if (entry.atMs < preparedBefore) file.delete(index);
+      if (file.size === 0) this.byFile.delete(ino);
+    }
     for (const [chunkId, entry] of this.allocated) if (entry.atMs < allocatedBefore) this.dropAllocated(chunkId, entry.clientId);
   }
 

@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { CairnClient } from '../sdk/client.js';
+import { SyncTracker } from '../sdk/namenode-client.js';
 
 export interface IdentitiesOptions {
   namenode: string;
@@ -23,6 +24,8 @@ interface Entry {
 
 export class Identities {
   readonly clientId = `mount-${randomUUID()}`;
+  /** One for all the mount's clients: an fsync of a directory covers the changes of every identity. */
+  private readonly syncTracker = new SyncTracker();
   private readonly entries = new Map<string, Entry>();
   private readonly clientsMax: number;
 
@@ -41,7 +44,7 @@ export class Identities {
       return entry.client;
     }
     entry = {
-      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, deadlineMs: this.opts.deadlineMs, clientId: this.clientId }),
+      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, deadlineMs: this.opts.deadlineMs, clientId: this.clientId, syncTracker: this.syncTracker }),
       pins: 0,
     };
     this.entries.set(key, entry);

@@ -82,25 +82,33 @@ export class ChunkUpload {
   /** Write-behind: what refused the upload (the answer of every later write and of the finish). */
   private refusal: CairnError | undefined;
 
+  /** Looks at the first prepare's answer before any byte is sent; may refuse it by throwing. */
+  private checkPrepared: ((prepared: PrepareChunkReply__Output) => void) | undefined;
+  /**
+   * Write-behind: the first write returns before the namenode prepared the chunk and the
+   * pipeline is open (they are set up meanwhile, and the writes made until then follow); a
+   * refusal (EBUSY, ENOSPC, EACCES) is then the answer of a later write or of the finish, as NFS
+   * and MooseFS report write errors at close. Otherwise the first write waits and is refused itself.
+   */
+  private readonly behind: boolean;
+  /**
+   * Chunks handed out ahead (chunk-stock.ts), for an upload of a chunk the file does not have
+   * yet: the first attempt takes one instead of calling PrepareChunk; a retry prepares.
+   */
+  private stock: ChunkStock | undefined;
+  /** The chunk's next version, prepared by the commit of its last one: the first attempt's, as `stock`. */
+  private given: PrepareChunkReply__Output | undefined;
+
   constructor(
     private readonly namenode: NamenodeClient,
     private readonly pool: DataTransferPool,
     readonly target: UploadTarget,
-    /** Looks at the first prepare's answer before any byte is sent; may refuse it by throwing. */
-    private checkPrepared?: (prepared: PrepareChunkReply__Output) => void,
-    /**
-     * The first write returns before the namenode prepared the chunk and the pipeline is open
-     * (they are set up meanwhile, and the writes made until then follow); a refusal (EBUSY,
-     * ENOSPC, EACCES) is then the answer of a later write or of the finish, as NFS and MooseFS
-     * report write errors at close. Otherwise the first write waits and is refused itself.
-     */
-    private readonly behind = false,
-    /**
-     * Chunks handed out ahead (chunk-stock.ts), for an upload of a chunk the file does not have
-     * yet: the first attempt takes one instead of calling PrepareChunk; a retry prepares.
-     */
-    private stock?: ChunkStock,
+    opts: { checkPrepared?: (prepared: PrepareChunkReply__Output) => void; behind?: boolean; stock?: ChunkStock; given?: PrepareChunkReply__Output } = {},
   ) {
+    this.checkPrepared = opts.checkPrepared;
+    this.behind = opts.behind ?? false;
+    this.stock = opts.stock;
+    this.given = opts.given;
     this.streamEnd = target.offsetInChunk;
   }
 
@@ -182,7 +190,13 @@ export class ChunkUpload {
    * applies them if the caller may; the attributes returned show whether it did). Returns the
    * new attributes and where the replicas are.
    */
-  async finish(opts: { sync: boolean; releaseLease?: boolean; setAttr?: AttrChanges }): Promise<{ attr: WireAttr; replica: CommittedReplica }> {
+  async finish(opts: {
+    sync: boolean;
+    releaseLease?: boolean;
+    setAttr?: AttrChanges;
+    /** Ask the commit for the chunk's next version (the writer keeps the lease and will likely update the chunk again). */
+    prepareNext?: boolean;
+  }): Promise<{ attr: WireAttr; replica: CommittedReplica; next: PrepareChunkReply__Output | undefined }> {
     const { sync } = opts;
     await this.opening;
     if (this.refusal !== undefined) throw this.refusal;
@@ -201,7 +215,7 @@ export class ChunkUpload {
         }
         // A commit that may have happened (its reply lost) must not fail a retry's check.
         if (this.allocated) this.checkPrepared = undefined;
-        const attr = await this.namenode.commitChunk({
+        const { attr, next } = await this.namenode.commitChunk({
           inode: this.target.inode,
           index: this.target.index,
           chunkId: prepared.chunkId,
@@ -214,21 +228,24 @@ export class ChunkUpload {
           ...(opts.setAttr !== undefined && { setAttr: attrChangesToWire(opts.setAttr) }),
           allocated: this.allocated,
           ...(this.allocated && this.target.sizeSeen !== undefined && { checkSize: true, expectSizeBytes: this.target.sizeSeen }),
+          prepareNext: opts.prepareNext ?? false,
         });
         const held = new Set(ack.datanodeIds);
         const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
-        return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses } };
+        return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses }, next };
       } catch (err) {
         // A retry's prepare found the file changed (its first attempt had a chunk handed out
         // ahead, which never reached the namenode): the writes were accepted, so refused, as behind.
         if (err instanceof StaleViewError) throw new CairnError('EBUSY', 'another client wrote the file before these writes reached it');
         // Running out of datanodes after excluding failed ones: the failure that caused it matters.
         if (err instanceof CairnError && !isRetryable(err)) throw lastError !== undefined && err.code === 'ENOSPC' ? lastError : err;
-        // A handed-out chunk the namenode no longer knows (it restarted): so is the rest of the stock.
-        if (err instanceof CairnError && err.code === 'EAGAIN') this.handedOutBy?.drop();
+        // The namenode's EAGAIN: it no longer knows the version (it restarted; so is the rest of
+        // a stock), or the chunk changed since (a truncate): prepare again, excluding no datanode.
+        const refusedByNamenode = err instanceof CairnError && err.code === 'EAGAIN';
+        if (refusedByNamenode) this.handedOutBy?.drop();
         lastError = err;
         const first = this.prepared?.pipeline[0]?.id;
-        if (first !== undefined) this.exclude.add(first);
+        if (first !== undefined && !refusedByNamenode) this.exclude.add(first);
         this.broken = true;
       }
     }
@@ -250,10 +267,13 @@ export class ChunkUpload {
   }
 
   private async open(): Promise<void> {
-    const handedOut = this.stock?.take();
+    const given = this.given;
+    const handedOut = given === undefined ? this.stock?.take() : undefined;
     this.handedOutBy = handedOut !== undefined ? this.stock : undefined;
-    this.stock = undefined; // the first attempt only: a retry prepares, excluding the nodes that failed
-    const prepared = handedOut ?? (await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]));
+    // The first attempt only: a retry prepares, excluding the nodes that failed.
+    this.stock = undefined;
+    this.given = undefined;
+    const prepared = given ?? handedOut ?? (await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]));
     this.prepared = prepared;
     if (!this.allocated) {
       // The first prepare only. A chunk handed out ahead is checked by its commit instead (EBUSY

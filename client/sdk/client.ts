@@ -20,7 +20,7 @@ import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { ChunkStock } from './chunk-stock.js';
 import { FileHandle } from './file-handle.js';
 import { LocalReads } from './local-reads.js';
-import { NamenodeClient, attrChangesToWire, type AttrChanges, type WireAttr } from './namenode-client.js';
+import { NamenodeClient, attrChangesToWire, type AttrChanges, type SyncTracker, type WireAttr } from './namenode-client.js';
 
 export type { AttrChanges };
 import { Dirent, Stats } from './stats.js';
@@ -68,6 +68,8 @@ export interface CairnClientOptions {
    * directly, checksums verified here, when this process may read them (local-reads.ts).
    */
   localReads?: boolean;
+  /** Shared by clients one syncNamespace() should cover (a mount's identities; default: this client's own). */
+  syncTracker?: SyncTracker;
 }
 
 export interface ChunkLocation {
@@ -152,7 +154,7 @@ export class CairnClient {
       clientId: opts.clientId ?? `client-${randomUUID()}`,
     };
     this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;
-    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs, opts.transport ?? 'frame');
+    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs, opts.transport ?? 'frame', opts.syncTracker);
     this.pool = new DataTransferPool(identity);
     this.local = opts.localReads === false ? undefined : new LocalReads(this.pool);
   }

@@ -16,6 +16,7 @@ import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
+import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 import type { ChunkStock } from './chunk-stock.js';
 import { ChunkUpload, readChunkInto, StaleViewError, syncReplicas, type CommittedReplica } from './chunk-io.js';
 import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
@@ -68,6 +69,12 @@ export class FileHandle {
   private leaseHeld: boolean;
   /** Created by this open without the lease, and not written yet. */
   private createdUnleased: boolean;
+  /**
+   * A chunk's next version, prepared by the synced commit of its last one (a database or a log
+   * fsyncs the same chunk again and again): its next update needs no PrepareChunk. Good while
+   * this handle holds the lease and nothing else changed the chunk (a truncate forgets it).
+   */
+  private nextVersion: { index: number; prepared: PrepareChunkReply__Output } | undefined;
 
   constructor(private readonly o: HandleOptions) {
     this.path = o.path;
@@ -219,6 +226,7 @@ export class FileHandle {
     if (!Number.isSafeInteger(len) || len < 0) throw new CairnError('EINVAL', `bad length ${len}`, { path: this.path });
     await this.flush();
     this.leaseHeld = true; // a truncate takes the lease
+    this.nextVersion = undefined; // prepared from the lengths before the cut
     this.attr = await this.o.namenode.truncate(this.inode, len);
     this.size = len;
     this.chunks.clear();
@@ -317,13 +325,18 @@ export class FileHandle {
     // A chunk past the committed size does not exist yet (none is kept past it): one handed out
     // ahead can be it, its commit refusing if another writer made one meanwhile.
     const fresh = behind && index * this.chunkSize >= this.attr.sizeBytes;
+    const given = !retaking && this.nextVersion?.index === index ? this.nextVersion.prepared : undefined;
+    if (given !== undefined) this.nextVersion = undefined;
     this.upload = new ChunkUpload(
       this.o.namenode,
       this.o.pool,
       { inode: this.inode, index, offsetInChunk: inChunk, wantReplicas: this.attr.replication, ...(retaking && { sizeSeen }) },
-      retaking ? check : undefined,
-      behind,
-      fresh ? this.o.stockFor?.(this.attr.replication) : undefined,
+      {
+        ...(retaking && { checkPrepared: check }),
+        behind,
+        ...(fresh && given === undefined && { stock: this.o.stockFor?.(this.attr.replication) }),
+        ...(given !== undefined && { given }),
+      },
     );
     return this.upload;
   }
@@ -334,13 +347,21 @@ export class FileHandle {
     if (upload === undefined) return;
     this.upload = undefined;
     await this.finishing; // at most one upload finishes in the background
-    this.finishingIndex = upload.target.index;
+    const { index } = upload.target;
+    this.finishingIndex = index;
     const sync = opts.sync ?? false;
-    const work = upload.finish({ ...opts, sync }).then(
-      ({ attr, replica }) => {
+    // An fsync keeping the lease: the chunk is likely written again (a database's or a log's).
+    const prepareNext = sync && opts.releaseLease !== true;
+    const work = upload.finish({ ...opts, sync, prepareNext }).then(
+      ({ attr, replica, next }) => {
         this.attr = attr;
-        if (opts.releaseLease === true && this.upload === undefined) this.leaseHeld = false;
-        this.chunks.delete(upload.target.index);
+        if (opts.releaseLease === true && this.upload === undefined) {
+          this.leaseHeld = false;
+          this.nextVersion = undefined; // the namenode forgot it with the lease
+        }
+        this.chunks.delete(index);
+        if (next !== undefined) this.nextVersion = { index, prepared: next };
+        else if (this.nextVersion?.index === index) this.nextVersion = undefined; // of a version no longer the last
         if (!sync) this.unsynced.set(`${replica.chunkId}_${replica.gen}`, replica);
       },
       (err: unknown) => {

@@ -11,6 +11,7 @@ import type { AttrReply__Output } from '../../proto/gen/cairn/AttrReply.js';
 import type { ChangeReply__Output } from '../../proto/gen/cairn/ChangeReply.js';
 import type { AttrChanges as AttrChangesWire } from '../../proto/gen/cairn/AttrChanges.js';
 import type { CommitChunkRequest } from '../../proto/gen/cairn/CommitChunkRequest.js';
+import type { CommitChunkReply__Output } from '../../proto/gen/cairn/CommitChunkReply.js';
 import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
 import type { GetChunksReply__Output } from '../../proto/gen/cairn/GetChunksReply.js';
 import type { MkdirRequest } from '../../proto/gen/cairn/MkdirRequest.js';
@@ -49,6 +50,50 @@ export function attrChangesToWire(changes: AttrChanges): AttrChangesWire {
 /** The ClientNamenode methods, by name (as both transports know them). */
 type MethodName = Exclude<keyof ClientNamenodeClient, keyof grpc.Client> & Capitalize<string>;
 
+/**
+ * Calls that change no namespace record on the namenode's disk (a reader's Open is one too): the
+ * others are changes `sync()` must make durable. PrepareChunk and AllocateChunks only advance
+ * counters, which a fsync of a directory does not promise.
+ */
+const unchanging = new Set<string>([
+  'Stat', 'Readdir', 'Readlink', 'GetXattr', 'ListXattr', 'Statfs', 'CloseFile', 'RenewLease',
+  'GetChunks', 'PrepareChunk', 'AllocateChunks', 'Sync', 'Handshake', 'Fsck', 'Report',
+]);
+
+/**
+ * Which namespace changes of one or more clients (a mount's, one per identity) are known to be
+ * on the namenode's disk, counted in calls settled: the last change settled (answered or failed:
+ * it may have happened) and how far synced calls cover. A synced call (Sync, a synced commit)
+ * covers every change settled before it was sent, whichever client made it: the namenode writes
+ * in order, and its sync write flushes the whole log. So an fsync of a directory right after an
+ * fsync of a file in it (SQLite's journal) needs no call.
+ */
+export class SyncTracker {
+  private settled = 0;
+  private lastChange = 0;
+  private syncedThrough = 0;
+
+  /** Runs one call, noting what it changed and what it made durable. */
+  async track<T>(name: string, req: unknown, call: () => Promise<T>): Promise<T> {
+    const syncing = name === 'Sync' || (name === 'CommitChunk' && (req as { sync?: boolean }).sync === true);
+    const changing = !unchanging.has(name) && !(name === 'Open' && (req as { write?: boolean }).write !== true);
+    const covers = this.settled;
+    try {
+      const reply = await call();
+      if (syncing) this.syncedThrough = Math.max(this.syncedThrough, covers);
+      return reply;
+    } finally {
+      this.settled++;
+      if (changing && !syncing) this.lastChange = this.settled;
+    }
+  }
+
+  /** Whether every change settled so far is known to be on the namenode's disk. */
+  get synced(): boolean {
+    return this.lastChange <= this.syncedThrough;
+  }
+}
+
 export class NamenodeClient {
   private readonly client: ClientNamenodeClient;
   /** The framed-TCP connection, once the handshake offered one (common/frame-rpc.ts). */
@@ -61,6 +106,8 @@ export class NamenodeClient {
     private readonly identity: Identity,
     private readonly deadlineMs: number,
     transport: 'frame' | 'grpc' = 'frame',
+    /** Shared by the clients whose changes one sync() should cover (a mount's identities). */
+    private readonly tracker = new SyncTracker(),
   ) {
     validateHostPort(address, 'namenode address');
     const Ctor = cairnProto().cairn.ClientNamenode;
@@ -72,7 +119,11 @@ export class NamenodeClient {
    * One call with credentials and a deadline. EROFS means the namenode is in safe mode after a
    * restart: the call is retried with backoff until the deadline, as HDFS clients wait it out.
    */
-  private async call<Req, Res>(name: MethodName, req: Req): Promise<Res> {
+  private call<Req, Res>(name: MethodName, req: Req): Promise<Res> {
+    return this.tracker.track(name, req, () => this.send<Req, Res>(name, req));
+  }
+
+  private async send<Req, Res>(name: MethodName, req: Req): Promise<Res> {
     const deadline = Date.now() + this.deadlineMs;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
@@ -192,11 +243,18 @@ export class NamenodeClient {
   allocateChunks(count: number, replication: number): Promise<AllocateChunksReply__Output> {
     return this.call('AllocateChunks', { count, replication });
   }
-  commitChunk(req: CommitChunkRequest): Promise<WireAttr> {
-    return this.attr('CommitChunk', req);
+  /** The commit's attributes, and the chunk's next version when the request asked for it (prepareNext). */
+  async commitChunk(req: CommitChunkRequest): Promise<{ attr: WireAttr; next: PrepareChunkReply__Output | undefined }> {
+    const reply = await this.call<object, CommitChunkReply__Output>('CommitChunk', req);
+    return { attr: reply.attr as WireAttr, next: reply.next ?? undefined };
   }
-  /** Every namespace change acknowledged so far is on the namenode's disk when this returns. */
+  /**
+   * Every namespace change acknowledged so far is on the namenode's disk when this returns. Free
+   * when a synced call covered all the changes of the clients sharing the tracker (another
+   * client's changes are its own to sync, as with sync(2) on another machine).
+   */
   async sync(): Promise<void> {
+    if (this.tracker.synced) return;
     await this.call('Sync', {});
   }
   truncate(inode: number, sizeBytes: number): Promise<WireAttr> {

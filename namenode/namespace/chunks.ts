@@ -122,6 +122,12 @@ export interface CommitInput {
   allocated?: boolean;
   /** The file's size the writer last saw: EBUSY if it is another now (someone else wrote it). */
   expectSizeBytes?: number;
+  /**
+   * An update: the version its replicas copied (stamp and length). EAGAIN if the chunk is another
+   * now (a truncate cut it, an open with O_TRUNC dropped it): the writer prepares again and sends
+   * its writes onto the chunk as it is, so cut bytes never come back.
+   */
+  base?: { gen: number; len: number };
 }
 
 export async function commitChunk(
@@ -143,6 +149,9 @@ export async function commitChunk(
   // The superseded version's replicas become stale; the chunk map deletes them on commit.
   if ((existing !== undefined && input.allocated === true) || (input.expectSizeBytes !== undefined && rec.size !== input.expectSizeBytes)) {
     throw new CairnError('EBUSY', `inode ${ino} was written by another client meanwhile`);
+  }
+  if (input.base !== undefined && (existing?.gen !== input.base.gen || existing.len !== input.base.len)) {
+    throw new CairnError('EAGAIN', `chunk ${index} of inode ${ino} changed since its update was prepared (prepare again)`);
   }
   if (existing !== undefined) {
     if (existing.id !== chunkId) throw new CairnError('EINVAL', `chunk ${index} of inode ${ino} is not chunk ${chunkId}`);

@@ -19,6 +19,7 @@ import { link } from '../namespace/link.js';
 import { getXattr, listXattr, removeXattr, setXattr } from '../namespace/xattr.js';
 import { allocateChunks, commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline } from '../namespace/chunks.js';
 import { fsck } from '../namespace/fsck.js';
+import { nextId } from '../namespace/inodes.js';
 import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
 import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
@@ -175,7 +176,8 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, dirs, leased: result.leased };
     }),
     CloseFile: handler(async (req, caller) => {
-      leases.release(wireCount(req.inode, 'inode'), caller.clientId);
+      const ino = wireCount(req.inode, 'inode');
+      if (leases.release(ino, caller.clientId)) state.prepared.forgetNext(ino);
       return {};
     }),
     RenewLease: handler(async (_req, caller) => {
@@ -191,7 +193,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       const ino = wireCount(req.inode, 'inode');
       const index = wireCount(req.index, 'index');
       const prepared = await mutate(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
-      state.prepared.add(ino, index, prepared.chunkId, prepared.gen, state.now());
+      state.prepared.add(ino, index, prepared, state.now());
       log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, prepared.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
       return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
     }),
@@ -218,20 +220,42 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         ...(req.allocated && req.checkSize && { expectSizeBytes: wireCount(req.expectSizeBytes, 'expectSizeBytes') }),
       };
       if (req.datanodeIds.length === 0) throw new CairnError('EINVAL', 'a commit needs at least one acknowledged replica');
-      const given = req.allocated
-        ? state.prepared.takeAllocated(input.chunkId, input.gen, caller.clientId)
-        : state.prepared.take(input.ino, input.index, input.chunkId, input.gen);
-      if (!given) {
+      const version = req.allocated ? undefined : state.prepared.take(input.ino, input.index, input.chunkId, input.gen);
+      if (req.allocated ? !state.prepared.takeAllocated(input.chunkId, input.gen, caller.clientId) : version === undefined) {
         throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
       }
-      const attr = await mutate(caller, (ctx) => commitChunk(ctx, input, lease(caller)), { sync: req.sync });
-      if (req.releaseLease) leases.release(input.ino, caller.clientId);
+      const base = version !== undefined && version.baseGen > 0 ? { gen: version.baseGen, len: version.baseLength } : undefined;
+      const prepareNext = req.prepareNext && !req.releaseLease;
+      const { attr, nextGen } = await mutate(
+        caller,
+        async (ctx) => ({
+          attr: await commitChunk(ctx, { ...input, ...(base !== undefined && { base }) }, lease(caller)),
+          nextGen: prepareNext ? await nextId(ctx.tx, 'gen') : 0,
+        }),
+        { sync: req.sync },
+      );
+      if (req.releaseLease && leases.release(input.ino, caller.clientId)) state.prepared.forgetNext(input.ino);
       state.chunks.commit(
         input.chunkId,
         { gen: input.gen, len: input.lengthBytes, rep: attr.replication, ino: input.ino },
         req.datanodeIds.filter((id) => state.registry.get(id) !== undefined),
       );
-      return attrReply(attr);
+      // The chunk's next version, as PrepareChunk would answer it now (the stamp is persisted by
+      // the commit's own write): an update of the replicas just committed.
+      const pipeline = nextGen > 0 ? addresses(input.chunkId, input.gen) : [];
+      if (pipeline.length === 0) return attrReply(attr);
+      const now = state.now();
+      state.prepared.add(input.ino, input.index, { chunkId: input.chunkId, gen: nextGen, baseGen: input.gen, baseLength: input.lengthBytes }, now, true);
+      const next = {
+        chunkId: input.chunkId,
+        gen: nextGen,
+        baseGen: input.gen,
+        baseLengthBytes: input.lengthBytes,
+        pipeline,
+        token: state.tokens.sign(input.chunkId, nextGen, 'w', now),
+        fileSizeBytes: attr.sizeBytes,
+      };
+      return { ...attrReply(attr), next };
     }),
     Handshake: handler(async () => ({ frameRpcPort: state.frameRpcPort })),
     Sync: handler(async () => {

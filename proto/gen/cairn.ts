@@ -11,6 +11,7 @@ import type { ChunkInfo as _cairn_ChunkInfo, ChunkInfo__Output as _cairn_ChunkIn
 import type { ChunkRef as _cairn_ChunkRef, ChunkRef__Output as _cairn_ChunkRef__Output } from './cairn/ChunkRef.js';
 import type { ChunkReportRequest as _cairn_ChunkReportRequest, ChunkReportRequest__Output as _cairn_ChunkReportRequest__Output } from './cairn/ChunkReportRequest.js';
 import type { ClientNamenodeClient as _cairn_ClientNamenodeClient, ClientNamenodeDefinition as _cairn_ClientNamenodeDefinition } from './cairn/ClientNamenode.js';
+import type { CommitChunkReply as _cairn_CommitChunkReply, CommitChunkReply__Output as _cairn_CommitChunkReply__Output } from './cairn/CommitChunkReply.js';
 import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from './cairn/CommitChunkRequest.js';
 import type { DatanodeAddress as _cairn_DatanodeAddress, DatanodeAddress__Output as _cairn_DatanodeAddress__Output } from './cairn/DatanodeAddress.js';
 import type { DatanodeCommand as _cairn_DatanodeCommand, DatanodeCommand__Output as _cairn_DatanodeCommand__Output } from './cairn/DatanodeCommand.js';
@@ -72,6 +73,7 @@ export interface ProtoGrpcType {
     ChunkRef: MessageTypeDefinition<_cairn_ChunkRef, _cairn_ChunkRef__Output>
     ChunkReportRequest: MessageTypeDefinition<_cairn_ChunkReportRequest, _cairn_ChunkReportRequest__Output>
     ClientNamenode: SubtypeConstructor<typeof grpc.Client, _cairn_ClientNamenodeClient> & { service: _cairn_ClientNamenodeDefinition }
+    CommitChunkReply: MessageTypeDefinition<_cairn_CommitChunkReply, _cairn_CommitChunkReply__Output>
     CommitChunkRequest: MessageTypeDefinition<_cairn_CommitChunkRequest, _cairn_CommitChunkRequest__Output>
     DatanodeAddress: MessageTypeDefinition<_cairn_DatanodeAddress, _cairn_DatanodeAddress__Output>
     DatanodeCommand: MessageTypeDefinition<_cairn_DatanodeCommand, _cairn_DatanodeCommand__Output>

@@ -66,7 +66,7 @@ describe('chunks handed out ahead', () => {
       expect(await codeOf(commit(given, b, await inodeOf('/has-chunk')))).toBe('EBUSY');
       expect(await fs.readFile('/has-chunk', 'utf8')).toBe('present');
       // The owner binds it to a file without a chunk (an empty replica list is the test's shortcut: length 0).
-      const attr = await commit(given, a, await inodeOf('/empty'));
+      const { attr } = await commit(given, a, await inodeOf('/empty'));
       expect(attr.sizeBytes).toBe(0);
       // Handed out once: a second commit of the same chunk is refused.
       expect(await codeOf(commit(given, a, await inodeOf('/empty')))).toBe('EAGAIN');

@@ -84,7 +84,7 @@ describe('PreparedChunks: chunks handed out ahead', () => {
     expect(prepared.allocatable('b', 4)).toBe(4);
     expect(prepared.takeAllocated(10, 100, 'b')).toBe(false); // not b's
     expect(prepared.takeAllocated(10, 99, 'a')).toBe(false); // another stamp
-    expect(prepared.take(1, 0, 10, 100)).toBe(false); // not prepared for a file
+    expect(prepared.take(1, 0, 10, 100)).toBeUndefined(); // not prepared for a file
     expect(prepared.takeAllocated(10, 100, 'a')).toBe(true);
     expect(prepared.takeAllocated(10, 100, 'a')).toBe(false); // once
     expect(prepared.allocatable('a', 4)).toBe(3);
@@ -95,6 +95,29 @@ describe('PreparedChunks: chunks handed out ahead', () => {
     prepared.addAllocated(20, 200, 'c', 5);
     prepared.addAllocated(21, 201, 'd', 5);
     expect(prepared.allocatable('e', 4, 3)).toBe(1);
+  });
+});
+
+describe('PreparedChunks: versions prepared for a file', () => {
+  it('are taken once with their base; next versions go when the writer lets the lease go, prepared ones stay', () => {
+    const prepared = new PreparedChunks();
+    prepared.add(7, 0, { chunkId: 70, gen: 5, baseGen: 4, baseLength: 1000 }, 0, true); // by a commit
+    prepared.add(7, 1, { chunkId: 71, gen: 6, baseGen: 0, baseLength: 0 }, 0); // by PrepareChunk
+    prepared.add(8, 0, { chunkId: 80, gen: 7, baseGen: 3, baseLength: 10 }, 0, true);
+    expect(prepared.take(7, 0, 70, 4)).toBeUndefined(); // another stamp
+    expect(prepared.preparedCount).toBe(3);
+    prepared.forgetNext(7);
+    expect(prepared.take(7, 0, 70, 5)).toBeUndefined();
+    expect(prepared.take(7, 1, 71, 6)).toEqual(expect.objectContaining({ baseGen: 0 }));
+    expect(prepared.take(8, 0, 80, 7)).toEqual(expect.objectContaining({ chunkId: 80, gen: 7, baseGen: 3, baseLength: 10 }));
+    expect(prepared.take(8, 0, 80, 7)).toBeUndefined(); // once
+    expect(prepared.preparedCount).toBe(0);
+    // A newer one replaces the one at the same index; an hour later both kinds expire.
+    prepared.add(9, 2, { chunkId: 90, gen: 1, baseGen: 0, baseLength: 0 }, 0);
+    prepared.add(9, 2, { chunkId: 90, gen: 2, baseGen: 1, baseLength: 5 }, 10, true);
+    expect(prepared.preparedCount).toBe(1);
+    prepared.expire(11);
+    expect(prepared.preparedCount).toBe(0);
   });
 });
 

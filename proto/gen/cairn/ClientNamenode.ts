@@ -6,6 +6,7 @@ import type { AllocateChunksReply as _cairn_AllocateChunksReply, AllocateChunksR
 import type { AllocateChunksRequest as _cairn_AllocateChunksRequest, AllocateChunksRequest__Output as _cairn_AllocateChunksRequest__Output } from '../cairn/AllocateChunksRequest.js';
 import type { AttrReply as _cairn_AttrReply, AttrReply__Output as _cairn_AttrReply__Output } from '../cairn/AttrReply.js';
 import type { ChangeReply as _cairn_ChangeReply, ChangeReply__Output as _cairn_ChangeReply__Output } from '../cairn/ChangeReply.js';
+import type { CommitChunkReply as _cairn_CommitChunkReply, CommitChunkReply__Output as _cairn_CommitChunkReply__Output } from '../cairn/CommitChunkReply.js';
 import type { CommitChunkRequest as _cairn_CommitChunkRequest, CommitChunkRequest__Output as _cairn_CommitChunkRequest__Output } from '../cairn/CommitChunkRequest.js';
 import type { DecommissionRequest as _cairn_DecommissionRequest, DecommissionRequest__Output as _cairn_DecommissionRequest__Output } from '../cairn/DecommissionRequest.js';
 import type { Empty as _cairn_Empty, Empty__Output as _cairn_Empty__Output } from '../cairn/Empty.js';
@@ -54,14 +55,14 @@ export interface ClientNamenodeClient extends grpc.Client {
   closeFile(argument: _cairn_InodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   closeFile(argument: _cairn_InodeRequest, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   
-  CommitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  CommitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  CommitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  CommitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  commitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  commitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  commitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
-  commitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_AttrReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  CommitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
+  commitChunk(argument: _cairn_CommitChunkRequest, callback: grpc.requestCallback<_cairn_CommitChunkReply__Output>): grpc.ClientUnaryCall;
   
   Decommission(argument: _cairn_DecommissionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
   Decommission(argument: _cairn_DecommissionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cairn_Empty__Output>): grpc.ClientUnaryCall;
@@ -304,7 +305,7 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
   
   CloseFile: grpc.handleUnaryCall<_cairn_InodeRequest__Output, _cairn_Empty>;
   
-  CommitChunk: grpc.handleUnaryCall<_cairn_CommitChunkRequest__Output, _cairn_AttrReply>;
+  CommitChunk: grpc.handleUnaryCall<_cairn_CommitChunkRequest__Output, _cairn_CommitChunkReply>;
   
   Decommission: grpc.handleUnaryCall<_cairn_DecommissionRequest__Output, _cairn_Empty>;
   
@@ -363,7 +364,7 @@ export interface ClientNamenodeHandlers extends grpc.UntypedServiceImplementatio
 export interface ClientNamenodeDefinition extends grpc.ServiceDefinition {
   AllocateChunks: MethodDefinition<_cairn_AllocateChunksRequest, _cairn_AllocateChunksReply, _cairn_AllocateChunksRequest__Output, _cairn_AllocateChunksReply__Output>
   CloseFile: MethodDefinition<_cairn_InodeRequest, _cairn_Empty, _cairn_InodeRequest__Output, _cairn_Empty__Output>
-  CommitChunk: MethodDefinition<_cairn_CommitChunkRequest, _cairn_AttrReply, _cairn_CommitChunkRequest__Output, _cairn_AttrReply__Output>
+  CommitChunk: MethodDefinition<_cairn_CommitChunkRequest, _cairn_CommitChunkReply, _cairn_CommitChunkRequest__Output, _cairn_CommitChunkReply__Output>
   Decommission: MethodDefinition<_cairn_DecommissionRequest, _cairn_Empty, _cairn_DecommissionRequest__Output, _cairn_Empty__Output>
   Fsck: MethodDefinition<_cairn_PathRequest, _cairn_FsckReply, _cairn_PathRequest__Output, _cairn_FsckReply__Output>
   GetChunks: MethodDefinition<_cairn_GetChunksRequest, _cairn_GetChunksReply, _cairn_GetChunksRequest__Output, _cairn_GetChunksReply__Output>

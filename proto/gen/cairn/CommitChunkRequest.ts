@@ -17,6 +17,7 @@ export interface CommitChunkRequest {
   'allocated'?: (boolean);
   'checkSize'?: (boolean);
   'expectSizeBytes'?: (number | string | Long);
+  'prepareNext'?: (boolean);
 }
 
 export interface CommitChunkRequest__Output {
@@ -33,4 +34,5 @@ export interface CommitChunkRequest__Output {
   'allocated': (boolean);
   'checkSize': (boolean);
   'expectSizeBytes': (number);
+  'prepareNext': (boolean);
 }

@@ -1,0 +1,116 @@
+// A writer that fsyncs the same chunk again and again (a database, a log): each synced commit
+// that keeps the lease asks for the chunk's next version (CommitChunk prepare_next), so the next
+// update needs no PrepareChunk, and datanodes keep a spare copy of the replica just updated for
+// it. Real namenode and datanode processes; the bytes are checked against a local model after
+// every step, including a truncate (the next version was prepared from the longer length) and a
+// datanode SIGKILLed between two fsyncs (the next version's pipeline names it).
+
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { NamenodeClient } from '../../client/sdk/namenode-client.js';
+import { MiniCluster } from '../helpers/mini-cluster.js';
+import { pseudoRandomBytes } from '../helpers/data.js';
+
+let cluster: MiniCluster;
+
+beforeAll(async () => {
+  cluster = await MiniCluster.start({ datanodes: 4, chunkSizeBytes: 1024 * 1024 });
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await cluster?.stop();
+});
+
+const page = 4096;
+
+describe('updates of a chunk fsynced again and again', () => {
+  it('need no PrepareChunk after the first synced commit, and keep every byte', async () => {
+    const fs = cluster.client();
+    const model = pseudoRandomBytes(300 * 1024, 1);
+    const handle = await fs.open('/db', 'w+');
+    await handle.write(model, 0, model.length, 0);
+    await handle.sync();
+    const prepares = vi.spyOn(NamenodeClient.prototype, 'prepareChunk');
+    try {
+      for (let tx = 0; tx < 12; tx++) {
+        // Two scattered pages and a header, as a database's transaction writes them.
+        for (const at of [((tx * 7 + 3) % 70) * page, ((tx * 13 + 40) % 70) * page, 0]) {
+          const bytes = pseudoRandomBytes(at === 0 ? 100 : page, 100 + tx * 3 + at);
+          await handle.write(bytes, 0, bytes.length, at);
+          bytes.copy(model, at);
+        }
+        await handle.sync();
+      }
+      expect(prepares).not.toHaveBeenCalled();
+    } finally {
+      prepares.mockRestore();
+    }
+    await handle.close();
+    expect((await cluster.client().readFile('/db')).equals(model)).toBe(true);
+    // Each datanode holding the chunk kept a spare copy of its last version for the next update.
+    const spares = [0, 1, 2, 3].flatMap((i) => readdirSync(path.join(cluster.datanodeDir(i), 'tmp')).filter((f) => f.includes('.spare')));
+    expect(spares.length).toBeGreaterThanOrEqual(1);
+    expect((await cluster.client().fsck('/')).healthy).toBe(true);
+  });
+
+  it('a truncate between two fsyncs is not undone by the version prepared before it', async () => {
+    const fs = cluster.client();
+    const handle = await fs.open('/cut', 'w+');
+    const first = pseudoRandomBytes(200 * 1024, 2);
+    await handle.write(first, 0, first.length, 0);
+    await handle.sync(); // prepares the next version from a 200 KiB base
+    await handle.truncate(1000);
+    const tail = Buffer.from('after the cut');
+    await handle.write(tail, 0, tail.length, 150 * 1024);
+    await handle.sync();
+    await handle.close();
+    const want = Buffer.alloc(150 * 1024 + tail.length);
+    first.copy(want, 0, 0, 1000);
+    tail.copy(want, 150 * 1024);
+    expect((await cluster.client().readFile('/cut')).equals(want)).toBe(true);
+  });
+
+  it('a truncate through another handle between two fsyncs: the namenode refuses the old version, the write is redone', async () => {
+    const fs = cluster.client();
+    const handle = await fs.open('/cut-elsewhere', 'w+');
+    const first = pseudoRandomBytes(200 * 1024, 5);
+    await handle.write(first, 0, first.length, 0);
+    await handle.sync();
+    // The same client (it holds the lease), not this handle; open until after the write, so the lease stays.
+    const other = await fs.open('/cut-elsewhere', 'r+');
+    await other.truncate(1000);
+    const tail = Buffer.from('after the cut');
+    await handle.write(tail, 0, tail.length, 150 * 1024);
+    await handle.sync();
+    await handle.close();
+    await other.close();
+    const want = Buffer.alloc(150 * 1024 + tail.length);
+    first.copy(want, 0, 0, 1000);
+    tail.copy(want, 150 * 1024);
+    expect((await cluster.client().readFile('/cut-elsewhere')).equals(want)).toBe(true);
+  });
+
+  it('a datanode killed between two fsyncs: the next update goes around it', async () => {
+    const fs = cluster.client();
+    const model = pseudoRandomBytes(256 * 1024, 3);
+    const handle = await fs.open('/around', 'w+');
+    await handle.write(model, 0, model.length, 0);
+    await handle.sync();
+    const held = (await fs.getChunkLocations('/around'))[0]?.datanodes ?? [];
+    expect(held).toHaveLength(3);
+    const victim = cluster.indexOfDatanode(held[0]?.id ?? '');
+    await cluster.killDatanode(victim, 'SIGKILL');
+    try {
+      const bytes = pseudoRandomBytes(page, 4);
+      await handle.write(bytes, 0, bytes.length, 10 * page);
+      bytes.copy(model, 10 * page);
+      await handle.sync();
+      await handle.close();
+      expect((await cluster.client().readFile('/around')).equals(model)).toBe(true);
+    } finally {
+      await cluster.startDatanode(victim);
+      await cluster.waitForLiveDatanodes(4);
+    }
+  });
+});
