@@ -263,10 +263,13 @@ export class CairnFs {
       case P.op.FSYNC: {
         // Held attribute changes go with the data: after a writer's commit, not a reader's close.
         const fh = P.fhOf(req.body);
-        if (req.opcode === P.op.FLUSH) await this.flushCarryingPending(fh, req);
-        else await this.files.fsync(fh);
+        const fsync = req.opcode === P.op.FSYNC;
+        await this.commitCarryingPending(fh, req, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
         if (this.files.isWritable(fh)) {
-          await this.sendPending(req.nodeid, req);
+          // Changes no commit carried go alone; an fsync makes them durable too (a sync after them).
+          if (await this.sendPending(req.nodeid, req)) {
+            if (fsync) await this.retrying(() => this.root.syncNamespace());
+          }
           this.kernelForgets(req.nodeid); // the commit's mtime
         }
         return undefined;
@@ -435,14 +438,15 @@ export class CairnFs {
   }
 
   /**
-   * close(2) of a descriptor: commits the writer's data, and with it the attribute changes held
-   * for the inode when the writer's own client made them (tar's chmod and utimes before close:
-   * one call instead of two). What the namenode did not apply stays held for sendPending.
+   * close(2) or fsync(2) of a descriptor: commits the writer's data, and with it the attribute
+   * changes held for the inode when the writer's own client made them (tar's chmod and utimes
+   * before close, SQLite's fchown of a new journal before its fsync: one call instead of two). What
+   * the namenode did not apply stays held for sendPending.
    */
-  private async flushCarryingPending(fh: number, req: P.FuseRequest): Promise<void> {
+  private async commitCarryingPending(fh: number, req: P.FuseRequest, commit: (carry: AttrChanges | undefined) => Promise<Stats | undefined>): Promise<void> {
     const held = this.pending.peek(req.nodeid);
     const carry = held !== undefined && held.client === this.files.writerClient(fh) ? held.changes : undefined;
-    const after = await this.files.flush(fh, carry);
+    const after = await commit(carry);
     if (after === undefined || carry === undefined) return;
     if (this.pending.peek(req.nodeid)?.changes === carry && applied(after, carry)) {
       this.pending.take(req.nodeid);
@@ -450,13 +454,14 @@ export class CairnFs {
     }
   }
 
-  /** Sends the attribute changes held for `ino` (after its data was committed). */
-  async sendPending(ino: number, req: P.FuseRequest | undefined): Promise<void> {
+  /** Sends the attribute changes held for `ino` (after its data was committed); returns whether there were any. */
+  async sendPending(ino: number, req: P.FuseRequest | undefined): Promise<boolean> {
     const pending = this.pending.take(ino);
     const path = this.nodes.path(ino);
-    if (pending === undefined || path === undefined) return;
+    if (pending === undefined || path === undefined) return false;
     const s = await this.retrying(() => pending.client.setAttributes(path, pending.changes, { follow: false }));
     if (s.ino === ino && req !== undefined) this.fetched(s, req);
+    return true;
   }
 
   /**

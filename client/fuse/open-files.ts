@@ -192,9 +192,14 @@ export class OpenFiles {
     return this.writerOf(fh)?.client;
   }
 
-  async fsync(fh: number): Promise<void> {
+  /**
+   * fsync(2) of a descriptor: the writer's data on every replica's disk, committed with `setAttr`
+   * when there was an upload to commit (FileHandle.syncCarrying); returns the attributes after it then.
+   */
+  async fsync(fh: number, setAttr?: AttrChanges): Promise<Stats | undefined> {
     const writer = this.writerOf(fh);
-    if (writer !== undefined) await writer.queue.run(() => writer.handle.sync());
+    if (writer === undefined) return undefined;
+    return writer.queue.run(() => writer.handle.syncCarrying(setAttr));
   }
 
   /** The last close of an open file; never fails (the kernel ignores release errors). */

@@ -237,9 +237,18 @@ export class FileHandle {
    * namenode has the file's metadata on its disk.
    */
   async sync(): Promise<void> {
+    await this.syncCarrying();
+  }
+
+  /**
+   * sync() for a FUSE mount's fsync(2): when there is an upload to commit, its synced commit
+   * also applies `setAttr` (as flushReleasing). Returns the attributes after it when it did.
+   */
+  async syncCarrying(setAttr?: AttrChanges): Promise<Stats | undefined> {
     this.checkOpen();
     const uploading = this.upload !== undefined;
-    await this.finishUpload(false, { sync: true }); // the current upload syncs on its way (one round trip)
+    // The current upload syncs on its way (one round trip).
+    await this.finishUpload(false, { sync: true, ...(setAttr !== undefined && { setAttr }) });
     await this.flush();
     if (this.unsynced.size > 0) {
       await syncReplicas(this.o.pool, [...this.unsynced.values()], this.o.deadlineMs);
@@ -247,6 +256,7 @@ export class FileHandle {
     }
     // A synced commit flushed the namenode's log; otherwise (nothing was uploading) ask for it.
     if (!uploading) await this.o.namenode.sync();
+    return uploading && setAttr !== undefined ? new Stats(this.attr) : undefined;
   }
 
   async datasync(): Promise<void> {

@@ -150,6 +150,19 @@ describe.skipIf(skip !== undefined)('files', () => {
     await handle.close();
   });
 
+  it('attribute changes made through a descriptor before its fsync are on the namenode when it returns', async () => {
+    const handle = await fsp.open(mount.p('synced-attrs'), 'w');
+    await handle.chmod(0o600); // as SQLite's fchown of a new journal: held, then carried by the fsync's commit
+    await handle.write('page');
+    await handle.sync();
+    expect((await sdk.stat('/synced-attrs')).mode & 0o7777).toBe(0o600);
+    await handle.chmod(0o640); // nothing to upload: sent alone, then synced
+    await handle.sync();
+    expect((await sdk.stat('/synced-attrs')).mode & 0o7777).toBe(0o640);
+    await handle.close();
+    expect([(await fsp.stat(mount.p('synced-attrs'))).mode & 0o7777, await sdk.readFile('/synced-attrs', 'utf8')]).toEqual([0o640, 'page']);
+  });
+
   it('unlink removes a file; unlinking a directory is EISDIR, a missing name ENOENT', async () => {
     await fsp.writeFile(mount.p('doomed'), 'x');
     await fsp.unlink(mount.p('doomed'));
