@@ -75,9 +75,9 @@ const wholeReadBytesMax = 256 * 1024;
 /** Base replicas up to this size are copied for an update without leaving the event loop. */
 const syncCopyBytesMax = 2 * 1024 * 1024;
 /**
- * Spare copies (see ChunkStore.makeSpare): replicas from this size get one after an update (a
- * smaller one copies in less time than a thread hop takes); at most this many bytes and spares
- * kept, each for this long.
+ * Spare copies (see ChunkStore.makeSpare): replicas from this size get one after a synced update
+ * (a smaller one copies in less time than a thread hop takes); at most this many bytes and spares
+ * kept, each for this long. Not counted in the space reported used (at most spareBytesMax).
  */
 const spareBytesMin = 128 * 1024;
 const spareBytesMax = 256 * 1024 * 1024;
@@ -121,6 +121,8 @@ export class ChunkStore {
   /** Spare copies by chunk id (one each, of the replica last updated). */
   private readonly spares = new Map<number, Spare>();
   private spareBytes = 0;
+  /** Spare copies an update started from (for tests and benchmarks). */
+  spareTaken = 0;
 
   private constructor(readonly dataDir: string) {}
 
@@ -368,12 +370,9 @@ export class ChunkStore {
     await Promise.all([...dirs].map((dir) => fsyncPath(dir)));
   }
 
-  /** Spare copies an update started from (for tests and benchmarks). */
-  spareTaken = 0;
-
   /**
-   * Copies a replica just written by an update, in the background, for the chunk's next update:
-   * a database or a log rewrites the same chunk again and again, and each update otherwise copies
+   * Copies a replica just written by a synced update, in the background, for the chunk's next
+   * update: a database or a log rewrites and fsyncs the same chunk again and again, and each update otherwise copies
    * the whole base before its first byte and then waits for the copy to reach the disk at its
    * fsync. The spare is fdatasynced here, so that update's fsync writes only what it changed.
    * One spare a chunk (a newer one replaces it), dropped with its replica or after spareKeepMs;
@@ -391,7 +390,7 @@ export class ChunkStore {
         await fsyncPath(file, true);
         return true;
       } catch {
-        rmSync(file, { force: true }); // the replica went meanwhile, or the disk failed: the update copies as before
+        removeQuietly(file); // the replica went meanwhile, or the disk failed: the update copies as before
         return false;
       }
     })();
@@ -407,8 +406,13 @@ export class ChunkStore {
     if (spare?.key !== replicaName(chunkId, gen)) return false;
     this.forgetSpare(chunkId, spare);
     if (!(await spare.ready)) return false;
-    renameSync(spare.file, to);
-    return true;
+    try {
+      renameSync(spare.file, to);
+      return true;
+    } catch {
+      removeQuietly(spare.file); // the update copies as before
+      return false;
+    }
   }
 
   private dropSpare(chunkId: number): void {
@@ -416,7 +420,7 @@ export class ChunkStore {
     if (spare === undefined) return;
     this.forgetSpare(chunkId, spare);
     // Removed once its copy has settled (a file removed mid-copy would be recreated by it).
-    void spare.ready.then((made) => made && rmSync(spare.file, { force: true }));
+    void spare.ready.then((made) => made && removeQuietly(spare.file));
   }
 
   private forgetSpare(chunkId: number, spare: Spare): void {
@@ -551,8 +555,9 @@ export class ChunkWriter {
     } finally {
       this.closeFd();
     }
-    // An update: the chunk is likely to be updated again (after this one's acknowledgement goes).
-    if (base.fileLengthBytes > 0) setImmediate(() => this.store.has(chunkId, gen) && this.store.makeSpare(ref));
+    // A synced update (a database's or a log's fsync): the chunk is likely to be updated again,
+    // and soon (after this one's acknowledgement goes).
+    if (sync && base.fileLengthBytes > 0) setImmediate(() => this.store.has(chunkId, gen) && this.store.makeSpare(ref));
     return ref;
   }
 
@@ -636,7 +641,9 @@ function verifyOrThrow(data: Buffer, at: number, sums: readonly number[], chunkI
 /**
  * The CRC32C of window `w` of a file `length` bytes long, read into `buf` (a window's size). The
  * update's file was just copied or written, so the read is page-cache work: synchronous (a
- * thread hop for each window measured as most of a small update's time on a busy machine).
+ * thread hop for each window measured as most of a small update's time on a busy machine). On a
+ * file system that clones instead of copying (XFS, btrfs) the clone has no cached pages, and the
+ * few windows an update reads come from the disk: a short stall of this datanode's event loop.
  */
 function checksumOf(fd: number, w: number, length: number, buf: Buffer): number {
   const span = Math.min(windowBytes, length - w * windowBytes);
@@ -658,6 +665,15 @@ function verifyBaseWindow(fd: number, base: BaseReplica, w: number): void {
     throw new CairnError('EIO', `checksum mismatch in base replica window ${w} (length ${base.lengthBytes})`);
   }
   base.verified.add(w);
+}
+
+/** Removes a file that may be gone already; a failing disk is not this caller's to report (background work). */
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // EIO, EROFS: the next start empties tmp/ anyway
+  }
 }
 
 /** fsync (or fdatasync) of a file or directory by path (Linux syncs through a read-only descriptor too). */

@@ -49,8 +49,7 @@ export class LeaseManager {
     return renewed;
   }
 
-  /** Drops expired leases (bounded memory). */
-  /** Drops expired leases; returns their inodes. */
+  /** Drops expired leases (bounded memory); returns their inodes. */
   expire(nowMs: number): number[] {
     const expired: number[] = [];
     for (const [ino, lease] of this.byInode) {

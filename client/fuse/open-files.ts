@@ -193,11 +193,13 @@ export class OpenFiles {
   }
 
   /**
-   * fsync(2) of a descriptor: the writer's data on every replica's disk, committed with `setAttr`
-   * when there was an upload to commit (FileHandle.syncCarrying); returns the attributes after it then.
+   * fsync(2) of a descriptor: the data of the inode's writer here on every replica's disk,
+   * committed with `setAttr` when there was an upload to commit (FileHandle.syncCarrying);
+   * returns the attributes after it then.
    */
   async fsync(fh: number, setAttr?: AttrChanges): Promise<Stats | undefined> {
-    const writer = this.writerOf(fh);
+    // Through any descriptor, read-only ones too: fsync(2) is of the file, not of the descriptor.
+    const writer = this.writers.get(this.must(fh).ino);
     if (writer === undefined) return undefined;
     return writer.queue.run(() => writer.handle.syncCarrying(setAttr));
   }

@@ -55,7 +55,7 @@ type MethodName = Exclude<keyof ClientNamenodeClient, keyof grpc.Client> & Capit
  * others are changes `sync()` must make durable. PrepareChunk and AllocateChunks only advance
  * counters, which a fsync of a directory does not promise.
  */
-const unchanging = new Set<string>([
+const unchanging = new Set<MethodName>([
   'Stat', 'Readdir', 'Readlink', 'GetXattr', 'ListXattr', 'Statfs', 'CloseFile', 'RenewLease',
   'GetChunks', 'PrepareChunk', 'AllocateChunks', 'Sync', 'Handshake', 'Fsck', 'Report',
 ]);
@@ -74,7 +74,7 @@ export class SyncTracker {
   private syncedThrough = 0;
 
   /** Runs one call, noting what it changed and what it made durable. */
-  async track<T>(name: string, req: unknown, call: () => Promise<T>): Promise<T> {
+  async track<T>(name: MethodName, req: unknown, call: () => Promise<T>): Promise<T> {
     const syncing = name === 'Sync' || (name === 'CommitChunk' && (req as { sync?: boolean }).sync === true);
     const changing = !unchanging.has(name) && !(name === 'Open' && (req as { write?: boolean }).write !== true);
     const covers = this.settled;

@@ -17,7 +17,7 @@ import { setAttr, setReplication, type AttrChanges } from '../namespace/setattr.
 import { readlink, symlink } from '../namespace/symlink.js';
 import { link } from '../namespace/link.js';
 import { getXattr, listXattr, removeXattr, setXattr } from '../namespace/xattr.js';
-import { allocateChunks, commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline } from '../namespace/chunks.js';
+import { allocateChunks, commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline, type PreparedChunk } from '../namespace/chunks.js';
 import { fsck } from '../namespace/fsck.js';
 import { nextId } from '../namespace/inodes.js';
 import { placeChunk } from '../placement.js';
@@ -88,6 +88,13 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       locations: addresses(c.id, c.gen),
       token: state.tokens.sign(c.id, c.gen, 'r', now),
     }));
+  };
+  /** Remembers a version prepared for a file's chunk (`next`: by a commit) and answers it, with its write token. */
+  const prepared = (ino: number, index: number, version: PreparedChunk, next = false) => {
+    const now = state.now();
+    const { chunkId, gen, baseGen, baseLength } = version;
+    state.prepared.add(ino, index, { chunkId, gen, baseGen, baseLength }, now, next);
+    return { ...version, baseLengthBytes: baseLength, token: state.tokens.sign(chunkId, gen, 'w', now) };
   };
   const placement: ChunkPlacement = {
     place: (replication, exclude, turn) =>
@@ -192,10 +199,9 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
     PrepareChunk: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');
       const index = wireCount(req.index, 'index');
-      const prepared = await mutate(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
-      state.prepared.add(ino, index, prepared, state.now());
-      log.debug({ ino, index, chunkId: prepared.chunkId, gen: prepared.gen, pipeline: prepared.pipeline.map((p) => p.id) }, prepared.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
-      return { ...prepared, baseLengthBytes: prepared.baseLength, token: state.tokens.sign(prepared.chunkId, prepared.gen, 'w', state.now()) };
+      const version = await mutate(caller, (ctx) => prepareChunk(ctx, ino, index, req.excludeDatanodes, lease(caller), placement));
+      log.debug({ ino, index, chunkId: version.chunkId, gen: version.gen, pipeline: version.pipeline.map((p) => p.id) }, version.baseGen === 0 ? 'chunk allocated' : 'chunk update prepared');
+      return prepared(ino, index, version);
     }),
     AllocateChunks: handler(async (req, caller) => {
       const count = Math.min(wireCount(req.count, 'count'), allocateBatchMax, state.prepared.allocatable(caller.clientId, allocatedPerClientMax, allocatedMax));
@@ -225,7 +231,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         throw new CairnError('EAGAIN', `chunk ${input.chunkId} gen ${input.gen} was not prepared for this file and index (prepare again)`);
       }
       const base = version !== undefined && version.baseGen > 0 ? { gen: version.baseGen, len: version.baseLength } : undefined;
-      const prepareNext = req.prepareNext && !req.releaseLease;
+      const prepareNext = req.prepareNext && req.sync && !req.releaseLease;
       const { attr, nextGen } = await mutate(
         caller,
         async (ctx) => ({
@@ -241,21 +247,12 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         req.datanodeIds.filter((id) => state.registry.get(id) !== undefined),
       );
       // The chunk's next version, as PrepareChunk would answer it now (the stamp is persisted by
-      // the commit's own write): an update of the replicas just committed.
+      // the commit's own write): an update of the replicas just committed. Not if the writer let
+      // the lease go meanwhile (it would prepare anyway).
       const pipeline = nextGen > 0 ? addresses(input.chunkId, input.gen) : [];
-      if (pipeline.length === 0) return attrReply(attr);
-      const now = state.now();
-      state.prepared.add(input.ino, input.index, { chunkId: input.chunkId, gen: nextGen, baseGen: input.gen, baseLength: input.lengthBytes }, now, true);
-      const next = {
-        chunkId: input.chunkId,
-        gen: nextGen,
-        baseGen: input.gen,
-        baseLengthBytes: input.lengthBytes,
-        pipeline,
-        token: state.tokens.sign(input.chunkId, nextGen, 'w', now),
-        fileSizeBytes: attr.sizeBytes,
-      };
-      return { ...attrReply(attr), next };
+      if (pipeline.length === 0 || leases.holder(input.ino, state.now()) !== caller.clientId) return attrReply(attr);
+      const next = { chunkId: input.chunkId, gen: nextGen, baseGen: input.gen, baseLength: input.lengthBytes, pipeline, fileSizeBytes: attr.sizeBytes };
+      return { ...attrReply(attr), next: prepared(input.ino, input.index, next, true) };
     }),
     Handshake: handler(async () => ({ frameRpcPort: state.frameRpcPort })),
     Sync: handler(async () => {

@@ -150,6 +150,19 @@ describe.skipIf(skip !== undefined)('files', () => {
     await handle.close();
   });
 
+  it('fsync through a read-only descriptor syncs what another descriptor of the file wrote', async () => {
+    const writer = await fsp.open(mount.p('synced-ro.txt'), 'w');
+    const reader = await fsp.open(mount.p('synced-ro.txt'), 'r');
+    try {
+      await writer.write('written elsewhere');
+      await reader.sync();
+      expect(await sdk.readFile('/synced-ro.txt', 'utf8')).toBe('written elsewhere');
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
   it('attribute changes made through a descriptor before its fsync are on the namenode when it returns', async () => {
     const handle = await fsp.open(mount.p('synced-attrs'), 'w');
     await handle.chmod(0o600); // as SQLite's fchown of a new journal: held, then carried by the fsync's commit

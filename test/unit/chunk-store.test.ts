@@ -145,7 +145,7 @@ describe('ChunkStore', () => {
     expect((await readAll(store, 7, 3)).equals(expected.subarray(0, window + 50))).toBe(true);
   });
 
-  it('an update leaves a spare copy of its replica, which the next update starts from; a deleted replica takes its spare along', async () => {
+  it('a synced update leaves a spare copy of its replica, which the next update starts from; a deleted replica takes its spare along', async () => {
     const store = await ChunkStore.open(dir);
     const tmpFiles = async () => (await fsp.readdir(path.join(dir, 'tmp'))).filter((f) => f.includes('.spare'));
     const model = pseudoRandomBytes(5 * window + 123, 8);
@@ -165,12 +165,31 @@ describe('ChunkStore', () => {
     const onDisk = await fsp.readFile(store.replicaPath(12, 4));
     expect(onDisk.length).toBe(replicaFileBytes(model.length));
     expect(decodeTrailer(onDisk.subarray(model.length), model.length)).toEqual(windowChecksums(model));
-    // A small replica gets none (its copy costs less than keeping one).
+    // A small replica gets none (its copy costs less than keeping one), nor an update committed
+    // without sync (a rewrite closed, not fsynced: not a database's pattern). A spare is registered
+    // in the turn after the finish: the next update would take it.
+    const afterTurn = () => new Promise((resolve) => setImmediate(resolve));
     await put(store, 13, 1, Buffer.from('small'));
-    const small = await store.createWriter({ chunkId: 13, gen: 2, baseGen: 1, baseLengthBytes: 5, offsetBytes: 0 });
-    await small.writeAt(0, Buffer.from('S'));
-    await small.finish(-1, false);
-    await store.delete(12, 4);
+    for (const gen of [2, 3]) {
+      const small = await store.createWriter({ chunkId: 13, gen, baseGen: gen - 1, baseLengthBytes: 5, offsetBytes: 0 });
+      await small.writeAt(0, Buffer.from('S'));
+      await small.finish(-1, true);
+      await afterTurn();
+    }
+    expect(store.spareTaken).toBe(2);
+    const unsynced = await store.createWriter({ chunkId: 12, gen: 5, baseGen: 4, baseLengthBytes: model.length, offsetBytes: 0 });
+    await unsynced.writeAt(0, Buffer.from('U'));
+    await unsynced.finish(-1, false);
+    await afterTurn();
+    expect(store.spareTaken).toBe(3); // 4's spare
+    const next = await store.createWriter({ chunkId: 12, gen: 6, baseGen: 5, baseLengthBytes: model.length, offsetBytes: 0 });
+    await next.finish(-1, false);
+    expect(store.spareTaken).toBe(3); // none of 5
+    // A deleted replica takes its spare along.
+    const last = await store.createWriter({ chunkId: 12, gen: 7, baseGen: 6, baseLengthBytes: model.length, offsetBytes: 0 });
+    await last.finish(-1, true);
+    await waitFor(async () => (await tmpFiles()).length === 1, 10_000, 'a spare copy of 7');
+    await store.delete(12, 7);
     await waitFor(async () => (await tmpFiles()).length === 0, 10_000, 'the spare removed with its replica');
   });
 
