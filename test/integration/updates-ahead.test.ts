@@ -8,6 +8,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CairnClient } from '../../client/sdk/client.js';
+import type { FileHandle } from '../../client/sdk/file-handle.js';
 import { NamenodeClient } from '../../client/sdk/namenode-client.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
@@ -54,41 +56,42 @@ describe('updates of a chunk fsynced again and again', () => {
     expect((await cluster.client().fsck('/')).healthy).toBe(true);
   });
 
-  it('a truncate between two fsyncs is not undone by the version prepared before it', async () => {
+  /**
+   * Writes 200 KiB and fsyncs (which prepares the next version from that base), cuts the file to
+   * 1,000 bytes with `cut`, writes past the cut and fsyncs again: the bytes between stay zeros.
+   */
+  async function cutBetweenFsyncs(path: string, cut: (fs: CairnClient, handle: FileHandle) => Promise<() => Promise<void>>): Promise<void> {
     const fs = cluster.client();
-    const handle = await fs.open('/cut', 'w+');
+    const handle = await fs.open(path, 'w+');
     const first = pseudoRandomBytes(200 * 1024, 2);
     await handle.write(first, 0, first.length, 0);
-    await handle.sync(); // prepares the next version from a 200 KiB base
-    await handle.truncate(1000);
+    await handle.sync();
+    const after = await cut(fs, handle);
     const tail = Buffer.from('after the cut');
     await handle.write(tail, 0, tail.length, 150 * 1024);
     await handle.sync();
     await handle.close();
+    await after();
     const want = Buffer.alloc(150 * 1024 + tail.length);
     first.copy(want, 0, 0, 1000);
     tail.copy(want, 150 * 1024);
-    expect((await cluster.client().readFile('/cut')).equals(want)).toBe(true);
+    expect((await cluster.client().readFile(path)).equals(want)).toBe(true);
+  }
+
+  it('a truncate between two fsyncs is not undone by the version prepared before it', async () => {
+    await cutBetweenFsyncs('/cut', async (_fs, handle) => {
+      await handle.truncate(1000);
+      return async () => undefined;
+    });
   });
 
   it('a truncate through another handle between two fsyncs: the namenode refuses the old version, the write is redone', async () => {
-    const fs = cluster.client();
-    const handle = await fs.open('/cut-elsewhere', 'w+');
-    const first = pseudoRandomBytes(200 * 1024, 5);
-    await handle.write(first, 0, first.length, 0);
-    await handle.sync();
-    // The same client (it holds the lease), not this handle; open until after the write, so the lease stays.
-    const other = await fs.open('/cut-elsewhere', 'r+');
-    await other.truncate(1000);
-    const tail = Buffer.from('after the cut');
-    await handle.write(tail, 0, tail.length, 150 * 1024);
-    await handle.sync();
-    await handle.close();
-    await other.close();
-    const want = Buffer.alloc(150 * 1024 + tail.length);
-    first.copy(want, 0, 0, 1000);
-    tail.copy(want, 150 * 1024);
-    expect((await cluster.client().readFile('/cut-elsewhere')).equals(want)).toBe(true);
+    // The same client (it holds the lease), not the writing handle; open until after the write, so the lease stays.
+    await cutBetweenFsyncs('/cut-elsewhere', async (fs) => {
+      const other = await fs.open('/cut-elsewhere', 'r+');
+      await other.truncate(1000);
+      return () => other.close();
+    });
   });
 
   it('a datanode killed between two fsyncs: the next update goes around it', async () => {
