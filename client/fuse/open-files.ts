@@ -193,15 +193,18 @@ export class OpenFiles {
   }
 
   /**
-   * fsync(2) of a descriptor: the data of the inode's writer here on every replica's disk,
-   * committed with `setAttr` when there was an upload to commit (FileHandle.syncCarrying);
-   * returns the attributes after it then.
+   * fsync(2) of a descriptor: every chunk of the file on every replica's disk (the writer's here
+   * committed first, with `setAttr` when there was an upload to commit: FileHandle.syncCarrying);
+   * returns the attributes after that commit when there was one.
    */
   async fsync(fh: number, setAttr?: AttrChanges): Promise<Stats | undefined> {
     // Through any descriptor, read-only ones too: fsync(2) is of the file, not of the descriptor.
-    const writer = this.writers.get(this.must(fh).ino);
-    if (writer === undefined) return undefined;
-    return writer.queue.run(() => writer.handle.syncCarrying(setAttr));
+    const file = this.must(fh);
+    const writer = this.writers.get(file.ino);
+    if (writer !== undefined) return writer.queue.run(() => writer.handle.syncCarrying(setAttr));
+    // No writer here: what others wrote and closed, perhaps without fsync, reaches the disks.
+    await (await this.currentReader(file)).sync();
+    return undefined;
   }
 
   /** The last close of an open file; never fails (the kernel ignores release errors). */

@@ -60,6 +60,15 @@ export class FileHandle {
   private readonly chunks = new Map<number, ChunkInfo__Output>();
   /** Chunk versions committed without sync since the last sync. */
   private readonly unsynced = new Map<string, CommittedReplica>();
+  /** Chunk id -> the version of it known to be on every replica's disk: synced by this handle (its commit or a sync request). */
+  private readonly durable = new Map<number, number>();
+  /**
+   * Whether every chunk of the file is this handle's to know about: it began empty, or a sync
+   * since found and synced the chunks others committed, and the lease was held since (nobody else
+   * could add any). Otherwise an fsync asks the namenode for the chunks and syncs the ones it
+   * does not know as durable: another handle may have closed them without fsync.
+   */
+  private chunksKnown: boolean;
   /** Sequential position for read/write calls without one. */
   private position = 0;
   /**
@@ -83,6 +92,7 @@ export class FileHandle {
     this.chunkSize = o.attr.chunkSizeBytes;
     this.leaseHeld = o.leased ?? o.writable;
     this.createdUnleased = o.writable && o.leased === false;
+    this.chunksKnown = o.writable && o.attr.sizeBytes === 0;
     for (const chunk of o.chunks ?? []) this.chunks.set(chunk.index, chunk);
   }
 
@@ -252,11 +262,34 @@ export class FileHandle {
     await this.flush();
     if (this.unsynced.size > 0) {
       await syncReplicas(this.o.pool, [...this.unsynced.values()], this.o.deadlineMs);
+      for (const r of this.unsynced.values()) this.durable.set(r.chunkId, r.gen);
       this.unsynced.clear();
     }
+    if (!this.chunksKnown) await this.syncOthers();
     // A synced commit flushed the namenode's log; otherwise (nothing was uploading) ask for it.
     if (!uploading) await this.o.namenode.sync();
     return uploading && setAttr !== undefined ? new Stats(this.attr) : undefined;
+  }
+
+  /**
+   * Syncs the chunks of the file this handle does not know as durable (committed by others, or
+   * before it opened, perhaps without fsync): fsync is of the file, as on a local disk.
+   */
+  private async syncOthers(): Promise<void> {
+    const holding = this.leaseHeld && this.o.writable;
+    for (let from = 0; ; ) {
+      const reply = await this.o.namenode.getChunks(this.inode, from);
+      const unknown = reply.chunks
+        .filter((c) => this.durable.get(c.chunkId) !== c.gen)
+        .map((c) => ({ chunkId: c.chunkId, gen: c.gen, addresses: c.locations.map((l) => l.address) }));
+      if (unknown.length > 0) await syncReplicas(this.o.pool, unknown, this.o.deadlineMs);
+      for (const c of unknown) this.durable.set(c.chunkId, c.gen);
+      const last = reply.chunks[reply.chunks.length - 1];
+      if (last === undefined || reply.chunks.length < limits.chunksPerReplyMax) break;
+      from = last.index + 1;
+    }
+    // With the lease held throughout, no other writer can have added a chunk since.
+    if (holding && this.leaseHeld) this.chunksKnown = true;
   }
 
   async datasync(): Promise<void> {
@@ -368,11 +401,13 @@ export class FileHandle {
         if (opts.releaseLease === true && this.upload === undefined) {
           this.leaseHeld = false;
           this.nextVersion = undefined; // the namenode forgot it with the lease
+          this.chunksKnown = false; // others may write the file until the lease is taken again
         }
         this.chunks.delete(index);
         if (next !== undefined) this.nextVersion = { index, prepared: next };
         else if (this.nextVersion?.index === index) this.nextVersion = undefined; // of a version no longer the last
         if (!sync) this.unsynced.set(`${replica.chunkId}_${replica.gen}`, replica);
+        else this.durable.set(replica.chunkId, replica.gen);
       },
       (err: unknown) => {
         this.failure ??= err instanceof CairnError ? err.withPath(this.path, 'write') : err;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CairnClient } from '../../client/sdk/client.js';
 import type { FileHandle } from '../../client/sdk/file-handle.js';
 import { NamenodeClient } from '../../client/sdk/namenode-client.js';
+import { DataTransferPool } from '../../common/transfer.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
 
@@ -92,6 +93,39 @@ describe('updates of a chunk fsynced again and again', () => {
       await other.truncate(1000);
       return () => other.close();
     });
+  });
+
+  it('an fsync makes durable what others wrote and closed without one, asking once while the lease is held', async () => {
+    const fs = cluster.client();
+    await fs.writeFile('/closed-unsynced', pseudoRandomBytes(3 * 1024 * 1024 + 10, 6)); // 4 chunks, closed: on every replica, not fsynced
+    const syncs = vi.spyOn(DataTransferPool.prototype, 'sync');
+    const lookups = vi.spyOn(NamenodeClient.prototype, 'getChunks');
+    try {
+      const synced = () => new Set(syncs.mock.calls.flatMap(([, req]) => (req.replicas ?? []).map((r) => r.chunkId))).size;
+      const reader = await cluster.client().open('/closed-unsynced', 'r');
+      await reader.sync();
+      await reader.close();
+      expect(synced()).toBe(4); // every chunk, on each of its holders
+      syncs.mockClear();
+      const writer = await cluster.client().open('/closed-unsynced', 'r+');
+      await writer.sync();
+      expect(synced()).toBe(4);
+      syncs.mockClear();
+      lookups.mockClear();
+      await writer.write(Buffer.from('page'), 0, 4, 10);
+      await writer.sync(); // its own synced commit; the other chunks are known durable now
+      await writer.close();
+      expect([synced(), lookups.mock.calls.length]).toEqual([0, 0]);
+      // A file this handle began empty: nothing to ask about.
+      const fresh = await cluster.client().open('/fresh-synced', 'w');
+      await fresh.write(Buffer.from('journal'), 0, 7, 0);
+      await fresh.sync();
+      await fresh.close();
+      expect(lookups).not.toHaveBeenCalled();
+    } finally {
+      syncs.mockRestore();
+      lookups.mockRestore();
+    }
   });
 
   it('a datanode killed between two fsyncs: the next update goes around it', async () => {
