@@ -267,9 +267,7 @@ export class CairnFs {
         await this.commitCarryingPending(fh, req, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
         if (this.files.isWritable(fh)) {
           // Changes no commit carried go alone; an fsync makes them durable too (a sync after them).
-          if (await this.sendPending(req.nodeid, req)) {
-            if (fsync) await this.retrying(() => this.root.syncNamespace());
-          }
+          if ((await this.sendPending(req.nodeid, req)) && fsync) await this.retrying(() => this.root.syncNamespace());
           this.kernelForgets(req.nodeid); // the commit's mtime
         }
         return undefined;

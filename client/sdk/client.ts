@@ -509,24 +509,22 @@ export class CairnClient {
     const attr = await this.withPath(path, 'stat', () => this.namenode.stat(path, true));
     if (attr.type !== 'FILE') throw new CairnError('EISDIR', 'not a regular file', { path });
     const out: ChunkLocation[] = [];
-    let from = 0;
-    for (;;) {
-      const reply = await this.withPath(path, 'locations', () => this.namenode.getChunks(attr.inode, from));
-      for (const chunk of reply.chunks) {
-        const offsetBytes = chunk.index * reply.chunkSizeBytes;
-        out.push({
-          index: chunk.index,
-          offsetBytes,
-          lengthBytes: Math.max(0, Math.min(chunk.lengthBytes, reply.sizeBytes - offsetBytes)),
-          chunkId: chunk.chunkId,
-          gen: chunk.gen,
-          datanodes: chunk.locations.map((l) => ({ id: l.id, address: l.address })),
-        });
+    await this.withPath(path, 'locations', async () => {
+      for await (const reply of this.namenode.chunkPages(attr.inode)) {
+        for (const chunk of reply.chunks) {
+          const offsetBytes = chunk.index * reply.chunkSizeBytes;
+          out.push({
+            index: chunk.index,
+            offsetBytes,
+            lengthBytes: Math.max(0, Math.min(chunk.lengthBytes, reply.sizeBytes - offsetBytes)),
+            chunkId: chunk.chunkId,
+            gen: chunk.gen,
+            datanodes: chunk.locations.map((l) => ({ id: l.id, address: l.address })),
+          });
+        }
       }
-      const last = reply.chunks[reply.chunks.length - 1];
-      if (last === undefined || reply.chunks.length < limits.chunksPerReplyMax) return out;
-      from = last.index + 1;
-    }
+    });
+    return out;
   }
 
   // ---- cluster ---------------------------------------------------------------------------------

@@ -277,16 +277,12 @@ export class FileHandle {
    */
   private async syncOthers(): Promise<void> {
     const holding = this.leaseHeld && this.o.writable;
-    for (let from = 0; ; ) {
-      const reply = await this.o.namenode.getChunks(this.inode, from);
+    for await (const reply of this.o.namenode.chunkPages(this.inode)) {
       const unknown = reply.chunks
         .filter((c) => this.durable.get(c.chunkId) !== c.gen)
         .map((c) => ({ chunkId: c.chunkId, gen: c.gen, addresses: c.locations.map((l) => l.address) }));
       if (unknown.length > 0) await syncReplicas(this.o.pool, unknown, this.o.deadlineMs);
       for (const c of unknown) this.durable.set(c.chunkId, c.gen);
-      const last = reply.chunks[reply.chunks.length - 1];
-      if (last === undefined || reply.chunks.length < limits.chunksPerReplyMax) break;
-      from = last.index + 1;
     }
     // With the lease held throughout, no other writer can have added a chunk since.
     if (holding && this.leaseHeld) this.chunksKnown = true;

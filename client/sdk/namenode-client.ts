@@ -2,6 +2,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { AttrChanges } from '../../common/attr-changes.js';
+import { limits } from '../../common/limits.js';
 import { CairnError } from '../../common/errors.js';
 import { FrameRpcConnection } from '../../common/frame-rpc.js';
 import { cairnProto, callUnary, channelOptions, validateHostPort, type Identity } from '../../common/rpc.js';
@@ -236,6 +237,16 @@ export class NamenodeClient {
   }
   getChunks(inode: number, fromIndex: number, count = 0): Promise<GetChunksReply__Output> {
     return this.call('GetChunks', { inode, fromIndex, count });
+  }
+  /** Every chunk of a file, a GetChunks reply (a page of at most chunksPerReplyMax) at a time. */
+  async *chunkPages(inode: number): AsyncGenerator<GetChunksReply__Output> {
+    for (let from = 0; ; ) {
+      const reply = await this.getChunks(inode, from);
+      yield reply;
+      const last = reply.chunks[reply.chunks.length - 1];
+      if (last === undefined || reply.chunks.length < limits.chunksPerReplyMax) return;
+      from = last.index + 1;
+    }
   }
   prepareChunk(inode: number, index: number, excludeDatanodes: string[]): Promise<PrepareChunkReply__Output> {
     return this.call('PrepareChunk', { inode, index, excludeDatanodes });

@@ -89,12 +89,18 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       token: state.tokens.sign(c.id, c.gen, 'r', now),
     }));
   };
-  /** Remembers a version prepared for a file's chunk (`next`: by a commit) and answers it, with its write token. */
+  /** A prepared version as the wire answers it, with its write token. */
+  const withToken = (version: PreparedChunk, now: number) => ({
+    ...version,
+    baseLengthBytes: version.baseLength,
+    token: state.tokens.sign(version.chunkId, version.gen, 'w', now),
+  });
+  /** Remembers a version prepared for a file's chunk (`next`: by a commit) and answers it. */
   const prepared = (ino: number, index: number, version: PreparedChunk, next = false) => {
     const now = state.now();
     const { chunkId, gen, baseGen, baseLength } = version;
     state.prepared.add(ino, index, { chunkId, gen, baseGen, baseLength }, now, next);
-    return { ...version, baseLengthBytes: baseLength, token: state.tokens.sign(chunkId, gen, 'w', now) };
+    return withToken(version, now);
   };
   const placement: ChunkPlacement = {
     place: (replication, exclude, turn) =>
@@ -211,7 +217,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       const chunks = await mutate(caller, (ctx) => allocateChunks(ctx, count, replication, placement));
       const now = state.now();
       for (const c of chunks) state.prepared.addAllocated(c.chunkId, c.gen, caller.clientId, now);
-      return { chunks: chunks.map((c) => ({ ...c, baseLengthBytes: 0, token: state.tokens.sign(c.chunkId, c.gen, 'w', now) })) };
+      return { chunks: chunks.map((c) => withToken(c, now)) };
     }),
     CommitChunk: handler(async (req, caller) => {
       const input = {
