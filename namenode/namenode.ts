@@ -21,6 +21,7 @@ import { clientNamenodeHandlers, clientNamenodeMethods } from './rpc/client-serv
 import { frameRpcServer, type Method } from '../common/frame-rpc.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
 import { PreparedChunks, adminKeyPrefix, persistAdminState, type NamenodeSettings, type NamenodeState } from './state.js';
+import { Journal } from './store/journal.js';
 import { LevelKv } from './store/kv.js';
 
 export interface NamenodeConfig extends NamenodeSettings {
@@ -65,7 +66,11 @@ export class Namenode {
     const secret = config.secret ?? (await readOrCreateSecret(config.dataDir));
     const level = new Level<string, string>(path.join(config.dataDir, 'meta'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const kv = await LevelKv.open(level);
+    const journal = await Journal.open(config.dataDir, kv);
+    if (journal.recovery.replayed > 0 || journal.recovery.skipped > 0) log.info(journal.recovery, 'metadata journal replayed');
+    if (journal.recovery.skipped > 0) log.warn(journal.recovery, 'journal records after a gap were not replayed (a machine crash lost unsynced operations)');
     const namespace = await Namespace.open(kv, {
+      journal,
       chunkSizeBytes: config.chunkSizeBytes,
       defaultReplication: config.defaultReplication,
       nowMs: Date.now(),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Caller } from '../../common/rpc.js';
 import { MetaDb, type Durability, type Tx } from '../store/metadb.js';
 import type { KvStore } from '../store/kv.js';
+import type { Journal } from '../store/journal.js';
 import type { NamespaceSettings, OpContext } from './context.js';
 import { formatVersion, keys, prefixEnd, rootInode, parseChunkKey, type ChunkRecord, type ClusterRecord, type InodeRecord } from './records.js';
 import { CairnError } from '../../common/errors.js';
@@ -18,8 +19,9 @@ export class Namespace {
     readonly cluster: ClusterRecord,
     onFatal: (err: unknown) => void,
     durability: Durability,
+    journal: Journal | undefined,
   ) {
-    this.db = new MetaDb(kv, onFatal, durability);
+    this.db = new MetaDb(kv, onFatal, durability, undefined, journal);
   }
 
   /**
@@ -28,7 +30,15 @@ export class Namespace {
    */
   static async open(
     kv: KvStore,
-    opts: { chunkSizeBytes: number; defaultReplication: number; nowMs: number; onFatal?: (err: unknown) => void; durability?: Durability },
+    opts: {
+      chunkSizeBytes: number;
+      defaultReplication: number;
+      nowMs: number;
+      onFatal?: (err: unknown) => void;
+      durability?: Durability;
+      /** Batches journaled ahead of the store (journal.ts), already replayed into `kv`. */
+      journal?: Journal;
+    },
   ): Promise<Namespace> {
     const raw = await kv.get(keys.cluster);
     let cluster: ClusterRecord;
@@ -53,7 +63,7 @@ export class Namespace {
       }
     }
     const settings = { chunkSizeBytes: cluster.chunkSizeBytes, defaultReplication: opts.defaultReplication };
-    return new Namespace(kv, settings, cluster, opts.onFatal ?? (() => {}), opts.durability ?? 'on-sync');
+    return new Namespace(kv, settings, cluster, opts.onFatal ?? (() => {}), opts.durability ?? 'on-sync', opts.journal);
   }
 
   /** Runs one operation as one transaction; on disk before it returns when `sync`. */
@@ -88,7 +98,6 @@ export class Namespace {
   }
 
   async close(): Promise<void> {
-    await this.db.barrier();
-    await this.db.kv.close();
+    await this.db.close();
   }
 }

@@ -9,17 +9,21 @@
 //
 // Durability, as a local file system gives it (docs/ARCHITECTURE.md, "Durability"):
 // - `always`: every batch is a sync write (fsync of LevelDB's log) before it is acknowledged.
-// - `on-sync` (the default): a batch is written to LevelDB's log (in the OS page cache, so it
-//   survives a SIGKILL of the namenode) and acknowledged; it reaches the disk at the next sync
+// - `on-sync` (the default): a batch is written to the journal (journal.ts: one write(2), in the
+//   OS page cache, so it survives a SIGKILL of the namenode) and acknowledged; LevelDB's write
+//   follows in the background. Without a journal (tests on memory-level) the batch is
+//   acknowledged once written to LevelDB's log instead. It reaches the disk at the next sync
 //   write: an operation that asks for one (an fsync on a file, `sync()`), or the periodic one
 //   (`syncIntervalMs`). LevelDB's log is sequential, so a sync write makes everything before it
-//   durable too.
+//   durable too. Every batch is journaled, synced ones included, so that the journal holds the
+//   whole sequence that recovery replays.
 //
 // Fault model: if a write fails the overlay holds state that is not in the store; the namenode
 // must stop (fail-stop, as HDFS does when its edit log fails), so `onFatal` is called.
 
 import { CairnError } from '../../common/errors.js';
 import type { KeyRange, KvOp, KvStore } from './kv.js';
+import { journalSeqKey, type Journal } from './journal.js';
 
 interface OverlayEntry {
   value: string | undefined; // undefined: deleted
@@ -42,6 +46,8 @@ export class MetaDb {
   private queued: KvOp[] = [];
   private queuedWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private queuedSeq = 0;
+  /** The journal seq of the last batch queued (written to LevelDB with it, as `m/journal`). */
+  private queuedJournalSeq = 0;
   /** Whether the queued batch must be a sync write. */
   private queuedSync = false;
   /** Batches written since the last sync write (on-sync mode). */
@@ -61,6 +67,7 @@ export class MetaDb {
     private readonly durability: Durability = 'on-sync',
     /** The read cache's budget: keys and values as UTF-16, plus a Map entry's overhead. */
     private readonly cacheBytesMax = 32 * 1024 * 1024,
+    private readonly journal: Journal | undefined = undefined,
   ) {}
 
   /**
@@ -77,9 +84,9 @@ export class MetaDb {
       } catch (err) {
         // A failure is an answer too, and may rest on what the transaction read (EEXIST for a
         // file whose creation is not yet durable), so it is given only once that is durable.
-        return { ok: false as const, err, durable: this.barrier() };
+        return { ok: false as const, err, durable: this.acknowledged() };
       }
-      const durable = tx.ops.length > 0 ? this.apply(tx.ops, opts.sync === true) : opts.sync === true ? this.sync() : this.barrier();
+      const durable = tx.ops.length > 0 ? this.apply(tx.ops, opts.sync === true) : opts.sync === true ? this.sync() : this.acknowledged();
       return { ok: true as const, result, durable };
     });
     this.chain = run.catch(() => undefined);
@@ -146,7 +153,16 @@ export class MetaDb {
     return mergeRange(stored, pending, range.limit);
   }
 
-  /** Resolves when everything applied so far is durable. */
+  /**
+   * Resolves when everything applied so far would survive a SIGKILL of the namenode: at once
+   * with a journal (each batch was journaled as it was applied), else once it is in LevelDB.
+   */
+  private acknowledged(): Promise<void> {
+    if (this.journal === undefined || this.durability === 'always') return this.barrier();
+    return this.failed === undefined ? Promise.resolve() : Promise.reject(this.writeFailed());
+  }
+
+  /** Resolves when everything applied so far is in the store. */
   barrier(): Promise<void> {
     if (this.queued.length === 0 && this.flushing === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -179,7 +195,24 @@ export class MetaDb {
     return this.unsynced || this.queued.length > 0;
   }
 
+  /** Makes everything durable, removes the journal, closes the store. */
+  async close(): Promise<void> {
+    await this.sync();
+    this.journal?.close(true);
+    await this.kv.close();
+  }
+
   private apply(ops: KvOp[], sync: boolean): Promise<void> {
+    if (this.journal !== undefined) {
+      try {
+        this.queuedJournalSeq = this.journal.append(ops);
+      } catch (err) {
+        // Nothing of this batch was applied; what was acknowledged before is journaled.
+        this.failed ??= err;
+        this.onFatal(err);
+        throw this.writeFailed();
+      }
+    }
     const seq = ++this.seq;
     if (sync) this.queuedSync = true;
     for (const op of ops) {
@@ -190,7 +223,9 @@ export class MetaDb {
     this.queued.push(...ops);
     this.queuedSeq = seq;
     this.stats.ops++;
-    const done = new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
+    // Journaled: acknowledged now, unless it must be on disk first.
+    const now = this.journal !== undefined && !sync && this.durability !== 'always';
+    const done = now ? Promise.resolve() : new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
     this.flushing ??= this.flushLoop();
     return done;
   }
@@ -200,8 +235,7 @@ export class MetaDb {
       const ops = this.queued;
       const waiters = this.queuedWaiters;
       const upToSeq = this.queuedSeq;
-      const sync = this.durability === 'always' || this.queuedSync;
-      if (sync) this.lastSyncMs = Date.now();
+      let sync = this.durability === 'always' || this.queuedSync;
       this.queued = [];
       this.queuedWaiters = [];
       this.queuedSync = false;
@@ -210,7 +244,18 @@ export class MetaDb {
       let fatal = false;
       if (this.failed === undefined) {
         try {
+          let dropJournal: (() => void) | undefined;
+          if (this.journal !== undefined) {
+            ops.push({ type: 'put', key: journalSeqKey, value: String(this.queuedJournalSeq) });
+            // A full journal file goes once a sync write has put all its batches on disk.
+            if (this.journal.full) {
+              dropJournal = this.journal.rotate();
+              sync = true;
+            }
+          }
+          if (sync) this.lastSyncMs = Date.now();
           await this.kv.write(ops, sync);
+          dropJournal?.();
           this.stats.writes++;
           if (sync) this.stats.syncs++;
           this.unsynced = !sync;

@@ -1,0 +1,207 @@
+// The namenode's journal (namenode/store/journal.ts) over a real LevelDB in a temporary
+// directory: a batch is acknowledged once journaled, before LevelDB has it; reopening replays
+// exactly the batches LevelDB lacks, in order, and never one over a later one.
+
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LevelKv, type KvOp, type KvStore } from '../../namenode/store/kv.js';
+import { Journal, journalSeqKey } from '../../namenode/store/journal.js';
+import { MetaDb } from '../../namenode/store/metadb.js';
+
+/** A store whose writes never complete: the namenode killed before LevelDB got the batch. */
+class StalledKv implements KvStore {
+  writesStarted = 0;
+  constructor(private readonly inner: KvStore) {}
+  get(key: string): Promise<string | undefined> {
+    return this.inner.get(key);
+  }
+  range(range: Parameters<KvStore['range']>[0]): Promise<Array<[string, string]>> {
+    return this.inner.range(range);
+  }
+  write(): Promise<void> {
+    this.writesStarted++;
+    return new Promise(() => undefined);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A store that records the sync flag of every write. */
+class RecordingKv implements KvStore {
+  readonly syncs: boolean[] = [];
+  constructor(private readonly inner: KvStore) {}
+  get(key: string): Promise<string | undefined> {
+    return this.inner.get(key);
+  }
+  range(range: Parameters<KvStore['range']>[0]): Promise<Array<[string, string]>> {
+    return this.inner.range(range);
+  }
+  async write(ops: KvOp[], sync: boolean): Promise<void> {
+    this.syncs.push(sync);
+    await this.inner.write(ops, sync);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+const put = (key: string, value: string): KvOp => ({ type: 'put', key, value });
+
+let dir: string;
+let open: LevelKv[];
+
+async function openKv(): Promise<LevelKv> {
+  const kv = await LevelKv.open(new Level<string, string>(join(dir, 'meta'), { keyEncoding: 'utf8', valueEncoding: 'utf8' }));
+  open.push(kv);
+  return kv;
+}
+
+async function closeKv(kv: LevelKv): Promise<void> {
+  open.splice(open.indexOf(kv), 1);
+  await kv.close();
+}
+
+const journalFiles = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.startsWith('journal-')).sort();
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-journal-'));
+  open = [];
+});
+afterEach(async () => {
+  for (const kv of open) await kv.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('metadata journal', () => {
+  it('acknowledges a transaction once journaled, before LevelDB has it, and replays it after a SIGKILL', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv);
+    const stalled = new StalledKv(kv);
+    const db = new MetaDb(stalled, () => undefined, 'on-sync', undefined, journal);
+    await db.transact(async (tx) => tx.put('inode/7', 'file'));
+    await db.transact(async (tx) => tx.del('inode/7'));
+    await db.transact(async (tx) => tx.put('inode/8', 'dir'));
+    // Acknowledged, and readable through the namenode, while LevelDB has none of it.
+    expect(stalled.writesStarted).toBe(1);
+    expect(await db.get('inode/8')).toBe('dir');
+    expect(await kv.get('inode/8')).toBeUndefined();
+
+    await closeKv(kv); // the process is gone; its journal file stays as written
+    const after = await openKv();
+    const reopened = await Journal.open(dir, after);
+    expect(reopened.recovery).toEqual({ replayed: 3, skipped: 0 });
+    expect(await after.get('inode/7')).toBeUndefined();
+    expect(await after.get('inode/8')).toBe('dir');
+    expect(await after.get(journalSeqKey)).toBe('3');
+    // The replayed files are gone; the next record continues the sequence.
+    expect(await journalFiles()).toEqual(['journal-2.log']);
+    expect(reopened.append([put('x', '1')])).toBe(4);
+  });
+
+  it('without a journal, a transaction waits for LevelDB', async () => {
+    const kv = await openKv();
+    const db = new MetaDb(new StalledKv(kv));
+    let acknowledged = false;
+    void db.transact(async (tx) => tx.put('k', 'v')).then(() => (acknowledged = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(acknowledged).toBe(false);
+  });
+
+  it('replays only the batches after the one LevelDB holds last, never an older one over a newer', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv);
+    const db = new MetaDb(kv, () => undefined, 'on-sync', undefined, journal);
+    await db.transact(async (tx) => tx.put('ids', '1'));
+    await db.transact(async (tx) => tx.put('ids', '2'));
+    await db.barrier(); // LevelDB holds both, and `m/journal` = 2
+    expect(await kv.get(journalSeqKey)).toBe('2');
+    journal.append([put('ids', '3')]); // journaled; the namenode dies before LevelDB's write
+    await closeKv(kv);
+
+    const after = await openKv();
+    expect((await Journal.open(dir, after)).recovery).toEqual({ replayed: 1, skipped: 0 });
+    expect(await after.get('ids')).toBe('3');
+  });
+
+  it('keeps LevelDB as it is when the journal lost its tail but LevelDB did not (machine crash)', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv);
+    journal.append([put('ids', '1')]);
+    journal.append([put('ids', '2')]);
+    journal.close(false);
+    await kv.write([put('ids', '5'), put(journalSeqKey, '5')], true);
+    await closeKv(kv);
+
+    const after = await openKv();
+    expect((await Journal.open(dir, after)).recovery).toEqual({ replayed: 0, skipped: 0 });
+    expect(await after.get('ids')).toBe('5');
+  });
+
+  it('ends the replay at a torn or corrupt record', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv);
+    for (let i = 1; i <= 3; i++) journal.append([put(`k${i}`, 'v'.repeat(100))]);
+    journal.close(false);
+    const [file] = await journalFiles();
+    const path = join(dir, file as string);
+    const bytes = (await readFile(path)).length;
+    await truncate(path, bytes - 10); // the third record torn
+    await closeKv(kv);
+
+    const after = await openKv();
+    const reopened = await Journal.open(dir, after);
+    expect(reopened.recovery).toEqual({ replayed: 2, skipped: 0 });
+    expect(await after.get('k2')).toBe('v'.repeat(100));
+    expect(await after.get('k3')).toBeUndefined();
+
+    // A flipped byte in the first record of the next run ends it there.
+    reopened.append([put('k4', 'v')]);
+    reopened.append([put('k5', 'v')]);
+    reopened.close(false);
+    const [next] = await journalFiles();
+    const nextPath = join(dir, next as string);
+    const data = await readFile(nextPath);
+    data[20] = (data[20] as number) ^ 0xff;
+    await writeFile(nextPath, data);
+    await closeKv(after);
+    const third = await openKv();
+    expect((await Journal.open(dir, third)).recovery).toEqual({ replayed: 0, skipped: 0 });
+    expect(await third.get('k4')).toBeUndefined();
+    expect(await third.get('k5')).toBeUndefined();
+  });
+
+  it('does not replay records after a gap', async () => {
+    const kv = await openKv();
+    await kv.write([put(journalSeqKey, '2')], true);
+    const journal = await Journal.open(dir, kv); // the next records are 3 and 4
+    journal.append([put('a', '1')]);
+    journal.append([put('b', '1')]);
+    journal.close(false);
+    await kv.write([put(journalSeqKey, '0')], true); // LevelDB lost records 1 and 2
+    await closeKv(kv);
+
+    const after = await openKv();
+    expect((await Journal.open(dir, after)).recovery).toEqual({ replayed: 0, skipped: 2 });
+    expect(await after.get('a')).toBeUndefined();
+  });
+
+  it('moves to a new file when one is full, and removes the old one after a sync write', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv, { rotateBytes: 1 });
+    const recording = new RecordingKv(kv);
+    const db = new MetaDb(recording, () => undefined, 'on-sync', undefined, journal);
+    for (let i = 0; i < 3; i++) {
+      await db.transact(async (tx) => tx.put(`k${i}`, 'v'));
+      await db.barrier();
+    }
+    expect(recording.syncs).toEqual([true, true, true]);
+    expect(await journalFiles()).toEqual(['journal-4.log']);
+    await db.close();
+    expect(await journalFiles()).toEqual([]);
+    open.splice(open.indexOf(kv), 1);
+  });
+});
