@@ -35,7 +35,7 @@ import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
 import { create, open, read, write } from './ops-data.js';
 import { getxattr, listxattr, opendir, readdir, setxattr, statfs } from './ops-meta.js';
-import { getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
+import { access, getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
 import { PendingAttrs } from './pending-attrs.js';
 import * as P from './protocol.js';
 
@@ -233,6 +233,8 @@ export class CairnFs {
         return lookup(this, req);
       case P.op.GETATTR:
         return getattr(this, req);
+      case P.op.ACCESS:
+        return access(this, req);
       case P.op.SETATTR:
         return setattr(this, req);
       case P.op.READLINK:
@@ -307,7 +309,7 @@ export class CairnFs {
       case P.op.DESTROY:
         return undefined;
       default:
-        // ACCESS is not sent with default_permissions; locks stay local to this kernel.
+        // Locks stay local to this kernel.
         throw new Errno(ENOSYS);
     }
   }

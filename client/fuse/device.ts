@@ -99,9 +99,15 @@ export class FuseDevice {
         'rootmode=40000',
         `user_id=${process.getuid?.() ?? 0}`,
         `group_id=${process.getgid?.() ?? 0}`,
-        // The kernel checks permissions against the caller's credentials and the attributes we
-        // report; the namenode checks them again for the caller's uid/gid.
-        'default_permissions',
+        // With --allow-other, the kernel checks permissions against the caller's credentials and
+        // the attributes we report, and the namenode checks them again for the caller's uid/gid.
+        // Without it, fuse lets in only processes whose uids are the mount's owner's; when that
+        // is root, the kernel's check passes anyway, yet it would still ask for a directory's
+        // attributes before each path walk through it after every create or unlink in it (a
+        // GETATTR round trip per file created or removed). So a root mount without
+        // --allow-other leaves it out: the namenode still checks each call, and ACCESS is
+        // answered from the attributes (ops-names.ts access).
+        ...(opts.allowOther || process.getuid?.() !== 0 ? ['default_permissions'] : []),
         `max_read=${opts.maxWriteBytes}`,
         ...(opts.allowOther ? ['allow_other'] : []),
       ];

@@ -8,8 +8,9 @@
 // Read-only opens have their own SDK handle; when a writer of the inode has been closed since,
 // the reader is reopened so that it sees the new contents (close-to-open within the mount).
 //
-// The kernel already checked permissions for every open (default_permissions), so a second
-// writer of an inode joins the shared one without asking the namenode again.
+// The kernel already checked permissions for every open (default_permissions; without it, every
+// caller is the mount's owner, device.ts), so a second writer of an inode joins the shared one
+// without asking the namenode again.
 
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';

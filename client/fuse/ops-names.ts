@@ -1,4 +1,4 @@
-// Operations on names and attributes: lookup, getattr, setattr, mkdir, mknod, symlink, link,
+// Operations on names and attributes: lookup, getattr, access, setattr, mkdir, mknod, symlink, link,
 // unlink, rmdir and rename, each made as the calling process's uid/gid. A file whose last name is
 // removed while it is open on this mount is kept under a hidden name until its last close.
 
@@ -39,6 +39,26 @@ export async function getattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   const s = await fs.retrying(() => fs.root.lstat(path));
   if (s.ino !== req.nodeid) throw new Errno(ESTALE);
   return fs.attrReply(fs.fetched(s, req));
+}
+
+/**
+ * access(2), faccessat(2), chdir(2): sent only by a mount without default_permissions (root's,
+ * without --allow-other: device.ts), whose callers are all root. Answered as the kernel's own
+ * check would from the attributes: root may read and write anything and execute what has an
+ * execute bit or is a directory; any other caller gets the bits of their class.
+ */
+export async function access(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
+  const mask = req.body.readUInt32LE(0) & 7; // R_OK 4 | W_OK 2 | X_OK 1; F_OK 0 asks only that it exists
+  const a = fs.attrs.get(req.nodeid, Date.now()) ?? fs.fetched(await fs.retrying(() => fs.root.lstat(fs.pathOf(req.nodeid))), req);
+  if (!permits(a, req.uid, req.gid, mask)) throw new Errno(osConstants.errno.EACCES);
+  return undefined;
+}
+
+/** Whether `uid`/`gid` may access a node with attributes `a` as `mask` (R_OK | W_OK | X_OK) asks. */
+export function permits(a: { mode: number; uid: number; gid: number }, uid: number, gid: number, mask: number): boolean {
+  if (uid === 0) return (mask & 1) === 0 || (a.mode & fileTypeBits) === O.S_IFDIR || (a.mode & 0o111) !== 0;
+  const bits = uid === a.uid ? (a.mode >> 6) & 7 : gid === a.gid ? (a.mode >> 3) & 7 : a.mode & 7;
+  return (bits & mask) === mask;
 }
 
 export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {

@@ -8,7 +8,7 @@
 // changes over them, so the mount sees its own changes at once; other mounts see them after the
 // close, as they see the data (close-to-open). A write after a pending mtime drops it (the write
 // moves mtime, as on a local file system). The kernel has already checked that the caller may
-// make each change (default_permissions).
+// make each change (default_permissions; a mount without it lets in only root, device.ts).
 
 import type { AttrChanges, CairnClient } from '../sdk/client.js';
 import type { KernelAttr } from './protocol.js';

@@ -49,6 +49,24 @@ describe.skipIf(skip !== undefined)('real programs on the mount', () => {
     expect(got.split('\n').sort()).toEqual(want.split('\n').sort());
   }, 240_000);
 
+  it('access(2) on a root mount without --allow-other (no default_permissions) answers as the kernel would for root', async () => {
+    const dir = mount.p('access');
+    await fsp.mkdir(dir, { mode: 0o700 });
+    await fsp.writeFile(path.join(dir, 'plain'), 'x');
+    await fsp.chmod(path.join(dir, 'plain'), 0o000);
+    await fsp.writeFile(path.join(dir, 'tool'), '#!/bin/sh\necho ran\n');
+    await fsp.chmod(path.join(dir, 'tool'), 0o700);
+    const test = async (flag: string, name: string): Promise<boolean> => (await run('sh', ['-c', `test ${flag} "$1"`, 'sh', path.join(dir, name)])).code === 0;
+    expect(await test('-r', 'plain')).toBe(true);
+    expect(await test('-w', 'plain')).toBe(true);
+    expect(await test('-x', 'plain')).toBe(false); // root too needs an execute bit on a file
+    expect(await test('-x', 'tool')).toBe(true);
+    expect(await test('-x', '.')).toBe(true);
+    expect(await test('-e', 'absent')).toBe(false);
+    expect(await runOk(path.join(dir, 'tool'), [])).toBe('ran\n');
+    expect((await run('sh', ['-c', `cd "$1" && pwd`, 'sh', dir])).stdout.trim()).toBe(dir);
+  });
+
   it('git init, add -A, commit, status (clean), fsck, gc, and a second commit', async () => {
     const repo = mount.p('repo');
     const source = path.resolve(import.meta.dirname, '../../namenode');
