@@ -85,6 +85,8 @@ export class CairnFs {
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
   private readonly began = new WeakMap<P.FuseRequest, number>();
+  /** Files written or cut through this mount since the kernel last dropped their attributes (kernelForgets). */
+  private readonly writtenUnforgotten = new Set<number>();
   private readonly inflight = new Map<bigint, { opcode: number; startMs: number }>();
   /**
    * Since when every call found the namenode refusing connections (undefined: it answered since),
@@ -266,24 +268,33 @@ export class CairnFs {
         // Held attribute changes go with the data: after a writer's commit, not a reader's close.
         const fh = P.fhOf(req.body);
         const fsync = req.opcode === P.op.FSYNC;
-        await this.commitCarryingPending(fh, req, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
+        const committed = await this.commitCarryingPending(fh, req, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
         if (this.files.isWritable(fh)) {
           // Changes no commit carried go alone; an fsync makes them durable too (a sync after them).
-          if ((await this.sendPending(req.nodeid, req)) && fsync) await this.retrying(() => this.root.syncNamespace());
-          this.kernelForgets(req.nodeid); // the commit's mtime
+          const sent = await this.sendPending(req.nodeid, req);
+          if (sent && fsync) await this.retrying(() => this.root.syncNamespace());
+          if (committed || sent || this.writtenUnforgotten.has(req.nodeid)) this.kernelForgets(req.nodeid); // the commit's mtime
         }
         return undefined;
       }
-      case P.op.RELEASE:
+      case P.op.RELEASE: {
         this.pageVersions.released(P.fhOf(req.body));
         await this.files.release(P.fhOf(req.body));
+        let sent = false;
         if (!this.files.hasWriter(req.nodeid)) {
-          await this.sendPending(req.nodeid, req).catch((err: unknown) => this.o.log.warn({ err, ino: req.nodeid }, 'attribute changes lost at close'));
+          sent = await this.sendPending(req.nodeid, req).catch((err: unknown) => {
+            this.o.log.warn({ err, ino: req.nodeid }, 'attribute changes lost at close');
+            return true; // what the kernel was shown did not happen
+          });
         }
         if (!this.files.isOpen(req.nodeid)) await removeHidden(this, req.nodeid);
         this.invalidate(req, req.nodeid); // the size no longer comes from a writer here
-        this.kernelForgets(req.nodeid);
+        // Unless nothing was written since the kernel last dropped them (a file created and
+        // closed unwritten, or a close after its flush already did), the kernel's attributes
+        // may show a writer's size or an mtime the commit moved.
+        if (sent || this.writtenUnforgotten.has(req.nodeid)) this.kernelForgets(req.nodeid);
         return undefined;
+      }
       case P.op.OPENDIR:
         return opendir(this, req);
       case P.op.READDIR:
@@ -443,15 +454,22 @@ export class CairnFs {
    * before close, SQLite's fchown of a new journal before its fsync: one call instead of two). What
    * the namenode did not apply stays held for sendPending.
    */
-  private async commitCarryingPending(fh: number, req: P.FuseRequest, commit: (carry: AttrChanges | undefined) => Promise<Stats | undefined>): Promise<void> {
+  private async commitCarryingPending(fh: number, req: P.FuseRequest, commit: (carry: AttrChanges | undefined) => Promise<Stats | undefined>): Promise<boolean> {
     const held = this.pending.peek(req.nodeid);
     const carry = held !== undefined && held.client === this.files.writerClient(fh) ? held.changes : undefined;
     const after = await commit(carry);
-    if (after === undefined || carry === undefined) return;
-    if (this.pending.peek(req.nodeid)?.changes === carry && applied(after, carry)) {
+    if (after === undefined) return false;
+    if (carry !== undefined && this.pending.peek(req.nodeid)?.changes === carry && applied(after, carry)) {
       this.pending.take(req.nodeid);
       this.fetched(after, req);
     }
+    return true;
+  }
+
+  /** A write or a truncate through this mount: the kernel's attributes of `ino` go stale at its commit. */
+  dataChanged(ino: number): void {
+    this.attrs.written(ino, Date.now());
+    this.writtenUnforgotten.add(ino);
   }
 
   /** Sends the attribute changes held for `ino` (after its data was committed); returns whether there were any. */
@@ -477,6 +495,7 @@ export class CairnFs {
 
   /** The kernel drops its attributes of a file (see attrValidMs). */
   kernelForgets(ino: number): void {
+    this.writtenUnforgotten.delete(ino);
     this.sink.forgetAttrs?.(ino);
   }
 

@@ -20,7 +20,10 @@ export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   fs.kernelForgets(req.nodeid);
   // The kernel keeps its cached pages only if they hold the version this open found (page-versions.ts).
   const keep = fs.pageVersions.opened(opened.fh, opened.ino, opened.version);
-  return P.openOut(opened.fh, keep ? P.openFlagsOut.KEEP_CACHE : 0);
+  // A handle opened for reading has nothing to flush at close(2) (git add and tar c open every
+  // file they read): no FLUSH round trip. Older kernels still send it; the fast path answers it.
+  const readOnly = (flags & 3) === O.O_RDONLY && (flags & O.O_TRUNC) === 0;
+  return P.openOut(opened.fh, (keep ? P.openFlagsOut.KEEP_CACHE : 0) | (readOnly ? P.openFlagsOut.NOFLUSH : 0));
 }
 
 export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
@@ -60,7 +63,7 @@ export async function write(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const data = req.body.subarray(P.writeInBytes, P.writeInBytes + size);
   if (data.length !== size) throw new CairnError('EINVAL', 'short write request');
   const written = await fs.files.write(fh, data, offset);
-  fs.attrs.written(req.nodeid, Date.now());
+  fs.dataChanged(req.nodeid);
   fs.listings.inodesChanged([req.nodeid]);
   fs.pending.written(req.nodeid);
   return P.writeOut(written);

@@ -70,7 +70,7 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   if ((a.valid & V.SIZE) !== 0) {
     fs.pageVersions.changed(req.nodeid);
     if (await fs.files.truncateOpen(req.nodeid, a.sizeBytes)) {
-      fs.attrs.written(req.nodeid, now);
+      fs.dataChanged(req.nodeid);
     } else {
       await fs.retrying(() => client.truncate(path, a.sizeBytes));
       fs.invalidate(req, req.nodeid);
