@@ -16,7 +16,7 @@ import { Namespace } from './namespace/namespace.js';
 import { DatanodeRegistry, type AdminState } from './registry.js';
 import { ReplicationPlanner } from './replication.js';
 import { SafeMode } from './safemode.js';
-import { prefixEnd } from './namespace/records.js';
+import { keys, prefixEnd } from './namespace/records.js';
 import { clientNamenodeHandlers, clientNamenodeMethods } from './rpc/client-service.js';
 import { frameRpcServer, type Method } from '../common/frame-rpc.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
@@ -66,7 +66,9 @@ export class Namenode {
     const secret = config.secret ?? (await readOrCreateSecret(config.dataDir));
     const level = new Level<string, string>(path.join(config.dataDir, 'meta'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const kv = await LevelKv.open(level);
-    const journal = await Journal.open(config.dataDir, kv);
+    // A journal beside an empty store belongs to a store that was removed (the store is formatted,
+    // durably, before anything is journaled).
+    const journal = await Journal.open(config.dataDir, kv, { discard: (await kv.get(keys.cluster)) === undefined });
     if (journal.recovery.replayed > 0 || journal.recovery.skipped > 0) log.info(journal.recovery, 'metadata journal replayed');
     if (journal.recovery.skipped > 0) log.warn(journal.recovery, 'journal records after a gap were not replayed (a machine crash lost unsynced operations)');
     const namespace = await Namespace.open(kv, {

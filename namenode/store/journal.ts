@@ -46,6 +46,7 @@ export interface JournalRecovery {
 
 export class Journal {
   private bytes = 0;
+  private closed = false;
 
   private constructor(
     private readonly dir: string,
@@ -57,11 +58,14 @@ export class Journal {
     readonly recovery: JournalRecovery,
   ) {}
 
-  /** Replays what LevelDB lacks (see above), then starts a fresh file. */
-  static async open(dir: string, kv: KvStore, opts: { rotateBytes?: number } = {}): Promise<Journal> {
+  /**
+   * Replays what LevelDB lacks (see above), then starts a fresh file. `discard`: the store is
+   * empty (its directory was removed): a journal left beside it belongs to the old store.
+   */
+  static async open(dir: string, kv: KvStore, opts: { rotateBytes?: number; discard?: boolean } = {}): Promise<Journal> {
     const files = listFiles(dir);
     const storedSeq = Number((await kv.get(journalSeqKey)) ?? 0);
-    const records = files.flatMap((f) => readRecords(path.join(dir, fileName(f))));
+    const records = opts.discard === true ? [] : files.flatMap((f) => readRecords(path.join(dir, fileName(f))));
     let expect = storedSeq + 1;
     let lastSeq = storedSeq;
     const replay: KvOp[] = [];
@@ -78,8 +82,10 @@ export class Journal {
       replayed++;
       expect++;
     }
-    if (replayed > 0) {
-      replay.push({ type: 'put', key: journalSeqKey, value: String(expect - 1) });
+    if (lastSeq > storedSeq) {
+      // LevelDB now stands for every seq seen, skipped ones included: the records appended from
+      // here on follow on without a gap, so the next start replays them.
+      replay.push({ type: 'put', key: journalSeqKey, value: String(lastSeq) });
       await kv.write(replay, true);
     }
     for (const f of files) rmSync(path.join(dir, fileName(f)), { force: true });
@@ -90,6 +96,7 @@ export class Journal {
 
   /** Appends one batch; returns its seq. Throws if the write fails (the namenode must stop). */
   append(ops: readonly KvOp[]): number {
+    if (this.closed) throw new Error('the journal is closed');
     const seq = this.nextSeq++;
     const payload = Buffer.from(JSON.stringify(ops.map((op) => (op.type === 'put' ? [op.key, op.value] : [op.key]))));
     const record = Buffer.allocUnsafe(headerBytes + payload.length);
@@ -127,6 +134,8 @@ export class Journal {
 
   /** Closes the file; with `remove` (LevelDB has everything, synced), removes it. */
   close(remove: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
     if (remove) rmSync(path.join(this.dir, fileName(this.index)), { force: true });
   }

@@ -56,6 +56,8 @@ export class MetaDb {
   lastSyncMs = 0;
   private seq = 0;
   private flushing: Promise<void> | undefined;
+  /** Set by close(): no new transaction runs. */
+  private stopping = false;
   private chain: Promise<unknown> = Promise.resolve();
   private failed: unknown;
   /** Sync writes done so far and operations they carried (for metrics and benchmarks). */
@@ -77,6 +79,7 @@ export class MetaDb {
   async transact<T>(fn: (tx: Tx) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
     const run = this.chain.then(async () => {
       if (this.failed !== undefined) throw new CairnError('EIO', 'namenode metadata store failed; restart it');
+      if (this.stopping) throw new CairnError('EIO', 'the namenode is stopping');
       const tx = new Tx(this);
       let result: T;
       try {
@@ -195,8 +198,13 @@ export class MetaDb {
     return this.unsynced || this.queued.length > 0;
   }
 
-  /** Makes everything durable, removes the journal, closes the store. */
+  /**
+   * Refuses new transactions, lets those already queued finish, makes everything durable,
+   * removes the journal and closes the store.
+   */
   async close(): Promise<void> {
+    this.stopping = true;
+    await this.chain;
     await this.sync();
     this.journal?.close(true);
     await this.kv.close();
@@ -223,8 +231,9 @@ export class MetaDb {
     this.queued.push(...ops);
     this.queuedSeq = seq;
     this.stats.ops++;
-    // Journaled: acknowledged now, unless it must be on disk first.
-    const now = this.journal !== undefined && !sync && this.durability !== 'always';
+    // Journaled: acknowledged now, unless it must be on disk first, or LevelDB has fallen far
+    // behind (a compaction stall): then callers wait for it, and the overlay stays bounded.
+    const now = this.journal !== undefined && !sync && this.durability !== 'always' && this.overlay.size <= overlayKeysAhead;
     const done = now ? Promise.resolve() : new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
     this.flushing ??= this.flushLoop();
     return done;
@@ -291,6 +300,9 @@ const entryBytes = (key: string, value: string | undefined): number => 2 * (key.
 
 /** When an acknowledged batch is on disk: at once (`always`), or at the next sync write. */
 export type Durability = 'always' | 'on-sync';
+
+/** Keys waiting for LevelDB beyond which a journaled batch is acknowledged only once in LevelDB. */
+const overlayKeysAhead = 100_000;
 
 /** Written by `sync()` when nothing else is queued (its value is the time of the sync). */
 export const syncMarkerKey = 'm/synced';

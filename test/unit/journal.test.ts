@@ -185,8 +185,43 @@ describe('metadata journal', () => {
     await closeKv(kv);
 
     const after = await openKv();
-    expect((await Journal.open(dir, after)).recovery).toEqual({ replayed: 0, skipped: 2 });
+    const reopened = await Journal.open(dir, after);
+    expect(reopened.recovery).toEqual({ replayed: 0, skipped: 2 });
     expect(await after.get('a')).toBeUndefined();
+
+    // What is journaled after the gap follows on from it: a SIGKILL before LevelDB has it, and
+    // the next start replays it.
+    expect(reopened.append([put('c', '1')])).toBe(5);
+    await closeKv(after);
+    const third = await openKv();
+    expect((await Journal.open(dir, third)).recovery).toEqual({ replayed: 1, skipped: 0 });
+    expect(await third.get('c')).toBe('1');
+  });
+
+  it('discards a journal found beside an empty store (its directory removed)', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv);
+    journal.append([put('old', '1')]);
+    journal.close(false);
+    await closeKv(kv);
+    const fresh = await openKv();
+    expect((await Journal.open(dir, fresh, { discard: true })).recovery).toEqual({ replayed: 0, skipped: 0 });
+    expect(await fresh.get('old')).toBeUndefined();
+  });
+
+  it('makes callers wait for LevelDB again when it falls far behind', async () => {
+    const kv = await openKv();
+    const journal = await Journal.open(dir, kv);
+    const db = new MetaDb(new StalledKv(kv), () => undefined, 'on-sync', undefined, journal);
+    await db.transact(async (tx) => tx.put('small', '1'));
+    let acknowledged = false;
+    void db
+      .transact(async (tx) => {
+        for (let i = 0; i <= 100_000; i++) tx.put(`k${i}`, '');
+      })
+      .then(() => (acknowledged = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(acknowledged).toBe(false);
   });
 
   it('moves to a new file when one is full, and removes the old one after a sync write', async () => {
@@ -203,5 +238,6 @@ describe('metadata journal', () => {
     await db.close();
     expect(await journalFiles()).toEqual([]);
     open.splice(open.indexOf(kv), 1);
+    await expect(db.transact(async (tx) => tx.put('late', 'v'))).rejects.toMatchObject({ code: 'EIO' });
   });
 });
