@@ -271,9 +271,15 @@ export class CairnFs {
         const committed = await this.commitCarryingPending(fh, req, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
         if (this.files.isWritable(fh)) {
           // Changes no commit carried go alone; an fsync makes them durable too (a sync after them).
-          const sent = await this.sendPending(req.nodeid, req);
+          let sent: boolean;
+          try {
+            sent = await this.sendPending(req.nodeid, req);
+          } catch (err) {
+            this.forgetWritten(req.nodeid); // the kernel was shown changes that did not happen
+            throw err;
+          }
           if (sent && fsync) await this.retrying(() => this.root.syncNamespace());
-          if (committed || sent || this.writtenUnforgotten.has(req.nodeid)) this.kernelForgets(req.nodeid); // the commit's mtime
+          if (committed || sent || this.writtenUnforgotten.has(req.nodeid)) this.forgetWritten(req.nodeid); // the commit's mtime
         }
         return undefined;
       }
@@ -292,7 +298,7 @@ export class CairnFs {
         // Unless nothing was written since the kernel last dropped them (a file created and
         // closed unwritten, or a close after its flush already did), the kernel's attributes
         // may show a writer's size or an mtime the commit moved.
-        if (sent || this.writtenUnforgotten.has(req.nodeid)) this.kernelForgets(req.nodeid);
+        if (sent || this.writtenUnforgotten.has(req.nodeid)) this.forgetWritten(req.nodeid);
         return undefined;
       }
       case P.op.OPENDIR:
@@ -495,8 +501,17 @@ export class CairnFs {
 
   /** The kernel drops its attributes of a file (see attrValidMs). */
   kernelForgets(ino: number): void {
-    this.writtenUnforgotten.delete(ino);
     this.sink.forgetAttrs?.(ino);
+  }
+
+  /**
+   * The kernel drops its attributes of a file at a close or fsync, and the file counts as
+   * unwritten since. Only here: a drop at an open, while a writer still holds uncommitted
+   * writes, leaves them to be dropped again once committed.
+   */
+  private forgetWritten(ino: number): void {
+    this.writtenUnforgotten.delete(ino);
+    this.kernelForgets(ino);
   }
 
   attrReply(a: P.KernelAttr): Buffer {
