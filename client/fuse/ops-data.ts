@@ -20,10 +20,11 @@ export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   fs.kernelForgets(req.nodeid);
   // The kernel keeps its cached pages only if they hold the version this open found (page-versions.ts).
   const keep = fs.pageVersions.opened(opened.fh, opened.ino, opened.version);
-  // A handle opened for reading has nothing to flush at close(2) (git add and tar c open every
-  // file they read): no FLUSH round trip. Older kernels still send it; the fast path answers it.
-  const readOnly = (flags & 3) === O.O_RDONLY && (flags & O.O_TRUNC) === 0;
-  return P.openOut(opened.fh, (keep ? P.openFlagsOut.KEEP_CACHE : 0) | (readOnly ? P.openFlagsOut.NOFLUSH : 0));
+  // No FOPEN_NOFLUSH for read-only handles, though they have nothing to flush: close(2) would
+  // return before the kernel sends RELEASE (deferred while a readahead READ is in flight), and
+  // an open right after would find the pages' version not yet confirmed (page-versions.ts) and
+  // read the file again. The FLUSH is answered on the fast path.
+  return P.openOut(opened.fh, keep ? P.openFlagsOut.KEEP_CACHE : 0);
 }
 
 export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {

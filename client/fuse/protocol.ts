@@ -188,8 +188,7 @@ export function attrOut(a: KernelAttr, attrValidMs: number): Buffer {
   return out;
 }
 
-/** fuse_open_out flags; NOFLUSH (kernel 5.16 on): close(2) sends no FLUSH for the handle. */
-export const openFlagsOut = { DIRECT_IO: 1 << 0, KEEP_CACHE: 1 << 1, NOFLUSH: 1 << 5 } as const;
+export const openFlagsOut = { DIRECT_IO: 1 << 0, KEEP_CACHE: 1 << 1 } as const;
 
 export function openOut(fh: number, openFlags = 0): Buffer {
   const out = Buffer.alloc(openOutBytes);

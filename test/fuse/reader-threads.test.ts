@@ -86,16 +86,14 @@ describe.skipIf(skip !== undefined)('reads answered by the reader threads', () =
     expect(sha256(await fsp.readFile(mount.p('rot.bin')))).toBe(sha256(rotting));
   });
 
-  it('did answer reads without the main thread, and closes of read-only handles sent no FLUSH (the counts the mount logs when it unmounts)', async () => {
+  it('did answer reads and read-only flushes without the main thread (the counts the mount logs when it unmounts)', async () => {
     await mount.stop();
     const served = /"servedFast":\{"reads":(\d+)/.exec(mount.logs());
     expect(served, mount.logs()).not.toBeNull();
     // 300 random reads above, nearly all of them after their chunk was offered.
     expect(Number(served?.[1])).toBeGreaterThan(250);
-    // Handles opened for reading (readFile, the O_DIRECT handles) are opened with FOPEN_NOFLUSH:
-    // their closes send no FLUSH at all (kernels before 5.16 would, answered on the fast path).
+    // Every close of a file opened for reading (readFile, the O_DIRECT handles): nothing to flush.
     const flushes = /"servedFast":\{[^}]*"flushes":(\d+)/.exec(mount.logs());
-    expect(flushes, mount.logs()).not.toBeNull();
-    expect(Number(flushes?.[1])).toBe(0);
+    expect(Number(flushes?.[1])).toBeGreaterThanOrEqual(4);
   });
 });
