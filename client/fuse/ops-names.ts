@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as O } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { R, W, X, permits } from '../../common/access.js';
 import { CairnError } from '../../common/errors.js';
 import type { Changed } from '../sdk/client.js';
 import type { CairnFs } from './cairn-fs.js';
@@ -33,12 +34,17 @@ export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
 }
 
 export async function getattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  return fs.attrReply(await attrsOf(fs, req));
+}
+
+/** The request's node's attributes: cached, or asked of the namenode. */
+async function attrsOf(fs: CairnFs, req: P.FuseRequest): Promise<P.KernelAttr> {
   const cached = fs.attrs.get(req.nodeid, Date.now());
-  if (cached !== undefined) return fs.attrReply(cached);
+  if (cached !== undefined) return cached;
   const path = fs.pathOf(req.nodeid);
   const s = await fs.retrying(() => fs.root.lstat(path));
   if (s.ino !== req.nodeid) throw new Errno(ESTALE);
-  return fs.attrReply(fs.fetched(s, req));
+  return fs.fetched(s, req);
 }
 
 /**
@@ -48,17 +54,10 @@ export async function getattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
  * execute bit or is a directory; any other caller gets the bits of their class.
  */
 export async function access(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
-  const mask = req.body.readUInt32LE(0) & 7; // R_OK 4 | W_OK 2 | X_OK 1; F_OK 0 asks only that it exists
-  const a = fs.attrs.get(req.nodeid, Date.now()) ?? fs.fetched(await fs.retrying(() => fs.root.lstat(fs.pathOf(req.nodeid))), req);
-  if (!permits(a, req.uid, req.gid, mask)) throw new Errno(osConstants.errno.EACCES);
+  const want = req.body.readUInt32LE(0) & (R | W | X); // F_OK (0) asks only that it exists
+  const a = await attrsOf(fs, req);
+  if (!permits(a, a.mode, (a.mode & fileTypeBits) === O.S_IFDIR, req, want)) throw new Errno(osConstants.errno.EACCES);
   return undefined;
-}
-
-/** Whether `uid`/`gid` may access a node with attributes `a` as `mask` (R_OK | W_OK | X_OK) asks. */
-export function permits(a: { mode: number; uid: number; gid: number }, uid: number, gid: number, mask: number): boolean {
-  if (uid === 0) return (mask & 1) === 0 || (a.mode & fileTypeBits) === O.S_IFDIR || (a.mode & 0o111) !== 0;
-  const bits = uid === a.uid ? (a.mode >> 6) & 7 : gid === a.gid ? (a.mode >> 3) & 7 : a.mode & 7;
-  return (bits & mask) === mask;
 }
 
 export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {

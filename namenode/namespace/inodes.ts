@@ -9,10 +9,9 @@ import type { OpContext } from './context.js';
 import { keys, rootInode, type DirentRecord, type IdCounters, type InodeRecord } from './records.js';
 import type { Tx } from '../store/metadb.js';
 import { toAttr } from './attr.js';
+import { R, W, X, permits } from '../../common/access.js';
 
-export const R = 4;
-export const W = 2;
-export const X = 1;
+export { R, W, X };
 
 export async function getInode(tx: Tx, ino: number): Promise<InodeRecord | undefined> {
   return tx.getJson<InodeRecord>(keys.inode(ino));
@@ -40,11 +39,9 @@ export async function nextId(tx: Tx, kind: keyof IdCounters): Promise<number> {
   return id;
 }
 
-/** POSIX access check against the owner, group or other bits; root may do anything but execute non-executables. */
+/** POSIX access check against the owner, group or other bits (common/access.ts). */
 export function mayAccess(rec: InodeRecord, caller: Caller, want: number): boolean {
-  if (caller.uid === 0) return (want & X) === 0 || rec.type === 'd' || (rec.mode & 0o111) !== 0;
-  const bits = caller.uid === rec.uid ? (rec.mode >> 6) & 7 : caller.gid === rec.gid ? (rec.mode >> 3) & 7 : rec.mode & 7;
-  return (bits & want) === want;
+  return permits(rec, rec.mode, rec.type === 'd', caller, want);
 }
 
 export function checkAccess(rec: InodeRecord, caller: Caller, want: number, path: string): void {
