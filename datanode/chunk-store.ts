@@ -50,6 +50,7 @@ import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
 import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, readTrailerSync, replicaFileBytes } from '../common/replica-file.js';
 import { byteLength } from '../common/transfer.js';
+import { DirectWrites, directAlignBytes, directFromBytes } from './direct-writes.js';
 
 export interface ReplicaRef {
   chunkId: number;
@@ -123,6 +124,13 @@ export class ChunkStore {
   private spareBytes = 0;
   /** Spare copies an update started from (for tests and benchmarks). */
   spareTaken = 0;
+  /**
+   * Whether large new replicas are written past the page cache (direct-writes.ts). Off after a
+   * direct write failed; CAIRN_DIRECT_WRITES=0 turns it off.
+   */
+  directWrites = process.env.CAIRN_DIRECT_WRITES !== '0';
+  /** Bytes written direct since start (for tests and benchmarks). */
+  directBytes = 0;
 
   private constructor(readonly dataDir: string) {}
 
@@ -236,7 +244,10 @@ export class ChunkStore {
         } catch (err) {
           throw trailerError(err, chunkId, baseGen);
         }
-        ftruncateSync(fd, base.fileLengthBytes); // its trailer goes; the new one is written at finish
+        // Its trailer stays past its bytes until the update writes or ends past them
+        // (ChunkWriter.cutTrailer): an update that keeps the length (a database's pages) writes
+        // its trailer over the old one, and cutting a file just fdatasynced (a spare) measured as
+        // costly as the rest of a small update.
       }
       if (base.lengthBytes < base.fileLengthBytes) {
         // Cut shorter (a truncate): the window the cut falls in keeps base bytes under a fresh
@@ -250,7 +261,8 @@ export class ChunkStore {
       rmSync(tmp, { force: true });
       throw err;
     }
-    return new ChunkWriter(this, { chunkId, gen, tmp, fd, base, offsetBytes });
+    const trailerLeft = baseGen !== 0 && base.lengthBytes === base.fileLengthBytes;
+    return new ChunkWriter(this, { chunkId, gen, tmp, fd, base, offsetBytes, trailerLeft });
   }
 
   /**
@@ -453,12 +465,18 @@ export class ChunkWriter {
   private windowFill = 0;
   private done = false;
   private fdClosed = false;
+  /** The base's trailer is still in the file after its bytes (see ChunkStore.createWriter). */
+  private trailerLeft: boolean;
+  /** The direct part of a large new replica's sequential write (direct-writes.ts), once it began. */
+  private direct: DirectWrites | undefined;
+  private directTried = false;
 
   constructor(
     private readonly store: ChunkStore,
-    private readonly s: { chunkId: number; gen: number; tmp: string; fd: number; base: BaseReplica; offsetBytes: number },
+    private readonly s: { chunkId: number; gen: number; tmp: string; fd: number; base: BaseReplica; offsetBytes: number; trailerLeft: boolean },
   ) {
     this.fileLength = s.base.lengthBytes;
+    this.trailerLeft = s.trailerLeft;
     this.position = s.offsetBytes;
     // A new chunk written from its start gets its checksums computed as the bytes stream by.
     this.sequential = s.base.lengthBytes === 0 && s.offsetBytes === 0;
@@ -477,10 +495,30 @@ export class ChunkWriter {
     const length = byteLength(pieces);
     if (this.position + length > limits.chunkSizeBytesMax) throw new CairnError('EFBIG', 'write past the end of a chunk');
     if (this.s.base.lengthBytes > 0 && length > 0) this.touch(this.position, this.position + length);
+    if (this.position + length > this.s.base.lengthBytes) this.cutTrailer();
+    if (!this.sequential) await this.endDirect();
+    else if (!this.directTried && this.position >= directFromBytes && this.position % directAlignBytes === 0 && this.store.directWrites) {
+      this.directTried = true;
+      this.direct = DirectWrites.open(this.s.tmp, this.position);
+      if (this.direct === undefined) this.store.directWrites = false; // refused by the file system
+    }
+    let buffered = pieces;
+    let at = this.position;
+    if (this.direct !== undefined) {
+      const { ok, consumed } = await this.direct.write(pieces, this.s.fd);
+      if (ok) this.store.directBytes += consumed;
+      else {
+        this.direct.close(); // what it had staged went through the page cache
+        this.direct = undefined;
+        this.store.directWrites = false;
+      }
+      buffered = ok ? [] : skipBytes(pieces, consumed);
+      at += consumed;
+    }
     // A synchronous write into the page cache takes well under a millisecond per MiB; going
     // through libuv's thread pool measured several times slower on a busy 2-core machine. The
     // fsync at the end stays asynchronous.
-    writevAllSync(this.s.fd, pieces, this.position);
+    if (buffered.length > 0) writevAllSync(this.s.fd, buffered, at);
     this.position += length;
     this.fileLength = Math.max(this.fileLength, this.position);
     this.highestEnd = Math.max(this.highestEnd, this.position);
@@ -508,9 +546,12 @@ export class ChunkWriter {
    * end of writes).
    */
   async finish(finalLengthBytes: number, sync: boolean): Promise<ReplicaRef> {
+    await this.endDirect();
     const { fd, tmp, chunkId, gen } = this.s;
     const { base } = this.s;
     const length = finalLengthBytes >= 0 ? finalLengthBytes : Math.max(base.lengthBytes, this.highestEnd, this.s.offsetBytes);
+    // The same length: the new trailer is written over the old one, which has the same size.
+    if (length !== base.lengthBytes) this.cutTrailer();
     let sums: number[];
     if (this.sequential && length === this.position) {
       if (this.fileLength !== length) ftruncateSync(fd, length);
@@ -564,6 +605,8 @@ export class ChunkWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.direct?.close();
+    this.direct = undefined;
     this.closeFd();
     rmSync(this.s.tmp, { force: true });
   }
@@ -573,6 +616,21 @@ export class ChunkWriter {
     if (this.fdClosed) return;
     this.fdClosed = true;
     closeSync(this.s.fd);
+  }
+
+  /** Writes what the direct part still stages and ends it: later bytes go through the page cache. */
+  private async endDirect(): Promise<void> {
+    const direct = this.direct;
+    if (direct === undefined) return;
+    this.direct = undefined;
+    if (!(await direct.end(this.s.fd))) this.store.directWrites = false;
+  }
+
+  /** Cuts the base's trailer off (once), before bytes or a longer or shorter length go past the base's bytes. */
+  private cutTrailer(): void {
+    if (!this.trailerLeft) return;
+    this.trailerLeft = false;
+    ftruncateSync(this.s.fd, this.s.base.lengthBytes);
   }
 
   /** Continues the running window checksum over `data` (CRC32C carries over between pieces). */
@@ -601,6 +659,19 @@ function writeAllSync(fd: number, data: Buffer, position: number): void {
 }
 
 /** One writev for all the pieces (more only if the kernel writes less than asked). */
+/** `pieces` without their first `bytes` bytes. */
+function skipBytes(pieces: Buffer[], bytes: number): Buffer[] {
+  const rest: Buffer[] = [];
+  for (const piece of pieces) {
+    if (bytes >= piece.length) bytes -= piece.length;
+    else {
+      rest.push(bytes > 0 ? piece.subarray(bytes) : piece);
+      bytes = 0;
+    }
+  }
+  return rest;
+}
+
 function writevAllSync(fd: number, pieces: Buffer[], position: number): void {
   if (pieces.length === 1) return writeAllSync(fd, pieces[0] as Buffer, position);
   let rest = pieces;

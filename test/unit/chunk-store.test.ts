@@ -124,6 +124,54 @@ describe('ChunkStore', () => {
     expect((await readAll(store, 11, 2)).equals(expected)).toBe(true);
   });
 
+  it('writes the bulk of a large replica past the page cache, and the same bytes as a buffered write, whatever the pieces', async () => {
+    const store = await ChunkStore.open(dir);
+    expect(store.directWrites).toBe(true); // ext4 or xfs: the temporary directory takes O_DIRECT
+    // Sequential: 1 MiB buffered, then direct writes of 1 MiB, then a tail that is not a whole block.
+    const data = pseudoRandomBytes(3 * 1024 * 1024 + 5 * window + 4321, 31);
+    const writer = await store.createWriter({ chunkId: 40, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const take = [1024 * 1024, 300_001, 65_535, 777_777][i % 4] as number;
+      await writer.write([data.subarray(at, at + Math.floor(take / 3)), data.subarray(at + Math.floor(take / 3), at + take)].filter((b) => b.length > 0));
+      at += take;
+    }
+    await writer.finish(-1, true);
+    expect(store.directBytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+    const bytes = await fsp.readFile(store.replicaPath(40, 1));
+    expect(bytes.equals(Buffer.concat([data, encodeTrailer(windowChecksums(data), data.length)]))).toBe(true);
+    expect((await readAll(store, 40, 1)).equals(data)).toBe(true);
+
+    // A write elsewhere ends the direct part: what it staged lands first, then the write.
+    const jumped = pseudoRandomBytes(2 * 1024 * 1024 + 100, 32);
+    const second = await store.createWriter({ chunkId: 41, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    await second.write(jumped.subarray(0, 1024 * 1024));
+    await second.write(jumped.subarray(1024 * 1024, 1024 * 1024 + 5000)); // staged, not yet written
+    const patch = Buffer.alloc(3000, 0x5c);
+    await second.writeAt(10, patch);
+    await second.writeAt(1024 * 1024 + 5000, jumped.subarray(1024 * 1024 + 5000));
+    await second.finish(-1, false);
+    const expected = Buffer.from(jumped);
+    patch.copy(expected, 10);
+    expect((await readAll(store, 41, 1)).equals(expected)).toBe(true);
+    expect((await fsp.readdir(path.join(dir, 'tmp'))).length).toBe(0);
+
+    // An aborted write leaves nothing behind.
+    const aborted = await store.createWriter({ chunkId: 42, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    await aborted.write(jumped);
+    await aborted.abort();
+    expect(store.has(42, 1)).toBe(false);
+    expect((await fsp.readdir(path.join(dir, 'tmp'))).length).toBe(0);
+  });
+
+  it('writes a large replica through the page cache when direct writes are off (CAIRN_DIRECT_WRITES=0, or refused)', async () => {
+    const store = await ChunkStore.open(dir);
+    store.directWrites = false;
+    const data = pseudoRandomBytes(2 * 1024 * 1024 + 99, 33);
+    await put(store, 50, 1, data);
+    expect(store.directBytes).toBe(0);
+    expect((await readAll(store, 50, 1)).equals(data)).toBe(true);
+  });
+
   it('a copy-on-write update keeps the base, rewrites the windows written, and writes a fresh trailer', async () => {
     const store = await ChunkStore.open(dir);
     const base = pseudoRandomBytes(3 * window + 10, 4);
@@ -203,6 +251,9 @@ describe('ChunkStore', () => {
       { base: 4 * window, kept: window + 99, writes: [[10, 10]], final: -1 }, // after a truncate the namenode made
       { base: 4 * window, kept: 4 * window, writes: [[window + 1, 3]], final: 2 * window + 500 }, // cut shorter at the end
       { base: 2 * window + 1, kept: 2 * window + 1, writes: [], final: 3 * window + 2 }, // grown with zeros only
+      { base: 8720, kept: 8720, writes: [[0, 12]], final: -1 }, // a journal's header: the new trailer over the old one
+      { base: 2 * window + 100, kept: 2 * window + 100, writes: [[2 * window + 50, 100]], final: -1 }, // across the end, over the old trailer
+      { base: 2 * window + 100, kept: 2 * window + 100, writes: [[10, 10], [2 * window + 200, 1]], final: -1 }, // within, then past a gap
     ];
     let chunkId = 100;
     for (const c of cases) {

@@ -1,0 +1,139 @@
+// The bulk of a large new replica written with O_DIRECT, past the page cache, as storage
+// daemons do for data they will not read back soon (HDFS drops its page cache behind writes).
+// Buffered, every byte of a replica is first copied into a page-cache page: three copies of each
+// byte written, one per replica, and on a virtual machine whose free memory is handed back to its
+// host, filling fresh pages measured ~2 s of kernel time per GiB in each datanode, which made a
+// sequential write CPU-bound (docs/PERFORMANCE.md, session 11). Direct, the bytes are copied once
+// into a staging buffer and go to the disk from there.
+//
+// A replica's first `directFromBytes` stay buffered (small files never leave the page cache, where
+// they are read again soon), and so does whatever is not a whole block at the end: only aligned
+// blocks of a sequential write go direct. The kernel keeps both views coherent, the file is
+// fsynced as before when the write asks for sync, and a file system that refuses O_DIRECT (tmpfs)
+// just keeps every write buffered.
+
+import { closeSync, constants as fsConstants, openSync, write as writeCallback, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+/** Direct writes start at, and are sized in, multiples of this: any logical block size up to 4 KiB. */
+export const directAlignBytes = 4096;
+/** One direct write: the staging buffer's size. */
+const directWriteBytes = 1024 * 1024;
+/** A new replica's bytes before this offset are written through the page cache. */
+export const directFromBytes = directWriteBytes;
+
+const writeFd = promisify(writeCallback);
+const wasmPageBytes = 64 * 1024;
+/** Staging buffers kept for the next large replica (1 MiB each). */
+const stagingKeptMax = 8;
+const stagingKept: Buffer[] = [];
+
+/**
+ * A staging buffer whose bytes start on a page boundary, as O_DIRECT needs of the memory it writes
+ * from: WebAssembly memory is allocated in whole pages, while a Buffer's bytes may start anywhere.
+ */
+function takeStaging(): Buffer {
+  const pages = directWriteBytes / wasmPageBytes;
+  return stagingKept.pop() ?? Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+}
+
+function giveBack(staging: Buffer): void {
+  if (stagingKept.length < stagingKeptMax) stagingKept.push(staging);
+}
+
+/** The direct part of one replica's sequential write, from an aligned offset on. */
+export class DirectWrites {
+  private staging: Buffer | undefined;
+  private fill = 0;
+  private fdClosed = false;
+
+  private constructor(
+    private readonly fd: number,
+    /** Where the staged bytes go in the file. */
+    private at: number,
+  ) {
+    this.staging = takeStaging();
+  }
+
+  /** Opens `file` for direct writes from `at` (aligned); undefined when the file system refuses O_DIRECT. */
+  static open(file: string, at: number): DirectWrites | undefined {
+    if (at % directAlignBytes !== 0) return undefined;
+    try {
+      return new DirectWrites(openSync(file, fsConstants.O_WRONLY | fsConstants.O_DIRECT), at);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Stages bytes that continue the file; each full buffer goes to the disk. Resolves false when a
+   * direct write failed: what was staged went through `bufferedFd` instead, and the caller writes
+   * the rest of `pieces` from `consumed` on itself (buffered from then on).
+   */
+  async write(pieces: Buffer[], bufferedFd: number): Promise<{ ok: boolean; consumed: number }> {
+    let consumed = 0;
+    for (const piece of pieces) {
+      for (let from = 0; from < piece.length; ) {
+        const staging = this.staging as Buffer;
+        const take = Math.min(piece.length - from, staging.length - this.fill);
+        piece.copy(staging, this.fill, from, from + take);
+        this.fill += take;
+        from += take;
+        consumed += take;
+        if (this.fill === staging.length && !(await this.flushStaged(bufferedFd, staging.length))) return { ok: false, consumed };
+      }
+    }
+    return { ok: true, consumed };
+  }
+
+  /** Writes what is staged (whole blocks direct, the rest buffered) and closes; false if direct writes failed. */
+  async end(bufferedFd: number): Promise<boolean> {
+    let ok = true;
+    try {
+      const whole = this.fill - (this.fill % directAlignBytes);
+      if (whole > 0) ok = await this.flushStaged(bufferedFd, whole);
+      if (this.fill > 0) this.writeBuffered(bufferedFd, this.fill);
+    } finally {
+      this.close();
+    }
+    return ok;
+  }
+
+  /** Closes without writing what is staged (an aborted write). */
+  close(): void {
+    if (this.staging !== undefined) giveBack(this.staging);
+    this.staging = undefined;
+    if (this.fdClosed) return;
+    this.fdClosed = true;
+    closeSync(this.fd);
+  }
+
+  /** The first `bytes` staged (a multiple of the alignment) to the disk; on failure, through the page cache. */
+  private async flushStaged(bufferedFd: number, bytes: number): Promise<boolean> {
+    const staging = this.staging as Buffer;
+    let ok = true;
+    try {
+      const { bytesWritten } = await writeFd(this.fd, staging, 0, bytes, this.at);
+      if (bytesWritten !== bytes) throw new Error('short direct write');
+    } catch {
+      ok = false;
+    }
+    if (!ok) this.writeBuffered(bufferedFd, bytes);
+    else this.shift(bytes);
+    return ok;
+  }
+
+  private writeBuffered(fd: number, bytes: number): void {
+    const staging = this.staging as Buffer;
+    for (let written = 0; written < bytes; ) written += writeSync(fd, staging, written, bytes - written, this.at + written);
+    this.shift(bytes);
+  }
+
+  /** Drops the first `bytes` staged, which are in the file now. */
+  private shift(bytes: number): void {
+    const staging = this.staging as Buffer;
+    staging.copyWithin(0, bytes, this.fill);
+    this.fill -= bytes;
+    this.at += bytes;
+  }
+}
