@@ -127,7 +127,7 @@ export class CairnFs {
       this.forgetting(req);
       return;
     }
-    this.inflight.set(req.unique, { opcode: req.opcode, startMs: Date.now() });
+    this.inflight.set(req.unique, { opcode: req.opcode, startMs: performance.now() });
     this.began.set(req, this.attrs.epoch);
     this.dispatch(req).then(
       (reply) => this.answer(req, 0, reply),
@@ -154,7 +154,7 @@ export class CairnFs {
     if (started === undefined) return; // answered EIO already (timed out)
     this.inflight.delete(req.unique);
     if (this.o.log.isLevelEnabled('trace')) {
-      this.o.log.trace({ op: P.opNames[req.opcode] ?? req.opcode, node: req.nodeid, errno, ms: Date.now() - started.startMs }, 'fuse');
+      this.o.log.trace({ op: P.opNames[req.opcode] ?? req.opcode, node: req.nodeid, errno, ms: Math.round((performance.now() - started.startMs) * 100) / 100 }, 'fuse');
     }
     if (errno !== 0) return this.sink.reply(req.unique, errno);
     if (reply !== undefined && !Buffer.isBuffer(reply)) return this.sink.replyInPlace(req.unique, reply.inPlace);
@@ -162,7 +162,7 @@ export class CairnFs {
   }
 
   private answerOverdue(): void {
-    const now = Date.now();
+    const now = performance.now(); // monotonic, as the requests' start times
     for (const [unique, { opcode, startMs }] of this.inflight) {
       if (now - startMs < this.o.timeoutMs) continue;
       this.inflight.delete(unique);
