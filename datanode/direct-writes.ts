@@ -14,27 +14,21 @@
 
 import { closeSync, constants as fsConstants, openSync, write as writeCallback, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { alignedBuffer, directAlignBytes } from '../common/aligned.js';
 
-/** Direct writes start at, and are sized in, multiples of this: any logical block size up to 4 KiB. */
-export const directAlignBytes = 4096;
+export { directAlignBytes };
 /** One direct write: the staging buffer's size. */
 const directWriteBytes = 1024 * 1024;
 /** A new replica's bytes before this offset are written through the page cache. */
 export const directFromBytes = directWriteBytes;
 
 const writeFd = promisify(writeCallback);
-const wasmPageBytes = 64 * 1024;
 /** Staging buffers kept for the next large replica (1 MiB each). */
 const stagingKeptMax = 8;
 const stagingKept: Buffer[] = [];
 
-/**
- * A staging buffer whose bytes start on a page boundary, as O_DIRECT needs of the memory it writes
- * from: WebAssembly memory is allocated in whole pages, while a Buffer's bytes may start anywhere.
- */
 function takeStaging(): Buffer {
-  const pages = directWriteBytes / wasmPageBytes;
-  return stagingKept.pop() ?? Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+  return stagingKept.pop() ?? alignedBuffer(directWriteBytes);
 }
 
 function giveBack(staging: Buffer): void {
