@@ -3,7 +3,7 @@
 // Errors are one line on stderr naming the path and the POSIX code, and a non-zero exit:
 // 1 for an operating error, 2 for a usage error.
 
-import { UsageError } from '../../common/args.js';
+import { UsageError, tuneServerCompiler } from '../../common/args.js';
 import { CairnError } from '../../common/errors.js';
 import { clientUsage, commands } from './commands.js';
 
@@ -21,6 +21,7 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'namenode' || command === 'datanode' || command === 'mount') tuneServerCompiler();
   switch (command) {
     case 'namenode':
       return (await import('../../namenode/main.js')).runNamenode(rest);
