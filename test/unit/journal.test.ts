@@ -85,7 +85,10 @@ describe('metadata journal', () => {
     await db.transact(async (tx) => tx.put('inode/7', 'file'));
     await db.transact(async (tx) => tx.del('inode/7'));
     await db.transact(async (tx) => tx.put('inode/8', 'dir'));
-    // Acknowledged, and readable through the namenode, while LevelDB has none of it.
+    // Acknowledged, and readable through the namenode, while LevelDB has none of it; its write
+    // starts after the replies (one write for the three).
+    expect(stalled.writesStarted).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(stalled.writesStarted).toBe(1);
     expect(await db.get('inode/8')).toBe('dir');
     expect(await kv.get('inode/8')).toBeUndefined();
