@@ -12,7 +12,15 @@
 //                                                                  | FAILED id u32 | {code, message}
 // Calls on one connection run concurrently and are answered in any order; the identity is the
 // connection's (one connection per SDK client, as each SDK client has one identity).
+//
+// On Linux the namenode also serves the same frames on a Unix socket with a fresh abstract name
+// (`listenLocal`), which `Handshake` hands out; a client on its machine connects there, others
+// (and any client the name refuses) over TCP. A send on a loopback TCP socket runs the
+// receiver's whole TCP input path in the sender: a round trip between two Node processes here
+// measured 76-79 us and ~38 us of CPU a side over TCP, 44-56 us and ~25 us over a Unix socket.
+// The random name cannot reach another namenode, or a namenode on another machine.
 
+import { randomUUID } from 'node:crypto';
 import net, { type Server, type Socket } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { secretsEqual } from './auth.js';
@@ -42,6 +50,48 @@ function errorPayload(err: unknown): Buffer {
 function errorFrom(payload: Buffer): CairnError {
   const { code, message, path } = JSON.parse(payload.toString('utf8')) as { code?: unknown; message?: unknown; path?: unknown };
   return new CairnError(isErrorCode(code) ? code : 'EIO', typeof message === 'string' ? message : undefined, typeof path === 'string' ? { path } : {});
+}
+
+/**
+ * Has `server` listen on a Unix socket under a fresh abstract name, returned as `@name` (as `ss`
+ * shows it); undefined where there are no abstract names (not Linux) or the listen failed.
+ */
+export async function listenLocal(server: Server, log: Logger): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const name = `cairn-${randomUUID()}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(`\0${name}`, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return `@${name}`;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no local socket: clients on this machine use TCP');
+    return undefined;
+  }
+}
+
+/** A connected socket to the local name `@name`, or undefined if nothing listens there (another machine). */
+async function connectLocal(local: string, deadlineMs: number): Promise<Socket | undefined> {
+  if (process.platform !== 'linux' || !local.startsWith('@')) return undefined;
+  const socket = net.connect({ path: `\0${local.slice(1)}` });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), Math.min(deadlineMs, 1000));
+    const done = (result: Socket | undefined): void => {
+      clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      if (result === undefined) socket.destroy();
+      resolve(result);
+    };
+    const onConnect = (): void => done(socket);
+    const onError = (): void => done(undefined);
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+  });
 }
 
 /** Serves `methods` (named as in `service`) to clients that present `secret`. */
@@ -123,11 +173,17 @@ export class FrameRpcConnection {
     private readonly socket: Socket,
     private readonly service: grpc.ServiceDefinition,
     readonly address: string,
+    /** Whether it went over the namenode's local socket rather than TCP. */
+    readonly local: boolean,
   ) {}
 
-  /** Connects and presents the identity; rejects with ECONNREFUSED, EAUTH or ETIMEDOUT. */
-  static async connect(address: string, service: grpc.ServiceDefinition, identity: Identity, deadlineMs: number): Promise<FrameRpcConnection> {
-    const socket = connectTo(address);
+  /**
+   * Connects (to the namenode's `local` socket when it is on this machine, else to `address`) and
+   * presents the identity; rejects with ECONNREFUSED, EAUTH or ETIMEDOUT.
+   */
+  static async connect(address: string, service: grpc.ServiceDefinition, identity: Identity, deadlineMs: number, local = ''): Promise<FrameRpcConnection> {
+    const localSocket = local !== '' ? await connectLocal(local, deadlineMs) : undefined;
+    const socket = localSocket ?? connectTo(address);
     socket.on('error', () => undefined);
     const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
     try {
@@ -144,7 +200,7 @@ export class FrameRpcConnection {
       if (first.done === true) throw new CairnError('ECONNREFUSED', `${address} closed the connection`);
       if (first.value.kind === Kind.error) throw errorFromFrame(first.value, address);
       if (first.value.kind !== Kind.helloOk) throw new CairnError('EIO', `${address}: unexpected frame ${first.value.kind}`);
-      const connection = new FrameRpcConnection(socket, service, address);
+      const connection = new FrameRpcConnection(socket, service, address, localSocket !== undefined);
       void connection.readReplies(frames);
       return connection;
     } catch (err) {

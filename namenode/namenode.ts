@@ -18,7 +18,7 @@ import { ReplicationPlanner } from './replication.js';
 import { SafeMode } from './safemode.js';
 import { keys, prefixEnd } from './namespace/records.js';
 import { clientNamenodeHandlers, clientNamenodeMethods } from './rpc/client-service.js';
-import { frameRpcServer, type Method } from '../common/frame-rpc.js';
+import { frameRpcServer, listenLocal, type Method } from '../common/frame-rpc.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
 import { PreparedChunks, adminKeyPrefix, persistAdminState, type NamenodeSettings, type NamenodeState } from './state.js';
 import { Journal } from './store/journal.js';
@@ -57,6 +57,7 @@ export class Namenode {
     readonly state: NamenodeState,
     private readonly server: grpc.Server,
     private readonly frameServer: net.Server | undefined,
+    private readonly localServer: net.Server | undefined,
     private readonly ticker: NodeJS.Timeout,
     readonly address: string,
   ) {}
@@ -111,11 +112,13 @@ export class Namenode {
       log,
       now: () => Date.now(),
       frameRpcPort: 0,
+      localSocket: '',
     };
 
     const proto = cairnProto();
     const methods = clientNamenodeMethods(state);
     let frameServer: net.Server | undefined;
+    let localServer: net.Server | undefined;
     if (config.frameRpcPort >= 0) {
       const server = frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
       await new Promise<void>((resolve, reject) => {
@@ -124,6 +127,12 @@ export class Namenode {
       });
       state.frameRpcPort = (server.address() as net.AddressInfo).port;
       frameServer = server;
+      const local = frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
+      const name = await listenLocal(local, log);
+      if (name !== undefined) {
+        localServer = local;
+        state.localSocket = name;
+      }
     }
     const server = new grpc.Server(channelOptions);
     server.addService(proto.cairn.ClientNamenode.service, clientNamenodeHandlers(state, methods));
@@ -136,12 +145,13 @@ export class Namenode {
     const ticker = setInterval(() => tick(state), Math.max(50, Math.floor(config.heartbeatMs / 2)));
     const address = `${config.host}:${port}`;
     log.info({ address, frameRpcPort: state.frameRpcPort, clusterId: namespace.cluster.clusterId, chunks: count, chunkSizeBytes: namespace.settings.chunkSizeBytes }, 'namenode started');
-    return new Namenode(state, server, frameServer, ticker, address);
+    return new Namenode(state, server, frameServer, localServer, ticker, address);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
     this.frameServer?.close();
+    this.localServer?.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     await this.state.namespace.close();
   }

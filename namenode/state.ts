@@ -135,6 +135,8 @@ export interface NamenodeState {
   now: () => number;
   /** Where ClientNamenode is also served over framed TCP (0: not). */
   frameRpcPort: number;
+  /** The same over a Unix socket for clients on this machine (an abstract name; '' : not). */
+  localSocket: string;
 }
 
 /** Mutations wait for safe mode to end (the SDK retries EROFS until its deadline). */

@@ -147,9 +147,11 @@ export class NamenodeClient {
     if (this.frame !== undefined && !this.frame.broken) return this.frame;
     this.connecting ??= (async () => {
       let port: number;
+      let local = '';
       try {
         const reply = await callUnary<object, HandshakeReply__Output>(this.client, this.client.Handshake as never, {}, this.identity, Math.max(1, deadline - Date.now()));
         port = reply.frameRpcPort;
+        local = reply.localSocket;
       } catch (err) {
         // A namenode without the handshake speaks gRPC only.
         if (err instanceof CairnError && err.code === 'EIO' && /UNIMPLEMENTED|not implement/i.test(err.message)) port = 0;
@@ -161,7 +163,7 @@ export class NamenodeClient {
       }
       const host = this.address.slice(0, this.address.lastIndexOf(':'));
       const service = cairnProto().cairn.ClientNamenode.service;
-      this.frame = await FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()));
+      this.frame = await FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()), local);
       return this.frame;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;

@@ -19,16 +19,19 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function framePort(): Promise<number> {
+async function handshake(): Promise<HandshakeReply__Output> {
   const Ctor = cairnProto().cairn.ClientNamenode;
   const client = new Ctor(cluster.namenodeAddress, grpc.credentials.createInsecure(), channelOptions) as ClientNamenodeClient;
   try {
     const identity = { secret: cluster.secret, uid: 0, gid: 0, clientId: 't' };
-    const reply = await callUnary<object, HandshakeReply__Output>(client, client.Handshake as never, {}, identity, 5000);
-    return reply.frameRpcPort;
+    return await callUnary<object, HandshakeReply__Output>(client, client.Handshake as never, {}, identity, 5000);
   } finally {
     client.close();
   }
+}
+
+async function framePort(): Promise<number> {
+  return (await handshake()).frameRpcPort;
 }
 
 describe('gRPC and framed TCP', () => {
@@ -46,6 +49,28 @@ describe('gRPC and framed TCP', () => {
       await expect(fs.mkdir('/both/file/under')).rejects.toMatchObject({ code: 'ENOTDIR' });
     }
     expect(framed.dataConnections.connects).toBeGreaterThan(0);
+  });
+
+  it('a client on the namenode\'s machine calls over its local socket, which checks the secret too; a name nobody serves falls back to TCP', async () => {
+    const { frameRpcPort, localSocket } = await handshake();
+    expect(localSocket).toMatch(/^@cairn-[0-9a-f-]{36}$/); // an abstract name (Linux), fresh at each start
+    const host = cluster.namenodeAddress.split(':')[0] as string;
+    const service = cairnProto().cairn.ClientNamenode.service;
+    const identity = { secret: cluster.secret, uid: 0, gid: 0, clientId: 't' };
+    const local = await FrameRpcConnection.connect(`${host}:${frameRpcPort}`, service, identity, 5000, localSocket);
+    const elsewhere = await FrameRpcConnection.connect(`${host}:${frameRpcPort}`, service, identity, 5000, '@cairn-not-served-here');
+    try {
+      expect([local.local, elsewhere.local]).toEqual([true, false]);
+      for (const connection of [local, elsewhere]) {
+        await expect(connection.call('Stat', { path: '/', follow: true }, 5000)).resolves.toMatchObject({ attr: { inode: 1 } });
+      }
+    } finally {
+      local.close();
+      elsewhere.close();
+    }
+    await expect(
+      FrameRpcConnection.connect(`${host}:${frameRpcPort}`, service, { ...identity, secret: 'wrong' }, 5000, localSocket),
+    ).rejects.toMatchObject({ code: 'EAUTH' });
   });
 
   it('the framed port refuses a wrong secret, and unknown methods are EINVAL', async () => {

@@ -3,8 +3,10 @@
 
 export interface HandshakeReply {
   'frameRpcPort'?: (number);
+  'localSocket'?: (string);
 }
 
 export interface HandshakeReply__Output {
   'frameRpcPort': (number);
+  'localSocket': (string);
 }
