@@ -9,8 +9,8 @@
 // A replica's first `directFromBytes` stay buffered (small files never leave the page cache, where
 // they are read again soon), and so does whatever is not a whole block at the end: only aligned
 // blocks of a sequential write go direct. The kernel keeps both views coherent, the file is
-// fsynced as before when the write asks for sync, and a file system that refuses O_DIRECT (tmpfs)
-// just keeps every write buffered.
+// fsynced as before when the write asks for sync, and a file system that refuses O_DIRECT (at
+// open, or EINVAL on a write) just keeps every write buffered.
 
 import { closeSync, constants as fsConstants, openSync, write as writeCallback, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -102,14 +102,19 @@ export class DirectWrites {
     closeSync(this.fd);
   }
 
-  /** The first `bytes` staged (a multiple of the alignment) to the disk; on failure, through the page cache. */
+  /**
+   * The first `bytes` staged (a multiple of the alignment) to the disk. Refused (EINVAL: an
+   * alignment the device wants larger) or cut short, they go through the page cache and false
+   * is returned; any other failure (ENOSPC, EIO) is the write's, as a buffered write's would be.
+   */
   private async flushStaged(bufferedFd: number, bytes: number): Promise<boolean> {
     const staging = this.staging as Buffer;
     let ok = true;
     try {
       const { bytesWritten } = await writeFd(this.fd, staging, 0, bytes, this.at);
-      if (bytesWritten !== bytes) throw new Error('short direct write');
-    } catch {
+      ok = bytesWritten === bytes;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
       ok = false;
     }
     if (!ok) this.writeBuffered(bufferedFd, bytes);
