@@ -67,6 +67,8 @@ export async function listenLocal(server: Server, log: Logger): Promise<string |
         resolve();
       });
     });
+    // A failed accept (no descriptors left) is logged; unheard, it would end the namenode.
+    server.on('error', (err) => log.warn({ err: err.message }, 'local socket: accept failed'));
     return `@${name}`;
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'no local socket: clients on this machine use TCP');
@@ -182,7 +184,9 @@ export class FrameRpcConnection {
    * presents the identity; rejects with ECONNREFUSED, EAUTH or ETIMEDOUT.
    */
   static async connect(address: string, service: grpc.ServiceDefinition, identity: Identity, deadlineMs: number, local = ''): Promise<FrameRpcConnection> {
+    const startMs = Date.now();
     const localSocket = local !== '' ? await connectLocal(local, deadlineMs) : undefined;
+    deadlineMs = Math.max(1, deadlineMs - (Date.now() - startMs));
     const socket = localSocket ?? connectTo(address);
     socket.on('error', () => undefined);
     const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);

@@ -499,8 +499,9 @@ export class ChunkWriter {
     if (!this.sequential) await this.endDirect();
     else if (!this.directTried && this.position >= directFromBytes && this.position % directAlignBytes === 0 && this.store.directWrites) {
       this.directTried = true;
-      this.direct = DirectWrites.open(this.s.tmp, this.position);
-      if (this.direct === undefined) this.store.directWrites = false; // refused by the file system
+      const opened = DirectWrites.open(this.s.tmp, this.position);
+      this.direct = opened.writes;
+      if (opened.refused) this.store.directWrites = false; // the file system does not take O_DIRECT
     }
     let buffered = pieces;
     let at = this.position;
@@ -508,7 +509,7 @@ export class ChunkWriter {
       const { ok, consumed } = await this.direct.write(pieces, this.s.fd);
       if (ok) this.store.directBytes += consumed;
       else {
-        this.direct.close(); // what it had staged went through the page cache
+        await this.direct.close(); // what it had staged went through the page cache
         this.direct = undefined;
         this.store.directWrites = false;
       }
@@ -605,7 +606,7 @@ export class ChunkWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    this.direct?.close();
+    await this.direct?.close(); // after a direct write in flight, if any
     this.direct = undefined;
     this.closeFd();
     rmSync(this.s.tmp, { force: true });

@@ -40,29 +40,43 @@ export class DirectWrites {
   private staging: Buffer | undefined;
   private fill = 0;
   private fdClosed = false;
+  /** The direct write in flight: the descriptor and the staging buffer are kept until it settles. */
+  private writing: Promise<unknown> | undefined;
 
   private constructor(
     private readonly fd: number,
     /** Where the staged bytes go in the file. */
     private at: number,
+    staging: Buffer,
   ) {
-    this.staging = takeStaging();
+    this.staging = staging;
   }
 
-  /** Opens `file` for direct writes from `at` (aligned); undefined when the file system refuses O_DIRECT. */
-  static open(file: string, at: number): DirectWrites | undefined {
-    if (at % directAlignBytes !== 0) return undefined;
+  /**
+   * Opens `file` for direct writes from `at` (aligned). `refused`: the file system does not take
+   * O_DIRECT (EINVAL), so no other replica should try; any other failure (no descriptor or memory
+   * left) only keeps this one buffered.
+   */
+  static open(file: string, at: number): { writes?: DirectWrites; refused: boolean } {
+    if (at % directAlignBytes !== 0) return { refused: false };
+    let staging: Buffer;
     try {
-      return new DirectWrites(openSync(file, fsConstants.O_WRONLY | fsConstants.O_DIRECT), at);
+      staging = takeStaging();
     } catch {
-      return undefined;
+      return { refused: false };
+    }
+    try {
+      return { writes: new DirectWrites(openSync(file, fsConstants.O_WRONLY | fsConstants.O_DIRECT), at, staging), refused: false };
+    } catch (err) {
+      giveBack(staging);
+      return { refused: (err as NodeJS.ErrnoException).code === 'EINVAL' };
     }
   }
 
   /**
    * Stages bytes that continue the file; each full buffer goes to the disk. Resolves false when a
-   * direct write failed: what was staged went through `bufferedFd` instead, and the caller writes
-   * the rest of `pieces` from `consumed` on itself (buffered from then on).
+   * direct write was refused: what was staged went through `bufferedFd` instead, and the caller
+   * writes the rest of `pieces` from `consumed` on itself (buffered from then on).
    */
   async write(pieces: Buffer[], bufferedFd: number): Promise<{ ok: boolean; consumed: number }> {
     let consumed = 0;
@@ -80,7 +94,7 @@ export class DirectWrites {
     return { ok: true, consumed };
   }
 
-  /** Writes what is staged (whole blocks direct, the rest buffered) and closes; false if direct writes failed. */
+  /** Writes what is staged (whole blocks direct, the rest buffered) and closes; false if a direct write was refused. */
   async end(bufferedFd: number): Promise<boolean> {
     let ok = true;
     try {
@@ -88,13 +102,17 @@ export class DirectWrites {
       if (whole > 0) ok = await this.flushStaged(bufferedFd, whole);
       if (this.fill > 0) this.writeBuffered(bufferedFd, this.fill);
     } finally {
-      this.close();
+      await this.close();
     }
     return ok;
   }
 
-  /** Closes without writing what is staged (an aborted write). */
-  close(): void {
+  /**
+   * Closes without writing what is staged (an aborted write), once a direct write in flight has
+   * settled: until then its descriptor number and its buffer are not handed to anyone else.
+   */
+  async close(): Promise<void> {
+    await this.writing?.catch(() => undefined);
     if (this.staging !== undefined) giveBack(this.staging);
     this.staging = undefined;
     if (this.fdClosed) return;
@@ -104,22 +122,27 @@ export class DirectWrites {
 
   /**
    * The first `bytes` staged (a multiple of the alignment) to the disk. Refused (EINVAL: an
-   * alignment the device wants larger) or cut short, they go through the page cache and false
-   * is returned; any other failure (ENOSPC, EIO) is the write's, as a buffered write's would be.
+   * alignment the device wants larger), they go through the page cache and false is returned;
+   * cut short, the rest goes through the page cache; any other failure (ENOSPC, EIO) is the
+   * write's, as a buffered write's would be.
    */
   private async flushStaged(bufferedFd: number, bytes: number): Promise<boolean> {
     const staging = this.staging as Buffer;
-    let ok = true;
+    const writing = writeFd(this.fd, staging, 0, bytes, this.at);
+    this.writing = writing;
+    let written: number;
     try {
-      const { bytesWritten } = await writeFd(this.fd, staging, 0, bytes, this.at);
-      ok = bytesWritten === bytes;
+      written = (await writing).bytesWritten;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      ok = false;
+      this.writeBuffered(bufferedFd, bytes);
+      return false;
+    } finally {
+      this.writing = undefined;
     }
-    if (!ok) this.writeBuffered(bufferedFd, bytes);
-    else this.shift(bytes);
-    return ok;
+    this.shift(written);
+    if (written < bytes) this.writeBuffered(bufferedFd, bytes - written);
+    return true;
   }
 
   private writeBuffered(fd: number, bytes: number): void {

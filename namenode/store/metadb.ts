@@ -238,7 +238,7 @@ export class MetaDb {
     // Acknowledged at once (journaled), LevelDB's write starts after this turn of the event
     // loop: building its batch (~30 us of JavaScript and native calls an operation) no longer
     // delays the reply, and batches applied in the same turn share one write. A caller that
-    // waits for the write has it start at once.
+    // waits for the write has it start at once, or in the next turn if one is already pending.
     this.flushing ??= now ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop()) : this.flushLoop();
     return done;
   }

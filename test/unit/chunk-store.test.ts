@@ -155,6 +155,16 @@ describe('ChunkStore', () => {
     expect((await readAll(store, 41, 1)).equals(expected)).toBe(true);
     expect((await fsp.readdir(path.join(dir, 'tmp'))).length).toBe(0);
 
+    // An update of an empty replica (its trailer still in the file) is sequential too, and goes direct past its first MiB.
+    await put(store, 43, 1, Buffer.alloc(0));
+    const before = store.directBytes;
+    const grown = pseudoRandomBytes(2 * 1024 * 1024 + 7, 34);
+    const update = await store.createWriter({ chunkId: 43, gen: 2, baseGen: 1, baseLengthBytes: 0, offsetBytes: 0 });
+    for (let at = 0; at < grown.length; at += 256 * 1024) await update.write(grown.subarray(at, at + 256 * 1024));
+    await update.finish(-1, true);
+    expect(store.directBytes).toBeGreaterThan(before);
+    expect((await fsp.readFile(store.replicaPath(43, 2))).equals(Buffer.concat([grown, encodeTrailer(windowChecksums(grown), grown.length)]))).toBe(true);
+
     // An aborted write leaves nothing behind.
     const aborted = await store.createWriter({ chunkId: 42, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
     await aborted.write(jumped);
