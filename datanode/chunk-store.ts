@@ -38,8 +38,6 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
-  writevSync,
 } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -50,6 +48,7 @@ import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
 import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, readTrailerSync, replicaFileBytes } from '../common/replica-file.js';
 import { byteLength } from '../common/transfer.js';
+import { skipBytes, writeAllSync, writevAllSync } from '../common/write-all.js';
 import { DirectWrites, directAlignBytes, directFromBytes } from './direct-writes.js';
 
 export interface ReplicaRef {
@@ -654,37 +653,6 @@ export class ChunkWriter {
 const readFd = promisify(readCallback);
 const fsyncFd = promisify(fsyncCallback);
 const fdatasyncFd = promisify(fdatasyncCallback);
-
-function writeAllSync(fd: number, data: Buffer, position: number): void {
-  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, position + written);
-}
-
-/** One writev for all the pieces (more only if the kernel writes less than asked). */
-/** `pieces` without their first `bytes` bytes. */
-function skipBytes(pieces: Buffer[], bytes: number): Buffer[] {
-  const rest: Buffer[] = [];
-  for (const piece of pieces) {
-    if (bytes >= piece.length) bytes -= piece.length;
-    else {
-      rest.push(bytes > 0 ? piece.subarray(bytes) : piece);
-      bytes = 0;
-    }
-  }
-  return rest;
-}
-
-function writevAllSync(fd: number, pieces: Buffer[], position: number): void {
-  if (pieces.length === 1) return writeAllSync(fd, pieces[0] as Buffer, position);
-  let rest = pieces;
-  while (rest.length > 0) {
-    let written = writevSync(fd, rest, position);
-    position += written;
-    let i = 0;
-    while (i < rest.length && written >= (rest[i] as Buffer).length) written -= (rest[i++] as Buffer).length;
-    rest = rest.slice(i);
-    if (written > 0) rest[0] = (rest[0] as Buffer).subarray(written);
-  }
-}
 
 /** Whether `file` ends with the trailer of exactly these checksums for `lengthBytes` bytes of data. */
 async function endsWithTrailer(file: string, sums: number[], lengthBytes: number): Promise<boolean> {

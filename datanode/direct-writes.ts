@@ -12,9 +12,10 @@
 // fsynced as before when the write asks for sync, and a file system that refuses O_DIRECT (at
 // open, or EINVAL on a write) just keeps every write buffered.
 
-import { closeSync, constants as fsConstants, openSync, write as writeCallback, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, write as writeCallback } from 'node:fs';
 import { promisify } from 'node:util';
 import { alignedBuffer, directAlignBytes } from '../common/aligned.js';
+import { writeAllSync } from '../common/write-all.js';
 
 export { directAlignBytes };
 /** One direct write: the staging buffer's size. */
@@ -146,8 +147,7 @@ export class DirectWrites {
   }
 
   private writeBuffered(fd: number, bytes: number): void {
-    const staging = this.staging as Buffer;
-    for (let written = 0; written < bytes; ) written += writeSync(fd, staging, written, bytes - written, this.at + written);
+    writeAllSync(fd, (this.staging as Buffer).subarray(0, bytes), this.at);
     this.shift(bytes);
   }
 

@@ -24,9 +24,10 @@
 // Files: journal-N.log in the metadata directory. When one passes `rotateBytes`, appends move to
 // the next file and the old one is removed once a sync write has put its batches on LevelDB's disk.
 
-import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
+import { writeAllSync } from '../../common/write-all.js';
 import type { KvOp, KvStore } from './kv.js';
 
 /** The key each LevelDB batch of the metadata store sets to the seq of its last journal record. */
@@ -104,12 +105,7 @@ export class Journal {
     record.writeUInt32BE(payload.length, 6);
     payload.copy(record, headerBytes);
     record.writeUInt32BE(checksum(record), crcAt);
-    let written = 0;
-    while (written < record.length) {
-      const n = writeSync(this.fd, record, written);
-      if (n <= 0) throw new Error('journal write made no progress');
-      written += n;
-    }
+    writeAllSync(this.fd, record, null); // an append (the file is open in 'a' mode)
     this.bytes += record.length;
     return seq;
   }
