@@ -44,10 +44,6 @@ export function requiredOption(values: Record<string, unknown>, name: string): s
 }
 
 /**
- * Node flags for every Cairn process a launcher starts (`cairn cluster`, the test helpers), from
- * CAIRN_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS does not accept.
- */
-/**
  * Has V8 compile a long-running server's code sooner. By default a function runs interpreted until
  * it has been called many times, and is optimized later still: a fresh mount and namenode created
  * files at ~1,700/s over their second thousand and reached ~2,600/s only after 4,000, the first
@@ -61,6 +57,10 @@ export function tuneServerCompiler(): void {
   for (const arg of extraNodeArgs()) if (/^--(always-sparkplug|no-always-sparkplug|lazy-feedback-allocation|no-lazy-feedback-allocation|interrupt-budget=)/.test(arg)) setFlagsFromString(arg);
 }
 
+/**
+ * Node flags for every Cairn process a launcher starts (`cairn cluster`, the test helpers), from
+ * CAIRN_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS does not accept.
+ */
 export function extraNodeArgs(): string[] {
   return (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
