@@ -65,6 +65,20 @@ async function closeKv(kv: LevelKv): Promise<void> {
   await kv.close();
 }
 
+type JournalOptions = Parameters<typeof Journal.open>[2];
+
+/** A namenode's store and its journal (replaying what the store lacks), opened in `dir`. */
+async function start(opts?: JournalOptions): Promise<{ kv: LevelKv; journal: Journal }> {
+  const kv = await openKv();
+  return { kv, journal: await Journal.open(dir, kv, opts) };
+}
+
+/** The namenode gone (its journal files stay as written) and started again. */
+async function restart(kv: LevelKv, opts?: JournalOptions): Promise<{ kv: LevelKv; journal: Journal }> {
+  await closeKv(kv);
+  return start(opts);
+}
+
 const journalFiles = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.startsWith('journal-')).sort();
 
 beforeEach(async () => {
@@ -78,8 +92,7 @@ afterEach(async () => {
 
 describe('metadata journal', () => {
   it('acknowledges a transaction once journaled, before LevelDB has it, and replays it after a SIGKILL', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv);
+    const { kv, journal } = await start();
     const stalled = new StalledKv(kv);
     const db = new MetaDb(stalled, () => undefined, 'on-sync', undefined, journal);
     await db.transact(async (tx) => tx.put('inode/7', 'file'));
@@ -93,9 +106,7 @@ describe('metadata journal', () => {
     expect(await db.get('inode/8')).toBe('dir');
     expect(await kv.get('inode/8')).toBeUndefined();
 
-    await closeKv(kv); // the process is gone; its journal file stays as written
-    const after = await openKv();
-    const reopened = await Journal.open(dir, after);
+    const { kv: after, journal: reopened } = await restart(kv);
     expect(reopened.recovery).toEqual({ replayed: 3, skipped: 0 });
     expect(await after.get('inode/7')).toBeUndefined();
     expect(await after.get('inode/8')).toBe('dir');
@@ -115,48 +126,41 @@ describe('metadata journal', () => {
   });
 
   it('replays only the batches after the one LevelDB holds last, never an older one over a newer', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv);
+    const { kv, journal } = await start();
     const db = new MetaDb(kv, () => undefined, 'on-sync', undefined, journal);
     await db.transact(async (tx) => tx.put('ids', '1'));
     await db.transact(async (tx) => tx.put('ids', '2'));
     await db.barrier(); // LevelDB holds both, and `m/journal` = 2
     expect(await kv.get(journalSeqKey)).toBe('2');
     journal.append([put('ids', '3')]); // journaled; the namenode dies before LevelDB's write
-    await closeKv(kv);
 
-    const after = await openKv();
-    expect((await Journal.open(dir, after)).recovery).toEqual({ replayed: 1, skipped: 0 });
+    const { kv: after, journal: reopened } = await restart(kv);
+    expect(reopened.recovery).toEqual({ replayed: 1, skipped: 0 });
     expect(await after.get('ids')).toBe('3');
   });
 
   it('keeps LevelDB as it is when the journal lost its tail but LevelDB did not (machine crash)', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv);
+    const { kv, journal } = await start();
     journal.append([put('ids', '1')]);
     journal.append([put('ids', '2')]);
     journal.close(false);
     await kv.write([put('ids', '5'), put(journalSeqKey, '5')], true);
-    await closeKv(kv);
 
-    const after = await openKv();
-    expect((await Journal.open(dir, after)).recovery).toEqual({ replayed: 0, skipped: 0 });
+    const { kv: after, journal: reopened } = await restart(kv);
+    expect(reopened.recovery).toEqual({ replayed: 0, skipped: 0 });
     expect(await after.get('ids')).toBe('5');
   });
 
   it('ends the replay at a torn or corrupt record', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv);
+    const { kv, journal } = await start();
     for (let i = 1; i <= 3; i++) journal.append([put(`k${i}`, 'v'.repeat(100))]);
     journal.close(false);
     const [file] = await journalFiles();
     const path = join(dir, file as string);
     const bytes = (await readFile(path)).length;
     await truncate(path, bytes - 10); // the third record torn
-    await closeKv(kv);
 
-    const after = await openKv();
-    const reopened = await Journal.open(dir, after);
+    const { kv: after, journal: reopened } = await restart(kv);
     expect(reopened.recovery).toEqual({ replayed: 2, skipped: 0 });
     expect(await after.get('k2')).toBe('v'.repeat(100));
     expect(await after.get('k3')).toBeUndefined();
@@ -170,9 +174,8 @@ describe('metadata journal', () => {
     const data = await readFile(nextPath);
     data[20] = (data[20] as number) ^ 0xff;
     await writeFile(nextPath, data);
-    await closeKv(after);
-    const third = await openKv();
-    expect((await Journal.open(dir, third)).recovery).toEqual({ replayed: 0, skipped: 0 });
+    const { kv: third, journal: again } = await restart(after);
+    expect(again.recovery).toEqual({ replayed: 0, skipped: 0 });
     expect(await third.get('k4')).toBeUndefined();
     expect(await third.get('k5')).toBeUndefined();
   });
@@ -185,36 +188,30 @@ describe('metadata journal', () => {
     journal.append([put('b', '1')]);
     journal.close(false);
     await kv.write([put(journalSeqKey, '0')], true); // LevelDB lost records 1 and 2
-    await closeKv(kv);
 
-    const after = await openKv();
-    const reopened = await Journal.open(dir, after);
+    const { kv: after, journal: reopened } = await restart(kv);
     expect(reopened.recovery).toEqual({ replayed: 0, skipped: 2 });
     expect(await after.get('a')).toBeUndefined();
 
     // What is journaled after the gap follows on from it: a SIGKILL before LevelDB has it, and
     // the next start replays it.
     expect(reopened.append([put('c', '1')])).toBe(5);
-    await closeKv(after);
-    const third = await openKv();
-    expect((await Journal.open(dir, third)).recovery).toEqual({ replayed: 1, skipped: 0 });
+    const { kv: third, journal: again } = await restart(after);
+    expect(again.recovery).toEqual({ replayed: 1, skipped: 0 });
     expect(await third.get('c')).toBe('1');
   });
 
   it('discards a journal found beside an empty store (its directory removed)', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv);
+    const { kv, journal } = await start();
     journal.append([put('old', '1')]);
     journal.close(false);
-    await closeKv(kv);
-    const fresh = await openKv();
-    expect((await Journal.open(dir, fresh, { discard: true })).recovery).toEqual({ replayed: 0, skipped: 0 });
+    const { kv: fresh, journal: discarded } = await restart(kv, { discard: true });
+    expect(discarded.recovery).toEqual({ replayed: 0, skipped: 0 });
     expect(await fresh.get('old')).toBeUndefined();
   });
 
   it('makes callers wait for LevelDB again when it falls far behind', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv);
+    const { kv, journal } = await start();
     const db = new MetaDb(new StalledKv(kv), () => undefined, 'on-sync', undefined, journal);
     await db.transact(async (tx) => tx.put('small', '1'));
     let acknowledged = false;
@@ -228,8 +225,7 @@ describe('metadata journal', () => {
   });
 
   it('moves to a new file when one is full, and removes the old one after a sync write', async () => {
-    const kv = await openKv();
-    const journal = await Journal.open(dir, kv, { rotateBytes: 1 });
+    const { kv, journal } = await start({ rotateBytes: 1 });
     const recording = new RecordingKv(kv);
     const db = new MetaDb(recording, () => undefined, 'on-sync', undefined, journal);
     for (let i = 0; i < 3; i++) {
