@@ -124,14 +124,23 @@ export class ChunkStore {
   /** Spare copies an update started from (for tests and benchmarks). */
   spareTaken = 0;
   /**
-   * Whether large new replicas are written past the page cache (direct-writes.ts). Off after a
-   * direct write failed; CAIRN_DIRECT_WRITES=0 turns it off.
+   * Whether large new replicas are written past the page cache (direct-writes.ts). Off once the
+   * file system refused one (refuseDirect); CAIRN_DIRECT_WRITES=0 turns it off.
    */
   directWrites = process.env.CAIRN_DIRECT_WRITES !== '0';
+  /** Told once when the file system refused a direct write, which turned direct writes off (the datanode logs it). */
+  onDirectRefused: (() => void) | undefined;
   /** Bytes written direct since start (for tests and benchmarks). */
   directBytes = 0;
 
   private constructor(readonly dataDir: string) {}
+
+  /** The file system refused O_DIRECT: every later replica is written through the page cache. */
+  refuseDirect(): void {
+    if (!this.directWrites) return;
+    this.directWrites = false;
+    this.onDirectRefused?.();
+  }
 
   static async open(dataDir: string): Promise<ChunkStore> {
     const store = new ChunkStore(path.resolve(dataDir)); // absolute: paths are handed to local readers
@@ -500,7 +509,7 @@ export class ChunkWriter {
       this.directTried = true;
       const opened = DirectWrites.open(this.s.tmp, this.position);
       this.direct = opened.writes;
-      if (opened.refused) this.store.directWrites = false; // the file system does not take O_DIRECT
+      if (opened.refused) this.store.refuseDirect(); // the file system does not take O_DIRECT
     }
     let buffered = pieces;
     let at = this.position;
@@ -510,7 +519,7 @@ export class ChunkWriter {
       else {
         await this.direct.close(); // what it had staged went through the page cache
         this.direct = undefined;
-        this.store.directWrites = false;
+        this.store.refuseDirect();
       }
       buffered = ok ? [] : skipBytes(pieces, consumed);
       at += consumed;
@@ -623,7 +632,7 @@ export class ChunkWriter {
     const direct = this.direct;
     if (direct === undefined) return;
     this.direct = undefined;
-    if (!(await direct.end(this.s.fd))) this.store.directWrites = false;
+    if (!(await direct.end(this.s.fd))) this.store.refuseDirect();
   }
 
   /** Cuts the base's trailer off (once), before bytes or a longer or shorter length go past the base's bytes. */

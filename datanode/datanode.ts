@@ -48,6 +48,7 @@ export class Datanode {
       : { datanodeId: randomUUID() };
     await writeIdentity(identityFile, identity);
     const store = await ChunkStore.open(config.dataDir);
+    store.onDirectRefused = () => log.warn({ dataDir: store.dataDir }, 'the file system refused a direct write (EINVAL): replicas go through the page cache from now on');
     const callerIdentity = { secret: config.secret, uid: 0, gid: 0, clientId: `datanode-${identity.datanodeId}` };
     const pool = new DataTransferPool(callerIdentity);
     const active = { transfers: 0 };
