@@ -179,6 +179,8 @@ export class MetaDb {
 
   /** Resolves when everything applied so far is on disk (one sync write, if anything is not). */
   sync(): Promise<void> {
+    // After a failed write, acknowledged batches may be in the journal alone (not on disk).
+    if (this.failed !== undefined) return Promise.reject(this.writeFailed());
     if (this.queued.length > 0) {
       this.queuedSync = true;
       return this.barrier();

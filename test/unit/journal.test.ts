@@ -49,6 +49,25 @@ class RecordingKv implements KvStore {
   }
 }
 
+/** A store whose writes fail (a disk error under LevelDB). */
+class FailingKv implements KvStore {
+  writesStarted = 0;
+  constructor(private readonly inner: KvStore) {}
+  get(key: string): Promise<string | undefined> {
+    return this.inner.get(key);
+  }
+  range(range: Parameters<KvStore['range']>[0]): Promise<Array<[string, string]>> {
+    return this.inner.range(range);
+  }
+  async write(): Promise<void> {
+    this.writesStarted++;
+    throw new Error('EIO: injected LevelDB write failure');
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 const put = (key: string, value: string): KvOp => ({ type: 'put', key, value });
 
 let dir: string;
@@ -114,6 +133,33 @@ describe('metadata journal', () => {
     // The replayed files are gone; the next record continues the sequence.
     expect(await journalFiles()).toEqual(['journal-2.log']);
     expect(reopened.append([put('x', '1')])).toBe(4);
+  });
+
+  it('when LevelDB fails the write that follows acknowledged batches, stops taking changes, and a restart replays them', async () => {
+    const { kv, journal } = await start();
+    const failing = new FailingKv(kv);
+    const fatal: unknown[] = [];
+    const db = new MetaDb(failing, (err) => fatal.push(err), 'on-sync', undefined, journal);
+    // Both acknowledged once journaled; LevelDB's write (one for both) starts after this turn.
+    await db.transact(async (tx) => tx.put('inode/1', 'dir'));
+    await db.transact(async (tx) => tx.put('inode/2', 'file'));
+    expect(failing.writesStarted).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failing.writesStarted).toBe(1);
+    expect(fatal).toHaveLength(1); // the namenode is told, and exits
+    // Nothing more is taken: a change planned on top of batches LevelDB does not have could outlive them.
+    await expect(db.transact(async (tx) => tx.put('inode/3', 'file'))).rejects.toMatchObject({ code: 'EIO' });
+    await expect(db.sync()).rejects.toMatchObject({ code: 'EIO' });
+    // Closing keeps the journal (it holds what LevelDB lacks).
+    await expect(db.close()).rejects.toMatchObject({ code: 'EIO' });
+
+    // What was acknowledged is in the journal, and the next start puts it into LevelDB.
+    const { kv: after, journal: reopened } = await restart(kv);
+    expect(reopened.recovery).toEqual({ replayed: 2, skipped: 0 });
+    expect(await after.get('inode/1')).toBe('dir');
+    expect(await after.get('inode/2')).toBe('file');
+    expect(await after.get('inode/3')).toBeUndefined();
   });
 
   it('without a journal, a transaction waits for LevelDB', async () => {
