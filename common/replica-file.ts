@@ -23,6 +23,14 @@ const readFd = promisify(readCallback);
 const tailBytes = 16;
 const magic = 0x314e5243; // "CRN1" read as LE uint32
 
+/**
+ * Where the file of replica (chunkId, gen) is under a datanode's data directory: a bucket per
+ * low byte of the chunk id, then `<chunk id in hex>_<gen>.rep` (the version is in the name: an
+ * update is a new file).
+ */
+export const replicaRelativePath = (chunkId: number, gen: number): string =>
+  `chunks/${(chunkId & 0xff).toString(16).padStart(2, '0')}/${chunkId.toString(16)}_${gen}.rep`;
+
 /** Windows of a replica of `length` bytes. */
 const windowsOf = (length: number): number => Math.ceil(length / windowBytes);
 

@@ -46,7 +46,7 @@ import fs from 'fs-extra';
 import { crc, decodeChecksums, firstBadWindow, windowBytes, windowSpan } from '../common/checksum.js';
 import { CairnError } from '../common/errors.js';
 import { limits } from '../common/limits.js';
-import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, readTrailerSync, replicaFileBytes } from '../common/replica-file.js';
+import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, readTrailerSync, replicaFileBytes, replicaRelativePath } from '../common/replica-file.js';
 import { byteLength } from '../common/transfer.js';
 import { skipBytes, writeAllSync, writevAllSync } from '../common/write-all.js';
 import { DirectWrites, directAlignBytes, directFromBytes } from './direct-writes.js';
@@ -85,7 +85,6 @@ const sparesMax = 64;
 const spareKeepMs = 30_000;
 
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
-const bucket = (chunkId: number): string => (chunkId & 0xff).toString(16).padStart(2, '0');
 
 /** A copy of a complete replica, made ahead for the next update of its chunk. */
 interface Spare {
@@ -357,7 +356,7 @@ export class ChunkStore {
 
   /** The file of replica (chunkId, gen): its bytes, then its checksums (common/replica-file.ts). */
   replicaPath(chunkId: number, gen: number): string {
-    return path.join(this.dataDir, 'chunks', bucket(chunkId), `${replicaName(chunkId, gen)}.rep`);
+    return path.join(this.dataDir, replicaRelativePath(chunkId, gen));
   }
 
   /** Moves a finished replica's file into place (its writer fsyncs it and the directory when asked). */

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
-import { MiniCluster } from '../helpers/mini-cluster.js';
+import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
 
 const chunk = 1024 * 1024;
 let cluster: MiniCluster;
@@ -50,11 +50,59 @@ describe('short-circuit local reads', () => {
     expect(fs.localReads.local).toBeGreaterThanOrEqual(2);
   });
 
-  it('small replicas (under 1 MiB, usually read once) are read through the datanode', async () => {
+  it('small replicas (under 1 MiB) are read from their files by name: one data connection per datanode, to learn where its files are', async () => {
+    const writer = cluster.client();
+    const sizes = [1, 12, 4096, 64 * 1024, 64 * 1024 + 1, 200_003, chunk - 1];
+    const files = sizes.map((size, i) => ({ path: `/small-${i}`, data: pseudoRandomBytes(size, 40 + i) }));
+    for (const f of files) await writer.writeFile(f.path, f.data);
     const fs = cluster.client();
-    await fs.writeFile('/small', 'a small file');
-    expect(await fs.readFile('/small', 'utf8')).toBe('a small file');
-    expect(fs.localReads).toEqual({ local: 0, fallbacks: 0 });
+    const before = fs.dataConnections;
+    for (const f of files) {
+      expect((await fs.readFile(f.path)).equals(f.data)).toBe(true);
+      // A range inside, not at the end: the windows around it and the trailer, read apart.
+      if (f.data.length > 10) {
+        const handle = await fs.open(f.path, 'r');
+        const buf = Buffer.alloc(Math.floor(f.data.length / 3));
+        await handle.read(buf, 0, buf.length, 5);
+        await handle.close();
+        expect(buf.equals(f.data.subarray(5, 5 + buf.length))).toBe(true);
+      }
+    }
+    expect(fs.localReads.local).toBeGreaterThanOrEqual(2 * files.length - 1);
+    expect(fs.localReads.fallbacks).toBe(0);
+    expect(fs.dataConnections.connects + fs.dataConnections.reuses - before.connects - before.reuses).toBeLessThanOrEqual(3);
+  });
+
+  it('a small replica gone since the handle learnt its version (the file rewritten) is read again as it is now', async () => {
+    const fs = cluster.client();
+    await fs.writeFile('/rewritten', 'first version', { replication: 1 });
+    const handle = await fs.open('/rewritten', 'r');
+    const buf = Buffer.alloc(13);
+    await handle.read(buf, 0, 13, 0);
+    expect(buf.toString()).toBe('first version');
+    const [old] = await fs.getChunkLocations('/rewritten');
+    const oldFile = cluster.replicaPath(cluster.indexOfDatanode(old?.datanodes[0]?.id as string), old?.chunkId as number, old?.gen as number);
+    await cluster.client().writeFile('/rewritten', 'later version');
+    await waitFor(async () => !(await readFile(oldFile).then(() => true, () => false)), 30_000, 'the old replica deleted');
+    const fallbacks = fs.localReads.fallbacks;
+    await handle.read(buf, 0, 13, 0);
+    await handle.close();
+    expect(buf.toString()).toBe('later version');
+    expect(fs.localReads.fallbacks).toBeGreaterThan(fallbacks); // its file was missing
+  });
+
+  it('a small replica that fails its checksums is read through a datanode instead', async () => {
+    const fs = cluster.client();
+    const data = pseudoRandomBytes(5000, 13);
+    await fs.writeFile('/small-bitrot', data, { replication: 1 });
+    const [loc] = await fs.getChunkLocations('/small-bitrot');
+    const file = cluster.replicaPath(cluster.indexOfDatanode(loc?.datanodes[0]?.id as string), loc?.chunkId as number, loc?.gen as number);
+    const bytes = await readFile(file);
+    bytes[100] = (bytes[100] as number) ^ 0x01;
+    await writeFile(file, bytes);
+    const reader = cluster.client();
+    await expect(reader.readFile('/small-bitrot')).rejects.toThrow(/checksum|replica/);
+    expect(reader.localReads.fallbacks).toBeGreaterThanOrEqual(1);
   });
 
   it('a replica that fails its checksums is read through a datanode instead, and the data is right', async () => {
