@@ -10,14 +10,12 @@ import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { FreedChunk, OpContext } from './context.js';
-import { dropChunks } from './files.js';
+import { chunksFrom, dropChunks, type IndexedChunk } from './files.js';
 import { R, checkAccess, mustGetInode, nextId, putInode } from './inodes.js';
 import { applyAttrChanges, type AttrChanges } from './setattr.js';
-import { keys, parseChunkKey, prefixEnd, type ChunkRecord, type IdCounters, type InodeRecord } from './records.js';
+import { keys, prefixEnd, type ChunkRecord, type IdCounters, type InodeRecord } from './records.js';
 
-export interface IndexedChunk extends ChunkRecord {
-  index: number;
-}
+export type { IndexedChunk };
 
 export interface Pipeline {
   id: string;
@@ -46,14 +44,7 @@ export async function getChunks(
 ): Promise<{ rec: InodeRecord; chunks: IndexedChunk[] }> {
   const rec = await mustGetFile(ctx, ino);
   checkAccess(rec, ctx.caller, R, `inode ${ino}`);
-  const prefix = keys.chunkPrefix(ino);
-  const rows = await ctx.tx.range({
-    gte: keys.chunk(ino, fromIndex),
-    lt: prefixEnd(prefix),
-    limit: Math.min(count || limits.chunksPerReplyMax, limits.chunksPerReplyMax),
-  });
-  const chunks = rows.map(([key, value]) => ({ ...(JSON.parse(value) as ChunkRecord), index: parseChunkKey(key).index }));
-  return { rec, chunks };
+  return { rec, chunks: await chunksFrom(ctx, ino, rec, fromIndex, Math.min(count || limits.chunksPerReplyMax, limits.chunksPerReplyMax)) };
 }
 
 export interface PreparedChunk {
