@@ -137,14 +137,18 @@ export class LocalReads {
   }
 
   private async learnDataDir(address: string, chunk: ChunkInfo__Output, deadlineMs: number): Promise<string | undefined> {
-    let where;
+    const where = await this.locate(address, chunk, deadlineMs);
+    return where === undefined ? undefined : this.noteDataDir(address, chunk, where.path);
+  }
+
+  /** Where the datanode at `address` keeps the replica's file (LOCAL_REQUEST); undefined when it will not say. */
+  private async locate(address: string, chunk: ChunkInfo__Output, deadlineMs: number): Promise<LocalReplica | undefined> {
     try {
-      where = await this.pool.locate(address, { chunkId: chunk.chunkId, gen: chunk.gen, token: chunk.token }, deadlineMs);
+      return await this.pool.locate(address, { chunkId: chunk.chunkId, gen: chunk.gen, token: chunk.token }, deadlineMs);
     } catch {
       this.refusedUntil.set(address, Date.now() + refusedMs); // an older datanode, or not ours after all
       return undefined;
     }
-    return this.noteDataDir(address, chunk, where.path);
   }
 
   /** The data directory `file` (the replica of `chunk` on `address`) is in, remembered; undefined if its name is not the usual one. */
@@ -163,13 +167,8 @@ export class LocalReads {
   }
 
   private async openReplica(address: string, chunk: ChunkInfo__Output, deadlineMs: number): Promise<OpenReplica | undefined> {
-    let where;
-    try {
-      where = await this.pool.locate(address, { chunkId: chunk.chunkId, gen: chunk.gen, token: chunk.token }, deadlineMs);
-    } catch {
-      this.refusedUntil.set(address, Date.now() + refusedMs); // an older datanode, or not ours after all
-      return undefined;
-    }
+    const where = await this.locate(address, chunk, deadlineMs);
+    if (where === undefined) return undefined;
     this.noteDataDir(address, chunk, where.path);
     let fd: number | undefined;
     try {

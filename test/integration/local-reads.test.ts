@@ -17,6 +17,20 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+/** The file of the first replica of `path`'s first chunk. */
+async function firstReplicaFile(fs: ReturnType<MiniCluster['client']>, path: string): Promise<string> {
+  const [loc] = await fs.getChunkLocations(path);
+  return cluster.replicaPath(cluster.indexOfDatanode(loc?.datanodes[0]?.id as string), loc?.chunkId as number, loc?.gen as number);
+}
+
+/** Flips bit `mask` of the byte at `at` of `path`'s only replica, written with replication 1. */
+async function rot(fs: ReturnType<MiniCluster['client']>, path: string, at: number, mask: number): Promise<void> {
+  const file = await firstReplicaFile(fs, path);
+  const bytes = await readFile(file);
+  bytes[at] = (bytes[at] as number) ^ mask;
+  await writeFile(file, bytes);
+}
+
 describe('short-circuit local reads', () => {
   it('serve reads from the replica files, without data connections, and byte for byte', async () => {
     const fs = cluster.client();
@@ -80,8 +94,7 @@ describe('short-circuit local reads', () => {
     const buf = Buffer.alloc(13);
     await handle.read(buf, 0, 13, 0);
     expect(buf.toString()).toBe('first version');
-    const [old] = await fs.getChunkLocations('/rewritten');
-    const oldFile = cluster.replicaPath(cluster.indexOfDatanode(old?.datanodes[0]?.id as string), old?.chunkId as number, old?.gen as number);
+    const oldFile = await firstReplicaFile(fs, '/rewritten');
     await cluster.client().writeFile('/rewritten', 'later version');
     await waitFor(async () => !(await readFile(oldFile).then(() => true, () => false)), 30_000, 'the old replica deleted');
     const fallbacks = fs.localReads.fallbacks;
@@ -95,11 +108,7 @@ describe('short-circuit local reads', () => {
     const fs = cluster.client();
     const data = pseudoRandomBytes(5000, 13);
     await fs.writeFile('/small-bitrot', data, { replication: 1 });
-    const [loc] = await fs.getChunkLocations('/small-bitrot');
-    const file = cluster.replicaPath(cluster.indexOfDatanode(loc?.datanodes[0]?.id as string), loc?.chunkId as number, loc?.gen as number);
-    const bytes = await readFile(file);
-    bytes[100] = (bytes[100] as number) ^ 0x01;
-    await writeFile(file, bytes);
+    await rot(fs, '/small-bitrot', 100, 0x01);
     const reader = cluster.client();
     await expect(reader.readFile('/small-bitrot')).rejects.toThrow(/checksum|replica/);
     expect(reader.localReads.fallbacks).toBeGreaterThanOrEqual(1);
@@ -109,11 +118,7 @@ describe('short-circuit local reads', () => {
     const fs = cluster.client();
     const data = pseudoRandomBytes(chunk, 12);
     await fs.writeFile('/bitrot', data, { replication: 1 });
-    const [loc] = await fs.getChunkLocations('/bitrot');
-    const file = cluster.replicaPath(cluster.indexOfDatanode(loc?.datanodes[0]?.id as string), loc?.chunkId as number, loc?.gen as number);
-    const bytes = await readFile(file);
-    bytes[5000] = (bytes[5000] as number) ^ 0x40;
-    await writeFile(file, bytes);
+    await rot(fs, '/bitrot', 5000, 0x40);
     // The only replica is corrupt: the local read refuses it, the datanode refuses it too.
     const reader = cluster.client();
     const buf = Buffer.alloc(4096);

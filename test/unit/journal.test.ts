@@ -11,60 +11,45 @@ import { LevelKv, type KvOp, type KvStore } from '../../namenode/store/kv.js';
 import { Journal, journalSeqKey } from '../../namenode/store/journal.js';
 import { MetaDb } from '../../namenode/store/metadb.js';
 
-/** A store whose writes never complete: the namenode killed before LevelDB got the batch. */
-class StalledKv implements KvStore {
-  writesStarted = 0;
-  constructor(private readonly inner: KvStore) {}
+/** A store whose reads go to a real one; what a write does is the subclass's. */
+abstract class WrappedKv implements KvStore {
+  constructor(protected readonly inner: KvStore) {}
   get(key: string): Promise<string | undefined> {
     return this.inner.get(key);
   }
   range(range: Parameters<KvStore['range']>[0]): Promise<Array<[string, string]>> {
     return this.inner.range(range);
   }
+  abstract write(ops: KvOp[], sync: boolean): Promise<void>;
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A store whose writes never complete: the namenode killed before LevelDB got the batch. */
+class StalledKv extends WrappedKv {
+  writesStarted = 0;
   write(): Promise<void> {
     this.writesStarted++;
     return new Promise(() => undefined);
   }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 /** A store that records the sync flag of every write. */
-class RecordingKv implements KvStore {
+class RecordingKv extends WrappedKv {
   readonly syncs: boolean[] = [];
-  constructor(private readonly inner: KvStore) {}
-  get(key: string): Promise<string | undefined> {
-    return this.inner.get(key);
-  }
-  range(range: Parameters<KvStore['range']>[0]): Promise<Array<[string, string]>> {
-    return this.inner.range(range);
-  }
   async write(ops: KvOp[], sync: boolean): Promise<void> {
     this.syncs.push(sync);
     await this.inner.write(ops, sync);
   }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 /** A store whose writes fail (a disk error under LevelDB). */
-class FailingKv implements KvStore {
+class FailingKv extends WrappedKv {
   writesStarted = 0;
-  constructor(private readonly inner: KvStore) {}
-  get(key: string): Promise<string | undefined> {
-    return this.inner.get(key);
-  }
-  range(range: Parameters<KvStore['range']>[0]): Promise<Array<[string, string]>> {
-    return this.inner.range(range);
-  }
   async write(): Promise<void> {
     this.writesStarted++;
     throw new Error('EIO: injected LevelDB write failure');
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
