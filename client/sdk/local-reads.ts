@@ -132,6 +132,7 @@ export class LocalReads {
       return true;
     }
     if (outcome === 'missing' && this.dataDirs.get(address) === dir) this.dataDirs.delete(address); // asked again next time
+    if (outcome === 'refused') this.refusedUntil.set(address, Date.now() + refusedMs); // e.g. no permission to read its files
     this.stats.fallbacks++;
     return false;
   }
@@ -235,16 +236,18 @@ async function readVerified(replica: OpenReplica, offset: number, length: number
 /**
  * Reads [offset, offset + length) of the replica file `file` of `replicaLength` bytes into `out`,
  * verified against its trailer: the windows around the range, and the trailer (one read when
- * the range reaches the end). 'missing' when there is no such file.
+ * the range reaches the end). 'missing' when there is no such file, 'refused' when this process
+ * may not read it.
  */
-function readReplicaFileSync(file: string, replicaLength: number, offset: number, length: number, out: Buffer, outOffset: number): 'read' | 'missing' | 'bad' {
+function readReplicaFileSync(file: string, replicaLength: number, offset: number, length: number, out: Buffer, outOffset: number): 'read' | 'missing' | 'refused' | 'bad' {
   const end = offset + length;
   if (end > replicaLength) return 'bad';
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'bad';
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'refused' : 'bad';
   }
   try {
     const { from, to } = windowSpan(offset, end, replicaLength);
