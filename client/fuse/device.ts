@@ -30,7 +30,7 @@ import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { LookedUp, ReaderMessage } from './fast-lookups.js';
 import { FastPath, copyBytesMax, readBufferBytes, servedIndex } from './fast-path.js';
-import { encodeReply, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
+import { encodeReply, opNames, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
 
 export interface MountOptions {
   mountpoint: string;
@@ -233,9 +233,20 @@ export class FuseDevice {
     this.fast = fast;
     const bufferBytes = readBufferBytes(opts.maxWriteBytes);
     let big = Buffer.allocUnsafeSlow(bufferBytes);
+    // Traced, what the fast path answers is logged as the file system's requests are (cairn-fs.ts).
+    const trace = opts.log.isLevelEnabled('trace');
     const onRead = (n: number, buf: Buffer): void => {
       if (this.ended) return;
-      if (fast.serve(this.fd, buf, n)) return;
+      if (!trace) {
+        if (fast.serve(this.fd, buf, n)) return;
+      } else {
+        const startMs = performance.now();
+        if (fast.serve(this.fd, buf, n)) {
+          const ms = Math.round((performance.now() - startMs) * 100) / 100;
+          opts.log.trace({ op: opNames[buf.readUInt32LE(4)] ?? buf.readUInt32LE(4), node: Number(buf.readBigUInt64LE(16)), fast: true, ms }, 'fuse');
+          return;
+        }
+      }
       let req: FuseRequest;
       try {
         if (n <= copyBytesMax) {

@@ -123,7 +123,11 @@ export class OpenFiles {
       const stats = await reader.stat(); // the attributes of the open, no round trip
       // The version this handle reads (page-versions.ts): every write changes the first chunk's stamp or the times.
       const version = `${stats.size}/${stats.mtimeMs}/${stats.ctimeMs}/${reader.firstChunkGen}`;
-      return { fh: this.add({ ino, writable, append, reader, readerVersion: this.version(ino), client: req.client }), ino, stats, version };
+      const fh = this.add({ ino, writable, append, reader, readerVersion: this.version(ino), client: req.client });
+      // The chunks the open brought that are on this machine are offered at once (before the
+      // reply, as after a read): a small file's only READ is then answered on the fast path.
+      if (this.fast !== undefined && !this.writers.has(ino)) this.fast.offer(fh, ino, reader, 0, stats.size);
+      return { fh, ino, stats, version };
     }
 
     // The SDK handle of a writer reads too (for readers of this mount); O_APPEND is per fh.

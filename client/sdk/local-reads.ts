@@ -104,12 +104,22 @@ export class LocalReads {
 
   /**
    * Where the file of a replica of `chunk` that this client already reads locally is, if any:
-   * for a reader that wants to read it itself (the mount's reader threads).
+   * for a reader that wants to read it itself (the mount's reader threads). The file may be gone
+   * by the time it is read (a newer version committed): the reader then asks the SDK.
    */
   where(chunk: ChunkInfo__Output): LocalReplica | undefined {
     for (const location of chunk.locations) {
       const replica = this.opened.get(`${location.address}/${chunk.chunkId}_${chunk.gen}`);
       if (replica !== undefined && !replica.evicted) return { path: replica.path, lengthBytes: replica.lengthBytes };
+    }
+    // A small replica: its file by name, on a datanode of this machine whose data directory is known (readSmall).
+    if (chunk.lengthBytes >= replicaBytesMin) return undefined;
+    const now = Date.now();
+    for (const { address } of chunk.locations) {
+      const dir = this.dataDirs.get(address);
+      if (dir !== undefined && (this.refusedUntil.get(address) ?? 0) <= now) {
+        return { path: path.join(dir, replicaRelativePath(chunk.chunkId, chunk.gen)), lengthBytes: chunk.lengthBytes };
+      }
     }
     return undefined;
   }
