@@ -14,12 +14,12 @@
 // Anything unexpected (no permission, a checksum mismatch, a short file, a file gone) makes that
 // read go over the network, where the datanode detects and reports a corrupt replica.
 
-import { close as closeCallback, closeSync, open as openCallback, openSync, read as readCallback, readSync } from 'node:fs';
+import { close as closeCallback, closeSync, existsSync, fstatSync, open as openCallback, openSync, read as readCallback, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { firstBadWindow, windowSpan } from '../../common/checksum.js';
-import { decodeTrailer, readTrailer, replicaRelativePath, trailerBytes } from '../../common/replica-file.js';
+import { decodeTrailer, lengthFromFileBytes, readTrailer, replicaRelativePath, trailerBytes } from '../../common/replica-file.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 
@@ -141,7 +141,12 @@ export class LocalReads {
       this.stats.local++;
       return true;
     }
-    if (outcome === 'missing' && this.dataDirs.get(address) === dir) this.dataDirs.delete(address); // asked again next time
+    if (outcome === 'missing' && this.dataDirs.get(address) === dir && !existsSync(path.join(dir, 'chunks'))) {
+      // Not the replica gone (a newer version) but the directory: the datanode moved, or its files
+      // are not visible from here. Its replicas go through it for a while, then it is asked again.
+      this.dataDirs.delete(address);
+      this.refusedUntil.set(address, Date.now() + refusedMs);
+    }
     if (outcome === 'refused') this.refusedUntil.set(address, Date.now() + refusedMs); // e.g. no permission to read its files
     this.stats.fallbacks++;
     return false;
@@ -244,14 +249,14 @@ async function readVerified(replica: OpenReplica, offset: number, length: number
 }
 
 /**
- * Reads [offset, offset + length) of the replica file `file` of `replicaLength` bytes into `out`,
- * verified against its trailer: the windows around the range, and the trailer (one read when
- * the range reaches the end). 'missing' when there is no such file, 'refused' when this process
+ * Reads [offset, offset + length) of the replica file `file` (committed length `committedLength`)
+ * into `out`, verified against its trailer: the windows around the range, and the trailer (one
+ * read when the range reaches the end). 'missing' when there is no such file, 'refused' when this process
  * may not read it.
  */
-function readReplicaFileSync(file: string, replicaLength: number, offset: number, length: number, out: Buffer, outOffset: number): 'read' | 'missing' | 'refused' | 'bad' {
+function readReplicaFileSync(file: string, committedLength: number, offset: number, length: number, out: Buffer, outOffset: number): 'read' | 'missing' | 'refused' | 'bad' {
   const end = offset + length;
-  if (end > replicaLength) return 'bad';
+  if (end > committedLength) return 'bad';
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -260,6 +265,10 @@ function readReplicaFileSync(file: string, replicaLength: number, offset: number
     return code === 'ENOENT' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'refused' : 'bad';
   }
   try {
+    // A truncate keeps the replica and shortens the committed length: the file's own length,
+    // from its size, says where its checksums are.
+    const replicaLength = lengthFromFileBytes(fstatSync(fd).size);
+    if (replicaLength === undefined || replicaLength < committedLength) return 'bad';
     const { from, to } = windowSpan(offset, end, replicaLength);
     const trailerAt = to === replicaLength ? to - from : 0;
     const buf = Buffer.allocUnsafe(to - from + (trailerAt > 0 ? trailerBytes(replicaLength) : 0));
@@ -276,7 +285,11 @@ function readReplicaFileSync(file: string, replicaLength: number, offset: number
   } catch {
     return 'bad'; // a trailer that is not intact
   } finally {
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing was written through it; what was read stands verified
+    }
   }
 }
 

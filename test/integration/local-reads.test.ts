@@ -104,6 +104,22 @@ describe('short-circuit local reads', () => {
     expect(fs.localReads.fallbacks).toBeGreaterThan(fallbacks); // its file was missing
   });
 
+  it('a small file cut shorter (the same replica, a shorter committed length) is read locally, only its bytes', async () => {
+    const fs = cluster.client();
+    const data = pseudoRandomBytes(70_000, 14); // two windows: the cut falls in the second
+    await fs.writeFile('/cut', data);
+    await fs.truncate('/cut', 66_000);
+    const reader = cluster.client();
+    expect((await reader.readFile('/cut')).equals(data.subarray(0, 66_000))).toBe(true);
+    const handle = await reader.open('/cut', 'r');
+    const buf = Buffer.alloc(100);
+    await handle.read(buf, 0, 100, 65_900);
+    await handle.close();
+    expect(buf.equals(data.subarray(65_900, 66_000))).toBe(true);
+    expect(reader.localReads.fallbacks).toBe(0);
+    expect(reader.localReads.local).toBeGreaterThanOrEqual(2);
+  });
+
   it('a small replica that fails its checksums is read through a datanode instead', async () => {
     const fs = cluster.client();
     const data = pseudoRandomBytes(5000, 13);
