@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import fs from 'fs-extra';
 import { extraNodeArgs } from '../../common/args.js';
-import { cliPath, type MiniCluster } from './mini-cluster.js';
+import { cliPath, waitFor, type MiniCluster } from './mini-cluster.js';
 
 export interface MountOptions {
   allowOther?: boolean;
@@ -34,6 +34,8 @@ export function fuseUnavailable(): string | undefined {
 
 export class Mount {
   private readonly output: string[] = [];
+  private readonly watchers: Array<(line: string) => void> = [];
+  private settles = 0;
   private exited = false;
 
   private constructor(
@@ -45,6 +47,7 @@ export class Mount {
     // CAIRN_TEST_MOUNT_LOG=FILE appends every mount's log there (for diagnosing a failed test).
     const logFile = process.env.CAIRN_TEST_MOUNT_LOG;
     const keep = (line: string): void => {
+      for (const watch of this.watchers) watch(line);
       this.output.push(line);
       if (this.output.length > 300) this.output.shift();
       if (logFile !== undefined) appendFileSync(logFile, `${child.pid} ${line}\n`);
@@ -105,6 +108,26 @@ export class Mount {
 
   logs(): string {
     return this.output.join('\n');
+  }
+
+  /** Counts the log lines from now on that `matches` accepts (logs() keeps only the last 300). */
+  counter(matches: (line: string) => boolean): () => number {
+    let n = 0;
+    this.watchers.push((line) => {
+      if (matches(line)) n++;
+    });
+    return () => n;
+  }
+
+  /**
+   * Returns once the log holds every line of what the mount did before this call (trace level):
+   * the lines come through a pipe, after the replies. A LOOKUP of a name that does not exist goes
+   * to the mount and is logged after them; its line is waited for.
+   */
+  async settled(): Promise<void> {
+    const misses = this.counter((line) => line.includes('"op":"lookup"') && line.includes('"errno":2'));
+    await fs.stat(path.join(this.dir, `.settled-${process.pid}-${++this.settles}`)).catch(() => undefined);
+    await waitFor(() => misses() > 0, 10_000, "the mount's log to catch up");
   }
 
   private async waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
