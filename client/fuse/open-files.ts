@@ -72,8 +72,8 @@ export class OpenFiles {
   private readonly versions = new Map<number, number>();
   /** Open files per inode (versions are kept only while an inode is open). */
   private readonly opensOf = new Map<number, number>();
-  /** Releases in progress per inode (released()). */
-  private readonly releasing = new Map<number, Promise<void>>();
+  /** Releases in progress per inode: how many (openAfterReleases). */
+  private readonly releasing = new Map<number, number>();
   private fhsGiven = 0;
 
   constructor(
@@ -217,26 +217,27 @@ export class OpenFiles {
     const file = this.files.get(fh);
     if (file === undefined) return Promise.resolve();
     const { ino } = file;
+    this.releasing.set(ino, (this.releasing.get(ino) ?? 0) + 1);
     const done = this.releaseNow(fh, file);
-    // Waited on by unlinks, which a failed close (its error goes to the kernel, which ignores it)
-    // must neither fail nor leave as an unhandled rejection.
-    const settled = done.catch(() => undefined);
-    const before = this.releasing.get(ino);
-    const all = before === undefined ? settled : Promise.all([before, settled]).then(() => undefined);
-    this.releasing.set(ino, all);
-    void all.then(() => {
-      if (this.releasing.get(ino) === all) this.releasing.delete(ino);
-    });
+    void done
+      .catch(() => undefined) // a failed close's error goes to the kernel, which ignores it
+      .then(() => {
+        const left = (this.releasing.get(ino) ?? 1) - 1;
+        if (left > 0) this.releasing.set(ino, left);
+        else this.releasing.delete(ino);
+      });
     return done;
   }
 
   /**
-   * Waits for the releases of `ino` the kernel already sent. close(2) returns before its RELEASE
-   * is done (a writer's may still commit or give back the lease), so an unlink right after it
-   * (SQLite's journal) would otherwise find the file open and hide it instead of removing it.
+   * Whether `ino` stays open on this mount once the releases the kernel already sent are done.
+   * close(2) returns before its RELEASE is done (a writer's may still commit, and give back the
+   * lease with a CloseFile call), so an unlink right after it (SQLite's journal, every
+   * transaction) finds the file open: it must neither hide the file nor wait for that call.
+   * Removed first, the file's CloseFile finds no inode, and its error is ignored.
    */
-  async released(ino: number): Promise<void> {
-    await this.releasing.get(ino);
+  openAfterReleases(ino: number): boolean {
+    return (this.opensOf.get(ino) ?? 0) - (this.releasing.get(ino) ?? 0) > 0;
   }
 
   private async releaseNow(fh: number, file: OpenFile): Promise<void> {

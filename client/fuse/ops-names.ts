@@ -200,8 +200,7 @@ export async function rename(fs: CairnFs, req: P.FuseRequest): Promise<undefined
 export async function hideIfOpen(fs: CairnFs, req: P.FuseRequest, parent: number, name: string): Promise<number | undefined> {
   const ino = fs.nodes.idsOf(parent, name)[0];
   if (ino === undefined) return undefined;
-  await fs.files.released(ino);
-  if (!fs.files.isOpen(ino)) return undefined;
+  if (!fs.files.openAfterReleases(ino)) return undefined;
   const path = fs.childPath(parent, name);
   const client = fs.caller(req);
   const s = await fs.retrying(() => fs.root.lstat(path));

@@ -437,9 +437,9 @@ describe('CompleteDirs', () => {
   });
 });
 
-describe('OpenFiles: releases an unlink waits for', () => {
-  it('a close that fails at release leaves the unlink waiting for it unaffected, and no rejection unhandled', async () => {
-    // The SDK side scripted: a writer whose close fails (a refusal reported only at release).
+describe('OpenFiles: an unlink right after a close', () => {
+  it('does not count a file whose last release is under way as open, nor wait for it; a close that fails there leaves no rejection unhandled', async () => {
+    // The SDK side scripted: a writer whose close (the lease's CloseFile) is slow, then fails.
     let failClose: (err: Error) => void = () => undefined;
     const handle = {
       inode: 7,
@@ -449,16 +449,19 @@ describe('OpenFiles: releases an unlink waits for', () => {
     const client = { open: async () => handle } as unknown as CairnClient;
     const identities = { pin: () => undefined, unpin: () => undefined } as unknown as Identities;
     const files = new OpenFiles(identities, () => '/f');
-    const { fh } = await files.open({ client, path: '/f', ino: undefined, flags: fsConstants.O_CREAT | fsConstants.O_WRONLY, mode: 0o644 });
-    const releasing = files.release(fh);
-    let waited = false;
-    const unlink = files.released(7).then(() => (waited = true));
+    const first = await files.open({ client, path: '/f', ino: undefined, flags: fsConstants.O_CREAT | fsConstants.O_WRONLY, mode: 0o644 });
+    const second = await files.open({ client, path: '/f', ino: 7, flags: fsConstants.O_RDONLY, mode: 0 });
+    const releasing = files.release(first.fh);
     await new Promise((resolve) => setImmediate(resolve));
-    expect([waited, files.isOpen(7)]).toEqual([false, true]); // the unlink waits while the release runs
+    // Another descriptor is still open: the unlink must hide the file.
+    expect([files.isOpen(7), files.openAfterReleases(7)]).toEqual([true, true]);
+    const readerGone = files.release(second.fh);
+    // Both releases under way: nothing will stay open, the unlink goes ahead at once.
+    expect([files.isOpen(7), files.openAfterReleases(7)]).toEqual([true, false]);
     failClose(new CairnError('EIO', 'lost at close'));
     await expect(releasing).rejects.toThrow('lost at close'); // the kernel's RELEASE gets the error
-    await unlink;
-    expect([waited, files.isOpen(7)]).toEqual([true, false]);
-    await files.released(7); // nothing left to wait for
+    await readerGone;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([files.isOpen(7), files.openAfterReleases(7)]).toEqual([false, false]);
   });
 });
