@@ -16,7 +16,7 @@
 
 import { read as readCallback, readSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { crc, windowBytes } from './checksum.js';
+import { crc, firstBadWindow, windowBytes, windowSpan } from './checksum.js';
 
 const readFd = promisify(readCallback);
 
@@ -89,4 +89,34 @@ export function readTrailerSync(fd: number, length: number): number[] {
   const trailer = Buffer.allocUnsafe(trailerBytes(length));
   if (readSync(fd, trailer, 0, trailer.length, length) !== trailer.length) throw new Error('replica file shorter than recorded');
   return decodeTrailer(trailer, length);
+}
+
+/**
+ * Reads [offset, offset + length) of the open replica file `fd` (`replicaLength` bytes, checksums
+ * `sums`) into `out` at `at`, verified: the whole windows around the range, straight into `out`
+ * when the range is whole windows, else through `scratch` (kept by the caller, grown as needed).
+ * False when the file is shorter or a window fails its checksum.
+ */
+export function readVerifiedSync(
+  fd: number,
+  replicaLength: number,
+  sums: readonly number[],
+  offset: number,
+  length: number,
+  out: Buffer,
+  at: number,
+  scratch: { buf: Buffer },
+): boolean {
+  const { from, to } = windowSpan(offset, offset + length, replicaLength);
+  const direct = from === offset && to === offset + length;
+  if (!direct && scratch.buf.length < to - from) scratch.buf = Buffer.allocUnsafeSlow(to - from);
+  const buf = direct ? out.subarray(at, at + length) : scratch.buf.subarray(0, to - from);
+  for (let got = 0; got < buf.length; ) {
+    const n = readSync(fd, buf, got, buf.length - got, from + got);
+    if (n === 0) return false;
+    got += n;
+  }
+  if (firstBadWindow(buf, from, sums) >= 0) return false;
+  if (!direct) buf.copy(out, at, offset - from, offset - from + length);
+  return true;
 }

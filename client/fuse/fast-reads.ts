@@ -21,9 +21,8 @@
 // cannot serve (no offer, a chunk not offered, a checksum mismatch, a file gone) goes to the main
 // thread as before, which reads through the datanode and reports a corrupt replica.
 
-import { closeSync, openSync, readSync } from 'node:fs';
-import { firstBadWindow, windowSpan } from '../../common/checksum.js';
-import { readTrailerSync } from '../../common/replica-file.js';
+import { closeSync, openSync } from 'node:fs';
+import { readTrailerSync, readVerifiedSync } from '../../common/replica-file.js';
 import { SetIndex } from '../../common/set-index.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
@@ -190,18 +189,7 @@ function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Bu
     // version alone (a newer version is another file), and a deleted one fails to open.
     chunk.fd ??= openSync(chunk.path, 'r');
     chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
-    const { from, to } = windowSpan(inChunk, inChunk + stored, chunk.lengthBytes);
-    const direct = from === inChunk && to === inChunk + stored;
-    if (!direct && scratch.buf.length < to - from) scratch.buf = Buffer.allocUnsafeSlow(to - from);
-    const buf = direct ? out.subarray(at, at + stored) : scratch.buf.subarray(0, to - from);
-    for (let got = 0; got < buf.length; ) {
-      const n = readSync(chunk.fd, buf, got, buf.length - got, from + got);
-      if (n === 0) return false;
-      got += n;
-    }
-    if (firstBadWindow(buf, from, chunk.sums) >= 0) return false;
-    if (!direct) buf.copy(out, at, inChunk - from, inChunk - from + stored);
-    return true;
+    return readVerifiedSync(chunk.fd, chunk.lengthBytes, chunk.sums, inChunk, stored, out, at, scratch);
   } catch {
     return false;
   }

@@ -14,12 +14,12 @@
 // Anything unexpected (no permission, a checksum mismatch, a short file, a file gone) makes that
 // read go over the network, where the datanode detects and reports a corrupt replica.
 
-import { close as closeCallback, closeSync, existsSync, fstatSync, open as openCallback, openSync, read as readCallback, readSync } from 'node:fs';
+import { close as closeCallback, closeSync, existsSync, fstatSync, open as openCallback, openSync, read as readCallback } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { firstBadWindow, windowSpan } from '../../common/checksum.js';
-import { decodeTrailer, lengthFromFileBytes, readTrailer, replicaRelativePath, trailerBytes } from '../../common/replica-file.js';
+import { lengthFromFileBytes, readTrailer, readTrailerSync, readVerifiedSync, replicaRelativePath } from '../../common/replica-file.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 
@@ -57,6 +57,8 @@ export class LocalReads {
   /** The same replicas once open (for `where`, which cannot wait). */
   private readonly opened = new Map<string, OpenReplica>();
   private readonly refusedUntil = new Map<string, number>();
+  /** Small reads not of whole windows read them through this (kept: a fresh buffer each read costs page faults). */
+  private readonly scratch = { buf: Buffer.allocUnsafeSlow(0) };
   /** Each local datanode's data directory (by address), from the path of a replica it located. */
   private readonly dataDirs = new Map<string, string>();
   private readonly sweeper: NodeJS.Timeout;
@@ -136,7 +138,7 @@ export class LocalReads {
   private async readSmall(address: string, chunk: ChunkInfo__Output, offset: number, length: number, out: Buffer, outOffset: number, deadlineMs: number): Promise<boolean> {
     const dir = this.dataDirs.get(address) ?? (await this.learnDataDir(address, chunk, deadlineMs));
     if (dir === undefined) return false;
-    const outcome = readReplicaFileSync(path.join(dir, replicaRelativePath(chunk.chunkId, chunk.gen)), chunk.lengthBytes, offset, length, out, outOffset);
+    const outcome = readReplicaFileSync(path.join(dir, replicaRelativePath(chunk.chunkId, chunk.gen)), chunk.lengthBytes, offset, length, out, outOffset, this.scratch);
     if (outcome === 'read') {
       this.stats.local++;
       return true;
@@ -250,13 +252,19 @@ async function readVerified(replica: OpenReplica, offset: number, length: number
 
 /**
  * Reads [offset, offset + length) of the replica file `file` (committed length `committedLength`)
- * into `out`, verified against its trailer: the windows around the range, and the trailer (one
- * read when the range reaches the end). 'missing' when there is no such file, 'refused' when this process
- * may not read it.
+ * into `out`, verified against its trailer (a range not of whole windows through `scratch`).
+ * 'missing' when there is no such file, 'refused' when this process may not read it.
  */
-function readReplicaFileSync(file: string, committedLength: number, offset: number, length: number, out: Buffer, outOffset: number): 'read' | 'missing' | 'refused' | 'bad' {
-  const end = offset + length;
-  if (end > committedLength) return 'bad';
+function readReplicaFileSync(
+  file: string,
+  committedLength: number,
+  offset: number,
+  length: number,
+  out: Buffer,
+  outOffset: number,
+  scratch: { buf: Buffer },
+): 'read' | 'missing' | 'refused' | 'bad' {
+  if (offset + length > committedLength) return 'bad';
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -269,19 +277,8 @@ function readReplicaFileSync(file: string, committedLength: number, offset: numb
     // from its size, says where its checksums are.
     const replicaLength = lengthFromFileBytes(fstatSync(fd).size);
     if (replicaLength === undefined || replicaLength < committedLength) return 'bad';
-    const { from, to } = windowSpan(offset, end, replicaLength);
-    const trailerAt = to === replicaLength ? to - from : 0;
-    const buf = Buffer.allocUnsafe(to - from + (trailerAt > 0 ? trailerBytes(replicaLength) : 0));
-    if (!readFullSync(fd, buf, from)) return 'bad';
-    let trailer = buf.subarray(trailerAt);
-    if (trailerAt === 0) {
-      trailer = Buffer.allocUnsafe(trailerBytes(replicaLength));
-      if (!readFullSync(fd, trailer, replicaLength)) return 'bad';
-    }
-    const windows = buf.subarray(0, to - from);
-    if (firstBadWindow(windows, from, decodeTrailer(trailer, replicaLength)) >= 0) return 'bad';
-    windows.copy(out, outOffset, offset - from, end - from);
-    return 'read';
+    const sums = readTrailerSync(fd, replicaLength);
+    return readVerifiedSync(fd, replicaLength, sums, offset, length, out, outOffset, scratch) ? 'read' : 'bad';
   } catch {
     return 'bad'; // a trailer that is not intact
   } finally {
@@ -291,16 +288,6 @@ function readReplicaFileSync(file: string, committedLength: number, offset: numb
       // nothing was written through it; what was read stands verified
     }
   }
-}
-
-/** Fills `buf` from `position` of `fd`; false when the file ends first. */
-function readFullSync(fd: number, buf: Buffer, position: number): boolean {
-  for (let got = 0; got < buf.length; ) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) return false;
-    got += n;
-  }
-  return true;
 }
 
 /** Whether HOST:PORT names this machine (loopback, or one of its interfaces' addresses). */
