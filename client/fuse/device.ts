@@ -237,15 +237,13 @@ export class FuseDevice {
     const trace = opts.log.isLevelEnabled('trace');
     const onRead = (n: number, buf: Buffer): void => {
       if (this.ended) return;
-      if (!trace) {
-        if (fast.serve(this.fd, buf, n)) return;
-      } else {
-        const startMs = performance.now();
-        if (fast.serve(this.fd, buf, n)) {
+      const startMs = trace ? performance.now() : 0;
+      if (fast.serve(this.fd, buf, n)) {
+        if (trace) {
           const ms = Math.round((performance.now() - startMs) * 100) / 100;
           opts.log.trace({ op: opNames[buf.readUInt32LE(4)] ?? buf.readUInt32LE(4), node: Number(buf.readBigUInt64LE(16)), fast: true, ms }, 'fuse');
-          return;
         }
+        return;
       }
       let req: FuseRequest;
       try {
