@@ -120,14 +120,16 @@ export class Namenode {
     let frameServer: net.Server | undefined;
     let localServer: net.Server | undefined;
     if (config.frameRpcPort >= 0) {
-      const server = frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
+      // The same calls on TCP and, for clients on this machine, on a Unix socket.
+      const serveFrames = (): net.Server => frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
+      const server = serveFrames();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.frameRpcPort, config.host, () => resolve());
       });
       state.frameRpcPort = (server.address() as net.AddressInfo).port;
       frameServer = server;
-      const local = frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
+      const local = serveFrames();
       const name = await listenLocal(local, log);
       if (name !== undefined) {
         localServer = local;
