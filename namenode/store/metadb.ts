@@ -9,8 +9,9 @@
 //
 // Durability, as a local file system gives it (docs/ARCHITECTURE.md, "Durability"):
 // - `always`: every batch is a sync write (fsync of LevelDB's log) before it is acknowledged.
-// - `on-sync` (the default): a batch is written to the journal (journal.ts: one write(2), in the
-//   OS page cache, so it survives a SIGKILL of the namenode) and acknowledged; LevelDB's write
+// - `on-sync` (the default): a batch is written to the journal (journal.ts: one write(2) for the
+//   batches of a turn of the event loop, in the OS page cache, so it survives a SIGKILL of the
+//   namenode) and acknowledged; LevelDB's write
 //   follows in the background. Without a journal (tests on memory-level) the batch is
 //   acknowledged once written to LevelDB's log instead. It reaches the disk at the next sync
 //   write: an operation that asks for one (an fsync on a file, `sync()`), or the periodic one
@@ -162,7 +163,19 @@ export class MetaDb {
    */
   private acknowledged(): Promise<void> {
     if (this.journal === undefined || this.durability === 'always') return this.barrier();
-    return this.failed === undefined ? Promise.resolve() : Promise.reject(this.writeFailed());
+    return this.failed === undefined ? this.journalWritten() : Promise.reject(this.writeFailed());
+  }
+
+  /** Resolves once every batch journaled so far is written (journal.ts: one write a turn). */
+  private journalWritten(): Promise<void> {
+    return (this.journal as Journal).written().catch((err: unknown) => {
+      // Batches are in the overlay that the journal does not hold: stop, as for a failed write.
+      if (this.failed === undefined) {
+        this.failed = err;
+        this.onFatal(err);
+      }
+      throw this.writeFailed();
+    });
   }
 
   /** Resolves when everything applied so far is in the store. */
@@ -233,10 +246,11 @@ export class MetaDb {
     this.queued.push(...ops);
     this.queuedSeq = seq;
     this.stats.ops++;
-    // Journaled: acknowledged now, unless it must be on disk first, or LevelDB has fallen far
-    // behind (a compaction stall): then callers wait for it, and the overlay stays bounded.
+    // Journaled: acknowledged once the journal's write of this turn is made, unless it must be
+    // on disk first, or LevelDB has fallen far behind (a compaction stall): then callers wait for
+    // LevelDB, and the overlay stays bounded.
     const now = this.journal !== undefined && !sync && this.durability !== 'always' && this.overlay.size <= overlayKeysAhead;
-    const done = now ? Promise.resolve() : new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
+    const done = now ? this.journalWritten() : new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
     // Acknowledged at once (journaled), LevelDB's write starts after this turn of the event
     // loop: building its batch (~30 us of JavaScript and native calls an operation) no longer
     // delays the reply, and batches applied in the same turn share one write. A caller that
