@@ -58,7 +58,7 @@ export class FuseDevice {
   /** Where each reader thread tells of the lookups it answered (fast-lookups.ts). */
   private readonly lookedPorts: MessagePort[] = [];
   /** Requests answered on the fast path, by kind (fast-path.ts servedIndex); reader threads add to them too. */
-  private readonly served = new Int32Array(new SharedArrayBuffer(12));
+  private readonly served = new Int32Array(new SharedArrayBuffer(16));
   /** The main thread's own reading of the device (readers 0), and what it answers at once. */
   private socket: Socket | undefined;
   private fast: FastPath | undefined;
@@ -138,11 +138,12 @@ export class FuseDevice {
   }
 
   /** How many requests of each kind were answered on the fast path (for the log and tests). */
-  get servedFast(): { reads: number; lookups: number; flushes: number } {
+  get servedFast(): { reads: number; lookups: number; flushes: number; direct: number } {
     return {
       reads: Atomics.load(this.served, servedIndex.reads),
       lookups: Atomics.load(this.served, servedIndex.lookups),
       flushes: Atomics.load(this.served, servedIndex.flushes),
+      direct: Atomics.load(this.served, servedIndex.direct),
     };
   }
 

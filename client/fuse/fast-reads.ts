@@ -24,6 +24,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { readTrailerSync, readVerifiedSync } from '../../common/replica-file.js';
 import { SetIndex } from '../../common/set-index.js';
+import { DirectReads, type DirectSource } from './direct-reads.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import { outHeaderBytes } from './protocol.js';
 
@@ -85,11 +86,8 @@ export class FastReads {
   }
 }
 
-interface OfferedChunk {
-  path: string;
-  lengthBytes: number;
+interface OfferedChunk extends DirectSource {
   fd?: number;
-  sums?: number[];
 }
 
 interface OfferedFile {
@@ -113,6 +111,11 @@ export class ReaderFiles {
    */
   private replyBuf = Buffer.allocUnsafeSlow(0);
   private readonly scratch = { buf: Buffer.allocUnsafeSlow(0) };
+  /** Large sequential reads past the page cache (made at the first one). */
+  private direct: DirectReads | undefined;
+
+  /** `onDirect`: told of each read served past the page cache (for the mount's counts). */
+  constructor(private readonly onDirect: () => void = () => {}) {}
 
   apply(msg: ReaderControl): void {
     if (msg.kind === 'drop') {
@@ -148,7 +151,7 @@ export class ReaderFiles {
       const take = Math.min(end - at, cs - inChunk);
       const chunk = file.chunks.get(index);
       if (chunk === undefined) return undefined;
-      const ok = readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset), this.scratch);
+      const ok = this.readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset));
       this.used(chunk);
       if (!ok) {
         this.close(chunk);
@@ -172,26 +175,40 @@ export class ReaderFiles {
 
   private close(chunk: OfferedChunk): void {
     this.open.delete(chunk);
+    this.direct?.drop(chunk);
     closeChunk(chunk);
   }
-}
 
-/**
- * Reads [inChunk, inChunk + length) of a chunk into `out` at `at`, verified; zeros past its stored
- * bytes. Whole windows are read straight into `out`, others through `scratch` (kept, grown as needed).
- */
-function readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Buffer, at: number, scratch: { buf: Buffer }): boolean {
-  const stored = Math.max(0, Math.min(length, chunk.lengthBytes - inChunk));
-  out.fill(0, at + stored, at + length);
-  if (stored === 0) return true;
-  try {
-    // Opened again after the thread closed it to stay within openChunksMax: the path names this
-    // version alone (a newer version is another file), and a deleted one fails to open.
-    chunk.fd ??= openSync(chunk.path, 'r');
-    chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
-    return readVerifiedSync(chunk.fd, chunk.lengthBytes, chunk.sums, inChunk, stored, out, at, scratch);
-  } catch {
-    return false;
+  /**
+   * Reads [inChunk, inChunk + length) of a chunk into `out` at `at`, verified; zeros past its
+   * stored bytes. A large read of a large replica goes past the page cache (direct-reads.ts);
+   * otherwise whole windows are read straight into `out`, others through the kept scratch buffer.
+   */
+  private readChunk(chunk: OfferedChunk, inChunk: number, length: number, out: Buffer, at: number): boolean {
+    const stored = Math.max(0, Math.min(length, chunk.lengthBytes - inChunk));
+    out.fill(0, at + stored, at + length);
+    if (stored === 0) return true;
+    try {
+      // Opened again after the thread closed it to stay within openChunksMax: the path names this
+      // version alone (a newer version is another file), and a deleted one fails to open.
+      chunk.fd ??= openSync(chunk.path, 'r');
+      chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
+      if (DirectReads.wants(chunk, stored)) {
+        this.direct ??= new DirectReads();
+        try {
+          const ok = this.direct.read(chunk, inChunk, stored, out, at);
+          if (ok) this.onDirect();
+          return ok;
+        } catch {
+          // Refused (a file system without O_DIRECT) or failed: this replica goes through the page cache.
+          this.direct.drop(chunk);
+          chunk.dfd = -1;
+        }
+      }
+      return readVerifiedSync(chunk.fd, chunk.lengthBytes, chunk.sums, inChunk, stored, out, at, this.scratch);
+    } catch {
+      return false;
+    }
   }
 }
 
