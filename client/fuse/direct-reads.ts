@@ -38,8 +38,8 @@ const waitMs = 2_000;
 
 /** Slot states, in `state` (shared with the prefetch thread); 0: never used. */
 const inFlight = 1;
-const done = 2;
-const failed = 3;
+export const done = 2;
+export const failed = 3;
 
 /** A replica as the direct path knows it. */
 export interface DirectSource {

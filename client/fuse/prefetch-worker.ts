@@ -1,9 +1,10 @@
 // The read-ahead thread of a reader's direct reads (direct-reads.ts): reads the blocks it is
 // asked for into the shared slots with O_DIRECT and wakes the reader waiting for one. Its event
-// loop runs only messages; the reader never closes a descriptor while a read of it is in flight.
+// loop runs only messages. The reader closes a descriptor only once its reads here are done, or
+// after one never answered (the slot it was for is then never used again: DirectReads.drop).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { readBlock } from './direct-reads.js';
+import { done, failed, readBlock } from './direct-reads.js';
 
 interface PrefetchData {
   data: SharedArrayBuffer;
@@ -13,8 +14,6 @@ interface PrefetchData {
 
 const { data, state, got } = workerData as PrefetchData;
 const slots = Buffer.from(data);
-const done = 2;
-const failed = 3;
 
 parentPort?.on('message', (msg: { slot: number; fd: number; block: number; lengthBytes: number }) => {
   try {
