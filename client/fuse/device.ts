@@ -230,7 +230,7 @@ export class FuseDevice {
   private startMainReader(opts: MountOptions, onRequest: (req: FuseRequest) => void): boolean {
     const handle = pipeOver(this.fd, opts.log);
     if (handle === undefined) return false;
-    const fast = new FastPath(opts.namesTtlMs, this.served, (looked) => opts.onLooked?.(looked));
+    const fast = new FastPath(opts.namesTtlMs, this.served, (looked) => opts.onLooked?.(looked), true);
     this.fast = fast;
     const bufferBytes = readBufferBytes(opts.maxWriteBytes);
     let big = Buffer.allocUnsafeSlow(bufferBytes);

@@ -7,11 +7,12 @@
 // But a synchronous O_DIRECT read leaves the disk idle while the reply is written, and lost what
 // the page cache's read-ahead gave (506-744 against 553-596 MiB/s in a quick test).
 //
-// So a large read of a large replica (a sequential reader: the kernel sends READs of 128 KiB and
-// more) is read with O_DIRECT in blocks of `blockBytes` into page-aligned shared memory, and the
-// blocks after it are read ahead by a thread of this reader's own (`prefetch-worker.ts`): the
-// reader asks it for a block with a message and waits for one still in flight with Atomics.wait.
-// Small reads (random 4 KiB reads) and small replicas stay in the page cache, as before. Each
+// So a large sequential read of a large replica (the kernel's read-ahead sends READs of 128 KiB
+// and more, each where the last ended) is read with O_DIRECT in blocks of `blockBytes` into
+// page-aligned shared memory, and the blocks after it are read ahead by a thread of this
+// reader's own (`prefetch-worker.ts`): the reader asks it for a block with a message and waits
+// for one still in flight with Atomics.wait. Small reads (random 4 KiB reads), large reads out
+// of order and small replicas stay in the page cache, as before. Main thread only (fast-path.ts). Each
 // window is verified against the replica's checksums when it is copied out; a bad one sends the
 // read to the main thread (which reads through the datanode and reports it), and a file system
 // that refuses O_DIRECT, or a failed direct read, leaves the replica to the buffered path.
@@ -48,7 +49,7 @@ export interface DirectSource {
   sums?: number[];
   /** Its O_DIRECT descriptor; -1: refused or failed (read through the page cache). */
   dfd?: number;
-  /** Where the last read of it ended (a read starting there is sequential). */
+  /** Where the last large read of it ended (a read starting there is sequential). */
   nextOffset?: number;
 }
 
@@ -81,9 +82,16 @@ export class DirectReads {
 
   constructor(private readonly workerUrl: URL = prefetchUrl) {}
 
-  /** Whether a read of `length` bytes of `src` should come here. */
-  static wants(src: DirectSource, length: number): boolean {
-    return src.dfd !== -1 && length >= directReadMinBytes && src.lengthBytes >= directReplicaMinBytes;
+  /**
+   * Whether a read of `length` bytes at `offset` of `src` should come here: a large read of a
+   * large replica, sequential (where the last large read of it ended, or at its start). A large
+   * random read stays in the page cache (a 2 MiB block for 128 KiB would read 16 times the bytes).
+   */
+  static wants(src: DirectSource, offset: number, length: number): boolean {
+    if (src.dfd === -1 || length < directReadMinBytes || src.lengthBytes < directReplicaMinBytes) return false;
+    const sequential = offset === 0 || src.nextOffset === offset;
+    src.nextOffset = offset + length;
+    return sequential;
   }
 
   /**
@@ -93,7 +101,6 @@ export class DirectReads {
    */
   read(src: DirectSource, offset: number, length: number, out: Buffer, at: number): boolean {
     src.dfd ??= openSync(src.path, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
-    const sequential = src.nextOffset === offset;
     const end = offset + length;
     const lastBlock = Math.floor((end - 1) / blockBytes);
     for (let block = Math.floor(offset / blockBytes); block <= lastBlock; block++) {
@@ -109,10 +116,8 @@ export class DirectReads {
       if (firstBadWindow(slot.subarray(vFrom - base, vTo - base), vFrom, src.sums as number[]) >= 0) return false;
       slot.copy(out, at + (from - offset), from - base, to - base);
     }
-    src.nextOffset = end;
-    if (sequential) {
-      for (let b = lastBlock + 1; b <= lastBlock + aheadBlocks && b * blockBytes < src.lengthBytes; b++) this.prefetch(src, b);
-    }
+    // Reads come here when sequential (`wants`): the next blocks are read ahead.
+    for (let b = lastBlock + 1; b <= lastBlock + aheadBlocks && b * blockBytes < src.lengthBytes; b++) this.prefetch(src, b);
     return true;
   }
 
@@ -133,7 +138,7 @@ export class DirectReads {
         // already closed
       }
     }
-    src.dfd = undefined;
+    if (src.dfd !== -1) src.dfd = undefined; // a refusal stays known
     src.nextOffset = undefined;
   }
 
@@ -169,6 +174,13 @@ export class DirectReads {
   /** Asks the prefetch thread for `block` of `src`, unless it is here or on its way. */
   private prefetch(src: DirectSource, block: number): void {
     if (this.noPrefetch || this.find(src, block) >= 0) return;
+    let worker: Worker;
+    try {
+      worker = this.thread();
+    } catch {
+      this.noPrefetch = true; // no thread to be had: this reader reads every block itself
+      return;
+    }
     const k = this.take(true);
     if (k < 0) return;
     const slot = this.slots[k] as Slot;
@@ -177,7 +189,7 @@ export class DirectReads {
     slot.lastUse = ++this.uses;
     Atomics.store(this.got, k, 0);
     Atomics.store(this.state, k, inFlight);
-    this.thread().postMessage({ slot: k, fd: src.dfd, block, lengthBytes: src.lengthBytes });
+    worker.postMessage({ slot: k, fd: src.dfd, block, lengthBytes: src.lengthBytes });
     this.blocksRead.ahead++;
   }
 

@@ -22,8 +22,7 @@ export const readBufferBytes = (maxWriteBytes: number): number => maxWriteBytes 
 export const servedIndex = { reads: 0, lookups: 1, flushes: 2, direct: 3 } as const;
 
 export class FastPath {
-  /** Of the reads, those served past the page cache (direct-reads.ts). */
-  private readonly files = new ReaderFiles(() => Atomics.add(this.served, servedIndex.direct, 1));
+  private readonly files: ReaderFiles;
   private readonly names: ReaderNames;
 
   constructor(
@@ -32,8 +31,16 @@ export class FastPath {
     private readonly served: Int32Array,
     /** Told of each lookup answered here, before its reply is written. */
     private readonly looked: (looked: LookedUp) => void,
+    /**
+     * Whether large sequential reads go past the page cache (direct-reads.ts): on the main thread
+     * only. Reader threads (`--readers N`) each see part of a stream (the kernel spreads its
+     * READs), so none would see it as sequential, and they never run the event loop that would
+     * tell them of a read-ahead thread's failure.
+     */
+    directReads: boolean,
   ) {
     this.names = new ReaderNames(namesTtlMs);
+    this.files = new ReaderFiles(directReads ? () => Atomics.add(this.served, servedIndex.direct, 1) : undefined);
   }
 
   /** Takes in what the main thread says may (no longer) be served. */

@@ -114,8 +114,11 @@ export class ReaderFiles {
   /** Large sequential reads past the page cache (made at the first one). */
   private direct: DirectReads | undefined;
 
-  /** `onDirect`: told of each read served past the page cache (for the mount's counts). */
-  constructor(private readonly onDirect: () => void = () => {}) {}
+  /**
+   * `onDirect`: told of each read served past the page cache (for the mount's counts); without
+   * it, every read goes through the page cache.
+   */
+  constructor(private readonly onDirect?: () => void) {}
 
   apply(msg: ReaderControl): void {
     if (msg.kind === 'drop') {
@@ -193,11 +196,11 @@ export class ReaderFiles {
       // version alone (a newer version is another file), and a deleted one fails to open.
       chunk.fd ??= openSync(chunk.path, 'r');
       chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
-      if (DirectReads.wants(chunk, stored)) {
+      if (this.onDirect !== undefined && DirectReads.wants(chunk, inChunk, stored)) {
         this.direct ??= new DirectReads();
         try {
           const ok = this.direct.read(chunk, inChunk, stored, out, at);
-          if (ok) this.onDirect();
+          if (ok) this.onDirect?.();
           return ok;
         } catch {
           // Refused (a file system without O_DIRECT) or failed: this replica goes through the page cache.

@@ -27,7 +27,7 @@ interface ReaderData {
 }
 
 function run(port: MessagePort, { fd, bufferBytes, served, namesTtlMs, looked }: ReaderData): void {
-  const fast = new FastPath(namesTtlMs, served, (l) => looked.postMessage(l));
+  const fast = new FastPath(namesTtlMs, served, (l) => looked.postMessage(l), false);
   let big = Buffer.allocUnsafeSlow(bufferBytes);
   for (;;) {
     let n: number;

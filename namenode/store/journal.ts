@@ -30,7 +30,8 @@
 // a machine crash the journal's tail (never fsynced) may be gone while LevelDB kept later writes:
 // then LevelDB's prefix stands, and only batches that nobody asked to sync are lost, as before.
 // LevelDB may also hold a batch whose record was never written (the namenode killed between the
-// two): it was never acknowledged, and LevelDB's prefix stands the same way.
+// two): LevelDB's prefix stands the same way (such a batch was acknowledged only if LevelDB had
+// it: a synced one, which waits for LevelDB's sync write rather than for the journal).
 //
 // Files: journal-N.log in the metadata directory. When one passes `rotateBytes`, appends move to
 // the next file and the old one is removed once a sync write has put its batches on LevelDB's disk.

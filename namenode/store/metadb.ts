@@ -158,8 +158,8 @@ export class MetaDb {
   }
 
   /**
-   * Resolves when everything applied so far would survive a SIGKILL of the namenode: at once
-   * with a journal (each batch was journaled as it was applied), else once it is in LevelDB.
+   * Resolves when everything applied so far would survive a SIGKILL of the namenode: once the
+   * journal's write of this turn is made (journal.ts), else once it is in LevelDB.
    */
   private acknowledged(): Promise<void> {
     if (this.journal === undefined || this.durability === 'always') return this.barrier();

@@ -31,7 +31,11 @@ function source(path = file): DirectSource {
 
 function readAll(reads: DirectReads, src: DirectSource, step: number): Buffer {
   const out = Buffer.alloc(length);
-  for (let at = 0; at < length; at += step) expect(reads.read(src, at, Math.min(step, length - at), out, at)).toBe(true);
+  for (let at = 0; at < length; at += step) {
+    const n = Math.min(step, length - at);
+    if (n >= 128 * 1024) expect(DirectReads.wants(src, at, n)).toBe(true); // sequential
+    expect(reads.read(src, at, n, out, at)).toBe(true);
+  }
   return out;
 }
 
@@ -72,6 +76,16 @@ describe('direct reads of large replicas', () => {
     }
     reads.drop(src);
     expect(src.dfd).toBeUndefined();
+  });
+
+  it('take large reads that are sequential or start the replica, and leave the others to the page cache', () => {
+    const src: DirectSource = { path: file, lengthBytes: length };
+    expect(DirectReads.wants(src, 3 * blockBytes, 1024 * 1024)).toBe(false); // a jump
+    expect(DirectReads.wants(src, 3 * blockBytes + 1024 * 1024, 1024 * 1024)).toBe(true); // where it ended
+    expect(DirectReads.wants(src, 0, 1024 * 1024)).toBe(true); // the start
+    expect(DirectReads.wants(src, 1024 * 1024, 64 * 1024)).toBe(false); // small
+    expect(DirectReads.wants({ path: file, lengthBytes: 1024 * 1024 }, 0, 1024 * 1024)).toBe(false); // a small replica
+    expect(DirectReads.wants({ ...src, dfd: -1, nextOffset: 0 }, 0, 1024 * 1024)).toBe(false); // refused
   });
 
   it('refuse a block whose window fails its checksum, and serve the others', async (t) => {
