@@ -73,6 +73,31 @@ describe.skipIf(skip !== undefined)('large sequential reads past the page cache'
     }
   });
 
+  it('show a reader the writes of a writer on the same mount at once, in the blocks it had read ahead too', async () => {
+    const [main] = mounts as [Mount];
+    const before = pseudoRandomBytes(chunk, 43);
+    await fsp.writeFile(main.p('rewritten.bin'), before);
+    const reader = await fsp.open(main.p('rewritten.bin'), O.O_RDONLY | O.O_DIRECT);
+    const buf = Buffer.alloc(mib);
+    // The first read goes through the main thread (which offers the chunk), the next ones are
+    // sequential: past the page cache, with the blocks at 4-8 MiB read ahead.
+    for (const at of [0, mib, 2 * mib, 3 * mib]) {
+      await reader.read(buf, 0, mib, at);
+      expect(buf.equals(before.subarray(at, at + mib))).toBe(true);
+    }
+    const fresh = pseudoRandomBytes(mib, 44);
+    const writer = await fsp.open(main.p('rewritten.bin'), 'r+');
+    await writer.write(fresh, 0, mib, 5 * mib);
+    for (const at of [4 * mib, 5 * mib, 6 * mib]) {
+      await reader.read(buf, 0, mib, at);
+      expect(buf.equals(at === 5 * mib ? fresh : before.subarray(at, at + mib))).toBe(true);
+    }
+    await writer.close();
+    await reader.read(buf, 0, mib, 5 * mib);
+    expect(buf.equals(fresh)).toBe(true);
+    await reader.close();
+  });
+
   it('read a replica that rots under an open reader from a good one', async () => {
     const [main] = mounts as [Mount];
     const rotting = pseudoRandomBytes(chunk, 42);
