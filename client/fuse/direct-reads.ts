@@ -39,8 +39,17 @@ const waitMs = 2_000;
 
 /** Slot states, in `state` (shared with the prefetch thread); 0: never used. */
 const inFlight = 1;
-export const done = 2;
-export const failed = 3;
+const done = 2;
+const failed = 3;
+
+/** The slots' memory, shared by a reader and its prefetch thread. */
+export interface SlotMemory {
+  data: Buffer;
+  /** Each slot's state (`inFlight`, `done`, `failed`). */
+  state: Int32Array;
+  /** Each slot's bytes read. */
+  got: Int32Array;
+}
 
 /** A replica as the direct path knows it. */
 export interface DirectSource {
@@ -69,9 +78,11 @@ export class DirectReads {
     maximum: (slotCount * blockBytes) / 65536,
     shared: true,
   });
-  private readonly data = Buffer.from(this.memory.buffer);
-  private readonly state = new Int32Array(new SharedArrayBuffer(slotCount * 4));
-  private readonly got = new Int32Array(new SharedArrayBuffer(slotCount * 4));
+  private readonly shared: SlotMemory = {
+    data: Buffer.from(this.memory.buffer),
+    state: new Int32Array(new SharedArrayBuffer(slotCount * 4)),
+    got: new Int32Array(new SharedArrayBuffer(slotCount * 4)),
+  };
   private readonly slots: Slot[] = Array.from({ length: slotCount }, () => ({ owner: undefined, block: -1, lastUse: 0 }));
   private worker: Worker | undefined;
   /** The prefetch thread failed or stalled: this reader reads every block itself. */
@@ -111,8 +122,8 @@ export class DirectReads {
       // The windows around [from, to), all within this block (windows divide blocks).
       const vFrom = from - (from % windowBytes);
       const vTo = Math.min(src.lengthBytes, Math.ceil(to / windowBytes) * windowBytes, base + blockBytes);
-      if (Atomics.load(this.got, k) < vTo - base) throw new Error('short direct read');
-      const slot = this.data.subarray(k * blockBytes, (k + 1) * blockBytes);
+      if (Atomics.load(this.shared.got, k) < vTo - base) throw new Error('short direct read');
+      const slot = this.shared.data.subarray(k * blockBytes, (k + 1) * blockBytes);
       if (firstBadWindow(slot.subarray(vFrom - base, vTo - base), vFrom, src.sums as number[]) >= 0) return false;
       slot.copy(out, at + (from - offset), from - base, to - base);
     }
@@ -152,20 +163,14 @@ export class DirectReads {
     }
     if (k < 0) {
       k = this.take();
-      const slot = this.slots[k] as Slot;
-      slot.owner = src;
-      slot.block = block;
-      Atomics.store(this.got, k, 0);
-      Atomics.store(this.state, k, inFlight);
+      this.claim(k, src, block);
       try {
-        Atomics.store(this.got, k, readBlock(src.dfd as number, this.data, k, block, src.lengthBytes));
-        Atomics.store(this.state, k, done);
-        this.blocksRead.here++;
+        fillSlot(this.shared, k, src.dfd as number, block, src.lengthBytes);
       } catch (err) {
-        Atomics.store(this.state, k, failed);
-        slot.owner = undefined;
+        (this.slots[k] as Slot).owner = undefined;
         throw err;
       }
+      this.blocksRead.here++;
     }
     (this.slots[k] as Slot).lastUse = ++this.uses;
     return k;
@@ -183,14 +188,19 @@ export class DirectReads {
     }
     const k = this.take(true);
     if (k < 0) return;
+    this.claim(k, src, block);
+    (this.slots[k] as Slot).lastUse = ++this.uses;
+    worker.postMessage({ slot: k, fd: src.dfd, block, lengthBytes: src.lengthBytes });
+    this.blocksRead.ahead++;
+  }
+
+  /** Slot `k` is now for `block` of `src`, its read on the way. */
+  private claim(k: number, src: DirectSource, block: number): void {
     const slot = this.slots[k] as Slot;
     slot.owner = src;
     slot.block = block;
-    slot.lastUse = ++this.uses;
-    Atomics.store(this.got, k, 0);
-    Atomics.store(this.state, k, inFlight);
-    worker.postMessage({ slot: k, fd: src.dfd, block, lengthBytes: src.lengthBytes });
-    this.blocksRead.ahead++;
+    Atomics.store(this.shared.got, k, 0);
+    Atomics.store(this.shared.state, k, inFlight);
   }
 
   private find(src: DirectSource, block: number): number {
@@ -207,7 +217,7 @@ export class DirectReads {
       const slot = this.slots[k] as Slot;
       if (slot.retired === true) continue;
       if (slot.owner === undefined) return k;
-      if (noWait && (Atomics.load(this.state, k) === inFlight || slot.lastUse === this.uses)) continue;
+      if (noWait && (Atomics.load(this.shared.state, k) === inFlight || slot.lastUse === this.uses)) continue;
       if (best < 0 || slot.lastUse < (this.slots[best] as Slot).lastUse) best = k;
     }
     if (best >= 0) {
@@ -231,13 +241,13 @@ export class DirectReads {
   /** Waits until slot `k` is not in flight; its state then. */
   private settle(k: number): number {
     const deadline = Date.now() + waitMs;
-    for (let left = waitMs; Atomics.load(this.state, k) === inFlight && left > 0; left = deadline - Date.now()) {
-      Atomics.wait(this.state, k, inFlight, left);
+    for (let left = waitMs; Atomics.load(this.shared.state, k) === inFlight && left > 0; left = deadline - Date.now()) {
+      Atomics.wait(this.shared.state, k, inFlight, left);
     }
-    const state = Atomics.load(this.state, k);
+    const state = Atomics.load(this.shared.state, k);
     if (state === inFlight) {
       this.noPrefetch = true;
-      for (let j = 0; j < slotCount; j++) if (Atomics.load(this.state, j) === inFlight) (this.slots[j] as Slot).retired = true;
+      for (let j = 0; j < slotCount; j++) if (Atomics.load(this.shared.state, j) === inFlight) (this.slots[j] as Slot).retired = true;
       throw new Error('the read-ahead thread did not answer');
     }
     return state;
@@ -245,12 +255,12 @@ export class DirectReads {
 
   private thread(): Worker {
     if (this.worker === undefined) {
-      this.worker = new Worker(this.workerUrl, { workerData: { data: this.memory.buffer, state: this.state, got: this.got } });
+      this.worker = new Worker(this.workerUrl, { workerData: { data: this.memory.buffer, state: this.shared.state, got: this.shared.got } });
       this.worker.unref(); // the mount's readers keep the process alive, not this
       this.worker.on('error', () => {
         // Its reads in flight never happen: their slots are free again.
         this.noPrefetch = true;
-        for (let k = 0; k < slotCount; k++) if (Atomics.load(this.state, k) === inFlight) Atomics.store(this.state, k, failed);
+        for (let k = 0; k < slotCount; k++) if (Atomics.load(this.shared.state, k) === inFlight) Atomics.store(this.shared.state, k, failed);
       });
     }
     return this.worker;
@@ -263,14 +273,24 @@ function alignedSpan(block: number, lengthBytes: number): number {
   return Math.ceil(bytes / directAlignBytes) * directAlignBytes;
 }
 
-/** Reads `block` into slot `k` with a direct descriptor; the bytes read (short at the file's end). */
-export function readBlock(fd: number, data: Buffer, k: number, block: number, lengthBytes: number): number {
-  const length = alignedSpan(block, lengthBytes);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, data, k * blockBytes + got, length - got, block * blockBytes + got);
-    got += n;
-    if (n === 0 || n % directAlignBytes !== 0) break; // the file's end
+/**
+ * Reads `block` into slot `k` with a direct descriptor, and marks the slot done with the bytes
+ * read (short at the file's end), or failed (and rethrows). The reader and its prefetch thread
+ * both fill slots so.
+ */
+export function fillSlot(memory: SlotMemory, k: number, fd: number, block: number, lengthBytes: number): void {
+  try {
+    const length = alignedSpan(block, lengthBytes);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, memory.data, k * blockBytes + got, length - got, block * blockBytes + got);
+      got += n;
+      if (n === 0 || n % directAlignBytes !== 0) break; // the file's end
+    }
+    Atomics.store(memory.got, k, got);
+    Atomics.store(memory.state, k, done);
+  } catch (err) {
+    Atomics.store(memory.state, k, failed);
+    throw err;
   }
-  return got;
 }

@@ -4,23 +4,16 @@
 // after one never answered (the slot it was for is then never used again: DirectReads.drop).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { done, failed, readBlock } from './direct-reads.js';
+import { fillSlot } from './direct-reads.js';
 
-interface PrefetchData {
-  data: SharedArrayBuffer;
-  state: Int32Array;
-  got: Int32Array;
-}
-
-const { data, state, got } = workerData as PrefetchData;
-const slots = Buffer.from(data);
+const { data, state, got } = workerData as { data: SharedArrayBuffer; state: Int32Array; got: Int32Array };
+const memory = { data: Buffer.from(data), state, got };
 
 parentPort?.on('message', (msg: { slot: number; fd: number; block: number; lengthBytes: number }) => {
   try {
-    Atomics.store(got, msg.slot, readBlock(msg.fd, slots, msg.slot, msg.block, msg.lengthBytes));
-    Atomics.store(state, msg.slot, done);
+    fillSlot(memory, msg.slot, msg.fd, msg.block, msg.lengthBytes);
   } catch {
-    Atomics.store(state, msg.slot, failed);
+    // marked failed: the reader reads the block itself
   }
   Atomics.notify(state, msg.slot);
 });
