@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
-import { fuseUnavailable, Mount } from '../helpers/mount.js';
+import { fuseUnavailable, Mount, readAt } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
 const chunk = 8 * 1024 * 1024;
@@ -33,10 +33,9 @@ async function readInSteps(file: string, step: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   try {
     for (let at = 0; ; at += step) {
-      const buf = Buffer.alloc(step);
-      const { bytesRead } = await handle.read(buf, 0, step, at);
-      if (bytesRead === 0) break;
-      parts.push(buf.subarray(0, bytesRead));
+      const part = await readAt(handle, at, step);
+      if (part.length === 0) break;
+      parts.push(part);
     }
   } finally {
     await handle.close();
@@ -56,18 +55,14 @@ describe.skipIf(skip !== undefined)('large sequential reads past the page cache'
       // Large reads out of order (none sequential) stay on the page-cache path.
       const jumping = await fsp.open(mount.p('big.bin'), O.O_RDONLY | O.O_DIRECT);
       for (const at of [5 * mib, 17 * mib, 3 * mib, 11 * mib]) {
-        const buf = Buffer.alloc(256 * 1024);
-        await jumping.read(buf, 0, buf.length, at);
-        expect(buf.equals(data.subarray(at, at + buf.length))).toBe(true);
+        expect((await readAt(jumping, at, 256 * 1024)).equals(data.subarray(at, at + 256 * 1024))).toBe(true);
       }
       await jumping.close();
       // Small random reads stay on the page-cache path; the bytes are the same.
       const handle = await fsp.open(mount.p('big.bin'), O.O_RDONLY | O.O_DIRECT);
       for (let i = 0; i < 50; i++) {
         const at = ((i * 7919 + 13) * 4096) % (data.length - 4096);
-        const buf = Buffer.alloc(4096);
-        await handle.read(buf, 0, 4096, at);
-        expect(buf.equals(data.subarray(at, at + 4096))).toBe(true);
+        expect((await readAt(handle, at, 4096)).equals(data.subarray(at, at + 4096))).toBe(true);
       }
       await handle.close();
     }
@@ -78,23 +73,17 @@ describe.skipIf(skip !== undefined)('large sequential reads past the page cache'
     const before = pseudoRandomBytes(chunk, 43);
     await fsp.writeFile(main.p('rewritten.bin'), before);
     const reader = await fsp.open(main.p('rewritten.bin'), O.O_RDONLY | O.O_DIRECT);
-    const buf = Buffer.alloc(mib);
     // The first read goes through the main thread (which offers the chunk), the next ones are
     // sequential: past the page cache, with the blocks at 4-8 MiB read ahead.
-    for (const at of [0, mib, 2 * mib, 3 * mib]) {
-      await reader.read(buf, 0, mib, at);
-      expect(buf.equals(before.subarray(at, at + mib))).toBe(true);
-    }
+    for (const at of [0, mib, 2 * mib, 3 * mib]) expect((await readAt(reader, at, mib)).equals(before.subarray(at, at + mib))).toBe(true);
     const fresh = pseudoRandomBytes(mib, 44);
     const writer = await fsp.open(main.p('rewritten.bin'), 'r+');
     await writer.write(fresh, 0, mib, 5 * mib);
     for (const at of [4 * mib, 5 * mib, 6 * mib]) {
-      await reader.read(buf, 0, mib, at);
-      expect(buf.equals(at === 5 * mib ? fresh : before.subarray(at, at + mib))).toBe(true);
+      expect((await readAt(reader, at, mib)).equals(at === 5 * mib ? fresh : before.subarray(at, at + mib))).toBe(true);
     }
     await writer.close();
-    await reader.read(buf, 0, mib, 5 * mib);
-    expect(buf.equals(fresh)).toBe(true);
+    expect((await readAt(reader, 5 * mib, mib)).equals(fresh)).toBe(true);
     await reader.close();
   });
 
@@ -103,9 +92,7 @@ describe.skipIf(skip !== undefined)('large sequential reads past the page cache'
     const rotting = pseudoRandomBytes(chunk, 42);
     await fsp.writeFile(main.p('rot.bin'), rotting);
     const reader = await fsp.open(main.p('rot.bin'), O.O_RDONLY | O.O_DIRECT);
-    const buf = Buffer.alloc(mib);
-    await reader.read(buf, 0, mib, 0);
-    expect(buf.equals(rotting.subarray(0, mib))).toBe(true);
+    expect((await readAt(reader, 0, mib)).equals(rotting.subarray(0, mib))).toBe(true);
     // Every replica but one flips a bit at 5 MiB + 100 (blocks past the first are read after this).
     const [loc] = await cluster.client().getChunkLocations('/rot.bin');
     for (const dn of loc?.datanodes.slice(0, 2) ?? []) {
@@ -115,9 +102,9 @@ describe.skipIf(skip !== undefined)('large sequential reads past the page cache'
       await fsp.writeFile(file, bytes);
     }
     for (let at = 4 * mib; at < chunk; at += mib) {
-      const { bytesRead } = await reader.read(buf, 0, mib, at);
-      expect(bytesRead).toBe(mib);
-      expect(buf.equals(rotting.subarray(at, at + mib))).toBe(true);
+      const part = await readAt(reader, at, mib);
+      expect(part.length).toBe(mib);
+      expect(part.equals(rotting.subarray(at, at + mib))).toBe(true);
     }
     await reader.close();
   });

@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
-import { fuseUnavailable, Mount } from '../helpers/mount.js';
+import { fuseUnavailable, Mount, readAt } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
 const chunk = 1024 * 1024;
@@ -24,13 +24,6 @@ afterAll(async () => {
   await mount?.stop();
   await cluster?.stop();
 });
-
-/** pread of `length` bytes at `at`, O_DIRECT so that every read reaches the mount. */
-async function readAt(handle: fsp.FileHandle, at: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buf, 0, length, at);
-  return buf.subarray(0, bytesRead);
-}
 
 describe.skipIf(skip !== undefined)('reads answered by the reader threads', () => {
   const data = pseudoRandomBytes(3 * chunk + 99, 31);

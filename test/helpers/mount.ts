@@ -8,6 +8,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type fsp from 'node:fs/promises';
 import fs from 'fs-extra';
 import { extraNodeArgs } from '../../common/args.js';
 import { cliPath, waitFor, type MiniCluster } from './mini-cluster.js';
@@ -22,6 +23,13 @@ export interface MountOptions {
   dir?: string;
   /** Reader threads (`--readers`); default 0: the main thread reads /dev/fuse. */
   readers?: number;
+}
+
+/** pread of `length` bytes at `at`: the bytes read (fewer at the file's end). */
+export async function readAt(handle: fsp.FileHandle, at: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buf, 0, length, at);
+  return buf.subarray(0, bytesRead);
 }
 
 /** Whether this machine can run FUSE tests (root and /dev/fuse), and why not. */
