@@ -61,8 +61,11 @@ export class MetaDb {
   private stopping = false;
   private chain: Promise<unknown> = Promise.resolve();
   private failed: unknown;
-  /** Sync writes done so far and operations they carried (for metrics and benchmarks). */
-  readonly stats = { writes: 0, syncs: 0, ops: 0 };
+  /**
+   * Transactions run so far, writes and sync writes done, and the operations they carried (for
+   * metrics, benchmarks and the idle collector).
+   */
+  readonly stats = { transactions: 0, writes: 0, syncs: 0, ops: 0 };
 
   constructor(
     readonly kv: KvStore,
@@ -78,6 +81,7 @@ export class MetaDb {
    * everything it read, are in the store; on disk too when `sync` (or in `always` mode).
    */
   async transact<T>(fn: (tx: Tx) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
+    this.stats.transactions++;
     const run = this.chain.then(async () => {
       if (this.failed !== undefined) throw new CairnError('EIO', 'namenode metadata store failed; restart it');
       if (this.stopping) throw new CairnError('EIO', 'the namenode is stopping');

@@ -1,0 +1,91 @@
+// Gives a burst's garbage back to the machine once a server goes quiet.
+//
+// V8 collects its old generation when allocation pushes it to, not when a process goes idle, so
+// a burst of operations leaves its garbage in the heap until the next burst. After a million
+// creates that was most of the namenode's resident memory: 123 bytes a file right after the
+// burst and 15 s later, 40 after one full collection (docs/PERFORMANCE.md, session 14). Like the
+// JVM's periodic collection for idle servers (G1PeriodicGCInterval), the namenode collects once
+// when it has been quiet for a while and its heap grew well beyond what the last collection left.
+// A collection takes tens of milliseconds on such a heap; it runs only when few calls come in.
+
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface IdleGcOptions {
+  /** Quiet: fewer transactions than this over the last `quietMs`. */
+  quietTransactionsMax: number;
+  quietMs: number;
+  /** Collect only when the heap's resident bytes grew this much since the last collection. */
+  growthBytesMin: number;
+}
+
+export const idleGcDefaults: IdleGcOptions = {
+  quietTransactionsMax: 50,
+  quietMs: 5_000,
+  growthBytesMin: 32 * 1024 * 1024,
+};
+
+/** The decision, apart from the clock and the heap (unit-tested). */
+export class IdleCollector {
+  private windowStartMs: number;
+  private windowStartCount: number;
+  private baselineBytes: number;
+  /** Collections made so far. */
+  collections = 0;
+
+  constructor(
+    nowMs: number,
+    transactions: number,
+    heapBytes: number,
+    private readonly opts: IdleGcOptions = idleGcDefaults,
+  ) {
+    this.windowStartMs = nowMs;
+    this.windowStartCount = transactions;
+    this.baselineBytes = heapBytes;
+  }
+
+  /**
+   * Called periodically with the transactions run so far and the heap's resident bytes: whether to
+   * collect now. A busy window starts a new one; a quiet one that saw enough growth collects.
+   */
+  due(nowMs: number, transactions: number, heapBytes: number): boolean {
+    if (transactions - this.windowStartCount >= this.opts.quietTransactionsMax) {
+      this.windowStartMs = nowMs;
+      this.windowStartCount = transactions;
+      return false;
+    }
+    if (nowMs - this.windowStartMs < this.opts.quietMs) return false;
+    // Quiet long enough: keep the window sliding, so a collection waits for the next quiet period.
+    this.windowStartMs = nowMs;
+    this.windowStartCount = transactions;
+    return heapBytes - this.baselineBytes >= this.opts.growthBytesMin;
+  }
+
+  /** What the heap held right after a collection: growth is counted from there. */
+  collected(heapBytes: number): void {
+    this.baselineBytes = heapBytes;
+    this.collections++;
+  }
+}
+
+let gcFunction: (() => void) | null | undefined;
+
+/**
+ * V8's full collection, when this Node lets a process ask for one (`--expose-gc` set at run
+ * time: the function is taken from a fresh context, where the flag now puts it); undefined if not.
+ */
+export function fullCollection(): (() => void) | undefined {
+  if (gcFunction === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as unknown;
+      gcFunction = typeof gc === 'function' ? (gc as () => void) : null;
+    } catch {
+      gcFunction = null;
+    }
+  }
+  return gcFunction ?? undefined;
+}
+
+/** The heap's resident bytes: what a collection can give back is part of them. */
+export const heapBytes = (): number => getHeapStatistics().total_physical_size;
