@@ -4,23 +4,25 @@
 // a burst of operations leaves its garbage in the heap until the next burst. After a million
 // creates that was most of the namenode's resident memory: 123 bytes a file right after the
 // burst and 15 s later, 40 after one full collection (docs/PERFORMANCE.md, session 14). Like the
-// JVM's periodic collection for idle servers (G1PeriodicGCInterval), the namenode collects once
-// when it has been quiet for a while and its heap grew well beyond what the last collection left.
-// A collection takes tens of milliseconds on such a heap; it runs only when few calls come in.
+// JVM's periodic collection for idle servers (G1PeriodicGCInterval), the namenode, the datanodes
+// and the mount collect once when they have been quiet for a while and their heap grew well
+// beyond what the last collection left. A collection takes tens of milliseconds on such a heap;
+// it runs only when little work comes in, and a request that arrives meanwhile waits for it.
 
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { Logger } from './log.js';
 
 export interface IdleGcOptions {
-  /** Quiet: fewer transactions than this over the last `quietMs`. */
-  quietTransactionsMax: number;
+  /** Quiet: fewer operations than this over the last `quietMs`. */
+  quietOpsMax: number;
   quietMs: number;
   /** Collect only when the heap's resident bytes grew this much since the last collection. */
   growthBytesMin: number;
 }
 
 export const idleGcDefaults: IdleGcOptions = {
-  quietTransactionsMax: 50,
+  quietOpsMax: 50,
   quietMs: 5_000,
   growthBytesMin: 32 * 1024 * 1024,
 };
@@ -35,29 +37,29 @@ export class IdleCollector {
 
   constructor(
     nowMs: number,
-    transactions: number,
+    ops: number,
     heapBytes: number,
     private readonly opts: IdleGcOptions = idleGcDefaults,
   ) {
     this.windowStartMs = nowMs;
-    this.windowStartCount = transactions;
+    this.windowStartCount = ops;
     this.baselineBytes = heapBytes;
   }
 
   /**
-   * Called periodically with the transactions run so far and the heap's resident bytes: whether to
-   * collect now. A busy window starts a new one; a quiet one that saw enough growth collects.
+   * Called periodically with the operations served so far and the heap's resident bytes: whether
+   * to collect now. A busy window starts a new one; a quiet one that saw enough growth collects.
    */
-  due(nowMs: number, transactions: number, heapBytes: number): boolean {
-    if (transactions - this.windowStartCount >= this.opts.quietTransactionsMax) {
+  due(nowMs: number, ops: number, heapBytes: number): boolean {
+    if (ops - this.windowStartCount >= this.opts.quietOpsMax) {
       this.windowStartMs = nowMs;
-      this.windowStartCount = transactions;
+      this.windowStartCount = ops;
       return false;
     }
     if (nowMs - this.windowStartMs < this.opts.quietMs) return false;
     // Quiet long enough: keep the window sliding, so a collection waits for the next quiet period.
     this.windowStartMs = nowMs;
-    this.windowStartCount = transactions;
+    this.windowStartCount = ops;
     return heapBytes - this.baselineBytes >= this.opts.growthBytesMin;
   }
 
@@ -89,3 +91,25 @@ export function fullCollection(): (() => void) | undefined {
 
 /** The heap's resident bytes: what a collection can give back is part of them. */
 export const heapBytes = (): number => getHeapStatistics().total_physical_size;
+
+/**
+ * Checks every second whether the process went quiet after a burst (`ops`: the operations it
+ * served so far) and collects then; the timer does not keep the process alive.
+ */
+export function collectWhenIdle(ops: () => number, log: Logger, opts: IdleGcOptions = idleGcDefaults): { stop: () => void } {
+  const idle = new IdleCollector(Date.now(), ops(), heapBytes(), opts);
+  const timer = setInterval(() => {
+    if (!idle.due(Date.now(), ops(), heapBytes())) return;
+    const gc = fullCollection();
+    if (gc === undefined) return;
+    const before = heapBytes();
+    const startMs = performance.now();
+    gc();
+    const after = heapBytes();
+    idle.collected(after);
+    const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+    log.info({ heapMiB: mib(before), afterMiB: mib(after), ms: Math.round(performance.now() - startMs) }, 'quiet after a burst: heap garbage collected');
+  }, 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -13,6 +13,7 @@ import { NamenodeLink } from './namenode-link.js';
 import { Replicator } from './replicator.js';
 import { Scrubber, type ScrubSettings } from './scrubber.js';
 import { dataTransferServer } from './transfer-service.js';
+import { collectWhenIdle } from '../common/idle-gc.js';
 
 export interface DatanodeConfig {
   dataDir: string;
@@ -38,6 +39,7 @@ export class Datanode {
     private readonly link: NamenodeLink,
     private readonly pool: DataTransferPool,
     private readonly scrubber: Scrubber,
+    private readonly idleGc: { stop: () => void },
   ) {}
 
   static async start(config: DatanodeConfig, log: Logger): Promise<Datanode> {
@@ -51,7 +53,7 @@ export class Datanode {
     store.onDirectRefused = () => log.warn({ dataDir: store.dataDir }, 'the file system refused a direct write (EINVAL): replicas go through the page cache from now on');
     const callerIdentity = { secret: config.secret, uid: 0, gid: 0, clientId: `datanode-${identity.datanodeId}` };
     const pool = new DataTransferPool(callerIdentity);
-    const active = { transfers: 0 };
+    const active = { transfers: 0, served: 0 };
 
     let address = '';
     // A corrupt replica is deleted here at once (never served again) and reported, so the
@@ -95,10 +97,12 @@ export class Datanode {
     link.start();
     const scrubber = new Scrubber(store, config.scrub, onCorrupt, log);
     scrubber.start();
-    return new Datanode(identity.datanodeId, address, store, server, link, pool, scrubber);
+    const idleGc = collectWhenIdle(() => active.served, log);
+    return new Datanode(identity.datanodeId, address, store, server, link, pool, scrubber, idleGc);
   }
 
   async stop(): Promise<void> {
+    this.idleGc.stop();
     this.scrubber.stop();
     this.link.stop();
     this.pool.close();

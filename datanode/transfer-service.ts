@@ -28,7 +28,8 @@ export interface TransferContext {
   onReplicaAdded: (ref: ReplicaRef) => void;
   /** A replica failed its checksums while being served. */
   onCorrupt: (chunkId: number, gen: number) => void;
-  active: { transfers: number };
+  /** Transfers in progress, and served so far (for heartbeats and the idle collector). */
+  active: { transfers: number; served: number };
   pipelineDeadlineMs: number;
 }
 
@@ -57,6 +58,7 @@ async function serve(ctx: TransferContext, socket: Socket): Promise<void> {
     const next = await frames.next();
     if (next.done === true) return;
     ctx.active.transfers++;
+    ctx.active.served++;
     try {
       await serveOne(ctx, socket, next.value, frames);
     } finally {

@@ -21,7 +21,7 @@ import { clientNamenodeHandlers, clientNamenodeMethods } from './rpc/client-serv
 import { frameRpcServer, listenLocal, type Method } from '../common/frame-rpc.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
 import { PreparedChunks, adminKeyPrefix, persistAdminState, type NamenodeSettings, type NamenodeState } from './state.js';
-import { IdleCollector, fullCollection, heapBytes } from '../common/idle-gc.js';
+import { collectWhenIdle } from '../common/idle-gc.js';
 import { Journal } from './store/journal.js';
 import { LevelKv } from './store/kv.js';
 
@@ -60,6 +60,7 @@ export class Namenode {
     private readonly frameServer: net.Server | undefined,
     private readonly localServer: net.Server | undefined,
     private readonly ticker: NodeJS.Timeout,
+    private readonly idleGc: { stop: () => void },
     readonly address: string,
   ) {}
 
@@ -114,7 +115,6 @@ export class Namenode {
       now: () => Date.now(),
       frameRpcPort: 0,
       localSocket: '',
-      idleGc: new IdleCollector(startedMs, namespace.db.stats.transactions, heapBytes()),
     };
 
     const proto = cairnProto();
@@ -147,13 +147,15 @@ export class Namenode {
       ),
     );
     const ticker = setInterval(() => tick(state), Math.max(50, Math.floor(config.heartbeatMs / 2)));
+    const idleGc = collectWhenIdle(() => namespace.db.stats.transactions, log);
     const address = `${config.host}:${port}`;
     log.info({ address, frameRpcPort: state.frameRpcPort, clusterId: namespace.cluster.clusterId, chunks: count, chunkSizeBytes: namespace.settings.chunkSizeBytes }, 'namenode started');
-    return new Namenode(state, server, frameServer, localServer, ticker, address);
+    return new Namenode(state, server, frameServer, localServer, ticker, idleGc, address);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    this.idleGc.stop();
     this.frameServer?.close();
     this.localServer?.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
@@ -171,7 +173,6 @@ function tick(state: NamenodeState): void {
   }
   for (const ino of state.leases.expire(now)) state.prepared.forgetNext(ino); // their writers are gone
   syncMetadata(state, now);
-  collectIfIdle(state, now);
   // A client uses a chunk handed out ahead within 2 minutes (chunk-stock.ts), and its upload
   // commits it soon after; what it left unused stops counting against it after 5.
   state.prepared.expire(now - 60 * 60 * 1000, now - 5 * 60 * 1000);
@@ -221,19 +222,4 @@ async function readOrCreateSecret(dataDir: string): Promise<string> {
   const secret = generateSecret();
   await fs.writeFile(file, secret + '\n', { mode: 0o600 });
   return secret;
-}
-
-/** A full collection when the namenode went quiet after a burst that grew its heap (idle-gc.ts). */
-function collectIfIdle(state: NamenodeState, now: number): void {
-  const idle = state.idleGc;
-  if (idle === undefined || !idle.due(now, state.namespace.db.stats.transactions, heapBytes())) return;
-  const gc = fullCollection();
-  if (gc === undefined) return;
-  const before = heapBytes();
-  const startMs = performance.now();
-  gc();
-  const after = heapBytes();
-  idle.collected(after);
-  const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
-  state.log.info({ heapMiB: mib(before), afterMiB: mib(after), ms: Math.round(performance.now() - startMs) }, 'quiet after a burst: heap garbage collected');
 }

@@ -1,7 +1,6 @@
 // The namenode's parts, each with its own owner (STYLE: separate owners for namespace, chunk
 // map and datanode liveness, so that a heartbeat never waits behind namespace work).
 
-import type { IdleCollector } from '../common/idle-gc.js';
 import { ChunkTokens } from '../common/auth.js';
 import { CairnError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
@@ -138,8 +137,6 @@ export interface NamenodeState {
   frameRpcPort: number;
   /** The same over a Unix socket for clients on this machine (an abstract name; '' : not). */
   localSocket: string;
-  /** Collects the heap's garbage once the namenode goes quiet after a burst (idle-gc.ts). */
-  idleGc?: IdleCollector;
 }
 
 /** Mutations wait for safe mode to end (the SDK retries EROFS until its deadline). */

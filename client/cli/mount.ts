@@ -12,6 +12,7 @@ import { validateHostPort } from '../../common/rpc.js';
 import { CairnFs, type ReplySink } from '../fuse/cairn-fs.js';
 import { FuseDevice, isMounted, unmountLazy } from '../fuse/device.js';
 import { Identities } from '../fuse/identities.js';
+import { collectWhenIdle } from '../../common/idle-gc.js';
 
 export const mountUsage = [
   'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N]',
@@ -57,6 +58,7 @@ export async function runMount(argv: string[]): Promise<void> {
     forgetAttrs: (ino) => session.device?.forgetAttrs(ino),
   };
   const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log }, sink);
+  let handled = 0;
   const mounted = await FuseDevice.mount(
     {
       mountpoint,
@@ -68,14 +70,24 @@ export async function runMount(argv: string[]): Promise<void> {
       onLooked: (looked) => fs.lookedUp(looked),
       log,
     },
-    (req) => fs.handle(req),
+    (req) => {
+      handled++;
+      fs.handle(req);
+    },
   );
   session.device = mounted;
+  // Quiet: few requests on the main thread and few served by the fast path.
+  const fast = (): number => {
+    const served = mounted.servedFast;
+    return served.reads + served.lookups + served.flushes + served.direct;
+  };
+  const idleGc = collectWhenIdle(() => handled + fast(), log);
 
   let stopping: Promise<boolean> | undefined;
   const stop = (why: string): Promise<boolean> =>
     (stopping ??= (async () => {
       log.info({ mountpoint, why, servedFast: mounted.servedFast }, 'unmounting');
+      idleGc.stop();
       // Commit what open files hold, within the timeout, then let go of the mount.
       await Promise.race([fs.close().catch((err: unknown) => log.warn({ err }, 'committing open files failed')), sleep(timeoutMs)]);
       const ended = await mounted.shutdown(1000);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { IdleCollector, fullCollection, heapBytes } from '../../common/idle-gc.js';
+import { IdleCollector, collectWhenIdle, fullCollection, heapBytes } from '../../common/idle-gc.js';
+import type { Logger } from '../../common/log.js';
 
 const mib = 1024 * 1024;
-const opts = { quietTransactionsMax: 50, quietMs: 5_000, growthBytesMin: 32 * mib };
+const opts = { quietOpsMax: 50, quietMs: 5_000, growthBytesMin: 32 * mib };
 
 describe('IdleCollector', () => {
   it('collects once a quiet period follows enough growth, and counts growth from what the collection left', () => {
@@ -48,5 +49,30 @@ describe('IdleCollector', () => {
     (gc as () => void)();
     // ~30 MB of objects were held; the collection frees at least half of that.
     expect(held - heapBytes()).toBeGreaterThan(15 * mib);
+  });
+
+  it('collectWhenIdle collects on its own timer once quiet, and logs what it gave back', async () => {
+    const logged: Array<Record<string, number>> = [];
+    const log = { info: (fields: Record<string, number>) => logged.push(fields) } as unknown as Logger;
+    let ops = 0;
+    const idle = collectWhenIdle(() => ops, log, { quietOpsMax: 50, quietMs: 0, growthBytesMin: 8 * mib });
+    try {
+      let garbage: string[] | undefined = [];
+      for (let i = 0; i < 300_000; i++) garbage.push(`a string of garbage ${i}`);
+      expect(garbage.length).toBe(300_000);
+      garbage = undefined;
+      // Busy for 3 s: 100 operations a second (10 every 100 ms) keep it from collecting.
+      for (let i = 0; i < 30; i++) {
+        ops += 10;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(logged).toHaveLength(0);
+      const deadline = Date.now() + 5_000;
+      while (logged.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(logged).toHaveLength(1);
+      expect((logged[0]?.heapMiB ?? 0) - (logged[0]?.afterMiB ?? 0)).toBeGreaterThan(4);
+    } finally {
+      idle.stop();
+    }
   });
 });
