@@ -49,9 +49,11 @@ export class IdleCollector {
   /**
    * Called periodically with the operations served so far and the heap's resident bytes: whether
    * to collect now. A busy window starts a new one; a quiet one that saw enough growth collects.
+   * `working`: the process is still at work on its own (the namenode writing a backlog to
+   * LevelDB after a burst), which is not quiet either.
    */
-  due(nowMs: number, ops: number, heapBytes: number): boolean {
-    if (ops - this.windowStartCount >= this.opts.quietOpsMax) {
+  due(nowMs: number, ops: number, heapBytes: number, working = false): boolean {
+    if (working || ops - this.windowStartCount >= this.opts.quietOpsMax) {
       this.windowStartMs = nowMs;
       this.windowStartCount = ops;
       return false;
@@ -94,12 +96,18 @@ export const heapBytes = (): number => getHeapStatistics().total_physical_size;
 
 /**
  * Checks every second whether the process went quiet after a burst (`ops`: the operations it
- * served so far) and collects then; the timer does not keep the process alive.
+ * served so far; `working`: busy on its own) and collects then; the timer does not keep the
+ * process alive.
  */
-export function collectWhenIdle(ops: () => number, log: Logger, opts: IdleGcOptions = idleGcDefaults): { stop: () => void } {
+export function collectWhenIdle(
+  ops: () => number,
+  log: Logger,
+  opts: IdleGcOptions = idleGcDefaults,
+  working: () => boolean = () => false,
+): { stop: () => void } {
   const idle = new IdleCollector(Date.now(), ops(), heapBytes(), opts);
   const timer = setInterval(() => {
-    if (!idle.due(Date.now(), ops(), heapBytes())) return;
+    if (!idle.due(Date.now(), ops(), heapBytes(), working())) return;
     const gc = fullCollection();
     if (gc === undefined) return;
     const before = heapBytes();

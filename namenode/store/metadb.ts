@@ -212,6 +212,14 @@ export class MetaDb {
     return this.youngBytes + this.oldBytes;
   }
 
+  /**
+   * Whether acknowledged batches are still on their way to LevelDB (after a burst the overlay
+   * holds up to `overlayKeysAhead` keys, which become garbage once written).
+   */
+  get writingBehind(): boolean {
+    return this.queued.length > 0 || this.flushing !== undefined || this.overlay.size > 0;
+  }
+
   /** Whether batches were acknowledged that are not on disk yet. */
   get hasUnsynced(): boolean {
     return this.unsynced || this.queued.length > 0;

@@ -33,6 +33,13 @@ describe('IdleCollector', () => {
     }
   });
 
+  it('waits while the process is still working on its own (a write backlog), then for a quiet period', () => {
+    const idle = new IdleCollector(0, 0, 10 * mib, opts);
+    for (let t = 1_000; t <= 20_000; t += 1_000) expect(idle.due(t, 0, 200 * mib, true)).toBe(false);
+    expect(idle.due(24_000, 0, 200 * mib)).toBe(false);
+    expect(idle.due(25_000, 0, 200 * mib)).toBe(true);
+  });
+
   it('without growth, a long quiet period collects nothing', () => {
     const idle = new IdleCollector(0, 0, 50 * mib, opts);
     for (let t = 1_000; t <= 60_000; t += 1_000) expect(idle.due(t, 0, 60 * mib)).toBe(false);
