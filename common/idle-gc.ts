@@ -27,6 +27,18 @@ export const idleGcDefaults: IdleGcOptions = {
   growthBytesMin: 32 * 1024 * 1024,
 };
 
+/**
+ * The defaults, with the growth that makes a quiet process collect from CAIRN_IDLE_GC_MIB when
+ * set (an operator's knob, as the JVM's; 0 turns the collection off: undefined).
+ */
+export function idleGcFromEnv(env: NodeJS.ProcessEnv = process.env): IdleGcOptions | undefined {
+  const raw = env.CAIRN_IDLE_GC_MIB;
+  if (raw === undefined || raw === '') return idleGcDefaults;
+  const mib = Number(raw);
+  if (!Number.isFinite(mib) || mib < 0) return idleGcDefaults;
+  return mib === 0 ? undefined : { ...idleGcDefaults, growthBytesMin: mib * 1024 * 1024 };
+}
+
 /** The decision, apart from the clock and the heap (unit-tested). */
 export class IdleCollector {
   private windowStartMs: number;
@@ -102,9 +114,10 @@ export const heapBytes = (): number => getHeapStatistics().total_physical_size;
 export function collectWhenIdle(
   ops: () => number,
   log: Logger,
-  opts: IdleGcOptions = idleGcDefaults,
+  opts: IdleGcOptions | undefined = idleGcFromEnv(),
   working: () => boolean = () => false,
 ): { stop: () => void } {
+  if (opts === undefined) return { stop: () => undefined };
   const idle = new IdleCollector(Date.now(), ops(), heapBytes(), opts);
   const timer = setInterval(() => {
     if (!idle.due(Date.now(), ops(), heapBytes(), working())) return;

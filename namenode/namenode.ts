@@ -21,7 +21,7 @@ import { clientNamenodeHandlers, clientNamenodeMethods } from './rpc/client-serv
 import { frameRpcServer, listenLocal, type Method } from '../common/frame-rpc.js';
 import { datanodeNamenodeHandlers } from './rpc/datanode-service.js';
 import { PreparedChunks, adminKeyPrefix, persistAdminState, type NamenodeSettings, type NamenodeState } from './state.js';
-import { collectWhenIdle, idleGcDefaults } from '../common/idle-gc.js';
+import { collectWhenIdle, idleGcFromEnv } from '../common/idle-gc.js';
 import { Journal } from './store/journal.js';
 import { LevelKv } from './store/kv.js';
 
@@ -147,7 +147,7 @@ export class Namenode {
       ),
     );
     const ticker = setInterval(() => tick(state), Math.max(50, Math.floor(config.heartbeatMs / 2)));
-    const idleGc = collectWhenIdle(() => namespace.db.stats.transactions, log, idleGcDefaults, () => namespace.db.writingBehind);
+    const idleGc = collectWhenIdle(() => namespace.db.stats.transactions, log, idleGcFromEnv(), () => namespace.db.writingBehind);
     const address = `${config.host}:${port}`;
     log.info({ address, frameRpcPort: state.frameRpcPort, clusterId: namespace.cluster.clusterId, chunks: count, chunkSizeBytes: namespace.settings.chunkSizeBytes }, 'namenode started');
     return new Namenode(state, server, frameServer, localServer, ticker, idleGc, address);
