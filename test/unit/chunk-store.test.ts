@@ -182,6 +182,34 @@ describe('ChunkStore', () => {
     expect((await readAll(store, 50, 1)).equals(data)).toBe(true);
   });
 
+  it('a deleted replica is forgotten at once and its file unlinked in the background; the same version written again stays', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = pseudoRandomBytes(3 * window + 5, 31);
+    await put(store, 40, 2, data);
+    const file = store.replicaPath(40, 2);
+    const bucket = path.dirname(file);
+    expect(await store.delete(40, 2)).toBe(true);
+    expect(store.has(40, 2)).toBe(false);
+    expect(store.unlinked(file)).toBeInstanceOf(Promise); // the unlink is under way in the thread pool
+    expect(await store.delete(40, 2)).toBe(false);
+    // The same version copied here again (re-replication) at once: installed only after the
+    // unlink, which therefore cannot take the new file.
+    await put(store, 40, 2, data);
+    expect(store.unlinked(file)).toBeUndefined();
+    expect((await readAll(store, 40, 2)).equals(data)).toBe(true);
+    expect(await fsp.readdir(bucket)).toEqual([path.basename(file)]);
+    // Deleted again: the file goes.
+    expect(await store.delete(40, 2)).toBe(true);
+    await waitFor(async () => (await fsp.readdir(bucket)).length === 0, 10_000, 'the deleted file to go');
+    // A file that went by other hands already: deleted all the same.
+    await put(store, 40, 3, data);
+    await fsp.rm(store.replicaPath(40, 3));
+    expect(await store.delete(40, 3)).toBe(true);
+    expect(store.count).toBe(0);
+    const again = await ChunkStore.open(dir);
+    expect(again.count).toBe(0);
+  });
+
   it('a copy-on-write update keeps the base, rewrites the windows written, and writes a fresh trailer', async () => {
     const store = await ChunkStore.open(dir);
     const base = pseudoRandomBytes(3 * window + 10, 4);
