@@ -369,8 +369,8 @@ export class ChunkStore {
     // One at a time: a burst of deletions (rm -r of a tree) must not fill the thread pool's four
     // threads ahead of the fsyncs writers wait for.
     const done: Promise<void> = this.lastUnlink
-      .then(() => fsp.rm(file, { force: true }))
-      .catch(() => undefined) // a failing disk: the replica is forgotten all the same, and its writes will say
+      .then(() => fsp.unlink(file)) // not rm: its lstat first is another hop to the thread pool
+      .catch(() => undefined) // gone already; or a failing disk: the replica is forgotten all the same, and its writes will say
       .finally(() => this.unlinking.get(file) === done && this.unlinking.delete(file));
     this.lastUnlink = done;
     this.unlinking.set(file, done);
@@ -750,7 +750,7 @@ function verifyBaseWindow(fd: number, base: BaseReplica, w: number): void {
  * to report (background work): EIO, EROFS, and the next start empties tmp/ anyway.
  */
 function removeQuietly(file: string): void {
-  fsp.rm(file, { force: true }).catch(() => undefined);
+  fsp.unlink(file).catch(() => undefined);
 }
 
 /** fsync (or fdatasync) of a file or directory by path (Linux syncs through a read-only descriptor too). */
