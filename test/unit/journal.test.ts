@@ -117,7 +117,7 @@ describe('metadata journal', () => {
     await db.transact(async (tx) => tx.del('inode/7'));
     await db.transact(async (tx) => tx.put('inode/8', 'dir'));
     // Acknowledged, and readable through the namenode, while LevelDB's first write never ends.
-    expect(stalled.writesStarted).toBe(1);
+    await vi.waitFor(() => expect(stalled.writesStarted).toBe(1), { timeout: 5000 });
     expect(await db.get('inode/8')).toBe('dir');
     expect(await kv.get('inode/8')).toBeUndefined();
 
@@ -140,10 +140,8 @@ describe('metadata journal', () => {
     // second, journaled already, is acknowledged all the same (the journal holds it).
     await db.transact(async (tx) => tx.put('inode/1', 'dir'));
     await db.transact(async (tx) => tx.put('inode/2', 'file'));
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    await vi.waitFor(() => expect(fatal).toHaveLength(1), { timeout: 5000 }); // the namenode is told, and exits
     expect(failing.writesStarted).toBe(1);
-    expect(fatal).toHaveLength(1); // the namenode is told, and exits
     // Nothing more is taken: a change planned on top of batches LevelDB does not have could outlive them.
     await expect(db.transact(async (tx) => tx.put('inode/3', 'file'))).rejects.toMatchObject({ code: 'EIO' });
     await expect(db.sync()).rejects.toMatchObject({ code: 'EIO' });
@@ -202,6 +200,36 @@ describe('metadata journal', () => {
     expect(await third.get('c')).toBe('{"y":"\\u00e9"}');
     expect(await third.get('b')).toBeUndefined();
   });
+
+  it('journaled batches share LevelDB\'s next write, milliseconds later; a caller that waits for LevelDB has it start at once', async () => {
+    const { kv, journal } = await start();
+    const recording = new RecordingKv(kv);
+    const db = new MetaDb(recording, () => undefined, 'on-sync', undefined, journal);
+    // The write-behind timer runs only when told to: what needs no timer must not wait for one.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      for (let i = 0; i < 5; i++) await db.transact(async (tx) => tx.put(`k${i}`, String(i)));
+      expect(recording.syncs).toEqual([]); // acknowledged (journaled); LevelDB's write still to come
+      await vi.advanceTimersByTimeAsync(10);
+      await vi.waitFor(() => expect(recording.syncs).toEqual([false]), { timeout: 5000 });
+      await db.barrier(); // that write's end: no other
+      expect(recording.syncs).toEqual([false]);
+      expect(await kv.get('k4')).toBe('4');
+      // A synced transaction (an fsync's commit) is written, synced, at once, with what waited.
+      await db.transact(async (tx) => tx.put('k5', '5'));
+      await db.transact(async (tx) => tx.put('k6', '6'), { sync: true });
+      expect(recording.syncs).toEqual([false, true]);
+      expect(await kv.get('k5')).toBe('5');
+      // Likewise a barrier.
+      await db.transact(async (tx) => tx.put('k7', '7'));
+      await db.barrier();
+      expect(recording.syncs).toEqual([false, true, false]);
+      expect(await kv.get('k7')).toBe('7');
+    } finally {
+      vi.useRealTimers();
+    }
+    await db.close();
+  }, 10_000); // a caller left waiting for the timer would hang here: fail in seconds
 
   it('without a journal, a transaction waits for LevelDB', async () => {
     const kv = await openKv();
