@@ -210,7 +210,7 @@ describe('metadata journal', () => {
     try {
       for (let i = 0; i < 5; i++) await db.transact(async (tx) => tx.put(`k${i}`, String(i)));
       expect(recording.syncs).toEqual([]); // acknowledged (journaled); LevelDB's write still to come
-      await vi.advanceTimersByTimeAsync(10);
+      await vi.advanceTimersByTimeAsync(50); // the operations stopped: written after writeBehindIdleMs
       await vi.waitFor(() => expect(recording.syncs).toEqual([false]), { timeout: 5000 });
       await db.barrier(); // that write's end: no other
       expect(recording.syncs).toEqual([false]);
