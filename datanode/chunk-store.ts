@@ -117,10 +117,11 @@ export class ChunkStore {
   private writesStarted = 0;
   /** Bucket directories known to exist. */
   private readonly buckets = new Set<string>();
-  /** Spare copies by chunk id (one each, of the replica last updated). */
   /** Replica files being unlinked in the thread pool (discard), by path. */
   private readonly unlinking = new Map<string, Promise<void>>();
+  /** The last unlink queued: they run one after another. */
   private lastUnlink: Promise<void> = Promise.resolve();
+  /** Spare copies by chunk id (one each, of the replica last updated). */
   private readonly spares = new Map<number, Spare>();
   private spareBytes = 0;
   /** Spare copies an update started from (for tests and benchmarks). */
@@ -132,6 +133,8 @@ export class ChunkStore {
   directWrites = process.env.CAIRN_DIRECT_WRITES !== '0';
   /** Told once when the file system refused a direct write, which turned direct writes off (the datanode logs it). */
   onDirectRefused: (() => void) | undefined;
+  /** Told when a deleted replica's file could not be unlinked (EIO, EROFS...: the datanode logs it). */
+  onUnlinkFailed: ((file: string, err: unknown) => void) | undefined;
   /** Bytes written direct since start (for tests and benchmarks). */
   directBytes = 0;
 
@@ -370,15 +373,27 @@ export class ChunkStore {
     // threads ahead of the fsyncs writers wait for.
     const done: Promise<void> = this.lastUnlink
       .then(() => fsp.unlink(file)) // not rm: its lstat first is another hop to the thread pool
-      .catch(() => undefined) // gone already; or a failing disk: the replica is forgotten all the same, and its writes will say
+      .catch((err: unknown) => {
+        // Gone already: fine. A failing disk: the replica is forgotten all the same, and said.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onUnlinkFailed?.(file, err);
+      })
       .finally(() => this.unlinking.get(file) === done && this.unlinking.delete(file));
     this.lastUnlink = done;
     this.unlinking.set(file, done);
   }
 
-  /** Settles once no removal of `file` (a replica deleted here) is still under way. */
+  /**
+   * Settles once no removal of `file` (a replica deleted here) is still under way. It waits for
+   * the unlinks queued before that one too: the same version copied here again right after an
+   * `rm -r` of many files waits for them (rare: re-replication of a version just deleted here).
+   */
   unlinked(file: string): Promise<void> | undefined {
     return this.unlinking.get(file);
+  }
+
+  /** Settles once every deleted replica's file is unlinked (a datanode's stop). */
+  async drained(): Promise<void> {
+    await this.lastUnlink;
   }
 
   /** The file of replica (chunkId, gen): its bytes, then its checksums (common/replica-file.ts). */

@@ -51,6 +51,7 @@ export class Datanode {
     await writeIdentity(identityFile, identity);
     const store = await ChunkStore.open(config.dataDir);
     store.onDirectRefused = () => log.warn({ dataDir: store.dataDir }, 'the file system refused a direct write (EINVAL): replicas go through the page cache from now on');
+    store.onUnlinkFailed = (file, err) => log.warn({ file, err: (err as Error).message }, 'a deleted replica\'s file could not be removed');
     const callerIdentity = { secret: config.secret, uid: 0, gid: 0, clientId: `datanode-${identity.datanodeId}` };
     const pool = new DataTransferPool(callerIdentity);
     const active = { transfers: 0, served: 0 };
@@ -107,6 +108,7 @@ export class Datanode {
     this.link.stop();
     this.pool.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.store.drained(); // the namenode was told these replicas are gone: their files go too
   }
 }
 

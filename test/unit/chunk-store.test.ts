@@ -198,14 +198,19 @@ describe('ChunkStore', () => {
     expect(store.unlinked(file)).toBeUndefined();
     expect((await readAll(store, 40, 2)).equals(data)).toBe(true);
     expect(await fsp.readdir(bucket)).toEqual([path.basename(file)]);
-    // Deleted again: the file goes.
+    // Deleted again: the file goes (a stopping datanode waits for that: drained).
+    const failures: string[] = [];
+    store.onUnlinkFailed = (file) => failures.push(file);
     expect(await store.delete(40, 2)).toBe(true);
-    await waitFor(async () => (await fsp.readdir(bucket)).length === 0, 10_000, 'the deleted file to go');
-    // A file that went by other hands already: deleted all the same.
+    await store.drained();
+    expect(await fsp.readdir(bucket)).toEqual([]);
+    // A file that went by other hands already: deleted all the same, and no failure to tell.
     await put(store, 40, 3, data);
     await fsp.rm(store.replicaPath(40, 3));
     expect(await store.delete(40, 3)).toBe(true);
+    await store.drained();
     expect(store.count).toBe(0);
+    expect(failures).toEqual([]);
     const again = await ChunkStore.open(dir);
     expect(again.count).toBe(0);
   });
