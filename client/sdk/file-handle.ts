@@ -46,6 +46,8 @@ export interface HandleOptions {
 }
 
 const readRetryDelaysMs = [200, 500, 1000, 2000, 4000];
+/** Replicas `locateLocal` locates at once. */
+const locateParallel = 4;
 
 export class FileHandle {
   readonly path: string;
@@ -220,6 +222,25 @@ export class FileHandle {
     const where = chunk !== undefined && !this.o.writable ? this.o.local?.where(chunk) : undefined;
     // A replica of another length than the committed one is not this version's: read it remotely.
     return where !== undefined && where.lengthBytes === chunk?.lengthBytes ? where : undefined;
+  }
+
+  /**
+   * Locates this machine's replicas of chunks [from, from + count) that the handle knows (those
+   * the open brought, or a read fetched), as their first reads would: see `localChunk`. For a
+   * reader about to stream through the file. Read-only handles; never fails.
+   */
+  async locateLocal(from: number, count: number): Promise<void> {
+    const local = this.o.local;
+    if (local === undefined || this.o.writable) return;
+    const chunks: ChunkInfo__Output[] = [];
+    for (let index = from; index < from + count; index++) {
+      const chunk = this.chunks.get(index);
+      if (chunk !== undefined) chunks.push(chunk);
+    }
+    // A few at a time: each is a round trip to a datanode, an open and a read of its checksums.
+    for (let i = 0; i < chunks.length; i += locateParallel) {
+      await Promise.all(chunks.slice(i, i + locateParallel).map((chunk) => local.prepare(chunk, this.o.deadlineMs)));
+    }
   }
 
   /** The whole remaining file from the current position (like FileHandle.readFile). */

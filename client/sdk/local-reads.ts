@@ -105,6 +105,28 @@ export class LocalReads {
   }
 
   /**
+   * Locates and opens a replica of `chunk` on this machine, if it has one that is read that way
+   * (a large one, on a datanode that did not refuse), without reading it: `where` then knows it.
+   * For a reader about to stream through a file (the mount's fast path serves only chunks whose
+   * replica is located already). Never fails; the first read finds out why it could not be.
+   */
+  async prepare(chunk: ChunkInfo__Output, deadlineMs: number): Promise<void> {
+    if (chunk.lengthBytes < replicaBytesMin) return;
+    const now = Date.now();
+    const location = chunk.locations.find(({ address }) => isThisMachine(address) && (this.refusedUntil.get(address) ?? 0) <= now);
+    if (location === undefined) return;
+    const key = `${location.address}/${chunk.chunkId}_${chunk.gen}`;
+    let entry = this.replicas.get(key);
+    if (entry === undefined) {
+      entry = this.openReplica(location.address, chunk, deadlineMs);
+      this.replicas.set(key, entry);
+      this.trim();
+    }
+    const replica = await entry;
+    if (replica === undefined && this.replicas.get(key) === entry) this.replicas.delete(key);
+  }
+
+  /**
    * Where the file of a replica of `chunk` that this client already reads locally is, if any:
    * for a reader that wants to read it itself (the mount's reader threads). The file may be gone
    * by the time it is read (a newer version committed): the reader then asks the SDK.

@@ -2,10 +2,14 @@
 // replica files itself, verifying checksums; anything it cannot read, or that fails its
 // checksums, goes through the datanode. Real datanode processes and replica files.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants as O } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
+import { FastReads, type ReaderControl } from '../../client/fuse/fast-reads.js';
+import type { Identities } from '../../client/fuse/identities.js';
+import { OpenFiles } from '../../client/fuse/open-files.js';
 
 const chunk = 1024 * 1024;
 let cluster: MiniCluster;
@@ -149,5 +153,34 @@ describe('short-circuit local reads', () => {
     await fs.writeFile('/remote', 'over the network');
     expect(await fs.readFile('/remote', 'utf8')).toBe('over the network');
     expect(fs.localReads).toEqual({ local: 0, fallbacks: 0 });
+  });
+
+  it('a mount locates the local replicas of a file it opens for reading ahead of its reads, for its fast path (client/fuse/open-files.ts)', async () => {
+    // 20 chunks: the open locates the first 16 (the first before it answers), a read of the
+    // 17th through the main thread the rest. Without that, each chunk was offered to the fast
+    // path only after a read of it through the main thread.
+    const data = pseudoRandomBytes(20 * chunk, 13);
+    await cluster.client().writeFile('/streamed', data);
+    const offered = new Map<number, Extract<ReaderControl, { kind: 'chunk' }>>();
+    const fast = new FastReads((msg) => {
+      if (msg.kind === 'chunk') offered.set(msg.index, msg);
+    });
+    const identities = { pin: () => undefined, unpin: () => undefined } as unknown as Identities;
+    const files = new OpenFiles(identities, () => '/streamed', fast);
+    const client = cluster.client();
+    const opened = await files.open({ client, path: '/streamed', ino: undefined, flags: O.O_RDONLY, mode: 0 });
+    expect(offered.has(0)).toBe(true);
+    await waitFor(() => offered.size === 16, 10_000, 'the first 16 chunks offered');
+    expect([...offered.keys()].sort((a, b) => a - b)).toEqual([...Array(16).keys()]);
+    for (const msg of offered.values()) {
+      await access(msg.path); // a replica file on this machine
+      expect(msg.lengthBytes).toBe(chunk);
+    }
+    const out = Buffer.alloc(4096);
+    expect(await files.read(opened.fh, out, 0, 4096, 16 * chunk)).toBe(4096);
+    expect(out.equals(data.subarray(16 * chunk, 16 * chunk + 4096))).toBe(true);
+    await waitFor(() => offered.size === 20, 10_000, 'the last 4 chunks offered');
+    await files.release(opened.fh);
+    await client.close();
   });
 });
