@@ -68,6 +68,7 @@ export async function runMount(argv: string[]): Promise<void> {
       readers,
       namesTtlMs: cacheMs,
       onLooked: (looked) => fs.lookedUp(looked),
+      onChunkReached: (fh, index) => fs.files.chunkReached(fh, index),
       log,
     },
     (req) => {

@@ -46,6 +46,8 @@ export interface MountOptions {
   namesTtlMs: number;
   /** Told of each lookup answered on the fast path, before any request that follows it is handled. */
   onLooked?: (looked: LookedUp) => void;
+  /** Told when the reads of a file handle served on the main thread's fast path reach a further chunk. */
+  onChunkReached?: (fh: number, index: number) => void;
   log: Logger;
 }
 
@@ -230,7 +232,7 @@ export class FuseDevice {
   private startMainReader(opts: MountOptions, onRequest: (req: FuseRequest) => void): boolean {
     const handle = pipeOver(this.fd, opts.log);
     if (handle === undefined) return false;
-    const fast = new FastPath(opts.namesTtlMs, this.served, (looked) => opts.onLooked?.(looked), true);
+    const fast = new FastPath(opts.namesTtlMs, this.served, (looked) => opts.onLooked?.(looked), true, opts.onChunkReached);
     this.fast = fast;
     const bufferBytes = readBufferBytes(opts.maxWriteBytes);
     let big = Buffer.allocUnsafeSlow(bufferBytes);

@@ -38,9 +38,11 @@ export class FastPath {
      * tell them of a read-ahead thread's failure.
      */
     directReads: boolean,
+    /** Told when a handle's reads reach a further chunk (ReaderFiles' `onChunk`): on the main thread only. */
+    chunkReached?: (fh: number, index: number) => void,
   ) {
     this.names = new ReaderNames(namesTtlMs);
-    this.files = new ReaderFiles(directReads ? () => Atomics.add(this.served, servedIndex.direct, 1) : undefined);
+    this.files = new ReaderFiles(directReads ? () => Atomics.add(this.served, servedIndex.direct, 1) : undefined, chunkReached);
   }
 
   /** Takes in what the main thread says may (no longer) be served. */

@@ -94,6 +94,8 @@ interface OfferedFile {
   fileSizeBytes: number;
   chunkSizeBytes: number;
   chunks: Map<number, OfferedChunk>;
+  /** The furthest chunk a read of this handle reached here (`onChunk`). */
+  reached?: number;
 }
 
 /** Replica files a reader keeps open at most (the least recently read is closed first). */
@@ -116,9 +118,13 @@ export class ReaderFiles {
 
   /**
    * `onDirect`: told of each read served past the page cache (for the mount's counts); without
-   * it, every read goes through the page cache.
+   * it, every read goes through the page cache. `onChunk`: told when the reads of a handle reach
+   * a chunk further into the file than before (the main thread then locates the next ones).
    */
-  constructor(private readonly onDirect?: () => void) {}
+  constructor(
+    private readonly onDirect?: () => void,
+    private readonly onChunk?: (fh: number, index: number) => void,
+  ) {}
 
   apply(msg: ReaderControl): void {
     if (msg.kind === 'drop') {
@@ -154,6 +160,10 @@ export class ReaderFiles {
       const take = Math.min(end - at, cs - inChunk);
       const chunk = file.chunks.get(index);
       if (chunk === undefined) return undefined;
+      if (this.onChunk !== undefined && index > (file.reached ?? -1)) {
+        file.reached = index;
+        this.onChunk(fh, index);
+      }
       const ok = this.readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset));
       this.used(chunk);
       if (!ok) {

@@ -21,8 +21,14 @@ import type { FileHandle } from '../sdk/file-handle.js';
 import type { Stats } from '../sdk/stats.js';
 import type { Identities } from './identities.js';
 
-/** Chunks whose local replicas are located ahead of a reader, at its open and at each read the fast path could not serve. */
-const locateAheadChunks = 16;
+/**
+ * How far ahead of a reader its chunks' local replicas are located (`locateAhead`): at least two
+ * chunks and 64 MiB, at most 16 chunks. A program that opens a large file and reads its first
+ * bytes (file(1), head) costs one or two locates, not one per chunk.
+ */
+const locateAheadBytes = 64 * 1024 * 1024;
+const locateAheadChunksMin = 2;
+const locateAheadChunksMax = 16;
 /** How long an open waits for its first chunk's replica to be located. */
 const locateWaitMs = 100;
 /** Smaller files are not located ahead (sdk/local-reads.ts reads small replicas by name, unlocated). */
@@ -195,28 +201,41 @@ export class OpenFiles {
   }
 
   /**
-   * Locates this machine's replicas of the `locateAheadChunks` chunks from `index` on in the
-   * background, and offers them to the fast path once located. Without it, the first READ of
-   * each chunk waited for the main thread to locate its replica (a datanode round trip, an open,
-   * its checksums) while the read-ahead fetched 12 MiB through the SDK: in a cold 1 GiB read,
-   * 2 READs per chunk of 2-19 ms each (docs/PERFORMANCE.md, session 16).
+   * The fast path's reads of `fh` reached chunk `index` (device.ts, main thread): the replicas of
+   * the chunks after it are located ahead of them.
+   */
+  chunkReached(fh: number, index: number): void {
+    const file = this.files.get(fh);
+    if (file?.reader !== undefined) void this.locateAhead(fh, file, file.reader, index + 1);
+  }
+
+  /**
+   * Locates this machine's replicas of the chunks from `index` on (as far ahead as
+   * `locateAheadBytes`) that are not located yet, in the background, and offers them to the fast
+   * path once located; the returned promise settles when the first is. Without it, the first
+   * READ of each chunk waited for the main thread to locate its replica (a datanode round trip,
+   * an open, its checksums) while the read-ahead fetched 12 MiB through the SDK: in a cold 1 GiB
+   * read, 2 READs per chunk of 2-19 ms each (docs/PERFORMANCE.md, session 16). Called at the
+   * open, at each chunk the fast path's reads reach, and at each read the fast path could not serve.
    */
   private locateAhead(fh: number, file: OpenFile, reader: FileHandle, index: number): Promise<void> {
     if (this.fast === undefined || reader.sizeBytes < locateMinBytes) return Promise.resolve();
-    if (file.located?.reader === reader && index < file.located.to) return Promise.resolve();
     const chunkBytes = reader.chunkSizeBytes;
-    if (index * chunkBytes >= reader.sizeBytes) return Promise.resolve();
-    file.located = { reader, to: index + locateAheadChunks };
-    const offer = (from: number, to: number): void => {
+    const ahead = Math.min(locateAheadChunksMax, Math.max(locateAheadChunksMin, Math.ceil(locateAheadBytes / chunkBytes)));
+    const from = file.located?.reader === reader ? Math.max(index, file.located.to) : index;
+    const to = Math.min(index + ahead, Math.ceil(reader.sizeBytes / chunkBytes));
+    if (from >= to) return Promise.resolve();
+    file.located = { reader, to };
+    const offer = (start: number, end: number): void => {
       if (this.fast !== undefined && this.servesFast(fh, file, reader)) {
-        this.fast.offer(fh, file.ino, reader, from * chunkBytes, Math.min(reader.sizeBytes, to * chunkBytes));
+        this.fast.offer(fh, file.ino, reader, start * chunkBytes, Math.min(reader.sizeBytes, end * chunkBytes));
       }
     };
-    // The first chunk alone first: the open waits for it (a reader's first READ follows at once).
-    const first = reader.locateLocal(index, 1).then(() => offer(index, index + 1));
+    // The first chunk alone first: an open waits for it (a reader's first READ follows at once).
+    const first = reader.locateLocal(from, 1).then(() => offer(from, from + 1));
     void first
-      .then(() => reader.locateLocal(index + 1, locateAheadChunks - 1))
-      .then(() => offer(index + 1, index + locateAheadChunks))
+      .then(() => reader.locateLocal(from + 1, to - from - 1))
+      .then(() => offer(from + 1, to))
       .catch(() => undefined); // never fails; a read finds out for itself
     return first.catch(() => undefined);
   }

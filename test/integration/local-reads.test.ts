@@ -155,11 +155,10 @@ describe('short-circuit local reads', () => {
     expect(fs.localReads).toEqual({ local: 0, fallbacks: 0 });
   });
 
-  it('a mount locates the local replicas of a file it opens for reading ahead of its reads, for its fast path (client/fuse/open-files.ts)', async () => {
-    // 20 chunks: the open locates the first 16 (the first before it answers), a read of the
-    // 17th through the main thread the rest. Without that, each chunk was offered to the fast
-    // path only after a read of it through the main thread.
-    const data = pseudoRandomBytes(20 * chunk, 13);
+  it('a mount locates the local replicas of a file it reads ahead of its reads, for its fast path (client/fuse/open-files.ts)', async () => {
+    // 40 chunks of 1 MiB: 16 are located ahead of the reader (64 MiB, at most 16 chunks). Without
+    // that, each chunk was offered to the fast path only after a read of it through the main thread.
+    const data = pseudoRandomBytes(40 * chunk, 13);
     await cluster.client().writeFile('/streamed', data);
     const offered = new Map<number, Extract<ReaderControl, { kind: 'chunk' }>>();
     const fast = new FastReads((msg) => {
@@ -168,18 +167,27 @@ describe('short-circuit local reads', () => {
     const identities = { pin: () => undefined, unpin: () => undefined } as unknown as Identities;
     const files = new OpenFiles(identities, () => '/streamed', fast);
     const client = cluster.client();
+    const indexes = (): number[] => [...offered.keys()].sort((a, b) => a - b);
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+    // The open answers once the first chunk is located; the next 15 follow in the background.
     const opened = await files.open({ client, path: '/streamed', ino: undefined, flags: O.O_RDONLY, mode: 0 });
     expect(offered.has(0)).toBe(true);
     await waitFor(() => offered.size === 16, 10_000, 'the first 16 chunks offered');
-    expect([...offered.keys()].sort((a, b) => a - b)).toEqual([...Array(16).keys()]);
+    expect(indexes()).toEqual(range(0, 16));
     for (const msg of offered.values()) {
       await access(msg.path); // a replica file on this machine
       expect(msg.lengthBytes).toBe(chunk);
     }
+    // The fast path's reads reached chunk 10 (device.ts tells the main thread): up to chunk 26.
+    files.chunkReached(opened.fh, 10);
+    await waitFor(() => offered.size === 27, 10_000, 'chunks up to 26 offered');
+    expect(indexes()).toEqual(range(0, 27));
+    // A read the fast path could not serve (chunk 30, after a jump) locates from there to the end.
     const out = Buffer.alloc(4096);
-    expect(await files.read(opened.fh, out, 0, 4096, 16 * chunk)).toBe(4096);
-    expect(out.equals(data.subarray(16 * chunk, 16 * chunk + 4096))).toBe(true);
-    await waitFor(() => offered.size === 20, 10_000, 'the last 4 chunks offered');
+    expect(await files.read(opened.fh, out, 0, 4096, 30 * chunk)).toBe(4096);
+    expect(out.equals(data.subarray(30 * chunk, 30 * chunk + 4096))).toBe(true);
+    await waitFor(() => offered.has(39), 10_000, 'the last chunk offered');
+    expect(indexes()).toEqual([...range(0, 27), ...range(30, 40)]);
     await files.release(opened.fh);
     await client.close();
   });

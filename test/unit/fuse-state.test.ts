@@ -163,6 +163,29 @@ describe('ReaderFiles (the reader threads\' offered chunks)', () => {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('tells when a handle\'s reads reach a chunk further into the file, once each (the main thread locates the next ones)', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-rf-'));
+    try {
+      const reached: Array<[number, number]> = [];
+      const files = new ReaderFiles(undefined, (fh, index) => reached.push([fh, index]));
+      const chunkSizeBytes = 64 * 1024;
+      for (let i = 0; i < 3; i++) {
+        const data = Buffer.alloc(chunkSizeBytes, i);
+        const file = path.join(dir, `${i}.rep`);
+        await fsp.writeFile(file, Buffer.concat([data, encodeTrailer(windowChecksums(data), data.length)]));
+        files.apply({ kind: 'chunk', fh: 7, index: i, chunkSizeBytes, fileSizeBytes: 3 * chunkSizeBytes, path: file, lengthBytes: chunkSizeBytes });
+      }
+      // Chunk 0 twice, into 1, back to 0, then a read across the end of 1 into 2.
+      for (const at of [0, 4096, chunkSizeBytes + 10, 100, 2 * chunkSizeBytes - 2048]) {
+        expect(files.serve(7, at, 4096)).toBeDefined();
+      }
+      expect(reached).toEqual([[7, 0], [7, 1], [7, 2]]);
+      files.apply({ kind: 'drop', fh: 7 });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('PendingAttrs', () => {
