@@ -46,7 +46,7 @@ export interface MountOptions {
   namesTtlMs: number;
   /** Told of each lookup answered on the fast path, before any request that follows it is handled. */
   onLooked?: (looked: LookedUp) => void;
-  /** Told when the reads of a file handle served on the main thread's fast path reach a further chunk. */
+  /** Told when the reads of a file handle served on the main thread's fast path move into another chunk. */
   onChunkReached?: (fh: number, index: number) => void;
   log: Logger;
 }

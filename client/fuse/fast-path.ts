@@ -38,7 +38,7 @@ export class FastPath {
      * tell them of a read-ahead thread's failure.
      */
     directReads: boolean,
-    /** Told when a handle's reads reach a further chunk (ReaderFiles' `onChunk`): on the main thread only. */
+    /** Told when a handle's reads move into another chunk (ReaderFiles' `onChunk`): on the main thread only. */
     chunkReached?: (fh: number, index: number) => void,
   ) {
     this.names = new ReaderNames(namesTtlMs);

@@ -94,8 +94,8 @@ interface OfferedFile {
   fileSizeBytes: number;
   chunkSizeBytes: number;
   chunks: Map<number, OfferedChunk>;
-  /** The furthest chunk a read of this handle reached here (`onChunk`). */
-  reached?: number;
+  /** The chunk the last read of this handle here was in (`onChunk`). */
+  lastIndex?: number;
 }
 
 /** Replica files a reader keeps open at most (the least recently read is closed first). */
@@ -118,8 +118,8 @@ export class ReaderFiles {
 
   /**
    * `onDirect`: told of each read served past the page cache (for the mount's counts); without
-   * it, every read goes through the page cache. `onChunk`: told when the reads of a handle reach
-   * a chunk further into the file than before (the main thread then locates the next ones).
+   * it, every read goes through the page cache. `onChunk`: told when the reads of a handle move
+   * into another chunk (the main thread then locates the ones after it).
    */
   constructor(
     private readonly onDirect?: () => void,
@@ -160,8 +160,8 @@ export class ReaderFiles {
       const take = Math.min(end - at, cs - inChunk);
       const chunk = file.chunks.get(index);
       if (chunk === undefined) return undefined;
-      if (this.onChunk !== undefined && index > (file.reached ?? -1)) {
-        file.reached = index;
+      if (this.onChunk !== undefined && index !== file.lastIndex) {
+        file.lastIndex = index;
         this.onChunk(fh, index);
       }
       const ok = this.readChunk(chunk, inChunk, take, out, outHeaderBytes + (at - offset));

@@ -22,9 +22,9 @@ import type { Stats } from '../sdk/stats.js';
 import type { Identities } from './identities.js';
 
 /**
- * How far ahead of a reader its chunks' local replicas are located (`locateAhead`): at least two
- * chunks and 64 MiB, at most 16 chunks. A program that opens a large file and reads its first
- * bytes (file(1), head) costs one or two locates, not one per chunk.
+ * How far ahead of a reader its chunks' local replicas are located (`locateAhead`): 64 MiB, but at
+ * least 2 chunks and at most 16. With the default 64 MiB chunks a program that opens a large file
+ * and reads its first bytes (file(1), head) costs two locates, not one per chunk.
  */
 const locateAheadBytes = 64 * 1024 * 1024;
 const locateAheadChunksMin = 2;
@@ -66,8 +66,8 @@ interface OpenFile {
   client: CairnClient;
   /** Sequential read-ahead over `reader` (replaced when the reader is reopened). */
   readAhead?: ReadAhead | undefined;
-  /** The reader whose chunks before `to` had their local replicas located for the fast path (`locateAhead`). */
-  located?: { reader: FileHandle; to: number };
+  /** The chunks of `reader` whose local replicas were located (or asked for) for the fast path (`locateAhead`). */
+  located?: { reader: FileHandle; indexes: Set<number> };
 }
 
 export interface OpenRequest {
@@ -201,43 +201,59 @@ export class OpenFiles {
   }
 
   /**
-   * The fast path's reads of `fh` reached chunk `index` (device.ts, main thread): the replicas of
-   * the chunks after it are located ahead of them.
+   * The fast path's reads of `fh` moved into chunk `index` (device.ts, main thread): the replicas
+   * of the chunks after it are located ahead of them.
    */
   chunkReached(fh: number, index: number): void {
     const file = this.files.get(fh);
-    if (file?.reader !== undefined) void this.locateAhead(fh, file, file.reader, index + 1);
+    if (file?.reader !== undefined && this.servesFast(fh, file, file.reader)) void this.locateAhead(fh, file, file.reader, index + 1);
   }
 
   /**
-   * Locates this machine's replicas of the chunks from `index` on (as far ahead as
-   * `locateAheadBytes`) that are not located yet, in the background, and offers them to the fast
-   * path once located; the returned promise settles when the first is. Without it, the first
-   * READ of each chunk waited for the main thread to locate its replica (a datanode round trip,
-   * an open, its checksums) while the read-ahead fetched 12 MiB through the SDK: in a cold 1 GiB
-   * read, 2 READs per chunk of 2-19 ms each (docs/PERFORMANCE.md, session 16). Called at the
-   * open, at each chunk the fast path's reads reach, and at each read the fast path could not serve.
+   * Locates this machine's replicas of the chunks from `index` on (`locateAheadBytes` of them)
+   * that the reader knows and that were not located yet, in the background, and offers them to
+   * the fast path once located; the returned promise settles when the first is. Without it, the
+   * first READ of each chunk waited for the main thread to locate its replica (a datanode round
+   * trip, an open, its checksums) while the read-ahead fetched 12 MiB through the SDK: in a cold
+   * 1 GiB read, 2 READs per chunk of 2-19 ms each (docs/PERFORMANCE.md, session 16). Called at
+   * the open, whenever the fast path's reads move into another chunk, and after each read the
+   * fast path could not serve (which also brings the locations of chunks past the 64 the open
+   * brought). Chunks are marked one by one, so that reading a file's end first, or going back,
+   * still finds the chunks it skipped located ahead.
    */
   private locateAhead(fh: number, file: OpenFile, reader: FileHandle, index: number): Promise<void> {
     if (this.fast === undefined || reader.sizeBytes < locateMinBytes) return Promise.resolve();
     const chunkBytes = reader.chunkSizeBytes;
     const ahead = Math.min(locateAheadChunksMax, Math.max(locateAheadChunksMin, Math.ceil(locateAheadBytes / chunkBytes)));
-    const from = file.located?.reader === reader ? Math.max(index, file.located.to) : index;
-    const to = Math.min(index + ahead, Math.ceil(reader.sizeBytes / chunkBytes));
-    if (from >= to) return Promise.resolve();
-    file.located = { reader, to };
-    const offer = (start: number, end: number): void => {
+    const end = Math.min(index + ahead, Math.ceil(reader.sizeBytes / chunkBytes));
+    if (file.located?.reader !== reader) file.located = { reader, indexes: new Set() };
+    const located = file.located.indexes;
+    const wanted: number[] = [];
+    for (let i = index; i < end; i++) {
+      if (located.has(i) || !reader.knowsChunk(i)) continue;
+      located.add(i);
+      wanted.push(i);
+    }
+    const [first, ...rest] = wanted;
+    if (first === undefined) return Promise.resolve();
+    const offer = (from: number, to: number): void => {
       if (this.fast !== undefined && this.servesFast(fh, file, reader)) {
-        this.fast.offer(fh, file.ino, reader, start * chunkBytes, Math.min(reader.sizeBytes, end * chunkBytes));
+        this.fast.offer(fh, file.ino, reader, from * chunkBytes, Math.min(reader.sizeBytes, to * chunkBytes));
       }
     };
     // The first chunk alone first: an open waits for it (a reader's first READ follows at once).
-    const first = reader.locateLocal(from, 1).then(() => offer(from, from + 1));
-    void first
-      .then(() => reader.locateLocal(from + 1, to - from - 1))
-      .then(() => offer(from + 1, to))
-      .catch(() => undefined); // never fails; a read finds out for itself
-    return first.catch(() => undefined);
+    const firstLocated = reader.locateLocal([first]).then(() => offer(first, first + 1));
+    const last = rest[rest.length - 1];
+    if (last !== undefined) {
+      void firstLocated
+        .then(async () => {
+          if (!this.servesFast(fh, file, reader)) return; // released, or a writer came: nothing to offer
+          await reader.locateLocal(rest);
+          offer(rest[0] as number, last + 1);
+        })
+        .catch(() => undefined); // never fails; a read finds out for itself
+    }
+    return firstLocated.catch(() => undefined);
   }
 
   /** Writes bytes the caller gives away (no copy); at the end of the file for O_APPEND. */

@@ -224,16 +224,21 @@ export class FileHandle {
     return where !== undefined && where.lengthBytes === chunk?.lengthBytes ? where : undefined;
   }
 
+  /** Whether the handle knows where chunk `index`'s replicas are (the open brought it, or a read fetched it). */
+  knowsChunk(index: number): boolean {
+    return this.chunks.has(index);
+  }
+
   /**
-   * Locates this machine's replicas of chunks [from, from + count) that the handle knows (those
-   * the open brought, or a read fetched), as their first reads would: see `localChunk`. For a
-   * reader about to stream through the file. Read-only handles; never fails.
+   * Locates this machine's replicas of the chunks `indexes` that the handle knows, as their first
+   * reads would: see `localChunk`. For a reader about to stream through the file. Read-only
+   * handles; never fails.
    */
-  async locateLocal(from: number, count: number): Promise<void> {
+  async locateLocal(indexes: readonly number[]): Promise<void> {
     const local = this.o.local;
     if (local === undefined || this.o.writable) return;
     const chunks: ChunkInfo__Output[] = [];
-    for (let index = from; index < from + count; index++) {
+    for (const index of indexes) {
       const chunk = this.chunks.get(index);
       if (chunk !== undefined) chunks.push(chunk);
     }

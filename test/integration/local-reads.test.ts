@@ -156,9 +156,10 @@ describe('short-circuit local reads', () => {
   });
 
   it('a mount locates the local replicas of a file it reads ahead of its reads, for its fast path (client/fuse/open-files.ts)', async () => {
-    // 40 chunks of 1 MiB: 16 are located ahead of the reader (64 MiB, at most 16 chunks). Without
-    // that, each chunk was offered to the fast path only after a read of it through the main thread.
-    const data = pseudoRandomBytes(40 * chunk, 13);
+    // 70 chunks of 1 MiB: 16 are located ahead of the reader, among those the handle knows (the
+    // open brings 64). Without that, each chunk was offered to the fast path only after a read of
+    // it through the main thread.
+    const data = pseudoRandomBytes(70 * chunk, 13);
     await cluster.client().writeFile('/streamed', data);
     const offered = new Map<number, Extract<ReaderControl, { kind: 'chunk' }>>();
     const fast = new FastReads((msg) => {
@@ -169,25 +170,34 @@ describe('short-circuit local reads', () => {
     const client = cluster.client();
     const indexes = (): number[] => [...offered.keys()].sort((a, b) => a - b);
     const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
-    // The open answers once the first chunk is located; the next 15 follow in the background.
+    const readAt = async (index: number): Promise<void> => {
+      const out = Buffer.alloc(4096);
+      expect(await files.read(opened.fh, out, 0, 4096, index * chunk)).toBe(4096);
+      expect(out.equals(data.subarray(index * chunk, index * chunk + 4096))).toBe(true);
+    };
+    // The open locates the first 16 (the first before it answers, within a bound).
     const opened = await files.open({ client, path: '/streamed', ino: undefined, flags: O.O_RDONLY, mode: 0 });
-    expect(offered.has(0)).toBe(true);
     await waitFor(() => offered.size === 16, 10_000, 'the first 16 chunks offered');
     expect(indexes()).toEqual(range(0, 16));
     for (const msg of offered.values()) {
       await access(msg.path); // a replica file on this machine
       expect(msg.lengthBytes).toBe(chunk);
     }
-    // The fast path's reads reached chunk 10 (device.ts tells the main thread): up to chunk 26.
+    // A read of the last chunk first (an archive's index): through the main thread, which
+    // learns where chunks 69 on are.
+    await readAt(69);
+    await waitFor(() => offered.has(69), 10_000, 'the last chunk offered');
+    // The fast path's reads then move into chunk 10 (device.ts tells the main thread): 11-26.
     files.chunkReached(opened.fh, 10);
-    await waitFor(() => offered.size === 27, 10_000, 'chunks up to 26 offered');
-    expect(indexes()).toEqual(range(0, 27));
-    // A read the fast path could not serve (chunk 30, after a jump) locates from there to the end.
-    const out = Buffer.alloc(4096);
-    expect(await files.read(opened.fh, out, 0, 4096, 30 * chunk)).toBe(4096);
-    expect(out.equals(data.subarray(30 * chunk, 30 * chunk + 4096))).toBe(true);
-    await waitFor(() => offered.has(39), 10_000, 'the last chunk offered');
-    expect(indexes()).toEqual([...range(0, 27), ...range(30, 40)]);
+    await waitFor(() => offered.size === 28, 10_000, 'chunks up to 26 offered');
+    expect(indexes()).toEqual([...range(0, 27), 69]);
+    // Into chunk 60: only 61-63 are known to the handle yet.
+    files.chunkReached(opened.fh, 60);
+    await waitFor(() => offered.size === 31, 10_000, 'chunks 61-63 offered');
+    // Chunk 64 through the main thread, which fetches its location: 64-68 follow.
+    await readAt(64);
+    await waitFor(() => offered.size === 36, 10_000, 'chunks 64-68 offered');
+    expect(indexes()).toEqual([...range(0, 27), ...range(61, 70)]);
     await files.release(opened.fh);
     await client.close();
   });
