@@ -146,9 +146,11 @@ export class OpenFiles {
         // Its first chunk's replica located before the answer, within a bound: a datanode of
         // this machine that is slow to say where it is must not hold up the open.
         const located = this.locateAhead(fh, this.must(fh), reader, 0);
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([located, new Promise((resolve) => (timer = setTimeout(resolve, locateWaitMs)))]);
-        clearTimeout(timer);
+        if (located !== undefined) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([located, new Promise((resolve) => (timer = setTimeout(resolve, locateWaitMs)))]);
+          clearTimeout(timer);
+        }
       }
       return { fh, ino, stats, version };
     }
@@ -190,7 +192,7 @@ export class OpenFiles {
     // Offer what was read locally to the reader threads, unless it went stale meanwhile.
     if (this.fast !== undefined && this.servesFast(fh, file, reader)) {
       this.fast.offer(fh, file.ino, reader, position, position + n);
-      this.locateAhead(fh, file, reader, Math.floor(position / reader.chunkSizeBytes));
+      void this.locateAhead(fh, file, reader, Math.floor(position / reader.chunkSizeBytes));
     }
     return n;
   }
@@ -212,7 +214,8 @@ export class OpenFiles {
   /**
    * Locates this machine's replicas of the chunks from `index` on (`locateAheadBytes` of them)
    * that the reader knows and that were not located yet, in the background, and offers them to
-   * the fast path once located; the returned promise settles when the first is. Without it, the
+   * the fast path once located; the returned promise settles when the first is (undefined: none
+   * to locate). Without it, the
    * first READ of each chunk waited for the main thread to locate its replica (a datanode round
    * trip, an open, its checksums) while the read-ahead fetched 12 MiB through the SDK: in a cold
    * 1 GiB read, 2 READs per chunk of 2-19 ms each (docs/PERFORMANCE.md, session 16). Called at
@@ -221,8 +224,8 @@ export class OpenFiles {
    * brought). Chunks are marked one by one, so that reading a file's end first, or going back,
    * still finds the chunks it skipped located ahead.
    */
-  private locateAhead(fh: number, file: OpenFile, reader: FileHandle, index: number): Promise<void> {
-    if (this.fast === undefined || reader.sizeBytes < locateMinBytes) return Promise.resolve();
+  private locateAhead(fh: number, file: OpenFile, reader: FileHandle, index: number): Promise<void> | undefined {
+    if (this.fast === undefined || reader.sizeBytes < locateMinBytes) return undefined;
     const chunkBytes = reader.chunkSizeBytes;
     const ahead = Math.min(locateAheadChunksMax, Math.max(locateAheadChunksMin, Math.ceil(locateAheadBytes / chunkBytes)));
     const end = Math.min(index + ahead, Math.ceil(reader.sizeBytes / chunkBytes));
@@ -235,7 +238,7 @@ export class OpenFiles {
       wanted.push(i);
     }
     const [first, ...rest] = wanted;
-    if (first === undefined) return Promise.resolve();
+    if (first === undefined) return undefined;
     const offer = (from: number, to: number): void => {
       if (this.fast !== undefined && this.servesFast(fh, file, reader)) {
         this.fast.offer(fh, file.ino, reader, from * chunkBytes, Math.min(reader.sizeBytes, to * chunkBytes));
