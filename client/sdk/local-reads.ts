@@ -75,19 +75,10 @@ export class LocalReads {
    * the replica is on this machine and readable here; false otherwise (read it over the network).
    */
   async read(address: string, chunk: ChunkInfo__Output, offset: number, length: number, out: Buffer, outOffset: number, deadlineMs: number): Promise<boolean> {
-    if (!isThisMachine(address) || (this.refusedUntil.get(address) ?? 0) > Date.now()) return false;
+    if (!this.readsFrom(address, Date.now())) return false;
     if (chunk.lengthBytes < replicaBytesMin) return this.readSmall(address, chunk, offset, length, out, outOffset, deadlineMs);
-    const key = `${address}/${chunk.chunkId}_${chunk.gen}`;
-    let entry = this.replicas.get(key);
-    if (entry !== undefined) this.replicas.delete(key); // most recently used last
-    entry ??= this.openReplica(address, chunk, deadlineMs);
-    this.replicas.set(key, entry);
-    this.trim();
-    const replica = await entry;
-    if (replica === undefined || replica.evicted) {
-      if (this.replicas.get(key) === entry && replica === undefined) this.replicas.delete(key);
-      return false;
-    }
+    const { key, entry, replica } = await this.openedReplica(address, chunk, deadlineMs);
+    if (replica === undefined || replica.evicted) return false;
     replica.users++;
     replica.lastUsedMs = Date.now();
     try {
@@ -113,17 +104,29 @@ export class LocalReads {
   async prepare(chunk: ChunkInfo__Output, deadlineMs: number): Promise<void> {
     if (chunk.lengthBytes < replicaBytesMin) return;
     const now = Date.now();
-    const location = chunk.locations.find(({ address }) => isThisMachine(address) && (this.refusedUntil.get(address) ?? 0) <= now);
-    if (location === undefined) return;
-    const key = `${location.address}/${chunk.chunkId}_${chunk.gen}`;
+    const location = chunk.locations.find(({ address }) => this.readsFrom(address, now));
+    if (location !== undefined) await this.openedReplica(location.address, chunk, deadlineMs);
+  }
+
+  /** Whether replicas on the datanode at `address` are read here: it is on this machine and has not refused lately. */
+  private readsFrom(address: string, nowMs: number): boolean {
+    return isThisMachine(address) && (this.refusedUntil.get(address) ?? 0) <= nowMs;
+  }
+
+  /**
+   * The replica of `chunk` on `address`, opened (and located) now or before, as the most recently
+   * used; undefined, and not kept, when it cannot be read here.
+   */
+  private async openedReplica(address: string, chunk: ChunkInfo__Output, deadlineMs: number): Promise<{ key: string; entry: Promise<OpenReplica | undefined>; replica: OpenReplica | undefined }> {
+    const key = `${address}/${chunk.chunkId}_${chunk.gen}`;
     let entry = this.replicas.get(key);
-    if (entry === undefined) {
-      entry = this.openReplica(location.address, chunk, deadlineMs);
-      this.replicas.set(key, entry);
-      this.trim();
-    }
+    if (entry !== undefined) this.replicas.delete(key); // most recently used last
+    entry ??= this.openReplica(address, chunk, deadlineMs);
+    this.replicas.set(key, entry);
+    this.trim();
     const replica = await entry;
     if (replica === undefined && this.replicas.get(key) === entry) this.replicas.delete(key);
+    return { key, entry, replica };
   }
 
   /**
