@@ -17,6 +17,7 @@
 import net, { type Socket } from 'node:net';
 import { CairnError, isErrorCode } from './errors.js';
 import { limits } from './limits.js';
+import type { ReadSlabs } from './read-slabs.js';
 
 export const FrameKind = {
   hello: 0,
@@ -49,6 +50,16 @@ export interface Frame {
    * 8-byte offset, which stays in `payload`) as the socket delivered them, uncopied.
    */
   pieces?: Buffer[];
+  /**
+   * With `readFrames(..., { slabs })`, `pieces` are views of slabs the socket reads into again:
+   * call this once, when nothing uses them any more (common/read-slabs.ts).
+   */
+  release?: () => void;
+}
+
+/** How readFrames hands out data frames: as `pieces`; with `slabs`, as views of them, to release. */
+export interface SplitData {
+  slabs?: ReadSlabs;
 }
 
 const headerBytes = 5;
@@ -99,14 +110,17 @@ export function errorFromFrame(frame: Frame, peer: string): CairnError {
  * this generator does not destroy the socket, so a server can still answer on it.
  *
  * With `splitData`, data frames come as `pieces`: the socket's own buffers, never copied into one
- * (a datanode writes them to its file with one writev and forwards them with another).
+ * (a datanode writes them to its file with one writev and forwards them with another). With
+ * `splitData.slabs`, every other byte is copied out of the slabs and released at once, so that
+ * the pieces of data frames, released by their consumer, are the only views of slabs it hands out.
  */
 export async function* readFrames(
   socket: Socket,
   bufferedBytesMax = 8 * 1024 * 1024,
   payloadBytesMax = framePayloadBytesMax,
-  splitData = false,
+  splitData: SplitData | undefined = undefined,
 ): AsyncGenerator<Frame> {
+  const slabs = splitData?.slabs;
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let ended = false;
@@ -148,7 +162,22 @@ export async function* readFrames(
   /** The next n bytes in one buffer: a view when they sit in one socket buffer, else a copy of just them. */
   const take = (n: number): Buffer => {
     const pieces = takePieces(n);
-    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, n);
+    if (slabs === undefined) return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, n);
+    const copy = Buffer.concat(pieces, n);
+    for (const piece of pieces) slabs.release(piece);
+    return copy;
+  };
+  /** The bytes of a data frame, and with slabs the release of them (once). */
+  const dataFrame = (kind: number, payload: Buffer, n: number): Frame => {
+    const pieces = takePieces(n);
+    if (slabs === undefined) return { kind, payload, pieces };
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const piece of pieces) slabs.release(piece);
+    };
+    return { kind, payload, pieces, release };
   };
   socket.on('data', onData);
   socket.on('end', onEnd);
@@ -163,8 +192,8 @@ export async function* readFrames(
         if (length > payloadBytesMax) throw new CairnError('EINVAL', `frame of ${length} bytes is too large`);
         if (pendingBytes >= headerBytes + length) {
           take(headerBytes);
-          if (splitData && kind === FrameKind.data) yield { kind, payload: empty, pieces: takePieces(length) };
-          else if (splitData && kind === FrameKind.dataAt && length >= 8) yield { kind, payload: take(8), pieces: takePieces(length - 8) };
+          if (splitData !== undefined && kind === FrameKind.data) yield dataFrame(kind, empty, length);
+          else if (splitData !== undefined && kind === FrameKind.dataAt && length >= 8) yield dataFrame(kind, take(8), length - 8);
           else yield { kind, payload: take(length) };
           continue;
         }
@@ -177,6 +206,7 @@ export async function* readFrames(
     }
     if (pendingBytes > 0) throw new CairnError('EIO', 'connection closed in the middle of a frame');
   } finally {
+    if (slabs !== undefined) for (const piece of pending.splice(0)) slabs.release(piece); // bytes no frame got
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('close', onEnd);
@@ -186,12 +216,21 @@ export async function* readFrames(
 
 /** Writes, waiting while the socket's buffer is full; rejects if the socket fails meanwhile. */
 export async function writeAll(socket: Socket, ...buffers: Buffer[]): Promise<void> {
+  await writeBuffers(socket, buffers);
+}
+
+/**
+ * writeAll, and `sent` is called once the buffers have left the process or the socket failed:
+ * only then may their memory be reused (write() returning, or even 'drain', may come before).
+ */
+export async function writeBuffers(socket: Socket, buffers: Buffer[], sent?: () => void): Promise<void> {
   let full = false;
   // Corked, the buffers leave in one writev (a frame header alone would be a syscall and, with
   // Nagle off, a packet of its own).
   if (buffers.length > 1) socket.cork();
   try {
-    for (const buf of buffers) full = !socket.write(buf) || full;
+    // Writes complete in order: the last one's callback comes after all of them.
+    for (const [i, buf] of buffers.entries()) full = !socket.write(buf, i === buffers.length - 1 ? sent : undefined) || full;
   } finally {
     if (buffers.length > 1) socket.uncork();
   }

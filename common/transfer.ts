@@ -10,7 +10,7 @@
 
 import type { Socket } from 'node:net';
 import { CairnError } from './errors.js';
-import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, type Frame, type LocalReplica } from './data-protocol.js';
+import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeBuffers, type Frame, type LocalReplica } from './data-protocol.js';
 import type { Identity } from './rpc.js';
 import type { WriteAck__Output } from '../proto/gen/cairn/WriteAck.js';
 import type { WriteHeader } from '../proto/gen/cairn/WriteHeader.js';
@@ -222,26 +222,35 @@ export class ChunkWriteStream {
     return this.failure;
   }
 
-  /** Sends one data frame (its bytes in one buffer or several), waiting while the socket's buffer is full. */
-  async write(data: Buffer | Buffer[]): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
+  /**
+   * Sends one data frame (its bytes in one buffer or several), waiting while the socket's buffer
+   * is full. `sent` is called once, when the bytes have left the process or never will.
+   */
+  async write(data: Buffer | Buffer[], sent?: () => void): Promise<void> {
+    if (this.failure !== undefined) {
+      sent?.();
+      throw this.failure;
+    }
     const pieces = Array.isArray(data) ? data : [data];
     try {
-      await writeAll(this.socket, frameHeader(FrameKind.data, byteLength(pieces)), ...pieces);
+      await writeBuffers(this.socket, [frameHeader(FrameKind.data, byteLength(pieces)), ...pieces], sent);
     } catch (err) {
       throw this.failure ?? toCairn(err, this.address);
     }
   }
 
-  /** Sends one data frame that lands at `offset` in the chunk (later frames continue after it). */
-  async writeAt(offset: number, data: Buffer | Buffer[]): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
+  /** Sends one data frame that lands at `offset` in the chunk (later frames continue after it); `sent` as for write. */
+  async writeAt(offset: number, data: Buffer | Buffer[], sent?: () => void): Promise<void> {
+    if (this.failure !== undefined) {
+      sent?.();
+      throw this.failure;
+    }
     const pieces = Array.isArray(data) ? data : [data];
     const head = frameHeader(FrameKind.dataAt, 8 + byteLength(pieces));
     const at = Buffer.allocUnsafe(8);
     at.writeBigUInt64BE(BigInt(offset), 0);
     try {
-      await writeAll(this.socket, head, at, ...pieces);
+      await writeBuffers(this.socket, [head, at, ...pieces], sent);
     } catch (err) {
       throw this.failure ?? toCairn(err, this.address);
     }

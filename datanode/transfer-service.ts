@@ -8,6 +8,7 @@ import type { ChunkTokens } from '../common/auth.js';
 import { secretsEqual } from '../common/auth.js';
 import { FrameKind, errorFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, type Frame, type LocalReplica } from '../common/data-protocol.js';
 import { CairnError } from '../common/errors.js';
+import { ReadSlabs } from '../common/read-slabs.js';
 import { limits } from '../common/limits.js';
 import type { Logger } from '../common/log.js';
 import type { DataTransferPool, ChunkWriteStream } from '../common/transfer.js';
@@ -35,10 +36,14 @@ export interface TransferContext {
 
 /** The data-transfer server; `listen` it on the datanode's address. */
 export function dataTransferServer(ctx: TransferContext): Server {
-  return net.createServer({ noDelay: true }, (socket) => {
+  // Chunk bytes are read into reused slabs (common/read-slabs.ts); the server creates its
+  // sockets paused so that each is moved to a slab-reading socket before its first read.
+  const slabs = new ReadSlabs();
+  return net.createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
+    const socket = slabs.adoptAccepted(accepted);
     socket.on('error', () => undefined); // a peer that vanishes ends its transfer, nothing more
     socket.setTimeout(120_000, () => socket.destroy()); // an idle or stalled peer frees its connection
-    serve(ctx, socket).catch(async (err: unknown) => {
+    serve(ctx, socket, slabs).catch(async (err: unknown) => {
       if (!(err instanceof CairnError)) ctx.log.error({ err }, 'internal error in data transfer');
       if (!socket.destroyed) {
         await writeAll(socket, errorFrame(err)).catch(() => undefined);
@@ -49,8 +54,8 @@ export function dataTransferServer(ctx: TransferContext): Server {
 }
 
 /** One connection: HELLO, then operations one after another until the client closes it. */
-async function serve(ctx: TransferContext, socket: Socket): Promise<void> {
-  const frames = readFrames(socket, undefined, undefined, true);
+async function serve(ctx: TransferContext, socket: Socket, slabs: ReadSlabs): Promise<void> {
+  const frames = readFrames(socket, undefined, undefined, { slabs });
   const hello = await nextFrame(frames, FrameKind.hello, 'hello');
   const { secret } = parseJson<{ secret?: unknown }>(hello, 'hello');
   if (typeof secret !== 'string' || !secretsEqual(secret, ctx.secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
@@ -176,8 +181,22 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
     entry.stream = undefined;
     downstreamFailed.push(entry.id);
   };
-  const forward = (send: (stream: ChunkWriteStream) => Promise<void>): Promise<unknown> =>
-    Promise.all(below.map((entry) => (entry.stream !== undefined ? send(entry.stream).catch(failDownstream(entry)) : undefined)));
+  /**
+   * Sends a frame's bytes down to every node below; once they have left for all of them and
+   * `writeLocal` has written them, the frame's slab memory is released (common/read-slabs.ts).
+   */
+  const forwardAndWrite = async (
+    frame: Frame,
+    send: (stream: ChunkWriteStream, sent: () => void) => Promise<void>,
+    writeLocal: () => Promise<void>,
+  ): Promise<void> => {
+    const streams = below.filter((entry) => entry.stream !== undefined);
+    const [local, ...sent] = holders(streams.length + 1, frame.release);
+    const forwarded = Promise.all(streams.map((entry, i) => send(entry.stream as ChunkWriteStream, sent[i] as () => void).catch(failDownstream(entry))));
+    await writeLocal();
+    local?.();
+    await forwarded;
+  };
   let writer: ChunkWriter | undefined;
   let localWriteMs = 0;
   let ended = false;
@@ -194,24 +213,21 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
         sync = frame.payload.length > 0 && parseJson<{ sync?: unknown }>(frame, 'end').sync === true;
         break;
       }
-      let forwarded: Promise<unknown> | undefined;
       const t0 = Date.now();
+      const local = writer;
       // The bytes are forwarded and written as the socket delivered them (frame.pieces): no copy.
       if (frame.kind === FrameKind.data) {
         const data = frame.pieces ?? [frame.payload];
-        forwarded = forward((stream) => stream.write(data));
-        await writer.write(data);
+        await forwardAndWrite(frame, (stream, sent) => stream.write(data, sent), () => local.write(data));
       } else if (frame.kind === FrameKind.dataAt && frame.payload.length >= 8) {
         const offset = Number(frame.payload.readBigUInt64BE(0));
         if (offset > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'offset out of range');
         const data = frame.pieces ?? [frame.payload.subarray(8)];
-        forwarded = forward((stream) => stream.writeAt(offset, data));
-        await writer.writeAt(offset, data);
+        await forwardAndWrite(frame, (stream, sent) => stream.writeAt(offset, data, sent), () => local.writeAt(offset, data));
       } else {
         throw new CairnError('EINVAL', `unexpected frame ${frame.kind} in a chunk write`);
       }
       localWriteMs += Date.now() - t0;
-      await forwarded;
     }
     if (!ended) throw new CairnError('EIO', 'the writer went away before the end of the chunk');
     const receivedMs = Date.now();
@@ -247,4 +263,20 @@ async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket:
     throw err;
   }
   await writeAll(socket, frameHeader(FrameKind.end, 0));
+}
+
+/**
+ * `count` functions, each to be called once by one holder of some memory; `release` runs when
+ * all have been. A holder calling twice counts once, so nothing is released early.
+ */
+function holders(count: number, release: (() => void) | undefined): Array<() => void> {
+  let left = count;
+  return Array.from({ length: count }, () => {
+    let done = false;
+    return (): void => {
+      if (done) return;
+      done = true;
+      if (--left === 0) release?.();
+    };
+  });
 }

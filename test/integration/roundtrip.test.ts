@@ -142,11 +142,10 @@ describe('round trips through the SDK', () => {
 });
 
 describe('replicas on disk', () => {
-  it('puts each chunk on 3 distinct datanodes, with the current stamp and valid CRC32C checksums', async () => {
-    const data = pseudoRandomBytes(3 * chunk + 4321, 77);
-    await fs.writeFile('/placed', data);
-    const locations = await fs.getChunkLocations('/placed');
-    expect(locations.map((l) => l.index)).toEqual([0, 1, 2, 3]);
+  /** Every chunk of `file` is on 3 distinct datanodes, each replica with `data`'s bytes and their CRC32C checksums. */
+  async function expectReplicasHold(file: string, data: Buffer): Promise<void> {
+    const locations = await fs.getChunkLocations(file);
+    expect(locations.map((l) => l.index)).toEqual(Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) => i));
     for (const loc of locations) {
       const ids = loc.datanodes.map((d) => d.id);
       expect(new Set(ids).size).toBe(3);
@@ -155,16 +154,37 @@ describe('replicas on disk', () => {
         const dir = path.join(cluster.datanodeDir(cluster.indexOfDatanode(id)), 'chunks', (loc.chunkId & 0xff).toString(16).padStart(2, '0'));
         const base = `${loc.chunkId.toString(16)}_${loc.gen}`;
         // One file: the bytes, a CRC32C per 64 KiB window, then a 16-byte tail (common/replica-file.ts).
-        const file = await readFile(path.join(dir, `${base}.rep`));
+        const replica = await readFile(path.join(dir, `${base}.rep`));
         const windows = Math.ceil(expected.length / 65536);
-        expect(file.length).toBe(expected.length + windows * 4 + 16);
-        const bytes = file.subarray(0, expected.length);
+        expect(replica.length).toBe(expected.length + windows * 4 + 16);
+        const bytes = replica.subarray(0, expected.length);
         expect(bytes.equals(expected)).toBe(true);
         for (let w = 0; w < windows; w++) {
-          expect(file.readUInt32LE(expected.length + w * 4)).toBe(crc32c(bytes.subarray(w * 65536, (w + 1) * 65536)) >>> 0);
+          expect(replica.readUInt32LE(expected.length + w * 4)).toBe(crc32c(bytes.subarray(w * 65536, (w + 1) * 65536)) >>> 0);
         }
       }
     }
+  }
+
+  it('puts each chunk on 3 distinct datanodes, with the current stamp and valid CRC32C checksums', async () => {
+    const data = pseudoRandomBytes(3 * chunk + 4321, 77);
+    await fs.writeFile('/placed', data);
+    await expectReplicasHold('/placed', data);
+  });
+
+  it('writers at once through the same datanodes each get their own bytes on every replica (datanodes read into reused memory)', async () => {
+    // The datanodes read chunk bytes into slabs they reuse once the bytes are written and
+    // forwarded (common/read-slabs.ts): a slab reused too early would put one writer's bytes,
+    // or later bytes of the same one, into another's replica.
+    const writers = Array.from({ length: 4 }, (_, i) => ({ file: `/together-${i}`, data: pseudoRandomBytes(6 * chunk + 1000 * i, 300 + i) }));
+    await Promise.all(
+      writers.map(async ({ file, data }) => {
+        const pieces = [];
+        for (let at = 0; at < data.length; at += 192 * 1024) pieces.push(data.subarray(at, at + 192 * 1024));
+        await pipeline(Readable.from(pieces), fs.createWriteStream(file));
+      }),
+    );
+    for (const { file, data } of writers) await expectReplicasHold(file, data);
   });
 
   it('an overwrite gets a new generation stamp and the old replicas are deleted', async () => {

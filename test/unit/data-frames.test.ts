@@ -3,7 +3,7 @@
 
 import net, { type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameKind, frameHeader, readFrames, writeAll, type Frame } from '../../common/data-protocol.js';
+import { FrameKind, frameHeader, readFrames, writeAll, writeBuffers, type Frame } from '../../common/data-protocol.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
 
 describe('readFrames', () => {
@@ -52,7 +52,7 @@ describe('readFrames', () => {
         client.end();
       })();
       const frames: Frame[] = [];
-      for await (const frame of readFrames(server, undefined, undefined, splitData)) frames.push(frame);
+      for await (const frame of readFrames(server, undefined, undefined, splitData ? {} : undefined)) frames.push(frame);
       await sending;
       expect(frames.map((f) => f.kind)).toEqual([FrameKind.data, FrameKind.dataAt, FrameKind.end]);
       const [data, dataAt] = frames as [Frame, Frame];
@@ -69,4 +69,31 @@ describe('readFrames', () => {
       }
     }
   });
+
+  it('writeBuffers says the buffers were sent only once they have left the process, or the socket failed', async () => {
+    // A datanode releases the memory of forwarded bytes on this signal (common/read-slabs.ts).
+    for (const ending of ['read', 'destroy'] as const) {
+      const { client, server } = await pair();
+      server.pause(); // the peer reads nothing: the kernel's buffers fill, the rest waits in the process
+      let sent = 0;
+      const big = Buffer.alloc(32 * 1024 * 1024, 1);
+      const writing = writeBuffers(client, [frameHeader(FrameKind.data, big.length), big], () => sent++).catch(() => undefined);
+      await waitUntil(() => client.writableLength > 0);
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(sent).toBe(0);
+      if (ending === 'read') server.resume();
+      else client.destroy();
+      await waitUntil(() => sent === 1);
+      await writing;
+      expect(sent).toBe(1);
+    }
+  });
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,128 @@
+// Socket reads into reused memory, for the datanode's data-transfer server.
+//
+// Why: Node reads a socket into a fresh 64 KiB buffer each time. At the rate a datanode receives
+// a chunk (hundreds of MiB/s), that is thousands of allocations a second, each of memory the
+// kernel must fault in again, and the external memory they add up to triggers collections. A
+// loopback receive of 2 GiB measured 1.96 s of CPU that way and 0.47-0.88 s reading into reused
+// slabs, with 151,000 page faults against 7,000 (docs/PERFORMANCE.md, session 17).
+//
+// How: Node reads into memory the caller provides only for sockets it constructs with `onread`,
+// so an accepted connection's handle is moved into such a socket (`adoptAccepted`; the server
+// must create its sockets paused, `pauseOnConnect`, so that no read happened before). Each socket
+// reads into the rest of its current slab; when less than `readBytesMin` is left, it takes
+// another slab and retires the old one. The bytes read are handed on as views of the slab, as
+// 'data' events, so readers of the socket see what they would see otherwise.
+//
+// The invariant that keeps data safe: a slab is reused only once it is retired and every byte
+// read into it has been released, each exactly once, by whoever held it last (release(piece)).
+// A byte never released only keeps its slab from being reused: the slab is then left to the
+// garbage collector. So a holder that fails or forgets costs memory, never data; releasing too
+// early is the one mistake that would corrupt, and release is called only where the bytes have
+// been written to the disk and handed to every downstream socket's kernel buffer.
+
+import net, { type Socket } from 'node:net';
+
+/** A slab's size: a socket reads up to this much at once. */
+const slabBytes = 256 * 1024;
+/** A socket stops reading into a slab with less than this left (Node's own read size). */
+const readBytesMin = 64 * 1024;
+/** Free slabs kept for reuse; beyond that, returned slabs go to the garbage collector. */
+const freeSlabsMax = 64;
+
+interface Slab {
+  buf: Buffer;
+  /** Bytes read into it so far. */
+  filled: number;
+  /** Bytes of those released by their holders. */
+  released: number;
+  /** It is no socket's read target any more. */
+  retired: boolean;
+}
+
+export class ReadSlabs {
+  private readonly free: Slab[] = [];
+  private readonly slabOf = new WeakMap<ArrayBufferLike, Slab>();
+  /** Slabs allocated, and reuses of a free one (for tests and benchmarks). */
+  readonly stats = { allocated: 0, reused: 0, overReleased: 0 };
+
+  /** A slab to read into: a free one, else a new one. */
+  take(): Slab {
+    const reused = this.free.pop();
+    if (reused !== undefined) {
+      this.stats.reused++;
+      return reused;
+    }
+    this.stats.allocated++;
+    const slab: Slab = { buf: Buffer.allocUnsafeSlow(slabBytes), filled: 0, released: 0, retired: false };
+    this.slabOf.set(slab.buf.buffer, slab);
+    return slab;
+  }
+
+  /** The slab stops being a read target; it is reused once its bytes are all released. */
+  retire(slab: Slab): void {
+    slab.retired = true;
+    this.reuseIfDone(slab);
+  }
+
+  /** `piece`'s bytes are no longer needed by anyone. Pieces not read into a slab are ignored. */
+  release(piece: Buffer): void {
+    const slab = this.slabOf.get(piece.buffer);
+    if (slab === undefined || piece.length === 0) return;
+    slab.released += piece.length;
+    this.reuseIfDone(slab);
+  }
+
+  private reuseIfDone(slab: Slab): void {
+    if (slab.released > slab.filled) {
+      // A holder released bytes twice: this slab's accounting can no longer be trusted, so it is
+      // never reused (it goes to the garbage collector).
+      this.stats.overReleased++;
+      this.slabOf.delete(slab.buf.buffer);
+      return;
+    }
+    if (!slab.retired || slab.released !== slab.filled) return;
+    if (this.free.length >= freeSlabsMax) return;
+    slab.filled = 0;
+    slab.released = 0;
+    slab.retired = false;
+    this.free.push(slab);
+  }
+
+  /**
+   * Moves an accepted connection (of a server created with `pauseOnConnect`) into a socket that
+   * reads into slabs, and returns that socket. Its 'data' events carry views of slabs, each to
+   * be released once.
+   */
+  adoptAccepted(accepted: Socket): Socket {
+    const inner = accepted as unknown as { _handle: unknown };
+    let current = this.take();
+    const socket: Socket = new net.Socket({
+      handle: inner._handle,
+      readable: true,
+      writable: true,
+      onread: {
+        buffer: () => {
+          if (current.buf.length - current.filled < readBytesMin) {
+            this.retire(current);
+            current = this.take();
+          }
+          return current.buf.subarray(current.filled);
+        },
+        callback: (bytes: number, buf: Uint8Array): boolean => {
+          const piece = Buffer.from(buf.buffer, buf.byteOffset, bytes);
+          current.filled += bytes;
+          socket.emit('data', piece);
+          return true;
+        },
+      },
+    } as net.SocketConstructorOpts);
+    // The accepted socket no longer owns the handle. Destroyed once the new one closes, it
+    // tells its server that the connection is gone (server.close waits for that).
+    inner._handle = null;
+    socket.once('close', () => {
+      this.retire(current);
+      accepted.destroy();
+    });
+    return socket;
+  }
+}
