@@ -67,9 +67,11 @@ const empty = Buffer.alloc(0);
 const framePayloadBytesMax = limits.dataFrameBytes * 4;
 
 /** A TCP connection to HOST:PORT (IPv6 hosts in brackets), Nagle off: frames go out at once. */
-export function connectTo(address: string): Socket {
+/** A connection to `address` ("host:port"); with `slabs`, it reads into them (common/read-slabs.ts). */
+export function connectTo(address: string, slabs?: ReadSlabs): Socket {
   const at = address.lastIndexOf(':');
-  return net.connect({ host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true });
+  const options = { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)), noDelay: true };
+  return slabs === undefined ? net.connect(options) : slabs.connect(options);
 }
 
 export function frameHeader(kind: number, payloadBytes: number): Buffer {

@@ -1,4 +1,5 @@
-// Socket reads into reused memory, for the datanode's data-transfer server.
+// Socket reads into reused memory, for the data-transfer connections: the datanode's server
+// (chunk bytes written to it) and the clients' pools (chunk bytes read from datanodes).
 //
 // Why: Node reads a socket into a fresh 64 KiB buffer each time. At the rate a datanode receives
 // a chunk (hundreds of MiB/s), that is thousands of allocations a second, each of memory the
@@ -6,9 +7,10 @@
 // loopback receive of 2 GiB measured 1.96 s of CPU that way and 0.47-0.88 s reading into reused
 // slabs, with 151,000 page faults against 7,000 (docs/PERFORMANCE.md, session 17).
 //
-// How: Node reads into memory the caller provides only for sockets it constructs with `onread`,
-// so an accepted connection's handle is moved into such a socket (`adoptAccepted`; the server
-// must create its sockets paused, `pauseOnConnect`, so that no read happened before). Each socket
+// How: Node reads into memory the caller provides only for sockets it constructs with `onread`:
+// a client connects with it (`connect`), and an accepted connection's handle is moved into such
+// a socket (`adoptAccepted`; the server must create its sockets paused, `pauseOnConnect`, so
+// that no read happened before). Each socket
 // reads into the rest of its current slab; when less than `readBytesMin` is left, it takes
 // another slab and retires the old one. The bytes read are handed on as views of the slab, as
 // 'data' events, so readers of the socket see what they would see otherwise.
@@ -95,34 +97,39 @@ export class ReadSlabs {
    */
   adoptAccepted(accepted: Socket): Socket {
     const inner = accepted as unknown as { _handle: unknown };
-    let current = this.take();
-    const socket: Socket = new net.Socket({
-      handle: inner._handle,
-      readable: true,
-      writable: true,
-      onread: {
-        buffer: () => {
-          if (current.buf.length - current.filled < readBytesMin) {
-            this.retire(current);
-            current = this.take();
-          }
-          return current.buf.subarray(current.filled);
-        },
-        callback: (bytes: number, buf: Uint8Array): boolean => {
-          const piece = Buffer.from(buf.buffer, buf.byteOffset, bytes);
-          current.filled += bytes;
-          socket.emit('data', piece);
-          return true;
-        },
-      },
-    } as net.SocketConstructorOpts);
+    const socket = this.reading((onread) => new net.Socket({ handle: inner._handle, readable: true, writable: true, onread } as net.SocketConstructorOpts));
     // The accepted socket no longer owns the handle. Destroyed once the new one closes, it
     // tells its server that the connection is gone (server.close waits for that).
     inner._handle = null;
-    socket.once('close', () => {
-      this.retire(current);
-      accepted.destroy();
-    });
+    socket.once('close', () => accepted.destroy());
+    return socket;
+  }
+
+  /** net.connect, with the socket reading into slabs as adoptAccepted's does. */
+  connect(options: net.TcpNetConnectOpts): Socket {
+    return this.reading((onread) => net.connect({ ...options, onread }));
+  }
+
+  /** The socket `create` makes with the `onread` it is given: each read lands in the rest of its current slab. */
+  private reading(create: (onread: net.OnReadOpts) => Socket): Socket {
+    let current = this.take();
+    const onread: net.OnReadOpts = {
+      buffer: () => {
+        if (current.buf.length - current.filled < readBytesMin) {
+          this.retire(current);
+          current = this.take();
+        }
+        return current.buf.subarray(current.filled);
+      },
+      callback: (bytes: number, buf: Uint8Array): boolean => {
+        const piece = Buffer.from(buf.buffer, buf.byteOffset, bytes);
+        current.filled += bytes;
+        socket.emit('data', piece); // called only once create has returned: socket is set
+        return true;
+      },
+    };
+    const socket = create(onread);
+    socket.once('close', () => this.retire(current));
     return socket;
   }
 }

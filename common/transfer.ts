@@ -10,6 +10,7 @@
 
 import type { Socket } from 'node:net';
 import { CairnError } from './errors.js';
+import { ReadSlabs } from './read-slabs.js';
 import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeBuffers, type Frame, type LocalReplica } from './data-protocol.js';
 import type { Identity } from './rpc.js';
 import type { WriteAck__Output } from '../proto/gen/cairn/WriteAck.js';
@@ -38,6 +39,8 @@ export interface Lease {
 export class DataTransferPool {
   private readonly open = new Set<Socket>();
   private readonly idle = new Map<string, Array<{ socket: Socket; unwatch: () => void }>>();
+  /** What the connections read into (common/read-slabs.ts): a chunk read's bytes are copied out and the slab used again. */
+  private readonly slabs = new ReadSlabs();
   /** Connections opened and operations that reused a kept one (for tests and benchmarks). */
   readonly stats = { connects: 0, reuses: 0 };
 
@@ -47,10 +50,13 @@ export class DataTransferPool {
   openWrite(address: string, header: WriteHeader, deadlineMs: number): ChunkWriteStream {
     const lease = this.acquire(address, deadlineMs);
     lease.socket.write(jsonFrame(FrameKind.writeHeader, header));
-    return new ChunkWriteStream(lease, address);
+    return new ChunkWriteStream(lease, address, this.slabs);
   }
 
-  /** Reads a range of one replica; yields the verified bytes in order. */
+  /**
+   * Reads a range of one replica; yields the verified bytes in order. A yielded buffer is valid
+   * until the loop asks for the next one or ends: its memory is then read into again.
+   */
   async *read(address: string, req: ReadRequest, deadlineMs: number): AsyncGenerator<Buffer> {
     for (let fresh = false; ; fresh = true) {
       const lease = this.acquire(address, deadlineMs, fresh);
@@ -58,9 +64,15 @@ export class DataTransferPool {
       let ended = false;
       try {
         lease.socket.write(jsonFrame(FrameKind.readRequest, req));
-        for await (const frame of readFrames(lease.socket)) {
+        for await (const frame of readFrames(lease.socket, undefined, undefined, { slabs: this.slabs })) {
           received = true;
-          if (frame.kind === FrameKind.data) yield frame.payload;
+          if (frame.kind === FrameKind.data) {
+            try {
+              for (const piece of frame.pieces ?? []) yield piece;
+            } finally {
+              frame.release?.();
+            }
+          }
           else if (frame.kind === FrameKind.end) {
             ended = true;
             return;
@@ -96,7 +108,7 @@ export class DataTransferPool {
       let received = false;
       try {
         lease.socket.write(jsonFrame(kind, req));
-        for await (const frame of readFrames(lease.socket)) {
+        for await (const frame of readFrames(lease.socket, undefined, undefined, { slabs: this.slabs })) {
           received = true;
           if (frame.kind === FrameKind.ack) {
             lease.release();
@@ -159,7 +171,7 @@ export class DataTransferPool {
 
   private connect(address: string): Socket {
     this.stats.connects++;
-    const socket = connectTo(address);
+    const socket = connectTo(address, this.slabs);
     this.open.add(socket);
     // A peer that stops moving bytes (hung, or cut off without a reset) fails the transfer
     // well before the overall deadline, so a pipeline can be rebuilt around it.
@@ -209,6 +221,7 @@ export class ChunkWriteStream {
   constructor(
     private readonly lease: Lease,
     private readonly address: string,
+    private readonly slabs: ReadSlabs,
   ) {
     this.socket = lease.socket;
     this.ack = this.readAck();
@@ -275,7 +288,7 @@ export class ChunkWriteStream {
 
   private async readAck(): Promise<WriteAck__Output> {
     try {
-      for await (const frame of readFrames(this.socket)) {
+      for await (const frame of readFrames(this.socket, undefined, undefined, { slabs: this.slabs })) {
         if (frame.kind === FrameKind.ack) {
           const ack = parseJson<WriteAck__Output>(frame, 'ack');
           if (this.failure === undefined) this.lease.release();

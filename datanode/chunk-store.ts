@@ -281,8 +281,16 @@ export class ChunkStore {
   /**
    * Reads [offset, offset+length) of a replica, verifying every window before yielding it.
    * `fromDisk` checks against the checksum file itself rather than the cache (the scrubber).
+   * `alloc` gives the buffers a large replica is read into, step by step (a sender reuses them).
    */
-  async *read(chunkId: number, gen: number, offsetBytes: number, lengthBytes: number, fromDisk = false): AsyncGenerator<Buffer> {
+  async *read(
+    chunkId: number,
+    gen: number,
+    offsetBytes: number,
+    lengthBytes: number,
+    fromDisk = false,
+    alloc: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes),
+  ): AsyncGenerator<Buffer> {
     const replica = this.get(chunkId, gen);
     if (replica === undefined) throw new CairnError('ENOENT', `replica ${chunkId}_${gen} is not here`);
     const end = Math.min(replica.lengthBytes, offsetBytes + lengthBytes);
@@ -314,7 +322,7 @@ export class ChunkStore {
       const { from, to: windowsEnd } = windowSpan(offsetBytes, end, replica.lengthBytes);
       for (let at = from; at < end; at += stepBytes) {
         const span = Math.min(stepBytes, windowsEnd - at);
-        const buf = Buffer.allocUnsafe(span);
+        const buf = alloc(span);
         const { bytesRead } = await readFd(fd, buf, 0, span, at); // may wait for the disk: asynchronous
         if (bytesRead !== span) throw new ChecksumError(chunkId, gen, 'shorter than recorded');
         verifyOrThrow(buf, at, sums, chunkId, gen);

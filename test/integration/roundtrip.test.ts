@@ -141,6 +141,37 @@ describe('round trips through the SDK', () => {
   });
 });
 
+describe('reads over the network', () => {
+  it('readers at once get their own bytes, whole and in ranges (clients and datanodes reuse their buffers)', async () => {
+    // Without short-circuit reads every byte comes from a datanode: read from disk into send
+    // buffers the datanode reuses once sent, and received into slabs the client reuses once
+    // copied out (common/read-slabs.ts). A buffer reused too early would mix files or ranges.
+    const remote = cluster.client({ localReads: false });
+    try {
+      const files = Array.from({ length: 4 }, (_, i) => ({ file: `/remote-${i}`, data: pseudoRandomBytes(3 * chunk + 777 * i, 600 + i) }));
+      for (const { file, data } of files) await fs.writeFile(file, data);
+      await Promise.all(
+        files.map(async ({ file, data }) => {
+          expect(sha256(await remote.readFile(file))).toBe(sha256(data));
+          const handle = await remote.open(file, 'r');
+          try {
+            for (const [at, len] of [[chunk - 100, 200], [5, 3 * chunk], [2 * chunk + 1, 70_000]] as const) {
+              const out = Buffer.alloc(len);
+              const { bytesRead } = await handle.read(out, 0, len, at);
+              expect(out.subarray(0, bytesRead).equals(data.subarray(at, at + len))).toBe(true);
+            }
+          } finally {
+            await handle.close();
+          }
+        }),
+      );
+      expect(remote.localReads.local).toBe(0);
+    } finally {
+      await remote.close();
+    }
+  });
+});
+
 describe('replicas on disk', () => {
   /** Every chunk of `file` is on 3 distinct datanodes, each replica with `data`'s bytes and their CRC32C checksums. */
   async function expectReplicasHold(file: string, data: Buffer): Promise<void> {
