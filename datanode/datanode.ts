@@ -13,6 +13,7 @@ import { NamenodeLink } from './namenode-link.js';
 import { Replicator } from './replicator.js';
 import { Scrubber, type ScrubSettings } from './scrubber.js';
 import { dataTransferServer } from './transfer-service.js';
+import { SendBuffers } from './send-buffers.js';
 import { collectWhenIdle } from '../common/idle-gc.js';
 
 export interface DatanodeConfig {
@@ -63,7 +64,8 @@ export class Datanode {
       log.warn({ chunkId, gen }, 'corrupt replica: deleting and reporting it');
       void store.delete(chunkId, gen).then(() => link.replicaCorrupt({ chunkId, gen }));
     };
-    const replicator = new Replicator(store, pool, onCorrupt, log, active);
+    const sendBuffers = new SendBuffers();
+    const replicator = new Replicator(store, pool, onCorrupt, log, active, sendBuffers);
     const link = new NamenodeLink({
       namenode: config.namenode,
       identity: callerIdentity,
@@ -87,6 +89,7 @@ export class Datanode {
         onReplicaAdded: (ref) => link.replicaAdded(ref),
         onCorrupt,
         active,
+        sendBuffers,
         pipelineDeadlineMs: 10 * 60 * 1000,
     });
     const port = await new Promise<number>((resolve, reject) => {

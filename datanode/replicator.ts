@@ -6,6 +6,7 @@ import type { Logger } from '../common/log.js';
 import type { DataTransferPool } from '../common/transfer.js';
 import type { ReplicateCommand__Output } from '../proto/gen/cairn/ReplicateCommand.js';
 import { ChecksumError, type ChunkStore } from './chunk-store.js';
+import type { SendBuffers } from './send-buffers.js';
 
 const copyDeadlineMs = 10 * 60 * 1000;
 
@@ -20,6 +21,7 @@ export class Replicator {
     private readonly onCorrupt: (chunkId: number, gen: number) => void,
     private readonly log: Logger,
     private readonly active: { transfers: number },
+    private readonly sendBuffers: SendBuffers,
     private readonly concurrency = 4,
   ) {}
 
@@ -55,7 +57,10 @@ export class Replicator {
       copyDeadlineMs,
     );
     try {
-      for await (const data of this.store.read(order.chunkId, order.gen, 0, Number.MAX_SAFE_INTEGER)) await stream.write(data);
+      const buffers = this.sendBuffers;
+      for await (const data of this.store.read(order.chunkId, order.gen, 0, Number.MAX_SAFE_INTEGER, false, (bytes) => buffers.take(bytes))) {
+        await stream.write(data, () => buffers.give(data));
+      }
       // Synced: the copy replaces a replica that was on a disk.
       const ack = await stream.finish(true);
       this.log.debug({ chunkId: order.chunkId, gen: order.gen, to: ack.datanodeIds, ms: Date.now() - startMs }, 'replica copied');

@@ -17,6 +17,7 @@ import type { ReadRequest__Output } from '../proto/gen/cairn/ReadRequest.js';
 import type { WriteHeader__Output } from '../proto/gen/cairn/WriteHeader.js';
 import type { DatanodeAddress__Output } from '../proto/gen/cairn/DatanodeAddress.js';
 import { ChecksumError, type ChunkStore, type ChunkWriter, type ReplicaRef } from './chunk-store.js';
+import type { SendBuffers } from './send-buffers.js';
 
 export interface TransferContext {
   datanodeId: string;
@@ -25,6 +26,8 @@ export interface TransferContext {
   secret: string;
   pool: DataTransferPool;
   log: Logger;
+  /** What chunk ranges are read into for sending (send-buffers.ts). */
+  sendBuffers: SendBuffers;
   /** A replica was finalized: tell the namenode (incremental report). */
   onReplicaAdded: (ref: ReplicaRef) => void;
   /** A replica failed its checksums while being served. */
@@ -39,12 +42,11 @@ export function dataTransferServer(ctx: TransferContext): Server {
   // Chunk bytes are read into reused slabs (common/read-slabs.ts); the server creates its
   // sockets paused so that each is moved to a slab-reading socket before its first read.
   const slabs = new ReadSlabs();
-  const sendBuffers = new SendBuffers();
   return net.createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
     const socket = slabs.adoptAccepted(accepted);
     socket.on('error', () => undefined); // a peer that vanishes ends its transfer, nothing more
     socket.setTimeout(120_000, () => socket.destroy()); // an idle or stalled peer frees its connection
-    serve(ctx, socket, slabs, sendBuffers).catch(async (err: unknown) => {
+    serve(ctx, socket, slabs).catch(async (err: unknown) => {
       if (!(err instanceof CairnError)) ctx.log.error({ err }, 'internal error in data transfer');
       if (!socket.destroyed) {
         await writeAll(socket, errorFrame(err)).catch(() => undefined);
@@ -55,7 +57,7 @@ export function dataTransferServer(ctx: TransferContext): Server {
 }
 
 /** One connection: HELLO, then operations one after another until the client closes it. */
-async function serve(ctx: TransferContext, socket: Socket, slabs: ReadSlabs, sendBuffers: SendBuffers): Promise<void> {
+async function serve(ctx: TransferContext, socket: Socket, slabs: ReadSlabs): Promise<void> {
   const frames = readFrames(socket, undefined, undefined, { slabs });
   const hello = await nextFrame(frames, FrameKind.hello, 'hello');
   const { secret } = parseJson<{ secret?: unknown }>(hello, 'hello');
@@ -66,19 +68,19 @@ async function serve(ctx: TransferContext, socket: Socket, slabs: ReadSlabs, sen
     ctx.active.transfers++;
     ctx.active.served++;
     try {
-      await serveOne(ctx, socket, next.value, frames, sendBuffers);
+      await serveOne(ctx, socket, next.value, frames);
     } finally {
       ctx.active.transfers--;
     }
   }
 }
 
-async function serveOne(ctx: TransferContext, socket: Socket, first: Frame, frames: AsyncGenerator<Frame>, sendBuffers: SendBuffers): Promise<void> {
+async function serveOne(ctx: TransferContext, socket: Socket, first: Frame, frames: AsyncGenerator<Frame>): Promise<void> {
   if (first.kind === FrameKind.writeHeader) {
     const ack = await receiveChunk(ctx, decodeWriteHeader(first), frames);
     await writeAll(socket, jsonFrame(FrameKind.ack, ack));
   } else if (first.kind === FrameKind.readRequest) {
-    await sendChunk(ctx, decodeReadRequest(first), socket, sendBuffers);
+    await sendChunk(ctx, decodeReadRequest(first), socket);
   } else if (first.kind === FrameKind.localRequest) {
     await writeAll(socket, jsonFrame(FrameKind.ack, locateReplica(ctx, decodeReadRequest(first), socket)));
   } else if (first.kind === FrameKind.syncRequest) {
@@ -252,7 +254,8 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
   }
 }
 
-async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket: Socket, sendBuffers: SendBuffers): Promise<void> {
+async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket: Socket): Promise<void> {
+  const { sendBuffers } = ctx;
   ctx.tokens.verify(req.token, req.chunkId, req.gen, 'r', Date.now());
   try {
     for await (const data of ctx.store.read(req.chunkId, req.gen, req.offsetBytes, req.lengthBytes, false, (bytes) => sendBuffers.take(bytes))) {
@@ -281,30 +284,3 @@ function holders(count: number, release: (() => void) | undefined): Array<() => 
     };
   });
 }
-
-/**
- * Buffers a chunk read is read into for sending, used again once their bytes have left the
- * process (the socket write's callback): a fresh buffer for every MiB sent costs its page faults
- * and a share of the collector's work, as a fresh one for every read did (common/read-slabs.ts).
- * Only a buffer this pool gave out comes back to it, and only once.
- */
-class SendBuffers {
-  private readonly free: ArrayBuffer[] = [];
-  private readonly out = new WeakSet<ArrayBufferLike>();
-
-  take(bytes: number): Buffer {
-    if (bytes > sendBufferBytes) return Buffer.allocUnsafe(bytes);
-    const memory = this.free.pop() ?? Buffer.allocUnsafeSlow(sendBufferBytes).buffer;
-    this.out.add(memory);
-    return Buffer.from(memory, 0, bytes);
-  }
-
-  give(buf: Buffer): void {
-    if (!this.out.delete(buf.buffer)) return;
-    if (this.free.length < sendBuffersKeptMax) this.free.push(buf.buffer as ArrayBuffer);
-  }
-}
-
-/** A send buffer holds one data frame (a chunk read's step); at most this many are kept free. */
-const sendBufferBytes = limits.dataFrameBytes;
-const sendBuffersKeptMax = 16;
