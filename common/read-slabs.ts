@@ -20,7 +20,15 @@
 // A byte never released only keeps its slab from being reused: the slab is then left to the
 // garbage collector. So a holder that fails or forgets costs memory, never data; releasing too
 // early is the one mistake that would corrupt, and release is called only where the bytes have
-// been written to the disk and handed to every downstream socket's kernel buffer.
+// been written to the disk and handed to every downstream socket's kernel buffer. Releases go
+// through a frame's release, which counts once (data-protocol.ts); a slab released past what was
+// read into it is never reused, but a piece released twice while another of the same size is
+// still held would not be noticed: that is why nothing else calls release on a frame's pieces.
+//
+// Bytes that arrive while nobody listens for 'data' are released and the socket stops reading
+// (as Node stops at its high-water mark), and whatever throws in the read callbacks destroys the
+// socket: Node would otherwise read the next bytes over the ones just handed out. An idle socket
+// keeps its slab (256 KiB, mostly pages never touched).
 
 import net, { type Socket } from 'node:net';
 
@@ -43,6 +51,8 @@ interface Slab {
 
 export class ReadSlabs {
   private readonly free: Slab[] = [];
+  /** Where a socket that failed in a read callback reads its last bytes, read by nobody. */
+  private readonly scratch = Buffer.allocUnsafeSlow(readBytesMin);
   private readonly slabOf = new WeakMap<ArrayBufferLike, Slab>();
   /** Slabs allocated, and reuses of a free one (for tests and benchmarks). */
   readonly stats = { allocated: 0, reused: 0, overReleased: 0 };
@@ -115,16 +125,31 @@ export class ReadSlabs {
     let current = this.take();
     const onread: net.OnReadOpts = {
       buffer: () => {
-        if (current.buf.length - current.filled < readBytesMin) {
-          this.retire(current);
-          current = this.take();
+        try {
+          if (current.buf.length - current.filled < readBytesMin) {
+            this.retire(current);
+            current = this.take();
+          }
+          return current.buf.subarray(current.filled);
+        } catch (err) {
+          socket.destroy(err as Error);
+          return this.scratch;
         }
-        return current.buf.subarray(current.filled);
       },
+      // Called only once create has returned: socket is set.
       callback: (bytes: number, buf: Uint8Array): boolean => {
+        if (buf.buffer === this.scratch.buffer) return false;
         const piece = Buffer.from(buf.buffer, buf.byteOffset, bytes);
         current.filled += bytes;
-        socket.emit('data', piece); // called only once create has returned: socket is set
+        if (socket.listenerCount('data') === 0) {
+          this.release(piece);
+          return false; // stop reading until someone listens (Readable's on('data') resumes)
+        }
+        try {
+          socket.emit('data', piece);
+        } catch (err) {
+          socket.destroy(err as Error);
+        }
         return true;
       },
     };

@@ -62,16 +62,21 @@ async function serve(ctx: TransferContext, socket: Socket, slabs: ReadSlabs): Pr
   const hello = await nextFrame(frames, FrameKind.hello, 'hello');
   const { secret } = parseJson<{ secret?: unknown }>(hello, 'hello');
   if (typeof secret !== 'string' || !secretsEqual(secret, ctx.secret)) throw new CairnError('EAUTH', 'missing or wrong cluster secret');
-  for (;;) {
-    const next = await frames.next();
-    if (next.done === true) return;
-    ctx.active.transfers++;
-    ctx.active.served++;
-    try {
-      await serveOne(ctx, socket, next.value, frames);
-    } finally {
-      ctx.active.transfers--;
+  try {
+    for (;;) {
+      const next = await frames.next();
+      if (next.done === true) return;
+      ctx.active.transfers++;
+      ctx.active.served++;
+      try {
+        await serveOne(ctx, socket, next.value, frames);
+      } finally {
+        ctx.active.transfers--;
+      }
     }
+  } finally {
+    // After a failure: the bytes already read and not yet framed go back to their slabs.
+    void frames.return(undefined).catch(() => undefined);
   }
 }
 
@@ -196,8 +201,11 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
     const streams = below.filter((entry) => entry.stream !== undefined);
     const [local, ...sent] = holders(streams.length + 1, frame.release);
     const forwarded = Promise.all(streams.map((entry, i) => send(entry.stream as ChunkWriteStream, sent[i] as () => void).catch(failDownstream(entry))));
-    await writeLocal();
-    local?.();
+    try {
+      await writeLocal();
+    } finally {
+      local?.(); // done with the bytes, written or failed
+    }
     await forwarded;
   };
   let writer: ChunkWriter | undefined;
@@ -224,7 +232,10 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
         await forwardAndWrite(frame, (stream, sent) => stream.write(data, sent), () => local.write(data));
       } else if (frame.kind === FrameKind.dataAt && frame.payload.length >= 8) {
         const offset = Number(frame.payload.readBigUInt64BE(0));
-        if (offset > limits.chunkSizeBytesMax) throw new CairnError('EINVAL', 'offset out of range');
+        if (offset > limits.chunkSizeBytesMax) {
+          frame.release?.();
+          throw new CairnError('EINVAL', 'offset out of range');
+        }
         const data = frame.pieces ?? [frame.payload.subarray(8)];
         await forwardAndWrite(frame, (stream, sent) => stream.writeAt(offset, data, sent), () => local.writeAt(offset, data));
       } else {

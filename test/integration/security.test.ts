@@ -33,7 +33,8 @@ function pool(secret = cluster.secret): DataTransferPool {
 /** Reads a whole range through `p`; rejects with the datanode's error. */
 async function readAll(p: DataTransferPool, address: string, chunkId: number, gen: number, token: string, lengthBytes = 10): Promise<Buffer> {
   const pieces: Buffer[] = [];
-  for await (const piece of p.read(address, { chunkId, gen, offsetBytes: 0, lengthBytes, token }, 5000)) pieces.push(piece);
+  // A yielded piece is valid until the next one is asked for: copied.
+  for await (const piece of p.read(address, { chunkId, gen, offsetBytes: 0, lengthBytes, token }, 5000)) pieces.push(Buffer.from(piece));
   return Buffer.concat(pieces);
 }
 

@@ -90,6 +90,28 @@ describe('ReadSlabs', () => {
     expect(slabs.stats.overReleased).toBeGreaterThan(0);
   });
 
+  it('stops reading a connection nobody listens to, rather than reading it into ever more slabs', async () => {
+    const slabs = new ReadSlabs();
+    const { client } = await adoptedPair(slabs);
+    // Nobody reads the server's socket: the client's bytes pile up in the kernel, then in its own buffer.
+    void writeAll(client, Buffer.alloc(16 * 1024 * 1024, 3)).catch(() => undefined);
+    await waitUntil(() => client.writableLength > 0);
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(slabs.stats.allocated).toBeLessThanOrEqual(2);
+  });
+
+  it('destroys a connection whose data listener throws, so that no read lands over bytes handed out', async () => {
+    const slabs = new ReadSlabs();
+    const { client, server } = await adoptedPair(slabs);
+    const closed = new Promise<Error | undefined>((resolve) => server.once('error', resolve));
+    server.on('data', () => {
+      throw new Error('listener failed');
+    });
+    await writeAll(client, Buffer.alloc(1000, 1));
+    expect((await closed)?.message).toBe('listener failed');
+    await waitUntil(() => server.destroyed);
+  });
+
   it('lets the server close once its adopted connections have ended', async () => {
     const slabs = new ReadSlabs();
     const { client, server, listener } = await adoptedPair(slabs);
@@ -104,3 +126,11 @@ describe('ReadSlabs', () => {
     await closed;
   });
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
