@@ -1,10 +1,12 @@
 // The data-transfer framing on a real loopback socket: frames sent in dribbles arrive whole, and
 // with splitData a DATA or DATA_AT frame's bytes come as the socket's own pieces, uncopied.
 
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameKind, frameHeader, readFrames, writeAll, writeBuffers, type Frame } from '../../common/data-protocol.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
+import { waitFor } from '../helpers/mini-cluster.js';
+import { loopbackPair } from '../helpers/sockets.js';
 
 describe('readFrames', () => {
   const cleanup: Array<() => void> = [];
@@ -14,17 +16,9 @@ describe('readFrames', () => {
 
   /** A connected pair of sockets on loopback. */
   async function pair(): Promise<{ client: Socket; server: Socket }> {
-    const listener = net.createServer();
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
-    const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
-    const server = await accepted;
-    cleanup.push(() => {
-      client.destroy();
-      server.destroy();
-      listener.close();
-    });
-    return { client, server };
+    const made = await loopbackPair();
+    cleanup.push(made.close);
+    return made;
   }
 
   it('yields DATA and DATA_AT bytes as pieces with splitData, whole otherwise, whatever the segmenting', async () => {
@@ -78,22 +72,14 @@ describe('readFrames', () => {
       let sent = 0;
       const big = Buffer.alloc(32 * 1024 * 1024, 1);
       const writing = writeBuffers(client, [frameHeader(FrameKind.data, big.length), big], () => sent++).catch(() => undefined);
-      await waitUntil(() => client.writableLength > 0);
+      await waitFor(() => client.writableLength > 0, 5000, 'the client to hold bytes the peer does not read');
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
       expect(sent).toBe(0);
       if (ending === 'read') server.resume();
       else client.destroy();
-      await waitUntil(() => sent === 1);
+      await waitFor(() => sent === 1, 5000, 'the sent callback');
       await writing;
       expect(sent).toBe(1);
     }
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

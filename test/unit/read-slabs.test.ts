@@ -2,11 +2,13 @@
 // has not released keep their values while many more are read, released slabs are read into
 // again, and the server still knows when its adopted connections are gone.
 
-import net, { type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameKind, frameHeader, readFrames, writeAll, type Frame } from '../../common/data-protocol.js';
 import { ReadSlabs } from '../../common/read-slabs.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
+import { waitFor } from '../helpers/mini-cluster.js';
+import { loopbackPair } from '../helpers/sockets.js';
 
 describe('ReadSlabs', () => {
   const cleanup: Array<() => void> = [];
@@ -15,18 +17,10 @@ describe('ReadSlabs', () => {
   });
 
   /** A server whose connections read into `slabs`, and a client connected to it. */
-  async function adoptedPair(slabs: ReadSlabs): Promise<{ client: Socket; server: Socket; listener: net.Server }> {
-    const listener = net.createServer({ pauseOnConnect: true });
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const accepted = new Promise<Socket>((resolve) => listener.once('connection', (socket: Socket) => resolve(slabs.adoptAccepted(socket))));
-    const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
-    const server = await accepted;
-    cleanup.push(() => {
-      client.destroy();
-      server.destroy();
-      listener.close();
-    });
-    return { client, server, listener };
+  async function adoptedPair(slabs: ReadSlabs): Promise<{ client: Socket; server: Socket; listener: Server }> {
+    const made = await loopbackPair({ pauseOnConnect: true }, (socket) => slabs.adoptAccepted(socket));
+    cleanup.push(made.close);
+    return made;
   }
 
   /** Sends `count` DATA frames of `bytes` each (frame i filled from seed i + seed0), then ends. */
@@ -95,7 +89,7 @@ describe('ReadSlabs', () => {
     const { client } = await adoptedPair(slabs);
     // Nobody reads the server's socket: the client's bytes pile up in the kernel, then in its own buffer.
     void writeAll(client, Buffer.alloc(16 * 1024 * 1024, 3)).catch(() => undefined);
-    await waitUntil(() => client.writableLength > 0);
+    await waitFor(() => client.writableLength > 0, 5000, 'the client to hold bytes nobody reads');
     for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(slabs.stats.allocated).toBeLessThanOrEqual(2);
   });
@@ -109,7 +103,7 @@ describe('ReadSlabs', () => {
     });
     await writeAll(client, Buffer.alloc(1000, 1));
     expect((await closed)?.message).toBe('listener failed');
-    await waitUntil(() => server.destroyed);
+    await waitFor(() => server.destroyed, 5000, 'the socket destroyed');
   });
 
   it('lets the server close once its adopted connections have ended', async () => {
@@ -126,11 +120,3 @@ describe('ReadSlabs', () => {
     await closed;
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
