@@ -89,12 +89,17 @@ async function localSequential(dir: string, bytes: number): Promise<{ write: num
   return { write: bytes / mib / write, read: bytes / mib / read };
 }
 
-async function cairnSequential(fs: CairnClient, bytes: number): Promise<{ write: number; read: number }> {
+async function cairnSequential(cluster: MiniCluster, fs: CairnClient, bytes: number): Promise<{ write: number; read: number; remoteRead: number }> {
   const write = await timed(() => pipeline(source(bytes), fs.createWriteStream('/bench-seq')));
   await dropCaches();
   const read = await timed(() => pipeline(fs.createReadStream('/bench-seq', { highWaterMark: 8 * mib }), sink()));
+  // As a client on a machine without a replica reads: every byte from a datanode over TCP.
+  await dropCaches();
+  const remote = cluster.client({ localReads: false });
+  const remoteRead = await timed(() => pipeline(remote.createReadStream('/bench-seq', { highWaterMark: 8 * mib }), sink()));
+  await remote.close();
   await fs.unlink('/bench-seq');
-  return { write: bytes / mib / write, read: bytes / mib / read };
+  return { write: bytes / mib / write, read: bytes / mib / read, remoteRead: bytes / mib / remoteRead };
 }
 
 async function localCreates(dir: string, count: number): Promise<number> {
@@ -260,13 +265,14 @@ async function main(): Promise<void> {
     process.stderr.write(`sequential ${totalMiB} MiB: local...\n`);
     const localSeq = await localSequential(local, bytes);
     process.stderr.write('sequential: cairn...\n');
-    const cairnSeq = await cairnSequential(fs, bytes);
+    const cairnSeq = await cairnSequential(cluster, fs, bytes);
     process.stderr.write(`creates: ${createCount} files, ${clientsConcurrent} clients...\n`);
     const localCreate = await localCreates(local, createCount);
     const cairnCreate = await cairnCreates(cluster, createCount);
     const rows: Row[] = [
       { workload: `SDK sequential write ${totalMiB} MiB, replication 3`, unit: 'MiB/s', local: localSeq.write, cairn: cairnSeq.write, note: `(target ref: local/3 = ${(localSeq.write / 3).toFixed(1)})` },
       { workload: `SDK sequential read ${totalMiB} MiB${cold ? ', cold cache' : ', warm cache'}`, unit: 'MiB/s', local: localSeq.read, cairn: cairnSeq.read },
+      { workload: `  the same over the network (no short-circuit reads)`, unit: 'MiB/s', local: localSeq.read, cairn: cairnSeq.remoteRead },
       { workload: `file creates, ${clientsConcurrent} concurrent clients (local: open+fsync)`, unit: 'files/s', local: localCreate, cairn: cairnCreate },
     ];
     printTable(rows, `Cairn benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}; chunks 64 MiB, 3 datanodes on this machine`);
