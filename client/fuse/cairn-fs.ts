@@ -125,21 +125,25 @@ export class CairnFs {
   handle(req: P.FuseRequest): void {
     if (noReply.has(req.opcode)) {
       this.forgetting(req);
+      req.release?.(); // a large BATCH_FORGET's buffer: read, not kept
       return;
     }
     this.inflight.set(req.unique, { opcode: req.opcode, startMs: performance.now() });
     this.began.set(req, this.attrs.epoch);
-    this.dispatch(req).then(
-      (reply) => this.answer(req, 0, reply),
-      (err: unknown) => {
-        // A failed change may still have happened (a timeout): its directories' names are no longer known.
-        if (namingOps.has(req.opcode)) {
-          this.complete.forget(req.nodeid);
-          if (req.opcode === P.op.RENAME || req.opcode === P.op.RENAME2) this.complete.forget(Number(req.body.readBigUInt64LE(0)));
-        }
-        this.answer(req, this.errnoOf(err, req), undefined);
-      },
-    );
+    this.dispatch(req)
+      .then(
+        (reply) => this.answer(req, 0, reply),
+        (err: unknown) => {
+          // A failed change may still have happened (a timeout): its directories' names are no longer known.
+          if (namingOps.has(req.opcode)) {
+            this.complete.forget(req.nodeid);
+            if (req.opcode === P.op.RENAME || req.opcode === P.op.RENAME2) this.complete.forget(Number(req.body.readBigUInt64LE(0)));
+          }
+          this.answer(req, this.errnoOf(err, req), undefined);
+        },
+      )
+      // Handled (even if answered EIO on a timeout before): the request no longer reads its buffer.
+      .finally(() => req.release?.());
   }
 
   /** Flushes and closes everything (before unmounting). */

@@ -259,12 +259,12 @@ export class OpenFiles {
     return firstLocated.catch(() => undefined);
   }
 
-  /** Writes bytes the caller gives away (no copy); at the end of the file for O_APPEND. */
-  async write(fh: number, data: Buffer, position: number): Promise<number> {
+  /** Writes bytes the caller gives away (no copy; `retain` as FileHandle.writeOwned's); at the end of the file for O_APPEND. */
+  async write(fh: number, data: Buffer, position: number, retain?: () => () => void): Promise<number> {
     const file = this.must(fh);
     const writer = this.writers.get(file.ino);
     if (!file.writable || writer === undefined) throw new CairnError('EBADF', 'not open for writing');
-    return writer.queue.run(() => writer.handle.writeOwned(data, file.append ? writer.handle.sizeBytes : position));
+    return writer.queue.run(() => writer.handle.writeOwned(data, file.append ? writer.handle.sizeBytes : position, retain));
   }
 
   /** close(2) of one descriptor: everything written so far reaches the replicas (close-to-open). */

@@ -60,10 +60,11 @@ export async function read(fs: CairnFs, req: P.FuseRequest): Promise<Reply> {
 
 export async function write(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const { fh, offset, size } = P.parseRead(req.body);
-  // The request buffer belongs to this request alone, so the SDK may keep the bytes.
+  // The request buffer belongs to this request alone, so the SDK may keep the bytes (retaining
+  // the buffer, when the device lends it, for as long as it does).
   const data = req.body.subarray(P.writeInBytes, P.writeInBytes + size);
   if (data.length !== size) throw new CairnError('EINVAL', 'short write request');
-  const written = await fs.files.write(fh, data, offset);
+  const written = await fs.files.write(fh, data, offset, req.retain);
   fs.dataChanged(req.nodeid);
   fs.listings.inodesChanged([req.nodeid]);
   fs.pending.written(req.nodeid);

@@ -88,6 +88,13 @@ export interface FuseRequest {
   gid: number;
   pid: number;
   body: Buffer;
+  /**
+   * For a request read into a buffer the device uses again (a large WRITE): `retain` keeps the
+   * buffer for whoever keeps the bytes past the request (an upload), returning that holder's
+   * release; `release` is the request's own, once it is handled (device.ts, RequestBuffers).
+   */
+  retain?: () => () => void;
+  release?: () => void;
 }
 
 export function parseRequest(buf: Buffer): FuseRequest {

@@ -69,6 +69,8 @@ export async function syncReplicas(pool: DataTransferPool, replicas: readonly Co
 export class ChunkUpload {
   /** Every write of the upload in order, kept until the commit (for a resend). */
   private readonly writes: Array<{ at: number; data: Buffer }> = [];
+  /** What the writes' owners gave to be called once the upload no longer needs their bytes (`write`'s retain). */
+  private readonly releases: Array<() => void> = [];
   /** Where the stream's next plain DATA frame lands. */
   private streamEnd: number;
   private prepared: PrepareChunkReply__Output | undefined;
@@ -114,13 +116,14 @@ export class ChunkUpload {
 
   /**
    * Writes bytes (owned by the upload from now on) at `at` within the chunk and streams them
-   * down the pipeline: one update can carry scattered writes (a database's pages).
+   * down the pipeline: one update can carry scattered writes (a database's pages). `retain` is
+   * called when the upload keeps them, and what it returns once `finish` has settled.
    */
-  async write(data: Buffer, at: number): Promise<void> {
+  async write(data: Buffer, at: number, retain?: () => () => void): Promise<void> {
     if (data.length === 0) return;
     if (this.refusal !== undefined) throw this.refusal;
     if (this.opening !== undefined || (this.behind && this.stream === undefined && !this.broken)) {
-      this.writes.push({ at, data });
+      this.keep(at, data, retain);
       this.opening ??= this.openBehind();
       return;
     }
@@ -134,7 +137,7 @@ export class ChunkUpload {
         this.broken = true;
       }
     }
-    this.writes.push({ at, data });
+    this.keep(at, data, retain);
     if (this.broken) return; // resent in full at finish
     try {
       await this.send(data, at);
@@ -143,6 +146,18 @@ export class ChunkUpload {
       this.broken = true;
       this.stream?.abort();
     }
+  }
+
+  /**
+   * Keeps a write's bytes until `finish` settles, holding their memory for its owner first (a
+   * retain that fails leaves nothing kept). No write joins after `finish` began: the file
+   * handle's owner runs its calls one at a time (OpenFiles' queue), and a datanode acknowledges
+   * only after the END that follows all of a stream's data, so an acknowledged stream sends no more.
+   */
+  private keep(at: number, data: Buffer, retain: (() => () => void) | undefined): void {
+    const release = retain?.();
+    this.writes.push({ at, data });
+    if (release !== undefined) this.releases.push(release);
   }
 
   /** Write-behind: opens the pipeline, then sends every write made so far, in order (more may join meanwhile). */
@@ -195,6 +210,23 @@ export class ChunkUpload {
     releaseLease?: boolean;
     setAttr?: AttrChanges;
     /** Ask the commit for the chunk's next version (the writer keeps the lease and will likely update the chunk again). */
+    prepareNext?: boolean;
+  }): Promise<{ attr: WireAttr; replica: CommittedReplica; next: PrepareChunkReply__Output | undefined }> {
+    try {
+      return await this.finishAttempts(opts);
+    } finally {
+      // Committed, or failed for good: nothing sends or reads the writes' bytes again. Every
+      // stream that carried them was acknowledged (the bytes left) or aborted (its socket
+      // destroyed, so it sends nothing more).
+      this.stream?.abort();
+      for (const release of this.releases.splice(0)) release();
+    }
+  }
+
+  private async finishAttempts(opts: {
+    sync: boolean;
+    releaseLease?: boolean;
+    setAttr?: AttrChanges;
     prepareNext?: boolean;
   }): Promise<{ attr: WireAttr; replica: CommittedReplica; next: PrepareChunkReply__Output | undefined }> {
     const { sync } = opts;

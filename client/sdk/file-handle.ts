@@ -148,13 +148,17 @@ export class FileHandle {
     return { bytesWritten: written, buffer: data };
   }
 
-  /** Writes bytes the handle may keep (no copy). Returns the count written. */
-  async writeOwned(data: Buffer, position: number | null): Promise<number> {
+  /**
+   * Writes bytes the handle may keep (no copy). Returns the count written. `retain`, if given, is
+   * called by each upload that keeps the bytes, and the function it returns once that upload has
+   * settled: the caller may then use the memory again.
+   */
+  async writeOwned(data: Buffer, position: number | null, retain?: () => () => void): Promise<number> {
     this.checkOpen();
     if (!this.o.writable) throw new CairnError('EBADF', 'file not open for writing', { path: this.path });
     if (this.failure !== undefined) throw this.failure;
     try {
-      return await this.writeFrom(data, position);
+      return await this.writeFrom(data, position, retain);
     } catch (err) {
       if (!(err instanceof StaleViewError)) throw err;
       // Another client wrote the file while this handle held no lease (it holds it now): take
@@ -162,11 +166,11 @@ export class FileHandle {
       // versions read before, and write again.
       this.size = err.fileSizeBytes;
       this.chunks.clear();
-      return this.writeFrom(data, position);
+      return this.writeFrom(data, position, retain);
     }
   }
 
-  private async writeFrom(data: Buffer, position: number | null): Promise<number> {
+  private async writeFrom(data: Buffer, position: number | null, retain?: () => () => void): Promise<number> {
     const start = this.o.append ? this.size : position ?? this.position;
     if (!Number.isSafeInteger(start) || start < 0) throw new CairnError('EINVAL', `bad position ${start}`, { path: this.path });
     if (start + data.length > limits.fileBytesMax) throw new CairnError('EFBIG', undefined, { path: this.path });
@@ -178,7 +182,7 @@ export class FileHandle {
       const take = Math.min(data.length - done, this.chunkSize - inChunk);
       const upload = await this.uploadFor(index, inChunk);
       try {
-        await upload.write(data.subarray(done, done + take), inChunk);
+        await upload.write(data.subarray(done, done + take), inChunk, retain);
       } catch (err) {
         // Refused before any byte joined it (another client holds the lease): no empty commit later.
         if (upload.empty && this.upload === upload) this.upload = undefined;

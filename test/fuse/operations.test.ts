@@ -64,6 +64,24 @@ describe.skipIf(skip !== undefined)('files', () => {
     expect(sha256(await sdk.readFile('/big.bin'))).toBe(sha256(data));
   });
 
+  it('large writes to several files at once read back byte-identical (request buffers are reused once their uploads commit)', async () => {
+    // The mount reads each large WRITE into a buffer it uses again once the upload holding the
+    // bytes has committed (device.ts, RequestBuffers): one reused too early would put another
+    // write's bytes into a file.
+    const files = Array.from({ length: 4 }, (_, i) => ({ name: `together-${i}.bin`, data: pseudoRandomBytes(6 * chunk + 999 * i, 40 + i) }));
+    await Promise.all(
+      files.map(async ({ name, data }) => {
+        const handle = await fsp.open(mount.p(name), 'w');
+        for (let at = 0; at < data.length; at += chunk) await handle.write(data, at, Math.min(chunk, data.length - at), at);
+        await handle.close();
+      }),
+    );
+    for (const { name, data } of files) {
+      expect(sha256(await fsp.readFile(mount.p(name)))).toBe(sha256(data));
+      expect(sha256(await sdk.readFile(`/${name}`))).toBe(sha256(data));
+    }
+  });
+
   it('a file written through the SDK reads identically through the mount, and one written through the mount through the CLI', async () => {
     const data = pseudoRandomBytes(2 * chunk + 5, 2);
     await sdk.writeFile('/from-sdk.bin', data);

@@ -16,6 +16,7 @@ import { CompleteDirs } from '../../client/fuse/complete-dirs.js';
 import { DirListings } from '../../client/fuse/dir-listings.js';
 import { NodeTable, rootNodeId } from '../../client/fuse/nodes.js';
 import { OpenFiles } from '../../client/fuse/open-files.js';
+import { RequestBuffers } from '../../client/fuse/device.js';
 import type { Identities } from '../../client/fuse/identities.js';
 import { CairnError } from '../../common/errors.js';
 import { PageVersions } from '../../client/fuse/page-versions.js';
@@ -188,6 +189,24 @@ describe('ReaderFiles (the reader threads\' offered chunks)', () => {
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('RequestBuffers (the buffers large FUSE requests are read into)', () => {
+  it('takes a lent buffer back only when the request and every holder released it, each once', () => {
+    const buffers = new RequestBuffers(1024);
+    const lent = buffers.take();
+    const { retain, release } = buffers.lend(lent);
+    const uploadA = retain(); // a write split across two uploads
+    const uploadB = retain();
+    release();
+    release(); // the request's release counts once
+    uploadA();
+    uploadA(); // so does a holder's
+    expect(buffers.take()).not.toBe(lent); // uploadB still holds it
+    uploadB();
+    expect(buffers.take()).toBe(lent);
+    expect(() => retain()).toThrow(/after its release/);
   });
 });
 
