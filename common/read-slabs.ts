@@ -10,17 +10,17 @@
 // How: Node reads into memory the caller provides only for sockets it constructs with `onread`:
 // a client connects with it (`connect`), and an accepted connection's handle is moved into such
 // a socket (`adoptAccepted`; the server must create its sockets paused, `pauseOnConnect`, so
-// that no read happened before). Each socket
-// reads into the rest of its current slab; when less than `readBytesMin` is left, it takes
-// another slab and retires the old one. The bytes read are handed on as views of the slab, as
+// that no read happened before). Each socket reads into the rest of its current slab; when less
+// than `readBytesMin` is left, it takes another slab and retires the old one. The bytes read are handed on as views of the slab, as
 // 'data' events, so readers of the socket see what they would see otherwise.
 //
 // The invariant that keeps data safe: a slab is reused only once it is retired and every byte
 // read into it has been released, each exactly once, by whoever held it last (release(piece)).
 // A byte never released only keeps its slab from being reused: the slab is then left to the
 // garbage collector. So a holder that fails or forgets costs memory, never data; releasing too
-// early is the one mistake that would corrupt, and release is called only where the bytes have
-// been written to the disk and handed to every downstream socket's kernel buffer. Releases go
+// early is the one mistake that would corrupt. A datanode releases bytes once they are written
+// to the disk and handed to every downstream socket's kernel buffer; a client once it has
+// copied them into the caller's buffer (common/transfer.ts, DataTransferPool.read). Releases go
 // through a frame's release, which counts once (data-protocol.ts); a slab released past what was
 // read into it is never reused, but a piece released twice while another of the same size is
 // still held would not be noticed: that is why nothing else calls release on a frame's pieces.
