@@ -17,6 +17,7 @@
 import net, { type Socket } from 'node:net';
 import { CairnError, isErrorCode } from './errors.js';
 import { limits } from './limits.js';
+import { once } from './once.js';
 import type { ReadSlabs } from './read-slabs.js';
 
 export const FrameKind = {
@@ -173,12 +174,9 @@ export async function* readFrames(
   const dataFrame = (kind: number, payload: Buffer, n: number): Frame => {
     const pieces = takePieces(n);
     if (slabs === undefined) return { kind, payload, pieces };
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
+    const release = once(() => {
       for (const piece of pieces) slabs.release(piece);
-    };
+    });
     return { kind, payload, pieces, release };
   };
   socket.on('data', onData);

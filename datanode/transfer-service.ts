@@ -8,6 +8,7 @@ import type { ChunkTokens } from '../common/auth.js';
 import { secretsEqual } from '../common/auth.js';
 import { FrameKind, errorFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, writeBuffers, type Frame, type LocalReplica } from '../common/data-protocol.js';
 import { CairnError } from '../common/errors.js';
+import { once } from '../common/once.js';
 import { ReadSlabs } from '../common/read-slabs.js';
 import { limits } from '../common/limits.js';
 import type { Logger } from '../common/log.js';
@@ -286,12 +287,9 @@ async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket:
  */
 function holders(count: number, release: (() => void) | undefined): Array<() => void> {
   let left = count;
-  return Array.from({ length: count }, () => {
-    let done = false;
-    return (): void => {
-      if (done) return;
-      done = true;
+  return Array.from({ length: count }, () =>
+    once(() => {
       if (--left === 0) release?.();
-    };
-  });
+    }),
+  );
 }

@@ -28,6 +28,7 @@ import { Socket } from 'node:net';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CairnError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import { once } from '../../common/once.js';
 import type { LookedUp, ReaderMessage } from './fast-lookups.js';
 import { FastPath, copyBytesMax, readBufferBytes, servedIndex } from './fast-path.js';
 import { encodeReply, opNames, outHeaderBytes, parseRequest, writeOutHeader, type FuseRequest } from './protocol.js';
@@ -477,12 +478,3 @@ export class RequestBuffers {
 const requestBuffersKeptMax = 80;
 const requestBuffersIdleMs = 2000;
 const requestBuffersKeptIdle = 4;
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    fn();
-  };
-}
