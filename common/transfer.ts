@@ -240,30 +240,26 @@ export class ChunkWriteStream {
    * is full. `sent` is called once, when the bytes have left the process or never will.
    */
   async write(data: Buffer | Buffer[], sent?: () => void): Promise<void> {
-    if (this.failure !== undefined) {
-      sent?.();
-      throw this.failure;
-    }
     const pieces = Array.isArray(data) ? data : [data];
-    try {
-      await writeBuffers(this.socket, [frameHeader(FrameKind.data, byteLength(pieces)), ...pieces], sent);
-    } catch (err) {
-      throw this.failure ?? toCairn(err, this.address);
-    }
+    await this.send([frameHeader(FrameKind.data, byteLength(pieces)), ...pieces], sent);
   }
 
   /** Sends one data frame that lands at `offset` in the chunk (later frames continue after it); `sent` as for write. */
   async writeAt(offset: number, data: Buffer | Buffer[], sent?: () => void): Promise<void> {
+    const pieces = Array.isArray(data) ? data : [data];
+    const at = Buffer.allocUnsafe(8);
+    at.writeBigUInt64BE(BigInt(offset), 0);
+    await this.send([frameHeader(FrameKind.dataAt, 8 + byteLength(pieces)), at, ...pieces], sent);
+  }
+
+  /** One frame's buffers, unless the stream failed (then `sent` at once: they will never leave). */
+  private async send(buffers: Buffer[], sent: (() => void) | undefined): Promise<void> {
     if (this.failure !== undefined) {
       sent?.();
       throw this.failure;
     }
-    const pieces = Array.isArray(data) ? data : [data];
-    const head = frameHeader(FrameKind.dataAt, 8 + byteLength(pieces));
-    const at = Buffer.allocUnsafe(8);
-    at.writeBigUInt64BE(BigInt(offset), 0);
     try {
-      await writeBuffers(this.socket, [head, at, ...pieces], sent);
+      await writeBuffers(this.socket, buffers, sent);
     } catch (err) {
       throw this.failure ?? toCairn(err, this.address);
     }
