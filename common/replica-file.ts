@@ -14,7 +14,7 @@
 // size alone (lengthFromFileBytes), so a datanode lists its replicas at start without reading
 // them.
 
-import { read as readCallback, readSync } from 'node:fs';
+import { fstatSync, read as readCallback, readSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crc, firstBadWindow, windowBytes, windowSpan } from './checksum.js';
 
@@ -30,6 +30,20 @@ const magic = 0x314e5243; // "CRN1" read as LE uint32
  */
 export const replicaRelativePath = (chunkId: number, gen: number): string =>
   `chunks/${(chunkId & 0xff).toString(16).padStart(2, '0')}/${chunkId.toString(16)}_${gen}.rep`;
+
+/**
+ * Whether `file` still names the file open as `fd`. A datanode empties a deleted replica's file
+ * and gives it to a later replica (datanode/free-files.ts), but renames it away before anything
+ * is written into it: what a reader read through `fd` before this says true was the replica's
+ * own (or cut short, which fails as a short read). A reader checks it after reading checksums
+ * from the file itself; bytes read later are verified against those checksums.
+ */
+export function namesFile(file: string, fd: number): boolean {
+  const named = statSync(file, { throwIfNoEntry: false });
+  if (named === undefined) return false;
+  const open = fstatSync(fd);
+  return named.ino === open.ino && named.dev === open.dev;
+}
 
 /** Windows of a replica of `length` bytes. */
 const windowsOf = (length: number): number => Math.ceil(length / windowBytes);

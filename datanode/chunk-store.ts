@@ -2,12 +2,13 @@
 //
 // Layout: <data>/chunks/<xx>/<chunkId hex>_<gen>.rep  the bytes, then their checksums
 //                                                      (common/replica-file.ts)
-//         <data>/tmp/…                                 replicas being written
+//         <data>/tmp/…                                 replicas being written, free files
 // A replica is written under tmp/, its checksums appended last, then renamed into chunks/: a
 // replica that is visible under chunks/ is complete in the page cache (a synced write fsyncs it
 // and its directory entry after the rename, before its ack; a crash before then can leave a
-// torn file there, of a version no commit names, which the namenode drops as stale). Whatever is in tmp/ at start belongs to
-// writes that never finished and is removed. Replicas of the first layout (a .dat file of bytes
+// torn file there, of a version no commit names, which the namenode drops as stale). Whatever else is in tmp/ at start
+// belongs to writes that never finished and is removed, except the emptied files of deleted
+// replicas that new files take instead of allocating inodes (free-files.ts). Replicas of the first layout (a .dat file of bytes
 // and a .crc file of checksums) are converted at start. Durability follows the writer
 // (docs/ARCHITECTURE.md, "Durability"): a write that asks for sync (an fsync) has its file and
 // directory entry fsynced before the ack; others
@@ -50,6 +51,7 @@ import { decodeTrailer, encodeTrailer, lengthFromFileBytes, readTrailer, readTra
 import { byteLength } from '../common/transfer.js';
 import { skipBytes, writeAllSync, writevAllSync } from '../common/write-all.js';
 import { DirectWrites, directAlignBytes, directFromBytes } from './direct-writes.js';
+import { FreeFiles } from './free-files.js';
 
 export interface ReplicaRef {
   chunkId: number;
@@ -74,6 +76,10 @@ const checksumCacheReplicasMax = 512;
 const wholeReadBytesMax = 256 * 1024;
 /** Base replicas up to this size are copied for an update without leaving the event loop. */
 const syncCopyBytesMax = 2 * 1024 * 1024;
+/** Replicas up to this size are emptied on the main thread when deleted (free-files.ts). */
+const discardSyncBytesMax = 256 * 1024;
+/** Emptied files kept for new ones (free-files.ts): an `rm -r` of a few thousand files fits. */
+const freeFilesMax = 4096;
 /**
  * Spare copies (see ChunkStore.makeSpare): replicas from this size get one after a synced update
  * (a smaller one copies in less time than a thread hop takes); at most this many bytes and spares
@@ -121,6 +127,14 @@ export class ChunkStore {
   private readonly unlinking = new Map<string, Promise<void>>();
   /** The last unlink queued: they run one after another. */
   private lastUnlink: Promise<void> = Promise.resolve();
+  /** Emptied files under tmp/, for new files to take (free-files.ts). */
+  private readonly free: FreeFiles;
+  /**
+   * Replica files this process is reading (served reads, base copies), by path: removed while
+   * read, a file is unlinked rather than emptied for reuse, so that the read sees the bytes it
+   * began with (an unlinked file lives on while open; an emptied one would be cut under it).
+   */
+  private readonly reading = new Map<string, number>();
   /** Spare copies by chunk id (one each, of the replica last updated). */
   private readonly spares = new Map<number, Spare>();
   private spareBytes = 0;
@@ -138,7 +152,9 @@ export class ChunkStore {
   /** Bytes written direct since start (for tests and benchmarks). */
   directBytes = 0;
 
-  private constructor(readonly dataDir: string) {}
+  private constructor(readonly dataDir: string) {
+    this.free = new FreeFiles(path.join(dataDir, 'tmp'), freeFilesMax);
+  }
 
   /** The file system refused O_DIRECT: every later replica is written through the page cache. */
   refuseDirect(): void {
@@ -149,8 +165,11 @@ export class ChunkStore {
 
   static async open(dataDir: string): Promise<ChunkStore> {
     const store = new ChunkStore(path.resolve(dataDir)); // absolute: paths are handed to local readers
-    await fs.remove(path.join(dataDir, 'tmp'));
+    // tmp/: writes that never finished go; the free files stay free (free-files.ts).
     await fs.ensureDir(path.join(dataDir, 'tmp'));
+    for (const name of await fs.readdir(path.join(dataDir, 'tmp'))) {
+      if (!(FreeFiles.isFree(name) && store.free.adopt(name))) await fs.remove(path.join(dataDir, 'tmp', name));
+    }
     await fs.ensureDir(path.join(dataDir, 'chunks'));
     const legacy: Array<{ dir: string; name: string; chunkId: number; gen: number }> = [];
     for (const dir of await fs.readdir(path.join(dataDir, 'chunks'))) {
@@ -246,8 +265,18 @@ export class ChunkStore {
       // A spare copy made after the chunk's last update is taken instead, already on disk.
       const from = this.replicaPath(chunkId, baseGen);
       if (await this.takeSpare(chunkId, baseGen, tmp)) this.spareTaken++;
-      else if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
-      else await fsp.copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
+      else {
+        this.free.takeAs(tmp); // a copy over an existing file keeps its inode (it truncates it first)
+        const release = this.holdForReading(from);
+        try {
+          if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
+          else await fsp.copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
+        } finally {
+          release();
+        }
+      }
+    } else {
+      this.free.takeAs(tmp); // opened with O_TRUNC below
     }
     const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
     try {
@@ -271,7 +300,7 @@ export class ChunkStore {
       }
     } catch (err) {
       closeSync(fd);
-      rmSync(tmp, { force: true });
+      void this.removeTmp(tmp);
       throw err;
     }
     const trailerLeft = baseGen !== 0 && base.lengthBytes === base.fileLengthBytes;
@@ -297,7 +326,15 @@ export class ChunkStore {
     if (offsetBytes >= end) return;
     const key = replicaName(chunkId, gen);
     if (fromDisk) this.sums.delete(key);
-    const fd = openSync(this.replicaPath(chunkId, gen), 'r');
+    const file = this.replicaPath(chunkId, gen);
+    const release = this.holdForReading(file);
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (err) {
+      release();
+      throw err;
+    }
     try {
       let sums = this.cachedSums(key);
       const fileBytes = replicaFileBytes(replica.lengthBytes);
@@ -332,7 +369,18 @@ export class ChunkStore {
       }
     } finally {
       closeSync(fd);
+      release();
     }
+  }
+
+  /** Marks `file` as being read until the returned function is called (see `reading`). */
+  private holdForReading(file: string): () => void {
+    this.reading.set(file, (this.reading.get(file) ?? 0) + 1);
+    return () => {
+      const left = (this.reading.get(file) ?? 1) - 1;
+      if (left === 0) this.reading.delete(file);
+      else this.reading.set(file, left);
+    };
   }
 
   /**
@@ -364,23 +412,25 @@ export class ChunkStore {
     this.sums.delete(key);
     if (this.spares.get(chunkId)?.key === key) this.dropSpare(chunkId);
     this.usedBytes -= replica.lengthBytes;
-    this.discard(this.replicaPath(chunkId, gen));
+    this.discard(this.replicaPath(chunkId, gen), replica.lengthBytes <= discardSyncBytesMax);
     return true;
   }
 
   /**
-   * Removes a replica's file in the thread pool: unlinking a replica of a megabyte or more took
-   * ~0.3 ms of the main thread on ext4 (freeing its blocks), a database's old version at every
-   * transaction on every datanode, while the next update's frames waited. (Renaming it into tmp/
-   * first, to free the name at once, cost the main thread as much as the unlink saved.) The
-   * same version written here again meanwhile (re-replication) is installed only once the
-   * removal is done (`unlinked`), so a late unlink never takes the new file.
+   * Removes a replica's file, after the removals queued before it: emptied and kept for a new
+   * file (free-files.ts), or unlinked when the pool is full or this process is reading it. A
+   * large one is emptied in the thread pool: unlinking a replica of a megabyte or more took ~0.3
+   * ms of the main thread on ext4 (freeing its blocks), a database's old version at every
+   * transaction on every datanode, while the next update's frames waited; a `small` one on the
+   * main thread. The same version written here again meanwhile (re-replication) is installed
+   * only once the removal is done (`unlinked`), so a late removal never takes the new file.
    */
-  private discard(file: string): void {
+  private discard(file: string, small: boolean): void {
     // One at a time: a burst of deletions (rm -r of a tree) must not fill the thread pool's four
     // threads ahead of the fsyncs writers wait for.
     const done: Promise<void> = this.lastUnlink
-      .then(() => fsp.unlink(file)) // not rm: its lstat first is another hop to the thread pool
+      // Emptied and kept for a new file, or unlinked (not rm: its lstat first is another hop).
+      .then(() => (this.reading.has(file) ? fsp.unlink(file) : this.free.remove(file, small)))
       .catch((err: unknown) => {
         // Gone already: fine. A failing disk: the replica is forgotten all the same, and said.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onUnlinkFailed?.(file, err);
@@ -388,6 +438,16 @@ export class ChunkStore {
       .finally(() => this.unlinking.get(file) === done && this.unlinking.delete(file));
     this.lastUnlink = done;
     this.unlinking.set(file, done);
+  }
+
+  /**
+   * Removes a file under tmp/ that may be gone already, in the thread pool, keeping it as a free
+   * file when there is room (its name is this store's alone: nothing can be created under it
+   * meanwhile); a failing disk is not this caller's to report (background work): EIO, EROFS, and
+   * the next start empties tmp/ anyway.
+   */
+  removeTmp(file: string): Promise<void> {
+    return this.free.remove(file).catch(() => undefined);
   }
 
   /**
@@ -453,13 +513,20 @@ export class ChunkStore {
     if (bytes < spareBytesMin || this.spares.size >= sparesMax || this.spareBytes + bytes > spareBytesMax) return;
     const key = replicaName(ref.chunkId, ref.gen);
     const file = path.join(this.dataDir, 'tmp', `${key}.spare${++this.writesStarted}`);
+    const from = this.replicaPath(ref.chunkId, ref.gen);
+    const release = this.holdForReading(from);
     const ready = (async (): Promise<boolean> => {
       try {
-        await fsp.copyFile(this.replicaPath(ref.chunkId, ref.gen), file, fsConstants.COPYFILE_FICLONE);
+        this.free.takeAs(file);
+        try {
+          await fsp.copyFile(from, file, fsConstants.COPYFILE_FICLONE);
+        } finally {
+          release();
+        }
         await fsyncPath(file, true);
         return true;
       } catch {
-        removeQuietly(file); // the replica went meanwhile, or the disk failed: the update copies as before
+        void this.removeTmp(file); // the replica went meanwhile, or the disk failed: the update copies as before
         return false;
       }
     })();
@@ -479,7 +546,7 @@ export class ChunkStore {
       renameSync(spare.file, to);
       return true;
     } catch {
-      removeQuietly(spare.file); // the update copies as before
+      void this.removeTmp(spare.file); // the update copies as before
       return false;
     }
   }
@@ -489,7 +556,7 @@ export class ChunkStore {
     if (spare === undefined) return;
     this.forgetSpare(chunkId, spare);
     // Removed once its copy has settled (a file removed mid-copy would be recreated by it).
-    void spare.ready.then((made) => made && removeQuietly(spare.file));
+    void spare.ready.then((made) => (made ? this.removeTmp(spare.file) : undefined));
   }
 
   private forgetSpare(chunkId: number, spare: Spare): void {
@@ -668,7 +735,7 @@ export class ChunkWriter {
     await this.direct?.close(); // after a direct write in flight, if any
     this.direct = undefined;
     this.closeFd();
-    rmSync(this.s.tmp, { force: true });
+    await this.store.removeTmp(this.s.tmp);
   }
 
   /** Closes the data file once (a descriptor number closed twice could be another file's by then). */
@@ -767,14 +834,6 @@ function verifyBaseWindow(fd: number, base: BaseReplica, w: number): void {
   base.verified.add(w);
 }
 
-/**
- * Removes a file under tmp/ that may be gone already, in the thread pool (its name is this
- * store's alone: nothing can be created under it meanwhile); a failing disk is not this caller's
- * to report (background work): EIO, EROFS, and the next start empties tmp/ anyway.
- */
-function removeQuietly(file: string): void {
-  fsp.unlink(file).catch(() => undefined);
-}
 
 /** fsync (or fdatasync) of a file or directory by path (Linux syncs through a read-only descriptor too). */
 async function fsyncPath(file: string, dataOnly = false): Promise<void> {

@@ -22,7 +22,7 @@
 // thread as before, which reads through the datanode and reports a corrupt replica.
 
 import { closeSync, openSync } from 'node:fs';
-import { readTrailerSync, readVerifiedSync } from '../../common/replica-file.js';
+import { namesFile, readTrailerSync, readVerifiedSync } from '../../common/replica-file.js';
 import { SetIndex } from '../../common/set-index.js';
 import { DirectReads, type DirectSource } from './direct-reads.js';
 import type { FileHandle } from '../sdk/file-handle.js';
@@ -205,7 +205,12 @@ export class ReaderFiles {
       // Opened again after the thread closed it to stay within openChunksMax: the path names this
       // version alone (a newer version is another file), and a deleted one fails to open.
       chunk.fd ??= openSync(chunk.path, 'r');
-      chunk.sums ??= readTrailerSync(chunk.fd, chunk.lengthBytes);
+      if (chunk.sums === undefined) {
+        const sums = readTrailerSync(chunk.fd, chunk.lengthBytes);
+        // Deleted meanwhile, its file perhaps another replica's by now (common/replica-file.ts).
+        if (!namesFile(chunk.path, chunk.fd)) return false;
+        chunk.sums = sums;
+      }
       if (this.onDirect !== undefined && DirectReads.wants(chunk, inChunk, stored)) {
         this.direct ??= new DirectReads();
         try {

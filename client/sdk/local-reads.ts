@@ -7,8 +7,10 @@
 // and that the client is on its machine); the client opens it (it needs read permission, as
 // the mount running as root has), keeps the descriptor, and verifies every 64 KiB window it reads
 // against the checksums stored after the bytes (common/replica-file.ts), as the datanode would.
-// Replicas never change once written (an update is a new version in a new file), so a kept
-// descriptor always reads the version it was opened for, even after the datanode deleted it.
+// Replicas never change once written (an update is a new version in a new file). A deleted
+// replica's file may be emptied and reused for another (datanode/free-files.ts), so checksums are
+// trusted only if the path still named the file after they were read (namesFile), and a kept
+// descriptor reads a deleted replica only while its bytes still match them.
 // A small replica (a small file, read once) is not located and kept: its file is found by name
 // under the datanode's data directory, learnt from the first replica it located (readSmall).
 // Anything unexpected (no permission, a checksum mismatch, a short file, a file gone) makes that
@@ -19,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { firstBadWindow, windowSpan } from '../../common/checksum.js';
-import { lengthFromFileBytes, readTrailer, readTrailerSync, readVerifiedSync, replicaRelativePath } from '../../common/replica-file.js';
+import { lengthFromFileBytes, namesFile, readTrailer, readTrailerSync, readVerifiedSync, replicaRelativePath } from '../../common/replica-file.js';
 import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 
@@ -217,6 +219,11 @@ export class LocalReads {
     try {
       fd = await openFd(where.path, 'r');
       const sums = await readTrailer(fd, where.lengthBytes);
+      if (!namesFile(where.path, fd)) {
+        // Deleted since it was located (its file may hold another replica by now): over the network.
+        closeCallback(fd, () => undefined);
+        return undefined;
+      }
       const replica = { fd, path: where.path, sums, lengthBytes: where.lengthBytes, users: 0, lastUsedMs: Date.now(), evicted: false };
       this.opened.set(`${address}/${chunk.chunkId}_${chunk.gen}`, replica);
       return replica;
@@ -303,7 +310,10 @@ function readReplicaFileSync(
     const replicaLength = lengthFromFileBytes(fstatSync(fd).size);
     if (replicaLength === undefined || replicaLength < committedLength) return 'bad';
     const sums = readTrailerSync(fd, replicaLength);
-    return readVerifiedSync(fd, replicaLength, sums, offset, length, out, outOffset, scratch) ? 'read' : 'bad';
+    if (!readVerifiedSync(fd, replicaLength, sums, offset, length, out, outOffset, scratch)) return 'bad';
+    // Checksums and bytes came from the file itself: they are this replica's if its name still
+    // leads to the file after both were read (a deleted one's file may be another's by now).
+    return namesFile(file, fd) ? 'read' : 'missing';
   } catch {
     return 'bad'; // a trailer that is not intact
   } finally {

@@ -10,6 +10,7 @@ import { encodeChecksums, windowChecksums } from '../../common/checksum.js';
 import { decodeTrailer, encodeTrailer, lengthFromFileBytes, replicaFileBytes } from '../../common/replica-file.js';
 import { ChunkStore } from '../../datanode/chunk-store.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
+import { tmpContents } from '../helpers/datanode-tmp.js';
 import { waitFor } from '../helpers/mini-cluster.js';
 
 const window = 64 * 1024;
@@ -153,7 +154,7 @@ describe('ChunkStore', () => {
     const expected = Buffer.from(jumped);
     patch.copy(expected, 10);
     expect((await readAll(store, 41, 1)).equals(expected)).toBe(true);
-    expect((await fsp.readdir(path.join(dir, 'tmp'))).length).toBe(0);
+    expect(await tmpContents(dir)).toMatchObject({ writes: [], free: 0 });
 
     // An update of an empty replica (its trailer still in the file) is sequential too, and goes direct past its first MiB.
     await put(store, 43, 1, Buffer.alloc(0));
@@ -170,7 +171,7 @@ describe('ChunkStore', () => {
     await aborted.write(jumped);
     await aborted.abort();
     expect(store.has(42, 1)).toBe(false);
-    expect((await fsp.readdir(path.join(dir, 'tmp'))).length).toBe(0);
+    expect(await tmpContents(dir)).toMatchObject({ writes: [], free: 1, freeBytes: 0 }); // its file emptied and kept for a later one
   });
 
   it('writes a large replica through the page cache when direct writes are off (CAIRN_DIRECT_WRITES=0, or refused)', async () => {
@@ -213,6 +214,70 @@ describe('ChunkStore', () => {
     expect(failures).toEqual([]);
     const again = await ChunkStore.open(dir);
     expect(again.count).toBe(0);
+  });
+
+  it('a deleted replica\'s file is emptied and taken by the next new file, which holds only its own bytes; a restart keeps the free files', async () => {
+    const store = await ChunkStore.open(dir);
+    const old = pseudoRandomBytes(3 * window + 11, 35);
+    await put(store, 60, 1, old);
+    const { ino } = await fsp.stat(store.replicaPath(60, 1));
+    expect(await store.delete(60, 1)).toBe(true);
+    await store.drained();
+    expect(await tmpContents(dir)).toEqual({ writes: [], free: 1, freeBytes: 0 });
+    // Shorter than the old replica, and written out of order: no old byte shows through.
+    const data = pseudoRandomBytes(window + 5, 36);
+    const writer = await store.createWriter({ chunkId: 61, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    await writer.writeAt(window, data.subarray(window));
+    await writer.writeAt(0, data.subarray(0, window));
+    await writer.finish(-1, true);
+    expect((await fsp.stat(store.replicaPath(61, 1))).ino).toBe(ino);
+    expect((await readAll(store, 61, 1)).equals(data)).toBe(true);
+    expect((await fsp.readFile(store.replicaPath(61, 1))).equals(Buffer.concat([data, encodeTrailer(windowChecksums(data), data.length)]))).toBe(true);
+
+    // An update's copy of its base goes into a free file too.
+    await put(store, 62, 1, old);
+    const { ino: ino62 } = await fsp.stat(store.replicaPath(62, 1));
+    expect(await store.delete(62, 1)).toBe(true);
+    await store.drained();
+    const update = await store.createWriter({ chunkId: 61, gen: 2, baseGen: 1, baseLengthBytes: data.length, offsetBytes: 0 });
+    await update.writeAt(3, Buffer.from('abc'));
+    await update.finish(-1, false);
+    expect((await fsp.stat(store.replicaPath(61, 2))).ino).toBe(ino62);
+    const expected = Buffer.from(data);
+    expected.write('abc', 3);
+    expect((await readAll(store, 61, 2)).equals(expected)).toBe(true);
+
+    // A restart keeps free files and removes what writes left.
+    await store.delete(61, 1);
+    await store.drained();
+    await fsp.writeFile(path.join(dir, 'tmp', '7_1.99'), 'a write that never finished');
+    const again = await ChunkStore.open(dir);
+    expect(await tmpContents(dir)).toEqual({ writes: [], free: 1, freeBytes: 0 });
+    const { ino: ino61 } = await fsp.stat(path.join(dir, 'tmp', (await fsp.readdir(path.join(dir, 'tmp')))[0] as string));
+    await put(again, 63, 1, old);
+    expect((await fsp.stat(again.replicaPath(63, 1))).ino).toBe(ino61);
+    expect((await readAll(again, 63, 1)).equals(old)).toBe(true);
+  });
+
+  it('a replica deleted while it is read is read to its end intact: its file is unlinked, not emptied for reuse', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = pseudoRandomBytes(3 * 1024 * 1024 + 17, 37);
+    await put(store, 70, 1, data);
+    const parts: Buffer[] = [];
+    const reading = store.read(70, 1, 0, Number.MAX_SAFE_INTEGER);
+    const first = await reading.next();
+    parts.push(Buffer.from(first.value as Buffer));
+    expect(await store.delete(70, 1)).toBe(true);
+    await store.drained();
+    expect(await tmpContents(dir)).toEqual({ writes: [], free: 0, freeBytes: 0 });
+    // New replicas meanwhile (they would take a free file).
+    await put(store, 71, 1, pseudoRandomBytes(2 * window, 38));
+    for await (const part of { [Symbol.asyncIterator]: () => reading }) parts.push(Buffer.from(part));
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    // Once the read is over, deleted replicas' files are kept again.
+    await store.delete(71, 1);
+    await store.drained();
+    expect(await tmpContents(dir)).toEqual({ writes: [], free: 1, freeBytes: 0 });
   });
 
   it('a copy-on-write update keeps the base, rewrites the windows written, and writes a fresh trailer', async () => {
@@ -333,7 +398,7 @@ describe('ChunkStore', () => {
     const partial = await fresh.createWriter({ chunkId: 9, gen: 2, baseGen: 1, baseLengthBytes: base.length, offsetBytes: window + 100 });
     await expect(partial.writeAt(window + 100, Buffer.alloc(10, 1))).rejects.toThrow(/base replica window 1/);
     await partial.abort();
-    expect(await fsp.readdir(path.join(dir, 'tmp'))).toEqual([]);
+    expect(await tmpContents(dir)).toMatchObject({ writes: [], freeBytes: 0 });
 
     // Window 3 rewritten whole (new bytes), window 5 untouched: the update lands, 5 still fails its checksum.
     const whole = await fresh.createWriter({ chunkId: 9, gen: 3, baseGen: 1, baseLengthBytes: base.length, offsetBytes: 3 * window });

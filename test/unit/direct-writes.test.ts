@@ -11,6 +11,7 @@ import { encodeTrailer } from '../../common/replica-file.js';
 import { windowChecksums } from '../../common/checksum.js';
 import { ChunkStore } from '../../datanode/chunk-store.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
+import { tmpContents } from '../helpers/datanode-tmp.js';
 
 type Fault = { code: 'EINVAL' | 'EIO' } | { short: number };
 
@@ -89,7 +90,7 @@ describe('direct writes partway through a replica', () => {
     expect(faults.seen).toBe(seen);
     expect(refusals.length).toBe(1);
     expect((await fsp.readFile(store.replicaPath(2, 1))).equals(replicaBytes(next))).toBe(true);
-    expect(await fsp.readdir(path.join(dir, 'tmp'))).toEqual([]);
+    expect(await tmpContents(dir)).toMatchObject({ writes: [], freeBytes: 0 });
   });
 
   it('cut short: the bytes not written go through the page cache, and direct writes go on', async () => {
@@ -107,6 +108,6 @@ describe('direct writes partway through a replica', () => {
     await expect(writeWithFault(store, 4, data, { code: 'EIO' })).rejects.toMatchObject({ code: 'EIO' });
     expect(store.has(4, 1)).toBe(false);
     expect(store.directWrites).toBe(true);
-    expect(await fsp.readdir(path.join(dir, 'tmp'))).toEqual([]);
+    expect(await tmpContents(dir)).toMatchObject({ writes: [], freeBytes: 0 });
   });
 });

@@ -1,0 +1,104 @@
+// The emptied files a datanode keeps for its next new files (datanode/free-files.ts), and the
+// check a local reader makes that a replica's path still names the file it read
+// (namesFile), on a real disk.
+
+import { closeSync, openSync } from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { namesFile } from '../../common/replica-file.js';
+import { FreeFiles } from '../../datanode/free-files.js';
+
+describe('FreeFiles', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-free-'));
+  });
+  afterEach(async () => {
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  const inode = async (file: string): Promise<number> => (await fsp.stat(file)).ino;
+
+  it('a removed file is emptied and its name freed; the next new file is that file, under its own name', async () => {
+    const free = new FreeFiles(dir, 8);
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    await fsp.writeFile(a, Buffer.alloc(300_000, 1));
+    await fsp.writeFile(b, Buffer.alloc(5000, 2));
+    const [inoA, inoB] = [await inode(a), await inode(b)];
+    await free.remove(a); // through the thread pool
+    await free.remove(b, true); // small: on this thread
+    await expect(fsp.stat(a)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fsp.stat(b)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(free.size).toBe(2);
+    const names = (await fsp.readdir(dir)).sort();
+    expect(names.every((name) => FreeFiles.isFree(name))).toBe(true);
+    for (const name of names) expect((await fsp.stat(path.join(dir, name))).size).toBe(0);
+
+    // Taken last removed first; nothing left: the caller creates its file as before.
+    const c = path.join(dir, 'c');
+    const d = path.join(dir, 'd');
+    expect(free.takeAs(c)).toBe(true);
+    expect(free.takeAs(d)).toBe(true);
+    expect(free.takeAs(path.join(dir, 'e'))).toBe(false);
+    expect([await inode(c), await inode(d)]).toEqual([inoB, inoA]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['c', 'd']);
+  });
+
+  it('keeps at most `max` files and unlinks the rest; a file already gone is an ENOENT', async () => {
+    const free = new FreeFiles(dir, 2);
+    for (const name of ['a', 'b', 'c']) {
+      await fsp.writeFile(path.join(dir, name), 'x');
+      await free.remove(path.join(dir, name), name === 'c');
+    }
+    expect(free.size).toBe(2);
+    expect((await fsp.readdir(dir)).length).toBe(2);
+    await expect(free.remove(path.join(dir, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(free.remove(path.join(dir, 'gone'), true)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(free.size).toBe(2);
+  });
+
+  it('a restart adopts the free files a previous run left, and names new ones after them', async () => {
+    const first = new FreeFiles(dir, 8);
+    await fsp.writeFile(path.join(dir, 'a'), 'x');
+    await first.remove(path.join(dir, 'a'));
+    const [left] = await fsp.readdir(dir);
+    expect(FreeFiles.isFree(left as string)).toBe(true);
+    expect(FreeFiles.isFree('free.x')).toBe(false);
+    expect(FreeFiles.isFree('4_2.7')).toBe(false);
+
+    const second = new FreeFiles(dir, 8);
+    expect(second.adopt(left as string)).toBe(true);
+    await fsp.writeFile(path.join(dir, 'b'), 'y');
+    await second.remove(path.join(dir, 'b'));
+    expect(second.size).toBe(2);
+    expect((await fsp.readdir(dir)).length).toBe(2); // a new name, not the adopted one's
+    expect(second.takeAs(path.join(dir, 'c'))).toBe(true);
+    expect(second.takeAs(path.join(dir, 'd'))).toBe(true);
+    expect((await fsp.readdir(dir)).sort()).toEqual(['c', 'd']);
+  });
+});
+
+describe('namesFile', () => {
+  it('is true while the path names the open file, false once it was renamed away or replaced', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-names-'));
+    try {
+      const file = path.join(dir, '1_1.rep');
+      await fsp.writeFile(file, 'replica');
+      const fd = openSync(file, 'r');
+      try {
+        expect(namesFile(file, fd)).toBe(true);
+        await fsp.rename(file, path.join(dir, 'free.1')); // deleted: emptied and kept for reuse
+        expect(namesFile(file, fd)).toBe(false);
+        await fsp.writeFile(file, 'replica'); // the same name again, another file
+        expect(namesFile(file, fd)).toBe(false);
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
