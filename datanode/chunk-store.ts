@@ -264,21 +264,34 @@ export class ChunkStore {
       // The kernel copies (copy_file_range); a small replica's copy is shorter than a thread hop.
       // A spare copy made after the chunk's last update is taken instead, already on disk.
       const from = this.replicaPath(chunkId, baseGen);
-      if (await this.takeSpare(chunkId, baseGen, tmp)) this.spareTaken++;
-      else {
-        this.free.takeAs(tmp); // a copy over an existing file keeps its inode (it truncates it first)
-        const release = this.holdForReading(from);
-        try {
-          if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
-          else await fsp.copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
-        } finally {
-          release();
+      // Held from here: deleted meanwhile (its spare still being made), the base is unlinked, not
+      // emptied under the copy.
+      const release = this.holdForReading(from);
+      try {
+        if (await this.takeSpare(chunkId, baseGen, tmp)) this.spareTaken++;
+        else {
+          this.free.takeAs(tmp); // a copy over an existing file keeps its inode (it truncates it first)
+          try {
+            if (replicaFileBytes(ref.lengthBytes) <= syncCopyBytesMax) copyFileSync(from, tmp, fsConstants.COPYFILE_FICLONE);
+            else await fsp.copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
+          } catch (err) {
+            void this.removeTmp(tmp); // a free file taken, or a copy begun
+            throw err;
+          }
         }
+      } finally {
+        release();
       }
     } else {
       this.free.takeAs(tmp); // opened with O_TRUNC below
     }
-    const fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
+    let fd: number;
+    try {
+      fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
+    } catch (err) {
+      void this.removeTmp(tmp);
+      throw err;
+    }
     try {
       if (baseGen !== 0) {
         try {
@@ -459,9 +472,10 @@ export class ChunkStore {
     return this.unlinking.get(file);
   }
 
-  /** Settles once every deleted replica's file is unlinked (a datanode's stop). */
+  /** Settles once every deleted replica's file is unlinked or kept as a free one (a datanode's stop). */
   async drained(): Promise<void> {
     await this.lastUnlink;
+    await this.free.settled();
   }
 
   /** The file of replica (chunkId, gen): its bytes, then its checksums (common/replica-file.ts). */

@@ -8,54 +8,76 @@
 // inode table block to find out (`recently_deleted`, for e2fsck's sake), and it starts from the
 // beginning of the group each time. After a few thousand removals, a datanode spent a fifth of its
 // CPU there during SQLite transactions (perf: find_inode_bit, recently_deleted,
-// find_get_block_common), ~0.4 ms a new file.
+// find_get_block_common).
 //
-// A removed file is cut to length 0 (its blocks freed, as an unlink frees them, so used space
-// goes down at once) and renamed to tmp/free.N; a new file is one of these renamed to its name.
-// Whoever takes one opens it with O_TRUNC or copies over it (copy_file_range truncates first), so
-// its old bytes never matter. At most `max` are kept; past that, files are unlinked as before. A
-// start keeps the free files it finds and removes the rest of tmp/ (chunk-store.ts).
+// A removed file is renamed to tmp/free.N at once (its name is free for a new replica), then cut
+// to length 0 (its blocks freed, as an unlink frees them, so used space goes down). It is handed
+// out only after the directory it left was fsynced: ext4 skips recently freed inodes so that a
+// crash cannot leave an old name on a reused inode, and without a journal nothing else orders the
+// two, so this does it here. Those fsyncs are batched (one per directory every `flushMs` at
+// most). A new file is one of these renamed to its name; whoever takes one opens it with O_TRUNC
+// or copies over it (copyfile truncates first), so its old bytes never matter.
+//
+// After a crash the file system may still give a free file a second name (a rename of it that
+// did not reach the disk). A file with more than one link is therefore never adopted, emptied or
+// handed out: only its name here is removed. At most `max` files are kept; past that, files are
+// unlinked as before.
 
-import { renameSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, fsync, lstatSync, openSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 const prefix = 'free.';
+/** Free files wait at most about this long for the fsync of the directories they left. */
+const flushMs = 20;
 
 export class FreeFiles {
-  private readonly files: string[] = [];
-  /** Files being emptied (counted against `max`). */
-  private emptying = 0;
+  /** Emptied, and their old names' removal on disk: ready to be taken. */
+  private readonly ready: string[] = [];
+  /** Emptied, waiting for the fsync of the directory each left. */
+  private pending: Array<{ file: string; left: string }> = [];
+  /** Files renamed here and not yet ready (counted against `max`). */
+  private coming = 0;
   private counter = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly max: number,
   ) {}
 
-  /** Whether `name` (in tmp/) is a free file a previous run left. */
+  /** Whether `name` (in tmp/) is a free file's. */
   static isFree(name: string): boolean {
     return name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
   }
 
-  /** A free file left by a previous run, found at start (empty, or emptied by its taker anyway). */
+  /**
+   * A free file a previous run left, found at start: kept if it is empty and has no other name
+   * (false: the caller removes this name, which leaves the file to its other one).
+   */
   adopt(name: string): boolean {
-    if (this.files.length >= this.max) return false;
+    const file = path.join(this.dir, name);
+    if (this.ready.length >= this.max) return false;
+    const stats = lstatSync(file, { throwIfNoEntry: false });
+    if (stats === undefined || !stats.isFile() || stats.nlink !== 1 || stats.size !== 0) return false;
     this.counter = Math.max(this.counter, Number(name.slice(prefix.length)));
-    this.files.push(path.join(this.dir, name));
+    this.ready.push(file);
     return true;
   }
 
+  /** Files ready to be taken. */
   get size(): number {
-    return this.files.length;
+    return this.ready.length;
   }
 
   /**
-   * Renames a free file to `to` (a new name under tmp/); false when none is left. The caller
+   * Renames a free file to `to` (a new name under tmp/); false when none is ready. The caller
    * creates `to` with O_TRUNC or copies over it either way: this only decides which inode it gets.
    */
   takeAs(to: string): boolean {
-    for (let file = this.files.pop(); file !== undefined; file = this.files.pop()) {
+    for (let file = this.ready.pop(); file !== undefined; file = this.ready.pop()) {
       try {
         renameSync(file, to);
         return true;
@@ -67,37 +89,77 @@ export class FreeFiles {
   }
 
   /**
-   * Removes `file` from its name: emptied and kept when there is room, else unlinked. Rejects as
-   * the unlink or the truncate did (ENOENT: it was gone already). `small`: a file of few blocks,
-   * emptied and renamed on the calling thread (microseconds of page-cache work) rather than in
-   * the thread pool, whose two hops and wake-ups cost more than the work itself; an `rm -r` of a
-   * tree of small files measured 15 % slower through the pool than with one unlink each.
+   * Removes `file` from its name: renamed here, emptied and kept when there is room, else
+   * unlinked. Rejects as the rename, unlink or truncate did (ENOENT: it was gone already).
+   * `small`: a file of few blocks, emptied on the calling thread (microseconds of page-cache work)
+   * rather than in the thread pool, whose hop and wake-ups cost more than the work itself (an
+   * `rm -r` of a tree of small files measured 15 % slower through the pool than with one unlink
+   * each).
    */
   async remove(file: string, small = false): Promise<void> {
-    if (this.files.length + this.emptying >= this.max) return small ? unlinkSync(file) : fsp.unlink(file);
+    const stats = lstatSync(file); // ENOENT: gone already
+    if (this.ready.length + this.coming >= this.max || stats.nlink !== 1) return small ? unlinkSync(file) : fsp.unlink(file);
     const to = path.join(this.dir, `${prefix}${++this.counter}`);
-    if (small) {
-      truncateSync(file, 0);
-      this.keepAs(file, to);
-      return;
-    }
-    this.emptying++;
+    renameSync(file, to); // the name is free at once
+    this.coming++;
     try {
-      await fsp.truncate(file, 0);
-    } finally {
-      this.emptying--;
+      if (small) truncateSync(to, 0);
+      else await fsp.truncate(to, 0);
+    } catch (err) {
+      this.coming--;
+      unlinkSync(to);
+      throw err;
     }
-    this.keepAs(file, to);
+    this.pending.push({ file: to, left: path.dirname(file) });
+    this.flushSoon();
   }
 
-  /** Renames an emptied file into the pool; unlinks it if that fails (its name must go either way). */
-  private keepAs(file: string, to: string): void {
-    try {
-      renameSync(file, to);
-    } catch {
-      unlinkSync(file);
-      return;
+  /** Settles once every file removed so far is ready or gone (tests, and a stopping datanode). */
+  async settled(): Promise<void> {
+    while (this.flushTimer !== undefined || this.flushing !== undefined) {
+      if (this.flushTimer !== undefined) {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
+        this.flushing = this.flush();
+      }
+      await this.flushing;
     }
-    this.files.push(to);
+  }
+
+  private flushSoon(): void {
+    if (this.flushTimer !== undefined || this.flushing !== undefined) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushing = this.flush();
+    }, flushMs);
+    this.flushTimer.unref();
+  }
+
+  /** fsyncs the directories the pending files left, then makes them ready. */
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const dirs = [...new Set(batch.map((p) => p.left))];
+    let synced = true;
+    await Promise.all(dirs.map((dir) => fsyncDir(dir).catch(() => (synced = false))));
+    this.coming -= batch.length;
+    for (const { file } of batch) {
+      if (synced) this.ready.push(file);
+      else await fsp.unlink(file).catch(() => undefined); // a failing disk: no reuse, as before
+    }
+    this.flushing = undefined;
+    if (this.pending.length > 0) this.flushSoon();
+  }
+}
+
+const fsyncFd = promisify(fsync);
+
+/** fsync of a directory: open and close are page-cache work; only the fsync waits in the thread pool. */
+async function fsyncDir(dir: string): Promise<void> {
+  const fd = openSync(dir, 'r');
+  try {
+    await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
   }
 }

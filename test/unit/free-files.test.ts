@@ -32,6 +32,10 @@ describe('FreeFiles', () => {
     await free.remove(b, true); // small: on this thread
     await expect(fsp.stat(a)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(fsp.stat(b)).rejects.toMatchObject({ code: 'ENOENT' });
+    // Not handed out before the directory they left is fsynced.
+    expect(free.size).toBe(0);
+    expect(free.takeAs(path.join(dir, 'early'))).toBe(false);
+    await free.settled();
     expect(free.size).toBe(2);
     const names = (await fsp.readdir(dir)).sort();
     expect(names.every((name) => FreeFiles.isFree(name))).toBe(true);
@@ -53,6 +57,7 @@ describe('FreeFiles', () => {
       await fsp.writeFile(path.join(dir, name), 'x');
       await free.remove(path.join(dir, name), name === 'c');
     }
+    await free.settled();
     expect(free.size).toBe(2);
     expect((await fsp.readdir(dir)).length).toBe(2);
     await expect(free.remove(path.join(dir, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -60,10 +65,32 @@ describe('FreeFiles', () => {
     expect(free.size).toBe(2);
   });
 
+  it('a file with a second name (a rename a crash lost) is never emptied, adopted or handed out: only the name given goes', async () => {
+    const free = new FreeFiles(dir, 8);
+    const replica = path.join(dir, 'replica');
+    await fsp.writeFile(replica, 'live bytes');
+    await fsp.link(replica, path.join(dir, 'stale'));
+    await free.remove(path.join(dir, 'stale'));
+    await free.settled();
+    expect(free.size).toBe(0);
+    expect(await fsp.readFile(replica, 'utf8')).toBe('live bytes');
+    expect(await fsp.readdir(dir)).toEqual(['replica']);
+
+    await fsp.link(replica, path.join(dir, 'free.9'));
+    await fsp.writeFile(path.join(dir, 'free.10'), 'not emptied');
+    await fsp.writeFile(path.join(dir, 'free.11'), '');
+    const again = new FreeFiles(dir, 8);
+    expect(again.adopt('free.9')).toBe(false);
+    expect(again.adopt('free.10')).toBe(false);
+    expect(again.adopt('free.11')).toBe(true);
+    expect(again.size).toBe(1);
+  });
+
   it('a restart adopts the free files a previous run left, and names new ones after them', async () => {
     const first = new FreeFiles(dir, 8);
     await fsp.writeFile(path.join(dir, 'a'), 'x');
     await first.remove(path.join(dir, 'a'));
+    await first.settled();
     const [left] = await fsp.readdir(dir);
     expect(FreeFiles.isFree(left as string)).toBe(true);
     expect(FreeFiles.isFree('free.x')).toBe(false);
@@ -73,6 +100,7 @@ describe('FreeFiles', () => {
     expect(second.adopt(left as string)).toBe(true);
     await fsp.writeFile(path.join(dir, 'b'), 'y');
     await second.remove(path.join(dir, 'b'));
+    await second.settled();
     expect(second.size).toBe(2);
     expect((await fsp.readdir(dir)).length).toBe(2); // a new name, not the adopted one's
     expect(second.takeAs(path.join(dir, 'c'))).toBe(true);
