@@ -24,10 +24,6 @@ export class Stats {
   readonly mtimeMs: number;
   readonly ctimeMs: number;
   readonly birthtimeMs: number;
-  readonly atime: Date;
-  readonly mtime: Date;
-  readonly ctime: Date;
-  readonly birthtime: Date;
   /** Wanted replicas per chunk (files). */
   readonly replication: number;
   readonly chunkSize: number;
@@ -47,13 +43,25 @@ export class Stats {
     this.mtimeMs = attr.mtimeMs;
     this.ctimeMs = attr.ctimeMs;
     this.birthtimeMs = attr.ctimeMs;
-    this.atime = new Date(attr.atimeMs);
-    this.mtime = new Date(attr.mtimeMs);
-    this.ctime = new Date(attr.ctimeMs);
-    this.birthtime = new Date(attr.ctimeMs);
     this.replication = attr.replication;
     this.chunkSize = attr.chunkSizeBytes;
     this.dirVersion = attr.dirVersion;
+  }
+
+  // The Dates are made when asked for, as node:fs's Stats makes them: four objects per entry of
+  // every listing and lookup otherwise, most never read (the mount reads the *Ms fields), and
+  // the collector's work in a client listing 10,000 entries.
+  get atime(): Date {
+    return new Date(this.atimeMs);
+  }
+  get mtime(): Date {
+    return new Date(this.mtimeMs);
+  }
+  get ctime(): Date {
+    return new Date(this.ctimeMs);
+  }
+  get birthtime(): Date {
+    return new Date(this.birthtimeMs);
   }
 
   isFile(): boolean {
