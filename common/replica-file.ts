@@ -125,12 +125,18 @@ export function readVerifiedSync(
   const direct = from === offset && to === offset + length;
   if (!direct && scratch.buf.length < to - from) scratch.buf = Buffer.allocUnsafeSlow(to - from);
   const buf = direct ? out.subarray(at, at + length) : scratch.buf.subarray(0, to - from);
-  for (let got = 0; got < buf.length; ) {
+  let ok = true;
+  for (let got = 0; ok && got < buf.length; ) {
     const n = readSync(fd, buf, got, buf.length - got, from + got);
-    if (n === 0) return false;
+    if (n === 0) ok = false;
     got += n;
   }
-  if (firstBadWindow(buf, from, sums) >= 0) return false;
-  if (!direct) buf.copy(out, at, offset - from, offset - from + length);
-  return true;
+  if (ok && firstBadWindow(buf, from, sums) < 0) {
+    if (!direct) buf.copy(out, at, offset - from, offset - from + length);
+    return true;
+  }
+  // Bytes that failed read straight into the caller's buffer are not left there: they may be
+  // another replica's (a deleted replica's file is reused: datanode/free-files.ts).
+  if (direct) buf.fill(0);
+  return false;
 }

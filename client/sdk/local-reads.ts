@@ -272,14 +272,23 @@ async function readVerified(replica: OpenReplica, offset: number, length: number
   // caller's network read if it fails its checksums.
   const direct = from === offset && to === end;
   const buf = direct ? out.subarray(outOffset, outOffset + length) : Buffer.allocUnsafe(to - from);
-  for (let got = 0; got < buf.length; ) {
-    const { bytesRead } = await readFd(replica.fd, buf, got, buf.length - got, from + got);
-    if (bytesRead === 0) return false;
-    got += bytesRead;
+  let ok = true;
+  try {
+    for (let got = 0; ok && got < buf.length; ) {
+      const { bytesRead } = await readFd(replica.fd, buf, got, buf.length - got, from + got);
+      if (bytesRead === 0) ok = false;
+      got += bytesRead;
+    }
+  } catch {
+    ok = false;
   }
-  if (firstBadWindow(buf, from, replica.sums) >= 0) return false;
-  if (!direct) buf.copy(out, outOffset, offset - from, end - from);
-  return true;
+  if (ok && firstBadWindow(buf, from, replica.sums) < 0) {
+    if (!direct) buf.copy(out, outOffset, offset - from, end - from);
+    return true;
+  }
+  // Not left in the caller's buffer: they may be another replica's bytes (a deleted replica's file is reused).
+  if (direct) buf.fill(0);
+  return false;
 }
 
 /**

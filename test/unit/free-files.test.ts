@@ -1,13 +1,14 @@
-// The emptied files a datanode keeps for its next new files (datanode/free-files.ts), and the
-// check a local reader makes that a replica's path still names the file it read
-// (namesFile), on a real disk.
+// The emptied files a datanode keeps for its next new files (datanode/free-files.ts), and what
+// local readers do about a reused file: check that a replica's path still names the file they
+// read (namesFile), and leave no unverified bytes behind (readVerifiedSync); on a real disk.
 
 import { closeSync, openSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { namesFile } from '../../common/replica-file.js';
+import { windowChecksums } from '../../common/checksum.js';
+import { encodeTrailer, namesFile, readVerifiedSync } from '../../common/replica-file.js';
 import { FreeFiles } from '../../datanode/free-files.js';
 
 describe('FreeFiles', () => {
@@ -122,6 +123,34 @@ describe('namesFile', () => {
         expect(namesFile(file, fd)).toBe(false);
         await fsp.writeFile(file, 'replica'); // the same name again, another file
         expect(namesFile(file, fd)).toBe(false);
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readVerifiedSync', () => {
+  it('leaves no unverified bytes in the caller\'s buffer when a window fails (they may be another replica\'s)', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-verify-'));
+    try {
+      const window = 64 * 1024;
+      const data = Buffer.alloc(2 * window, 7);
+      const file = path.join(dir, '1_1.rep');
+      const bytes = Buffer.concat([data, encodeTrailer(windowChecksums(data), data.length)]);
+      bytes.writeUInt8(bytes.readUInt8(window + 5) ^ 1, window + 5); // the second window no longer matches its checksum
+      await fsp.writeFile(file, bytes);
+      const fd = openSync(file, 'r');
+      try {
+        const sums = windowChecksums(data);
+        const out = Buffer.alloc(2 * window, 0xaa);
+        const scratch = { buf: Buffer.alloc(0) };
+        expect(readVerifiedSync(fd, data.length, sums, 0, window, out, 0, scratch)).toBe(true); // whole windows, straight into out
+        expect(out.subarray(0, window).equals(data.subarray(0, window))).toBe(true);
+        expect(readVerifiedSync(fd, data.length, sums, window, window, out, window, scratch)).toBe(false);
+        expect(out.subarray(window).every((b) => b === 0)).toBe(true);
       } finally {
         closeSync(fd);
       }
