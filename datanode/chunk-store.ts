@@ -30,8 +30,6 @@ import {
   closeSync,
   constants as fsConstants,
   copyFileSync,
-  fdatasync as fdatasyncCallback,
-  fsync as fsyncCallback,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -52,6 +50,7 @@ import { byteLength } from '../common/transfer.js';
 import { skipBytes, writeAllSync, writevAllSync } from '../common/write-all.js';
 import { DirectWrites, directAlignBytes, directFromBytes } from './direct-writes.js';
 import { FreeFiles } from './free-files.js';
+import { fsyncFd, fsyncPath } from './fsync.js';
 
 export interface ReplicaRef {
   chunkId: number;
@@ -454,10 +453,10 @@ export class ChunkStore {
   }
 
   /**
-   * Removes a file under tmp/ that may be gone already, in the thread pool, keeping it as a free
-   * file when there is room (its name is this store's alone: nothing can be created under it
-   * meanwhile); a failing disk is not this caller's to report (background work): EIO, EROFS, and
-   * the next start empties tmp/ anyway.
+   * Removes a file under tmp/ that may be gone already, keeping it as a free file when there is
+   * room (its name is this store's alone: nothing can be created under it meanwhile); a failing
+   * disk is not this caller's to report (background work): EIO, EROFS, and the next start removes
+   * what is left of it anyway.
    */
   removeTmp(file: string): Promise<void> {
     return this.free.remove(file).catch(() => undefined);
@@ -792,8 +791,6 @@ export class ChunkWriter {
 }
 
 const readFd = promisify(readCallback);
-const fsyncFd = promisify(fsyncCallback);
-const fdatasyncFd = promisify(fdatasyncCallback);
 
 /** Whether `file` ends with the trailer of exactly these checksums for `lengthBytes` bytes of data. */
 async function endsWithTrailer(file: string, sums: number[], lengthBytes: number): Promise<boolean> {
@@ -846,15 +843,4 @@ function verifyBaseWindow(fd: number, base: BaseReplica, w: number): void {
     throw new CairnError('EIO', `checksum mismatch in base replica window ${w} (length ${base.lengthBytes})`);
   }
   base.verified.add(w);
-}
-
-
-/** fsync (or fdatasync) of a file or directory by path (Linux syncs through a read-only descriptor too). */
-async function fsyncPath(file: string, dataOnly = false): Promise<void> {
-  const fd = openSync(file, 'r'); // open and close are page-cache work: only the fsync waits in the thread pool
-  try {
-    await (dataOnly ? fdatasyncFd(fd) : fsyncFd(fd));
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -23,10 +23,10 @@
 // handed out: only its name here is removed. At most `max` files are kept; past that, files are
 // unlinked as before.
 
-import { closeSync, fsync, lstatSync, openSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
+import { lstatSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { fsyncPath } from './fsync.js';
 
 const prefix = 'free.';
 /** Free files wait at most about this long for the fsync of the directories they left. */
@@ -141,7 +141,7 @@ export class FreeFiles {
     this.pending = [];
     const dirs = [...new Set(batch.map((p) => p.left))];
     let synced = true;
-    await Promise.all(dirs.map((dir) => fsyncDir(dir).catch(() => (synced = false))));
+    await Promise.all(dirs.map((dir) => fsyncPath(dir).catch(() => (synced = false))));
     this.coming -= batch.length;
     for (const { file } of batch) {
       if (synced) this.ready.push(file);
@@ -149,17 +149,5 @@ export class FreeFiles {
     }
     this.flushing = undefined;
     if (this.pending.length > 0) this.flushSoon();
-  }
-}
-
-const fsyncFd = promisify(fsync);
-
-/** fsync of a directory: open and close are page-cache work; only the fsync waits in the thread pool. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
-  try {
-    await fsyncFd(fd);
-  } finally {
-    closeSync(fd);
   }
 }
