@@ -18,6 +18,11 @@
 // most). A new file is one of these renamed to its name; whoever takes one opens it with O_TRUNC
 // or copies over it (copyfile truncates first), so its old bytes never matter.
 //
+// A superseded replica's file can also be moved here with its bytes (`moveOut`), to be patched into
+// a spare copy of a later version of its chunk (chunk-store.ts): the same wait applies before it
+// is written into. An fsync of the directory it left that begins after the move (a synced
+// update's own, `dirSyncing`) counts as well as the batch's.
+//
 // After a crash the file system may still give a free file a second name (a rename of it that
 // did not reach the disk). A file with more than one link is therefore never adopted, emptied or
 // handed out: only its name here is removed. At most `max` files are kept; past that, files are
@@ -32,11 +37,21 @@ const prefix = 'free.';
 /** Free files wait at most about this long for the fsync of the directories they left. */
 const flushMs = 20;
 
+/** A file moved here whose old name's removal is not known to be on disk yet. */
+interface Pending {
+  file: string;
+  /** The directory it left. */
+  left: string;
+  /** A file moved with its bytes (moveOut): told instead of the file joining `ready`. */
+  done?: (synced: boolean) => void;
+  settled?: boolean;
+}
+
 export class FreeFiles {
   /** Emptied, and their old names' removal on disk: ready to be taken. */
   private readonly ready: string[] = [];
   /** Emptied, waiting for the fsync of the directory each left. */
-  private pending: Array<{ file: string; left: string }> = [];
+  private pending: Pending[] = [];
   /** Files renamed here and not yet ready (counted against `max`). */
   private coming = 0;
   private counter = 0;
@@ -114,6 +129,34 @@ export class FreeFiles {
     this.flushSoon();
   }
 
+  /**
+   * Renames `file` to `to` (under tmp/), keeping its bytes. Resolves true once the removal of its
+   * old name is on disk (the directory it left fsynced, by the batch or by an fsync `dirSyncing`
+   * was told of), false when that fsync failed: then `to` must not be written into, only removed.
+   * Not counted against `max`. Throws as the rename does, and for a file with another name.
+   */
+  moveOut(file: string, to: string): Promise<boolean> {
+    if (lstatSync(file).nlink !== 1) throw new Error(`${file} has another name`);
+    renameSync(file, to);
+    return new Promise((resolve) => {
+      this.pending.push({ file: to, left: path.dirname(file), done: resolve });
+      this.flushSoon();
+    });
+  }
+
+  /**
+   * Called before an fsync of `dir` begins: what it returns is called once that fsync succeeded,
+   * and settles the files that had left `dir` by then without waiting for the batch.
+   */
+  dirSyncing(dir: string): () => void {
+    const left = this.pending.filter((p) => p.left === dir);
+    if (left.length === 0) return () => undefined;
+    return () => {
+      for (const p of left) this.settle(p, true);
+      this.pending = this.pending.filter((p) => p.settled !== true);
+    };
+  }
+
   /** Settles once every file removed so far is ready or gone (tests, and a stopping datanode). */
   async settled(): Promise<void> {
     while (this.flushTimer !== undefined || this.flushing !== undefined) {
@@ -139,15 +182,21 @@ export class FreeFiles {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    const dirs = [...new Set(batch.map((p) => p.left))];
-    let synced = true;
-    await Promise.all(dirs.map((dir) => fsyncPath(dir).catch(() => (synced = false))));
-    this.coming -= batch.length;
-    for (const { file } of batch) {
-      if (synced) this.ready.push(file);
-      else await fsp.unlink(file).catch(() => undefined); // a failing disk: no reuse, as before
-    }
+    const failed = new Set<string>();
+    const dirs = [...new Set(batch.filter((p) => p.settled !== true).map((p) => p.left))];
+    await Promise.all(dirs.map((dir) => fsyncPath(dir).catch(() => failed.add(dir))));
+    for (const p of batch) this.settle(p, !failed.has(p.left));
     this.flushing = undefined;
     if (this.pending.length > 0) this.flushSoon();
+  }
+
+  /** A pending file's old name is gone on disk (`synced`), or its directory's fsync failed. */
+  private settle(p: Pending, synced: boolean): void {
+    if (p.settled === true) return;
+    p.settled = true;
+    if (p.done !== undefined) return p.done(synced);
+    this.coming--;
+    if (synced) this.ready.push(p.file);
+    else void fsp.unlink(p.file).catch(() => undefined); // a failing disk: no reuse, as before
   }
 }

@@ -104,11 +104,15 @@ describe.skipIf(skip !== undefined)('real programs on the mount', () => {
 
   it('SQLite with the default rollback journal and full fsync: 50 transactions, integrity_check ok, and the journal is gone', async () => {
     const db = mount.p('journal.sqlite');
-    const statements = ['CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL);'];
+    // ~300 KB first, in one transaction: large enough for the datanodes' spare copies, which
+    // are then patched from superseded versions (datanode/chunk-store.ts) at every fsync.
+    const statements = ['CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL);', 'BEGIN;'];
+    for (let i = 1; i <= 2000; i++) statements.push(`INSERT INTO t(v) VALUES('bulk ${i} ${'b'.repeat(120)}');`);
+    statements.push('COMMIT;');
     for (let i = 1; i <= 50; i++) statements.push(`INSERT INTO t(v) VALUES('row ${i} ${'x'.repeat(i % 97)}');`);
     await runOk('sqlite3', [db], { input: statements.join('\n'), timeoutMs: 90_000 });
-    const out = await run('sqlite3', [db, 'PRAGMA integrity_check;', 'SELECT count(*) FROM t;']);
-    expect(out.stdout.trim().split('\n')).toEqual(['ok', '50']);
+    const out = await run('sqlite3', [db, 'PRAGMA integrity_check;', "SELECT count(*) FROM t WHERE v LIKE 'row %';", 'SELECT count(*) FROM t;']);
+    expect(out.stdout.trim().split('\n')).toEqual(['ok', '50', '2050']);
     expect(await fs.pathExists(mount.p('journal.sqlite-journal'))).toBe(false);
     expect((await cluster.client().readFile('/journal.sqlite')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
   }, 120_000);

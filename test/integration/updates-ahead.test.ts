@@ -51,8 +51,9 @@ describe('updates of a chunk fsynced again and again', () => {
     }
     await handle.close();
     expect((await cluster.client().readFile('/db')).equals(model)).toBe(true);
-    // Each datanode holding the chunk kept a spare copy of its last version for the next update.
-    const spares = [0, 1, 2, 3].flatMap((i) => readdirSync(path.join(cluster.datanodeDir(i), 'tmp')).filter((f) => f.includes('.spare')));
+    // Each datanode holding the chunk kept a spare copy of its last version for the next update:
+    // a copy (.spare), or a superseded version's file patched (.old, datanode/chunk-store.ts).
+    const spares = [0, 1, 2, 3].flatMap((i) => readdirSync(path.join(cluster.datanodeDir(i), 'tmp')).filter((f) => /\.(spare|old)\d+$/.test(f)));
     expect(spares.length).toBeGreaterThanOrEqual(1);
     expect((await cluster.client().fsck('/')).healthy).toBe(true);
   });

@@ -8,7 +8,7 @@ import { crc32c } from '@node-rs/crc32';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeChecksums, windowChecksums } from '../../common/checksum.js';
 import { decodeTrailer, encodeTrailer, lengthFromFileBytes, replicaFileBytes } from '../../common/replica-file.js';
-import { ChunkStore } from '../../datanode/chunk-store.js';
+import { ChunkStore, mergeRanges } from '../../datanode/chunk-store.js';
 import { pseudoRandomBytes } from '../helpers/data.js';
 import { tmpContents } from '../helpers/datanode-tmp.js';
 import { waitFor } from '../helpers/mini-cluster.js';
@@ -45,6 +45,14 @@ describe('replica file sizes', () => {
       bad[at] = (bad[at] as number) ^ 0x04;
       expect(() => decodeTrailer(bad, data.length)).toThrow();
     }
+  });
+});
+
+describe('mergeRanges', () => {
+  it('sorts, joins overlapping and adjacent ranges, cuts at the end and drops empty ones', () => {
+    expect(mergeRanges([[10, 20], [0, 5], [5, 8], [15, 30], [40, 41], [50, 60], [7, 7]], 55)).toEqual([[0, 8], [10, 30], [40, 41], [50, 55]]);
+    expect(mergeRanges([[60, 70]], 55)).toEqual([]);
+    expect(mergeRanges([], 10)).toEqual([]);
   });
 });
 
@@ -347,6 +355,73 @@ describe('ChunkStore', () => {
     await waitFor(async () => (await tmpFiles()).length === 1, 10_000, 'a spare copy of 7');
     await store.delete(12, 7);
     await waitFor(async () => (await tmpFiles()).length === 0, 10_000, 'the spare removed with its replica');
+  });
+
+  it('a spare is the file of the version two updates back, patched where they wrote: byte for byte the replica, whatever their shapes', async () => {
+    const store = await ChunkStore.open(dir);
+    let model = pseudoRandomBytes(4 * window + 321, 40);
+    await put(store, 21, 1, model);
+    const inode = async (file: string): Promise<number> => (await fsp.stat(file)).ino;
+    const inodes = new Map<number, number>([[1, await inode(store.replicaPath(21, 1))]]);
+    // Each update as a database's fsync: pages rewritten, the file grown or cut, adjacent pages,
+    // a write straddling windows. The namenode's deletions lag (a heartbeat away): none here.
+    const shapes: Array<(m: Buffer) => { writes: Array<[number, Buffer]>; baseLength: number }> = [
+      (m) => ({ writes: [[0, pseudoRandomBytes(100, 1)], [2 * window + 4096, pseudoRandomBytes(4096, 2)]], baseLength: m.length }),
+      (m) => ({ writes: [[m.length - 10, pseudoRandomBytes(5000, 3)]], baseLength: m.length }), // grows
+      (m) => ({ writes: [[4096, pseudoRandomBytes(4096, 4)], [8192, pseudoRandomBytes(4096, 5)], [window - 50, pseudoRandomBytes(100, 6)]], baseLength: m.length }),
+      (m) => ({ writes: [[17, pseudoRandomBytes(33, 7)]], baseLength: m.length - window - 77 }), // cut by a truncate first
+      (m) => ({ writes: [[m.length + 3 * 4096, pseudoRandomBytes(4096, 8)]], baseLength: m.length }), // a hole, then a page
+      (m) => ({ writes: [[3 * window, pseudoRandomBytes(10, 9)]], baseLength: m.length }),
+      (m) => ({ writes: [[0, pseudoRandomBytes(4096, 10)]], baseLength: m.length }),
+    ];
+    for (const [i, shape] of shapes.entries()) {
+      const gen = i + 2;
+      const { writes, baseLength } = shape(model);
+      const writer = await store.createWriter({ chunkId: 21, gen, baseGen: gen - 1, baseLengthBytes: baseLength, offsetBytes: 0 });
+      let next = Buffer.from(model.subarray(0, baseLength));
+      for (const [at, page] of writes) {
+        await writer.writeAt(at, page);
+        if (at + page.length > next.length) next = Buffer.concat([next, Buffer.alloc(at + page.length - next.length)]);
+        page.copy(next, at);
+      }
+      await writer.finish(-1, true);
+      model = next;
+      inodes.set(gen, await inode(store.replicaPath(21, gen)));
+      expect((await readAll(store, 21, gen)).equals(model)).toBe(true);
+      const spare = await store.spareOf(21);
+      expect(spare?.key).toBe(`15_${gen}`);
+      expect((await fsp.readFile(spare!.file)).equals(await fsp.readFile(store.replicaPath(21, gen)))).toBe(true);
+      if (gen >= 3) {
+        // The version two back left the store when this update started from its successor: its
+        // file is the spare, and the namenode's deletion of it finds nothing.
+        expect(await inode(spare!.file)).toBe(inodes.get(gen - 2));
+        expect(store.has(21, gen - 2)).toBe(false);
+        expect(await store.delete(21, gen - 2)).toBe(false);
+        expect(store.has(21, gen - 1)).toBe(true);
+      }
+    }
+    expect(store.sparesPatched).toBe(shapes.length - 1);
+    expect(store.spareTaken).toBe(shapes.length - 1);
+    // After a restart the store lists the versions still here, and reads the last one whole.
+    await store.drained();
+    const again = await ChunkStore.open(dir);
+    expect(again.list().map((r) => r.gen).sort((a, b) => a - b)).toEqual([shapes.length, shapes.length + 1]);
+    expect((await readAll(again, 21, shapes.length + 1)).equals(model)).toBe(true);
+  });
+
+  it('an update not synced supersedes nothing: the version before it stays until the namenode deletes it', async () => {
+    const store = await ChunkStore.open(dir);
+    const model = pseudoRandomBytes(3 * window, 41);
+    await put(store, 22, 1, model);
+    for (const [gen, sync] of [[2, false], [3, true], [4, true]] as const) {
+      const writer = await store.createWriter({ chunkId: 22, gen, baseGen: gen - 1, baseLengthBytes: model.length, offsetBytes: 0 });
+      await writer.writeAt(gen * 1000, Buffer.from('x'));
+      await writer.finish(-1, sync);
+    }
+    // 3 started from 2 (not synced): 1 stays. 4 started from 3 (synced): 2 left.
+    expect(store.has(22, 1)).toBe(true);
+    expect(store.has(22, 2)).toBe(false);
+    expect(store.has(22, 3) && store.has(22, 4)).toBe(true);
   });
 
   it('an update writes fresh checksums for the windows it changed and keeps the base ones elsewhere, whatever its shape', async () => {

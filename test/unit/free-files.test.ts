@@ -2,7 +2,7 @@
 // local readers do about a reused file: check that a replica's path still names the file they
 // read (namesFile), and leave no unverified bytes behind (readVerifiedSync); on a real disk.
 
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,6 +85,39 @@ describe('FreeFiles', () => {
     expect(again.adopt('free.10')).toBe(false);
     expect(again.adopt('free.11')).toBe(true);
     expect(again.size).toBe(1);
+  });
+
+  it('a file moved out keeps its bytes and is ready once the directory it left is fsynced, by the batch or by an fsync begun after it', async () => {
+    const free = new FreeFiles(path.join(dir, 'tmp'), 8);
+    await fsp.mkdir(path.join(dir, 'tmp'));
+    await fsp.mkdir(path.join(dir, 'bucket'));
+    const [a, b] = [path.join(dir, 'bucket', 'a'), path.join(dir, 'bucket', 'b')];
+    await fsp.writeFile(a, 'old a');
+    await fsp.writeFile(b, 'old b');
+    let readyA: boolean | undefined;
+    const movedA = free.moveOut(a, path.join(dir, 'tmp', 'a.old')).then((ok) => (readyA = ok));
+    const synced = free.dirSyncing(path.join(dir, 'bucket')); // an fsync of the bucket begins
+    const movedB = free.moveOut(b, path.join(dir, 'tmp', 'b.old')); // after it began: not covered
+    expect(existsSync(a)).toBe(false); // the old name is gone at once
+    const ticks = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await Promise.resolve(); // no I/O completes meanwhile
+    };
+    await ticks();
+    expect(readyA).toBeUndefined();
+    synced(); // that fsync succeeded: a is ready without the batch
+    await ticks();
+    expect(readyA).toBe(true);
+    await movedA;
+    expect(await movedB).toBe(true); // by the batch
+    expect(await fsp.readFile(path.join(dir, 'tmp', 'a.old'), 'utf8')).toBe('old a');
+    expect(await fsp.readFile(path.join(dir, 'tmp', 'b.old'), 'utf8')).toBe('old b');
+    expect(free.size).toBe(0); // not free files
+    // A file with a second name is not moved.
+    const c = path.join(dir, 'bucket', 'c');
+    await fsp.writeFile(c, 'c');
+    await fsp.link(c, path.join(dir, 'c-too'));
+    expect(() => free.moveOut(c, path.join(dir, 'tmp', 'c.old'))).toThrow(/another name/);
+    expect(await fsp.readFile(c, 'utf8')).toBe('c');
   });
 
   it('a restart adopts the free files a previous run left, and names new ones after them', async () => {
