@@ -1,7 +1,8 @@
 // The FUSE mount next to a local directory, same workloads, same run (issue 4's table). The
 // mount is served by its own `cairn mount` process, so this process may use node:fs on it.
 // Sizes: BENCH_MOUNT_MIB (default 1024), BENCH_MOUNT_FILES (create/stat/delete, default 10000),
-// BENCH_TREE_FILES (tar/git tree, default 3000), BENCH_SQL_TX (default 1000).
+// BENCH_TREE_FILES (tar/git tree, default 3000), BENCH_SQL_TX (default 1000), BENCH_SQL_BULK (rows
+// in the table first, default 10000).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ const seqMiB = Number(process.env.BENCH_MOUNT_MIB ?? 1024);
 const fileCount = Number(process.env.BENCH_MOUNT_FILES ?? 10_000);
 const treeFiles = Number(process.env.BENCH_TREE_FILES ?? 3000);
 const sqlTransactions = Number(process.env.BENCH_SQL_TX ?? 1000);
+const sqlBulkRows = Number(process.env.BENCH_SQL_BULK ?? 10_000);
 
 export interface MountRow {
   workload: string;
@@ -101,8 +103,14 @@ async function programs(dir: string, tarball: string): Promise<{ tarX: number; r
   const gitAdd = await seconds(() => void execFileSync('git', ['-C', tree, 'add', '-A'], { env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } }));
   const rm = await seconds(() => fsp.rm(tree, { recursive: true }));
   const db = path.join(dir, 'bench.db');
-  const script = ['CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);'];
-  for (let i = 0; i < sqlTransactions; i++) script.push(`BEGIN; INSERT INTO t (v) VALUES ('row ${i}'); COMMIT;`);
+  // As ../shared/bench/peers.sh: a table of SQL_BULK rows of 100 characters first (1.2 MB), in one
+  // transaction and not timed, then the timed one-row transactions into it.
+  const bulk = ['CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v TEXT);', 'BEGIN;'];
+  for (let i = 1; i <= sqlBulkRows; i++) bulk.push(`INSERT INTO t (k, v) VALUES (${i}, '${String(i).padStart(100, '0')}');`);
+  bulk.push('COMMIT;');
+  execFileSync('sqlite3', [db], { input: bulk.join('\n') });
+  const script: string[] = [];
+  for (let i = 1; i <= sqlTransactions; i++) script.push(`INSERT INTO t (k, v) VALUES (${i}, '${String(i).padStart(100, '0')}');`);
   const sql = await seconds(() => void execFileSync('sqlite3', [db], { input: script.join('\n') }));
   await fsp.rm(db, { force: true });
   return { tarX, rm, gitAdd, sqlTps: sqlTransactions / sql };
@@ -144,7 +152,7 @@ export async function mountBenchmark(): Promise<MountRow[]> {
       { workload: `mount: tar -x of a ${treeCount}-file tree`, unit: 's', local: lProg.tarX, cairn: cProg.tarX, lowerIsBetter: true },
       { workload: `mount: git add -A of that tree`, unit: 's', local: lProg.gitAdd, cairn: cProg.gitAdd, lowerIsBetter: true },
       { workload: `mount: rm -r of that tree`, unit: 's', local: lProg.rm, cairn: cProg.rm, lowerIsBetter: true },
-      { workload: `mount: SQLite ${sqlTransactions} one-row transactions (default journal, full sync)`, unit: 'tx/s', local: lProg.sqlTps, cairn: cProg.sqlTps },
+      { workload: `mount: SQLite ${sqlTransactions} one-row transactions into ${sqlBulkRows} rows (default journal, full sync)`, unit: 'tx/s', local: lProg.sqlTps, cairn: cProg.sqlTps },
     ];
   } finally {
     await mount?.stop();

@@ -116,6 +116,7 @@ interface Lineage {
 interface Retired {
   gen: number;
   file: string;
+  bytes: number;
   /** Its old name's removal is on disk (false: never to be written into). */
   ready: Promise<boolean>;
   timer: NodeJS.Timeout;
@@ -173,6 +174,7 @@ export class ChunkStore {
   private readonly lineage = new Map<string, Lineage>();
   /** Superseded versions' files by chunk id, one each, for the chunk's next spare. */
   private readonly retired = new Map<number, Retired>();
+  private retiredBytes = 0;
   /** Spares made by patching a superseded version's file (for tests and benchmarks). */
   sparesPatched = 0;
   /**
@@ -285,7 +287,7 @@ export class ChunkStore {
   }
 
   /** Starts writing replica (chunkId, gen), optionally as a copy-on-write update of (chunkId, baseGen). */
-  async createWriter(opts: { chunkId: number; gen: number; baseGen: number; baseLengthBytes: number; offsetBytes: number }): Promise<ChunkWriter> {
+  async createWriter(opts: { chunkId: number; gen: number; baseGen: number; baseLengthBytes: number; offsetBytes: number; baseDurable?: boolean }): Promise<ChunkWriter> {
     const { chunkId, gen, baseGen, offsetBytes } = opts;
     if (this.has(chunkId, gen)) throw new CairnError('EEXIST', `replica ${chunkId}_${gen} already exists`);
     // tmp/ is emptied at every start, so a counter names writes uniquely (randomBytes cost ~50 us).
@@ -317,7 +319,7 @@ export class ChunkStore {
       } finally {
         release();
       }
-      this.retireSuperseded(chunkId, baseGen);
+      if (opts.baseDurable === true) this.retireSuperseded(chunkId, baseGen);
     } else {
       this.free.takeAs(tmp); // opened with O_TRUNC below
     }
@@ -572,12 +574,15 @@ export class ChunkStore {
     const ready = (async (): Promise<boolean> => {
       try {
         try {
+          // Patched only if it is still the superseded version's file, and its old name's removal is on disk.
+          let patching = patch !== undefined && patch.bytes <= patchBytesMax;
           if (patch === undefined) this.free.takeAs(file);
           else if (!(await patch.retired.ready)) {
+            patching = false;
             await fsp.unlink(file); // its old name may still be on disk: never written into
             this.free.takeAs(file);
           }
-          if (patch !== undefined && patch.bytes <= patchBytesMax && this.replicas.has(key)) {
+          if (patch !== undefined && patching && this.replicas.has(key)) {
             patchFile(from, file, patch.ranges, bytes);
             this.sparesPatched++;
           } else await fsp.copyFile(from, file, fsConstants.COPYFILE_FICLONE); // over the old file, if any: it keeps its inode
@@ -598,13 +603,18 @@ export class ChunkStore {
   }
 
   /**
-   * An update starts from (chunkId, gen), which a synced update here made from an older version:
-   * that one is superseded for good (the base of an update is committed, and this one's commit was
-   * synced), and the namenode will have it deleted. Rather than wait for that (a heartbeat away,
-   * dozens of a database's transactions), its file is moved out now and kept, to be patched into
-   * the chunk's next spare: a copy of the replica the next update starts from is then the old
-   * file plus the few ranges written since, and its fdatasync writes those, not the whole file.
-   * The namenode's deletion of that version later finds nothing here, which it takes as done.
+   * An update starts from (chunkId, gen), whose commit is on the namenode's disk (its writer says
+   * so: it had this update's version from the reply to that synced commit, `base_durable`), and
+   * which a synced update here made from an older version: that one is superseded for good, and
+   * the namenode will have it deleted. Rather than wait for that (a heartbeat away, dozens of a
+   * database's transactions), its file is moved out now and kept, to be patched into the chunk's
+   * next spare: a copy of the replica the next update starts from is then the old file plus the
+   * few ranges written since, and its fdatasync writes those, not the whole file. The namenode's
+   * deletion of that version later finds nothing here, which it takes as done. A base whose
+   * commit may not be durable yet (an update prepared by PrepareChunk, a retry) retires nothing:
+   * a namenode that lost power before that commit reached its disk would want the older version.
+   * The claim is the writer's, as the bytes are: a client with a valid write token that claimed
+   * it falsely would only risk its own file's previous version.
    */
   private retireSuperseded(chunkId: number, gen: number): void {
     const lineage = this.lineage.get(replicaName(chunkId, gen));
@@ -612,9 +622,12 @@ export class ChunkStore {
     const oldKey = replicaName(chunkId, lineage.baseGen);
     const old = this.replicas.get(oldKey);
     const file = this.replicaPath(chunkId, lineage.baseGen);
-    if (old === undefined || replicaFileBytes(old.lengthBytes) < spareBytesMin || this.reading.has(file)) return;
+    if (old === undefined) return;
+    const bytes = replicaFileBytes(old.lengthBytes);
+    if (bytes < spareBytesMin || this.reading.has(file)) return;
     this.dropRetired(chunkId); // an older one, whose chain was broken
-    if (this.retired.size >= sparesMax) return;
+    // Kept files count against the spares' budget (neither is counted as used space).
+    if (this.retired.size >= sparesMax || this.spareBytes + this.retiredBytes + bytes > spareBytesMax) return;
     const to = path.join(this.dataDir, 'tmp', `${oldKey}.old${++this.writesStarted}`);
     let ready: Promise<boolean>;
     try {
@@ -623,9 +636,10 @@ export class ChunkStore {
       return; // the namenode's deletion will remove it as usual
     }
     this.forget(chunkId, oldKey, old);
+    this.retiredBytes += bytes;
     const timer = setTimeout(() => this.retired.get(chunkId)?.file === to && this.dropRetired(chunkId), spareKeepMs);
     timer.unref();
-    this.retired.set(chunkId, { gen: lineage.baseGen, file: to, ready, timer });
+    this.retired.set(chunkId, { gen: lineage.baseGen, file: to, bytes, ready, timer });
   }
 
   /**
@@ -637,6 +651,7 @@ export class ChunkStore {
     const retired = this.retired.get(ref.chunkId);
     if (retired === undefined) return undefined;
     this.retired.delete(ref.chunkId);
+    this.retiredBytes -= retired.bytes;
     clearTimeout(retired.timer);
     const ranges: Array<[number, number]> = [];
     let fromBytes = fileBytes;
@@ -659,6 +674,7 @@ export class ChunkStore {
     const retired = this.retired.get(chunkId);
     if (retired === undefined) return;
     this.retired.delete(chunkId);
+    this.retiredBytes -= retired.bytes;
     this.discardRetired(retired);
   }
 
@@ -951,7 +967,6 @@ export class ChunkWriter {
 
 const readFd = promisify(readCallback);
 
-/** Whether `file` ends with the trailer of exactly these checksums for `lengthBytes` bytes of data. */
 /** Ranges sorted, overlapping and adjacent ones joined, cut at `end`, empty ones left out. */
 export function mergeRanges(ranges: ReadonlyArray<readonly [number, number]>, end: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -992,6 +1007,7 @@ function patchFile(from: string, file: string, ranges: ReadonlyArray<readonly [n
   }
 }
 
+/** Whether `file` ends with the trailer of exactly these checksums for `lengthBytes` bytes of data. */
 async function endsWithTrailer(file: string, sums: number[], lengthBytes: number): Promise<boolean> {
   const fd = openSync(file, 'r');
   try {

@@ -140,6 +140,7 @@ function decodeWriteHeader(frame: Frame): WriteHeader__Output {
     offsetBytes: count(raw.offsetBytes ?? 0, 'offsetBytes'),
     finalLengthBytes: count(raw.finalLengthBytes ?? -1, 'finalLengthBytes', -1),
     token: typeof raw.token === 'string' ? raw.token : '',
+    baseDurable: raw.baseDurable === true,
     downstream: downstream.map((dn: Record<string, unknown>) => ({ id: String(dn.id ?? ''), address: String(dn.address ?? '') }) as DatanodeAddress__Output),
   };
   if (header.baseGen >= header.gen) throw new CairnError('EINVAL', 'base stamp must be older than the new one');

@@ -324,6 +324,8 @@ export class ChunkUpload {
         gen: prepared.gen,
         baseGen: prepared.baseGen,
         baseLengthBytes: prepared.baseLengthBytes,
+        // Given by the base's synced commit, whose reply the namenode sent once it was durable.
+        baseDurable: prepared === given,
         offsetBytes: this.target.offsetInChunk,
         finalLengthBytes: -1,
         token: prepared.token,

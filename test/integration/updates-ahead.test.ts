@@ -35,6 +35,7 @@ describe('updates of a chunk fsynced again and again', () => {
     await handle.write(model, 0, model.length, 0);
     await handle.sync();
     const prepares = vi.spyOn(NamenodeClient.prototype, 'prepareChunk');
+    const headers = vi.spyOn(DataTransferPool.prototype, 'openWrite');
     try {
       for (let tx = 0; tx < 12; tx++) {
         // Two scattered pages and a header, as a database's transaction writes them.
@@ -46,8 +47,14 @@ describe('updates of a chunk fsynced again and again', () => {
         await handle.sync();
       }
       expect(prepares).not.toHaveBeenCalled();
+      // Each update's version came with the reply to its base's synced commit, which the namenode
+      // sends once that commit is on its disk: the datanodes may drop the version before the base.
+      const updates = headers.mock.calls.map(([, header]) => header).filter((h) => h.baseGen !== 0);
+      expect(updates.length).toBe(12);
+      expect(updates.every((h) => h.baseDurable === true)).toBe(true);
     } finally {
       prepares.mockRestore();
+      headers.mockRestore();
     }
     await handle.close();
     expect((await cluster.client().readFile('/db')).equals(model)).toBe(true);

@@ -377,7 +377,8 @@ describe('ChunkStore', () => {
     for (const [i, shape] of shapes.entries()) {
       const gen = i + 2;
       const { writes, baseLength } = shape(model);
-      const writer = await store.createWriter({ chunkId: 21, gen, baseGen: gen - 1, baseLengthBytes: baseLength, offsetBytes: 0 });
+      // As the writer of a database does: each version after the first was given by the synced commit of the one before.
+      const writer = await store.createWriter({ chunkId: 21, gen, baseGen: gen - 1, baseLengthBytes: baseLength, offsetBytes: 0, baseDurable: gen > 2 });
       let next = Buffer.from(model.subarray(0, baseLength));
       for (const [at, page] of writes) {
         await writer.writeAt(at, page);
@@ -409,19 +410,21 @@ describe('ChunkStore', () => {
     expect((await readAll(again, 21, shapes.length + 1)).equals(model)).toBe(true);
   });
 
-  it('an update not synced supersedes nothing: the version before it stays until the namenode deletes it', async () => {
+  it('supersedes nothing from an update not synced, or from a base whose commit the writer does not know durable', async () => {
     const store = await ChunkStore.open(dir);
     const model = pseudoRandomBytes(3 * window, 41);
     await put(store, 22, 1, model);
-    for (const [gen, sync] of [[2, false], [3, true], [4, true]] as const) {
-      const writer = await store.createWriter({ chunkId: 22, gen, baseGen: gen - 1, baseLengthBytes: model.length, offsetBytes: 0 });
+    for (const [gen, sync, baseDurable] of [[2, false, true], [3, true, true], [4, true, false], [5, true, true]] as const) {
+      const writer = await store.createWriter({ chunkId: 22, gen, baseGen: gen - 1, baseLengthBytes: model.length, offsetBytes: 0, baseDurable });
       await writer.writeAt(gen * 1000, Buffer.from('x'));
       await writer.finish(-1, sync);
     }
-    // 3 started from 2 (not synced): 1 stays. 4 started from 3 (synced): 2 left.
-    expect(store.has(22, 1)).toBe(true);
-    expect(store.has(22, 2)).toBe(false);
-    expect(store.has(22, 3) && store.has(22, 4)).toBe(true);
+    // 3 started from 2, not synced: 1 stays. 4 started from 3 (synced), whose commit may not be
+    // durable at the namenode (prepared by PrepareChunk, a retry): 2 stays. 5 started from 4,
+    // given by 4's synced commit: 3 left.
+    expect(store.has(22, 1) && store.has(22, 2)).toBe(true);
+    expect(store.has(22, 3)).toBe(false);
+    expect(store.has(22, 4) && store.has(22, 5)).toBe(true);
   });
 
   it('an update writes fresh checksums for the windows it changed and keeps the base ones elsewhere, whatever its shape', async () => {

@@ -12,6 +12,7 @@ export interface WriteHeader {
   'token'?: (string);
   'downstream'?: (_cairn_DatanodeAddress)[];
   'baseLengthBytes'?: (number | string | Long);
+  'baseDurable'?: (boolean);
 }
 
 export interface WriteHeader__Output {
@@ -23,4 +24,5 @@ export interface WriteHeader__Output {
   'token': (string);
   'downstream': (_cairn_DatanodeAddress__Output)[];
   'baseLengthBytes': (number);
+  'baseDurable': (boolean);
 }
