@@ -14,7 +14,11 @@
 // mount last confirmed the directory, the same bound as every name the mount caches (--cache-ms);
 // NFS caches absent names the same way. A change of names through this mount that does not come
 // with the directory's new version (hiding an unlinked open file, a reply that did not carry it)
-// forgets the directory. Nothing here is trusted past `ttlMs` without a confirmation. Times are
+// forgets the directory. Nothing here is trusted past `ttlMs` without a confirmation. A directory
+// not confirmed for that long answers nothing, but is kept (for `staleKeepMs`): the next change
+// of ours in it that moves its version by exactly one confirms that nobody else changed it
+// meanwhile, so its names are exact again. A database's directory stays known that way across a
+// pause longer than the ttl (SQLite looks up its absent journal twice a transaction). Times are
 // on the monotonic clock (fast-lookups.ts monotonicMs): a wall clock stepped back must not
 // keep a directory known longer.
 
@@ -35,6 +39,10 @@ interface KnownDir {
 
 /** Names a known directory may hold before it is forgotten (memory). */
 const namesMax = 200_000;
+/** How long a directory no longer fresh is kept for a change of ours to confirm it again. */
+const staleKeepMs = 10 * 60 * 1000;
+/** Directories kept at most (memory): past it, the ones confirmed longest ago go first. */
+const dirsMax = 10_000;
 
 export class CompleteDirs {
   private readonly dirs = new Map<number, KnownDir>();
@@ -50,11 +58,7 @@ export class CompleteDirs {
   /** Whether `name` is known not to be in `dir`. */
   lacks(dir: number, name: string, nowMs: number): boolean {
     const known = this.dirs.get(dir);
-    if (known === undefined) return false;
-    if (nowMs >= known.freshUntilMs) {
-      this.dirs.delete(dir);
-      return false;
-    }
+    if (known === undefined || nowMs >= known.freshUntilMs) return false; // not known, or not confirmed lately
     return !known.names.has(name);
   }
 
@@ -68,8 +72,11 @@ export class CompleteDirs {
       if (known === undefined) continue;
       const after = dirs.find((d) => d.ino === edit.dir);
       if (after !== undefined && after.dirVersion === known.version + 1) {
+        // Ours alone since the last confirmation, however long ago: fresh again.
         known.version = after.dirVersion;
         known.freshUntilMs = nowMs + this.ttlMs;
+        this.dirs.delete(edit.dir); // most recently confirmed last (sweep drops from the front)
+        this.dirs.set(edit.dir, known);
       } else if (after === undefined || after.dirVersion !== known.version) {
         // Not confirmed, or someone else changed it too. (Equal: a second edit of this same change.)
         this.dirs.delete(edit.dir);
@@ -86,9 +93,15 @@ export class CompleteDirs {
     this.dirs.delete(dir);
   }
 
-  /** Drops what is no longer fresh. */
+  /** Drops what was not confirmed for `staleKeepMs`, and the least recently confirmed past `dirsMax`. */
   sweep(nowMs: number): void {
-    for (const [dir, known] of this.dirs) if (nowMs >= known.freshUntilMs) this.dirs.delete(dir);
+    let over = this.dirs.size - dirsMax;
+    for (const [dir, known] of this.dirs) {
+      if (over > 0 || nowMs >= known.freshUntilMs + staleKeepMs) {
+        this.dirs.delete(dir);
+        over--;
+      }
+    }
   }
 
   get size(): number {

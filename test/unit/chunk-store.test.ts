@@ -418,6 +418,10 @@ describe('ChunkStore', () => {
       const writer = await store.createWriter({ chunkId: 22, gen, baseGen: gen - 1, baseLengthBytes: model.length, offsetBytes: 0, baseDurable });
       await writer.writeAt(gen * 1000, Buffer.from('x'));
       await writer.finish(-1, sync);
+      // Its spare is made before the next update starts (which takes it): no copy of a version
+      // still under way, which would hold that version (a file being read is not retired).
+      await new Promise((resolve) => setImmediate(resolve));
+      await store.spareOf(22);
     }
     // 3 started from 2, not synced: 1 stays. 4 started from 3 (synced), whose commit may not be
     // durable at the namenode (prepared by PrepareChunk, a retry): 2 stays. 5 started from 4,

@@ -473,12 +473,42 @@ describe('CompleteDirs', () => {
     expect(c.lacks(7, 'a', 1899)).toBe(true);
     expect(c.lacks(7, 'a', 1900)).toBe(false);
     c.made(dirStats(8, 0), 0);
-    c.sweep(1000);
-    expect(c.size).toBe(0);
+    c.sweep(10 * 60 * 1000 + 1000);
+    expect(c.size).toBe(1); // 7, confirmed at 900, is kept a little longer
+    c.sweep(10 * 60 * 1000 + 1900);
+    expect(c.size).toBe(0); // not confirmed for ten minutes: dropped
     // No caching at all: nothing is ever known.
     const none = new CompleteDirs(0);
     none.made(dirStats(7, 0), 0);
     expect(none.lacks(7, 'a', 0)).toBe(false);
+  });
+});
+
+describe('CompleteDirs after a pause', () => {
+  it('answers nothing once not confirmed for the ttl, and knows the directory again when a change of ours moves its version by one', () => {
+    const c = new CompleteDirs(1000);
+    c.made(dirStats(7, 0), 0);
+    c.changed([dirStats(7, 1)], [{ dir: 7, name: 'db', added: true }], 10);
+    expect(c.lacks(7, 'db-journal', 500)).toBe(true);
+    expect(c.lacks(7, 'db-journal', 5000)).toBe(false); // a pause: ask the namenode
+    c.sweep(5000);
+    // Our next change moved the version by one: nobody else changed it during the pause.
+    c.changed([dirStats(7, 2)], [{ dir: 7, name: 'db-journal', added: true }], 60_000);
+    expect([c.lacks(7, 'db', 60_010), c.lacks(7, 'db-journal', 60_010), c.lacks(7, 'other', 60_010)]).toEqual([false, false, true]);
+    // Someone else changed it during the next pause: our change moves it by two, and it is forgotten.
+    c.changed([dirStats(7, 4)], [{ dir: 7, name: 'db-journal', added: false }], 70_000);
+    expect(c.lacks(7, 'other', 70_010)).toBe(false);
+    expect(c.size).toBe(0);
+  });
+
+  it('keeps at most 10,000 directories, dropping the ones confirmed longest ago', () => {
+    const c = new CompleteDirs(1000);
+    for (let ino = 1; ino <= 10_005; ino++) c.made(dirStats(ino, 0), 0);
+    c.changed([dirStats(1, 1)], [{ dir: 1, name: 'a', added: true }], 10); // confirmed last
+    c.sweep(20);
+    expect(c.size).toBe(10_000);
+    expect(c.lacks(1, 'b', 30)).toBe(true);
+    expect([c.lacks(2, 'b', 30), c.lacks(6, 'b', 30), c.lacks(7, 'b', 30)]).toEqual([false, false, true]);
   });
 });
 
