@@ -175,6 +175,8 @@ export class ChunkStore {
   /** Superseded versions' files by chunk id, one each, for the chunk's next spare. */
   private readonly retired = new Map<number, Retired>();
   private retiredBytes = 0;
+  /** Spares and superseded files on their way to the free files (drained waits for them). */
+  private readonly discarding = new Set<Promise<void>>();
   /** Spares made by patching a superseded version's file (for tests and benchmarks). */
   sparesPatched = 0;
   /**
@@ -509,6 +511,10 @@ export class ChunkStore {
 
   /** Settles once every deleted replica's file is unlinked or kept as a free one (a datanode's stop). */
   async drained(): Promise<void> {
+    // Spares and superseded files are for updates no longer coming: they become free files.
+    for (const chunkId of [...this.retired.keys()]) this.dropRetired(chunkId);
+    for (const chunkId of [...this.spares.keys()]) this.dropSpare(chunkId);
+    await Promise.all(this.discarding);
     await this.lastUnlink;
     await this.free.settled();
   }
@@ -681,7 +687,7 @@ export class ChunkStore {
   /** Removes a superseded file kept for a spare: a free file once its old name's removal is on disk. */
   private discardRetired(retired: Retired): void {
     clearTimeout(retired.timer);
-    void retired.ready.then((synced) => (synced ? this.removeTmp(retired.file) : fsp.unlink(retired.file).catch(() => undefined)));
+    this.discardWhen(retired.ready.then((synced) => (synced ? this.removeTmp(retired.file) : fsp.unlink(retired.file).catch(() => undefined))));
   }
 
   /** Notes how a finished update changed its base (ChunkWriter.finish). */
@@ -729,7 +735,13 @@ export class ChunkStore {
     if (spare === undefined) return;
     this.forgetSpare(chunkId, spare);
     // Removed once its copy has settled (a file removed mid-copy would be recreated by it).
-    void spare.ready.then((made) => (made ? this.removeTmp(spare.file) : undefined));
+    this.discardWhen(spare.ready.then((made) => (made ? this.removeTmp(spare.file) : undefined)));
+  }
+
+  /** Tracks the removal of a spare or a superseded file, which `drained` waits for. */
+  private discardWhen(removal: Promise<void>): void {
+    const done = removal.finally(() => this.discarding.delete(done));
+    this.discarding.add(done);
   }
 
   private forgetSpare(chunkId: number, spare: Spare): void {

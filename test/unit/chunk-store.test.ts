@@ -403,8 +403,10 @@ describe('ChunkStore', () => {
     }
     expect(store.sparesPatched).toBe(shapes.length - 1);
     expect(store.spareTaken).toBe(shapes.length - 1);
-    // After a restart the store lists the versions still here, and reads the last one whole.
+    // A stopping store leaves only free files behind (no spare, no superseded file); after a
+    // restart it lists the versions still here, and reads the last one whole.
     await store.drained();
+    expect((await fsp.readdir(path.join(dir, 'tmp'))).filter((f) => !f.startsWith('free.'))).toEqual([]);
     const again = await ChunkStore.open(dir);
     expect(again.list().map((r) => r.gen).sort((a, b) => a - b)).toEqual([shapes.length, shapes.length + 1]);
     expect((await readAll(again, 21, shapes.length + 1)).equals(model)).toBe(true);
