@@ -108,7 +108,7 @@ interface Lineage {
   ranges: Array<[number, number]>;
   /** From here to the end of the file the two may differ anyway (a length changed, the trailer). */
   fromBytes: number;
-  /** Written with sync: its commit at the namenode was synced before any update could start from it. */
+  /** Written with sync (on this disk before its acknowledgement): only such a version supersedes its base. */
   synced: boolean;
 }
 
@@ -839,9 +839,11 @@ export class ChunkWriter {
   }
 
   private noteWritten(from: number, to: number): void {
-    const last = this.written?.at(-1);
-    if (last?.[1] === from) last[1] = to;
-    else if (this.written !== undefined) this.written = this.written.length < writtenRangesMax ? (this.written.push([from, to]), this.written) : undefined;
+    if (this.written === undefined) return;
+    const last = this.written.at(-1);
+    if (last?.[1] === from) last[1] = to; // the next page of a run
+    else if (this.written.length < writtenRangesMax) this.written.push([from, to]);
+    else this.written = undefined; // too scattered to keep: the next spare is a full copy
   }
 
   /**
