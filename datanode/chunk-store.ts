@@ -98,6 +98,8 @@ const spareKeepMs = 30_000;
 const writtenRangesMax = 256;
 const patchStepsMax = 4;
 const patchBytesMax = 1024 * 1024;
+/** Updates whose written ranges are kept at most (the most recent; memory). */
+const lineagesMax = 1024;
 
 const replicaName = (chunkId: number, gen: number): string => `${chunkId.toString(16)}_${gen}`;
 
@@ -177,6 +179,8 @@ export class ChunkStore {
   private retiredBytes = 0;
   /** Spares and superseded files on their way to the free files (drained waits for them). */
   private readonly discarding = new Set<Promise<void>>();
+  /** `drained` was called: no more spares or superseded files are kept. */
+  private stopping = false;
   /** Spares made by patching a superseded version's file (for tests and benchmarks). */
   sparesPatched = 0;
   /**
@@ -511,11 +515,14 @@ export class ChunkStore {
 
   /** Settles once every deleted replica's file is unlinked or kept as a free one (a datanode's stop). */
   async drained(): Promise<void> {
-    // Spares and superseded files are for updates no longer coming: they become free files.
+    // Spares and superseded files are for updates no longer coming: they become free files, and
+    // an update still finishing makes none.
+    this.stopping = true;
     for (const chunkId of [...this.retired.keys()]) this.dropRetired(chunkId);
     for (const chunkId of [...this.spares.keys()]) this.dropSpare(chunkId);
-    await Promise.all(this.discarding);
     await this.lastUnlink;
+    await this.free.settled(); // the superseded files' directories fsynced now, not in 20 ms
+    await Promise.all(this.discarding);
     await this.free.settled();
   }
 
@@ -569,7 +576,7 @@ export class ChunkStore {
     const bytes = replicaFileBytes(ref.lengthBytes);
     this.dropSpare(ref.chunkId);
     const patch = this.patchFor(ref, bytes);
-    if (bytes < spareBytesMin || this.spares.size >= sparesMax || this.spareBytes + bytes > spareBytesMax) {
+    if (this.stopping || bytes < spareBytesMin || this.spares.size >= sparesMax || this.spareBytes + this.retiredBytes + bytes > spareBytesMax) {
       if (patch !== undefined) this.discardRetired(patch.retired);
       return;
     }
@@ -624,7 +631,7 @@ export class ChunkStore {
    */
   private retireSuperseded(chunkId: number, gen: number): void {
     const lineage = this.lineage.get(replicaName(chunkId, gen));
-    if (lineage === undefined || !lineage.synced) return;
+    if (lineage === undefined || !lineage.synced || this.stopping) return;
     const oldKey = replicaName(chunkId, lineage.baseGen);
     const old = this.replicas.get(oldKey);
     const file = this.replicaPath(chunkId, lineage.baseGen);
@@ -690,9 +697,15 @@ export class ChunkStore {
     this.discardWhen(retired.ready.then((synced) => (synced ? this.removeTmp(retired.file) : fsp.unlink(retired.file).catch(() => undefined))));
   }
 
-  /** Notes how a finished update changed its base (ChunkWriter.finish). */
+  /**
+   * Notes how a finished update changed its base (ChunkWriter.finish): only a synced one of a
+   * replica large enough for spares, the only kind a patch follows, and the most recent
+   * `lineagesMax` of them.
+   */
   noteLineage(ref: ReplicaRef, lineage: Lineage): void {
-    if (this.has(ref.chunkId, ref.gen)) this.lineage.set(replicaName(ref.chunkId, ref.gen), lineage);
+    if (!lineage.synced || replicaFileBytes(ref.lengthBytes) < spareBytesMin || !this.has(ref.chunkId, ref.gen)) return;
+    this.lineage.set(replicaName(ref.chunkId, ref.gen), lineage);
+    if (this.lineage.size > lineagesMax) this.lineage.delete(this.lineage.keys().next().value as string);
   }
 
   /** Before an fsync of a bucket directory: what to call once it succeeded (FreeFiles.dirSyncing). */

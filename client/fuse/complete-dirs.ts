@@ -41,17 +41,24 @@ interface KnownDir {
 const namesMax = 200_000;
 /** How long a directory no longer fresh is kept for a change of ours to confirm it again. */
 const staleKeepMs = 10 * 60 * 1000;
-/** Directories kept at most (memory): past it, the ones confirmed longest ago go first. */
+/**
+ * Directories, and names in all of them, kept at most (memory): past either, the directories
+ * confirmed longest ago go first.
+ */
 const dirsMax = 10_000;
+const namesTotalMax = 200_000;
 
 export class CompleteDirs {
+  /** Least recently confirmed first. */
   private readonly dirs = new Map<number, KnownDir>();
+  private namesTotal = 0;
 
   constructor(private readonly ttlMs: number) {}
 
   /** A directory this mount just made (`s`: its attributes from the mkdir): empty. */
   made(s: Stats, nowMs: number): void {
     if (this.ttlMs <= 0 || !s.isDirectory()) return;
+    this.remove(s.ino);
     this.dirs.set(s.ino, { version: s.dirVersion, freshUntilMs: nowMs + this.ttlMs, names: new Set() });
   }
 
@@ -67,6 +74,7 @@ export class CompleteDirs {
    * after it (empty when the reply did not say), `edits` what it did to their names.
    */
   changed(dirs: readonly Stats[], edits: readonly NameEdit[], nowMs: number): void {
+    const confirmed = new Set<number>();
     for (const edit of edits) {
       const known = this.dirs.get(edit.dir);
       if (known === undefined) continue;
@@ -77,30 +85,37 @@ export class CompleteDirs {
         known.freshUntilMs = nowMs + this.ttlMs;
         this.dirs.delete(edit.dir); // most recently confirmed last (sweep drops from the front)
         this.dirs.set(edit.dir, known);
-      } else if (after === undefined || after.dirVersion !== known.version) {
-        // Not confirmed, or someone else changed it too. (Equal: a second edit of this same change.)
-        this.dirs.delete(edit.dir);
+        confirmed.add(edit.dir);
+      } else if (after === undefined || after.dirVersion !== known.version || !confirmed.has(edit.dir)) {
+        // Not confirmed, or someone else changed it too. Equal is a second edit of this same
+        // change only: from another change it would mean the namenode went back (a lost commit).
+        this.remove(edit.dir);
         continue;
       }
+      const before = known.names.size;
       if (edit.added) known.names.add(edit.name);
       else known.names.delete(edit.name);
-      if (known.names.size > namesMax) this.dirs.delete(edit.dir);
+      this.namesTotal += known.names.size - before;
+      if (known.names.size > namesMax) this.remove(edit.dir);
     }
+  }
+
+  private remove(dir: number): void {
+    const known = this.dirs.get(dir);
+    if (known === undefined) return;
+    this.dirs.delete(dir);
+    this.namesTotal -= known.names.size;
   }
 
   /** Names of `dir` changed in a way this mount cannot follow exactly. */
   forget(dir: number): void {
-    this.dirs.delete(dir);
+    this.remove(dir);
   }
 
-  /** Drops what was not confirmed for `staleKeepMs`, and the least recently confirmed past `dirsMax`. */
+  /** Drops what was not confirmed for `staleKeepMs`, and the least recently confirmed past `dirsMax` or `namesTotalMax`. */
   sweep(nowMs: number): void {
-    let over = this.dirs.size - dirsMax;
     for (const [dir, known] of this.dirs) {
-      if (over > 0 || nowMs >= known.freshUntilMs + staleKeepMs) {
-        this.dirs.delete(dir);
-        over--;
-      }
+      if (this.dirs.size > dirsMax || this.namesTotal > namesTotalMax || nowMs >= known.freshUntilMs + staleKeepMs) this.remove(dir);
     }
   }
 

@@ -36,17 +36,18 @@ describe('ChunkStore on a failing disk', () => {
   });
 
   it("a superseded version's file whose directory fsync failed is not patched: the spare is a full copy, the next update intact", async () => {
+    // A free file to take (kept across a restart), so that a failed patch would start from an empty file.
+    const before = await ChunkStore.open(dir);
+    const spareFree = await before.createWriter({ chunkId: 6, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
+    await spareFree.write(Buffer.alloc(1000));
+    await spareFree.finish(-1, false);
+    await before.delete(6, 1);
+    await before.drained();
     const store = await ChunkStore.open(dir);
     let model = pseudoRandomBytes(4 * 64 * 1024 + 99, 50);
     const first = await store.createWriter({ chunkId: 5, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
     await first.write(model);
     await first.finish(-1, true);
-    // Free files to take, so that a failed patch would start from an empty file.
-    const spareFree = await store.createWriter({ chunkId: 6, gen: 1, baseGen: 0, baseLengthBytes: 0, offsetBytes: 0 });
-    await spareFree.write(Buffer.alloc(1000));
-    await spareFree.finish(-1, false);
-    await store.delete(6, 1);
-    await store.drained();
     const update = async (gen: number, at: number, sync = true): Promise<void> => {
       const writer = await store.createWriter({ chunkId: 5, gen, baseGen: gen - 1, baseLengthBytes: model.length, offsetBytes: 0, baseDurable: gen > 2 });
       if (gen === 3) {

@@ -412,6 +412,18 @@ describe('ChunkStore', () => {
     expect((await readAll(again, 21, shapes.length + 1)).equals(model)).toBe(true);
   });
 
+  it('a store stopping while a synced update finishes makes no spare after it settled', async () => {
+    const store = await ChunkStore.open(dir);
+    const model = pseudoRandomBytes(3 * window, 43);
+    await put(store, 24, 1, model);
+    const writer = await store.createWriter({ chunkId: 24, gen: 2, baseGen: 1, baseLengthBytes: model.length, offsetBytes: 0 });
+    await writer.writeAt(10, Buffer.from('x'));
+    await Promise.all([writer.finish(-1, true), store.drained()]);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve)); // where a spare would begin
+    expect(await store.spareOf(24)).toBeUndefined();
+    expect((await fsp.readdir(path.join(dir, 'tmp'))).filter((f) => !f.startsWith('free.'))).toEqual([]);
+  });
+
   it('an update too scattered to note (more than 256 runs) gets a full copy for its spare, byte for byte', async () => {
     const store = await ChunkStore.open(dir);
     let model = pseudoRandomBytes(4 * window, 42);

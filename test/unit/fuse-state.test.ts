@@ -501,6 +501,31 @@ describe('CompleteDirs after a pause', () => {
     expect(c.size).toBe(0);
   });
 
+  it('forgets a directory whose version a later change finds unmoved: the namenode went back (a commit lost with its power)', () => {
+    const c = new CompleteDirs(1000);
+    c.made(dirStats(7, 0), 0);
+    c.changed([dirStats(7, 1)], [{ dir: 7, name: 'n', added: true }], 10);
+    c.changed([dirStats(7, 2)], [{ dir: 7, name: 'n', added: false }], 20); // unlinked: lost by the namenode
+    // Back at version 1 with n present: our next create answers 2 again, which this mount knows.
+    c.changed([dirStats(7, 2)], [{ dir: 7, name: 'x', added: true }], 5000);
+    c.changed([dirStats(7, 3)], [{ dir: 7, name: 'y', added: true }], 5010);
+    expect(c.lacks(7, 'n', 5020)).toBe(false); // asked of the namenode, which has it
+    expect(c.size).toBe(0);
+  });
+
+  it('keeps at most 200,000 names in all, dropping the directories confirmed longest ago', () => {
+    const c = new CompleteDirs(1000);
+    for (let ino = 1; ino <= 3; ino++) {
+      c.made(dirStats(ino, 0), 0);
+      const edits = Array.from({ length: 90_000 }, (_, i) => ({ dir: ino, name: `f${i}`, added: true }));
+      // One change per name, each moving the version by one.
+      edits.forEach((edit, i) => c.changed([dirStats(ino, i + 1)], [edit], ino));
+    }
+    c.sweep(10);
+    expect(c.size).toBe(2); // 270,000 names: the first directory goes
+    expect([c.lacks(1, 'zz', 20), c.lacks(2, 'zz', 20), c.lacks(3, 'zz', 20)]).toEqual([false, true, true]);
+  });
+
   it('keeps at most 10,000 directories, dropping the ones confirmed longest ago', () => {
     const c = new CompleteDirs(1000);
     for (let ino = 1; ino <= 10_005; ino++) c.made(dirStats(ino, 0), 0);
