@@ -110,8 +110,6 @@ interface Lineage {
   ranges: Array<[number, number]>;
   /** From here to the end of the file the two may differ anyway (a length changed, the trailer). */
   fromBytes: number;
-  /** Written with sync (on this disk before its acknowledgement): only such a version supersedes its base. */
-  synced: boolean;
 }
 
 /** A superseded version's file under tmp/, kept to be patched into its chunk's next spare. */
@@ -172,7 +170,10 @@ export class ChunkStore {
   private spareBytes = 0;
   /** Spare copies an update started from (for tests and benchmarks). */
   spareTaken = 0;
-  /** What synced updates changed in their bases, by replica key (while the replica is here). */
+  /**
+   * What synced updates changed in their bases, by replica key (while the replica is here). Only
+   * a synced version (on this disk before its acknowledgement) supersedes its base.
+   */
   private readonly lineage = new Map<string, Lineage>();
   /** Superseded versions' files by chunk id, one each, for the chunk's next spare. */
   private readonly retired = new Map<number, Retired>();
@@ -587,15 +588,13 @@ export class ChunkStore {
     const ready = (async (): Promise<boolean> => {
       try {
         try {
-          // Patched only if it is still the superseded version's file, and its old name's removal is on disk.
-          let patching = patch !== undefined && patch.bytes <= patchBytesMax;
-          if (patch === undefined) this.free.takeAs(file);
-          else if (!(await patch.retired.ready)) {
-            patching = false;
-            await fsp.unlink(file); // its old name may still be on disk: never written into
+          // The superseded file is written into only once its old name's removal is on disk.
+          const writable = patch !== undefined && (await patch.retired.ready);
+          if (!writable) {
+            if (patch !== undefined) await fsp.unlink(file); // its old name may still be on disk
             this.free.takeAs(file);
           }
-          if (patch !== undefined && patching && this.replicas.has(key)) {
+          if (writable && patch.bytes <= patchBytesMax && this.replicas.has(key)) {
             patchFile(from, file, patch.ranges, bytes);
             this.sparesPatched++;
           } else await fsp.copyFile(from, file, fsConstants.COPYFILE_FICLONE); // over the old file, if any: it keeps its inode
@@ -631,7 +630,7 @@ export class ChunkStore {
    */
   private retireSuperseded(chunkId: number, gen: number): void {
     const lineage = this.lineage.get(replicaName(chunkId, gen));
-    if (lineage === undefined || !lineage.synced || this.stopping) return;
+    if (lineage === undefined || this.stopping) return;
     const oldKey = replicaName(chunkId, lineage.baseGen);
     const old = this.replicas.get(oldKey);
     const file = this.replicaPath(chunkId, lineage.baseGen);
@@ -661,11 +660,8 @@ export class ChunkStore {
    * none, or the updates between are not all known here (it is then dropped).
    */
   private patchFor(ref: ReplicaRef, fileBytes: number): { retired: Retired; ranges: Array<[number, number]>; bytes: number } | undefined {
-    const retired = this.retired.get(ref.chunkId);
+    const retired = this.takeRetired(ref.chunkId);
     if (retired === undefined) return undefined;
-    this.retired.delete(ref.chunkId);
-    this.retiredBytes -= retired.bytes;
-    clearTimeout(retired.timer);
     const ranges: Array<[number, number]> = [];
     let fromBytes = fileBytes;
     for (let gen = ref.gen, steps = 0; gen !== retired.gen; steps++) {
@@ -683,27 +679,32 @@ export class ChunkStore {
     return { retired, ranges: merged, bytes: merged.reduce((sum, [from, to]) => sum + to - from, 0) };
   }
 
-  private dropRetired(chunkId: number): void {
+  /** The chunk's superseded file, no longer kept here (undefined: none). */
+  private takeRetired(chunkId: number): Retired | undefined {
     const retired = this.retired.get(chunkId);
-    if (retired === undefined) return;
+    if (retired === undefined) return undefined;
     this.retired.delete(chunkId);
     this.retiredBytes -= retired.bytes;
-    this.discardRetired(retired);
+    clearTimeout(retired.timer);
+    return retired;
+  }
+
+  private dropRetired(chunkId: number): void {
+    const retired = this.takeRetired(chunkId);
+    if (retired !== undefined) this.discardRetired(retired);
   }
 
   /** Removes a superseded file kept for a spare: a free file once its old name's removal is on disk. */
   private discardRetired(retired: Retired): void {
-    clearTimeout(retired.timer);
     this.discardWhen(retired.ready.then((synced) => (synced ? this.removeTmp(retired.file) : fsp.unlink(retired.file).catch(() => undefined))));
   }
 
   /**
-   * Notes how a finished update changed its base (ChunkWriter.finish): only a synced one of a
-   * replica large enough for spares, the only kind a patch follows, and the most recent
-   * `lineagesMax` of them.
+   * Notes how a finished synced update changed its base (ChunkWriter.finish): of a replica large
+   * enough for spares, the only kind a patch follows, and the most recent `lineagesMax` of them.
    */
   noteLineage(ref: ReplicaRef, lineage: Lineage): void {
-    if (!lineage.synced || replicaFileBytes(ref.lengthBytes) < spareBytesMin || !this.has(ref.chunkId, ref.gen)) return;
+    if (replicaFileBytes(ref.lengthBytes) < spareBytesMin || !this.has(ref.chunkId, ref.gen)) return;
     this.lineage.set(replicaName(ref.chunkId, ref.gen), lineage);
     if (this.lineage.size > lineagesMax) this.lineage.delete(this.lineage.keys().next().value as string);
   }
@@ -932,8 +933,8 @@ export class ChunkWriter {
           throw failed.reason;
         }
       }
-      if (base.fileLengthBytes > 0 && this.written !== undefined) {
-        this.store.noteLineage(ref, { baseGen: this.s.baseGen, ranges: mergeRanges(this.written, Infinity), fromBytes: Math.min(base.lengthBytes, length), synced: sync });
+      if (sync && base.fileLengthBytes > 0 && this.written !== undefined) {
+        this.store.noteLineage(ref, { baseGen: this.s.baseGen, ranges: mergeRanges(this.written, Infinity), fromBytes: Math.min(base.lengthBytes, length) });
       }
     } finally {
       this.closeFd();
