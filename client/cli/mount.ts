@@ -15,7 +15,7 @@ import { Identities } from '../fuse/identities.js';
 import { collectWhenIdle } from '../../common/idle-gc.js';
 
 export const mountUsage = [
-  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N]',
+  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N] [--sync-unlinks]',
   'cairn umount MOUNTPOINT',
 ];
 
@@ -30,6 +30,7 @@ export async function runMount(argv: string[]): Promise<void> {
     'cache-ms': { type: 'string' },
     'max-write': { type: 'string' },
     readers: { type: 'string' },
+    'sync-unlinks': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${mountUsage[0]}`);
   const mountpoint = path.resolve(positionals[0] as string);
@@ -57,7 +58,9 @@ export async function runMount(argv: string[]): Promise<void> {
     toReaders: (msg) => session.device?.toReaders(msg),
     forgetAttrs: (ino) => session.device?.forgetAttrs(ino),
   };
-  const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log }, sink);
+  // --sync-unlinks: every unlink waits for the namenode (client/fuse/early-unlinks.ts).
+  const unlinksAhead = values['sync-unlinks'] !== true;
+  const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log, unlinksAhead }, sink);
   let handled = 0;
   const mounted = await FuseDevice.mount(
     {

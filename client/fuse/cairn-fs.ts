@@ -48,6 +48,8 @@ export interface CairnFsOptions {
   /** Largest write request (the kernel sends up to this many bytes at once). */
   maxWriteBytes: number;
   log: Logger;
+  /** Answer unlinks this mount can foresee before their namenode call (early-unlinks.ts). */
+  unlinksAhead?: boolean;
 }
 
 /** Sends replies; device.ts implements it over /dev/fuse. */
@@ -150,6 +152,7 @@ export class CairnFs {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.files.closeAll();
+    await this.o.identities.tracker.settledAhead();
     for (const ino of this.pending.inodes()) await this.sendPending(ino, undefined).catch(() => undefined);
   }
 

@@ -69,6 +69,21 @@ export class CompleteDirs {
     return !known.names.has(name);
   }
 
+  /** Whether `name` is known to be in `dir`. */
+  holds(dir: number, name: string, nowMs: number): boolean {
+    const known = this.dirs.get(dir);
+    return known !== undefined && nowMs < known.freshUntilMs && known.names.has(name);
+  }
+
+  /**
+   * `name` left `dir` through this mount, and the directory's version after it will come with
+   * the call's answer (an unlink answered ahead, early-unlinks.ts): `changed` confirms it then.
+   */
+  drop(dir: number, name: string): void {
+    const known = this.dirs.get(dir);
+    if (known !== undefined && known.names.delete(name)) this.namesTotal--;
+  }
+
   /**
    * A change through this mount: `dirs` are the directories it changed, with their attributes
    * after it (empty when the reply did not say), `edits` what it did to their names.

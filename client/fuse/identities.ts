@@ -33,6 +33,11 @@ export class Identities {
     this.clientsMax = opts.clientsMax ?? 256;
   }
 
+  /** Orders this mount's namenode calls behind those answered ahead (early-unlinks.ts). */
+  get tracker(): SyncTracker {
+    return this.syncTracker;
+  }
+
   /** The client acting as uid:gid. */
   get(uid: number, gid: number): CairnClient {
     const key = `${uid}:${gid}`;

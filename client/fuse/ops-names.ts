@@ -10,6 +10,7 @@ import { CairnError } from '../../common/errors.js';
 import type { Changed } from '../sdk/client.js';
 import type { CairnFs } from './cairn-fs.js';
 import { monotonicMs } from './fast-lookups.js';
+import { unlinkAhead } from './early-unlinks.js';
 import { Errno, ESTALE } from './errno.js';
 import type { AttrChanges } from './pending-attrs.js';
 import * as P from './protocol.js';
@@ -150,6 +151,7 @@ export async function link(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
 export async function remove(fs: CairnFs, req: P.FuseRequest): Promise<undefined> {
   const name = P.cStrings(req.body, 1)[0] as string;
   const path = fs.childPath(req.nodeid, name);
+  if (req.opcode === P.op.UNLINK && (await unlinkAhead(fs, req, name))) return undefined;
   const client = fs.caller(req);
   if (req.opcode === P.op.UNLINK && (await hideIfOpen(fs, req, req.nodeid, name)) !== undefined) return undefined;
   let change: Changed | undefined;

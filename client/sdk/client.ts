@@ -218,8 +218,12 @@ export class CairnClient {
     opts.onChanged?.(changedOf(undefined, dirs));
   }
 
-  async unlink(path: string, opts: ChangeOptions = {}): Promise<void> {
-    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path));
+  /**
+   * `expectIno`: remove the name only while it names that inode (ENOENT otherwise), so that the
+   * call can be sent again after a lost connection without removing a file made since.
+   */
+  async unlink(path: string, opts: ChangeOptions & { expectIno?: number } = {}): Promise<void> {
+    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path, opts.expectIno));
     opts.onChanged?.(changedOf(undefined, dirs));
   }
 

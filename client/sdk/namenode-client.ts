@@ -73,9 +73,16 @@ export class SyncTracker {
   private settled = 0;
   private lastChange = 0;
   private syncedThrough = 0;
+  /** Calls answered before they were made (a mount's early unlinks), not yet settled. */
+  private ahead = 0;
+  private aheadSettled: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly room: Array<() => void> = [];
 
   /** Runs one call, noting what it changed and what it made durable. */
   async track<T>(name: MethodName, req: unknown, call: () => Promise<T>): Promise<T> {
+    // Every call waits for the calls answered ahead of it, except those calls themselves (an
+    // unlink naming its inode): nothing may overtake a change the caller already believes made.
+    if (this.ahead > 0 && !(name === 'Unlink' && ((req as { expectInode?: number }).expectInode ?? 0) > 0)) await this.aheadSettled?.promise;
     const syncing = name === 'Sync' || (name === 'CommitChunk' && (req as { sync?: boolean }).sync === true);
     const changing = !unchanging.has(name) && !(name === 'Open' && (req as { write?: boolean }).write !== true);
     const covers = this.settled;
@@ -89,9 +96,45 @@ export class SyncTracker {
     }
   }
 
-  /** Whether every change settled so far is known to be on the namenode's disk. */
+  /** Resolves once fewer than `max` calls run ahead (see runAhead). */
+  async roomAhead(max: number): Promise<void> {
+    while (this.ahead >= max) await new Promise<void>((resolve) => this.room.push(resolve));
+  }
+
+  /**
+   * Runs `work` (the calls of a change already answered, and what follows their answers) ahead of
+   * the calls begun after this, which wait until it settles. `work` itself must make no call
+   * other than an unlink naming its inode (it would wait for itself), and handle its failures.
+   */
+  runAhead(work: () => Promise<void>): void {
+    if (this.ahead++ === 0) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.aheadSettled = { promise, resolve };
+    }
+    void work()
+      .catch(() => undefined)
+      .finally(() => {
+        this.room.shift()?.();
+        if (--this.ahead > 0) return;
+        this.aheadSettled?.resolve();
+        this.aheadSettled = undefined;
+      });
+  }
+
+  /** Resolves once every call run ahead so far has settled. */
+  async settledAhead(): Promise<void> {
+    while (this.aheadSettled !== undefined) await this.aheadSettled.promise;
+  }
+
+  /** Calls answered ahead and not settled yet. */
+  get runningAhead(): number {
+    return this.ahead;
+  }
+
+  /** Whether every change settled so far is known to be on the namenode's disk (none running ahead). */
   get synced(): boolean {
-    return this.lastChange <= this.syncedThrough;
+    return this.ahead === 0 && this.lastChange <= this.syncedThrough;
   }
 }
 
@@ -192,8 +235,8 @@ export class NamenodeClient {
   async rename(src: string, dst: string): Promise<WireAttr[]> {
     return (await this.call<object, ChangeReply__Output>('Rename', { src, dst })).dirs;
   }
-  async unlink(path: string): Promise<WireAttr[]> {
-    return (await this.call<object, ChangeReply__Output>('Unlink', { path })).dirs;
+  async unlink(path: string, expectInode = 0): Promise<WireAttr[]> {
+    return (await this.call<object, ChangeReply__Output>('Unlink', { path, expectInode })).dirs;
   }
   async rmdir(path: string): Promise<WireAttr[]> {
     return (await this.call<object, ChangeReply__Output>('Rmdir', { path })).dirs;

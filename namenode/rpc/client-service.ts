@@ -121,7 +121,8 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       return { dirs };
     }),
     Unlink: handler(async (req, caller) => {
-      const { result, dirs } = await change(caller, (ctx) => unlink(ctx, req.path));
+      const expectIno = wireCount(req.expectInode, 'expectInode');
+      const { result, dirs } = await change(caller, (ctx) => unlink(ctx, req.path, expectIno > 0 ? expectIno : undefined));
       releaseChunks(state, result);
       return { dirs };
     }),

@@ -73,6 +73,20 @@ describe('changes report the directories they changed, as they are after the cha
     expect((await fs.lstat('/c')).nlink).toBe(2);
   });
 
+  it('an unlink naming an inode removes the name only while it names that inode', async () => {
+    await (await fs.open('/c/named', 'w')).close();
+    const first = (await fs.lstat('/c/named')).ino;
+    await fs.unlink('/c/named');
+    await (await fs.open('/c/named', 'w')).close(); // made again under the name: another inode
+    const second = (await fs.lstat('/c/named')).ino;
+    expect(second).not.toBe(first);
+    // The first unlink sent again (after a lost connection) must not remove the new file.
+    expect(await codeOf(fs.unlink('/c/named', { expectIno: first }))).toBe('ENOENT');
+    expect((await fs.lstat('/c/named')).ino).toBe(second);
+    await fs.unlink('/c/named', { expectIno: second });
+    expect(await codeOf(fs.lstat('/c/named'))).toBe('ENOENT');
+  });
+
   it('a failed change reports nothing', async () => {
     let calls = 0;
     expect(await codeOf(fs.unlink('/c/missing', { onChanged: () => calls++ }))).toBe('ENOENT');

@@ -50,4 +50,55 @@ describe('SyncTracker', () => {
     await t.track('Sync', {}, async () => undefined);
     expect(t.synced).toBe(true);
   });
+
+  it('calls wait for the work run ahead of them; the unlinks naming their inode do not', async () => {
+    const t = new SyncTracker();
+    const unlinkReply = pending();
+    const order: string[] = [];
+    t.runAhead(async () => {
+      await t.track('Unlink', { path: '/a', expectInode: 7 }, () => unlinkReply.promise);
+      order.push('ahead settled');
+    });
+    expect(t.runningAhead).toBe(1);
+    expect(t.synced).toBe(false); // an fsync of the directory must call, and so wait
+    let sent = false;
+    const later = t.track('Open', { write: true, create: true }, async () => {
+      sent = true;
+      order.push('open sent');
+    });
+    const plainUnlink = t.track('Unlink', { path: '/b', expectInode: 0 }, async () => void order.push('plain unlink sent'));
+    // A second unlink answered ahead goes out at once, beside the first.
+    let secondSent = false;
+    t.runAhead(() => t.track('Unlink', { path: '/c', expectInode: 8 }, async () => void (secondSent = true)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toBe(false);
+    expect(secondSent).toBe(true);
+    unlinkReply.resolve();
+    await Promise.all([later, plainUnlink]);
+    expect(order).toEqual(['ahead settled', 'open sent', 'plain unlink sent']);
+    expect(t.runningAhead).toBe(0);
+    await t.settledAhead();
+  });
+
+  it('a failed run ahead releases the calls waiting for it; roomAhead waits while `max` run', async () => {
+    const t = new SyncTracker();
+    const first = pending();
+    t.runAhead(() => first.promise);
+    t.runAhead(async () => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.runningAhead).toBe(1);
+    let room = false;
+    const waiting = t.roomAhead(1).then(() => (room = true));
+    let stat = false;
+    const call = t.track('Stat', {}, async () => void (stat = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(room).toBe(false);
+    expect(stat).toBe(false);
+    first.reject(new Error('lost'));
+    await Promise.all([waiting, call]);
+    expect(room).toBe(true);
+    expect(stat).toBe(true);
+    await t.settledAhead();
+    expect(t.runningAhead).toBe(0);
+  });
 });

@@ -1,12 +1,15 @@
 // Original file: proto/cairn.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface PathRequest {
   'path'?: (string);
   'follow'?: (boolean);
+  'expectInode'?: (number | string | Long);
 }
 
 export interface PathRequest__Output {
   'path': (string);
   'follow': (boolean);
+  'expectInode': (number);
 }

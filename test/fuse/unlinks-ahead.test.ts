@@ -1,0 +1,99 @@
+// Unlinks a mount answers before its namenode call (client/fuse/early-unlinks.ts), with real
+// mount processes: another mount sees the names gone at once, a name made again right after is
+// the new file, and a namenode SIGKILLed while the calls are on their way still removes every
+// name the mount said was removed (the calls are sent again once it is back).
+
+import fsp from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
+import { codeOf, fuseUnavailable, Mount } from '../helpers/mount.js';
+
+const skip = fuseUnavailable();
+let cluster: MiniCluster;
+let a: Mount;
+let b: Mount;
+/** Unlinks mount `a` answered ahead, from its debug log. */
+let answeredAhead: () => number;
+
+beforeAll(async () => {
+  if (skip !== undefined) return;
+  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
+  // A long name cache, so that the directory `a` fills stays known while the namenode is down.
+  [a, b] = await Promise.all([Mount.start(cluster, { logLevel: 'debug', cacheMs: 10_000, timeoutMs: 30_000 }), Mount.start(cluster)]);
+  answeredAhead = a.counter((line) => line.includes('unlink answered ahead'));
+});
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await cluster?.stop();
+});
+
+async function fill(dir: string, count: number): Promise<string[]> {
+  await fsp.mkdir(a.p(dir));
+  const names = Array.from({ length: count }, (_, i) => `f${i}`);
+  for (const name of names) await fsp.writeFile(a.p(dir, name), name);
+  return names;
+}
+
+describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', () => {
+  it('the other mount sees the names gone at once, and a name made again right after is the new file', async () => {
+    const names = await fill('removed', 100);
+    const before = answeredAhead();
+    for (const name of names) await fsp.unlink(a.p('removed', name));
+    await waitFor(() => answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
+    expect(await fsp.readdir(b.p('removed'))).toEqual([]);
+    expect(await codeOf(fsp.stat(b.p('removed', 'f7')))).toBe('ENOENT');
+    expect(await fsp.readdir(a.p('removed'))).toEqual([]);
+
+    // Unlinked ahead, then made again with O_EXCL: the create must not overtake the unlink.
+    await fsp.writeFile(a.p('removed', 'f0'), 'old');
+    await fsp.unlink(a.p('removed', 'f0'));
+    await fsp.writeFile(a.p('removed', 'f0'), 'new', { flag: 'wx' });
+    expect(await fsp.readFile(b.p('removed', 'f0'), 'utf8')).toBe('new');
+    // rmdir right after the last unlink: the directory is empty at the namenode by then.
+    await fsp.unlink(a.p('removed', 'f0'));
+    await fsp.rmdir(a.p('removed'));
+    expect(await codeOf(cluster.client().lstat('/removed'))).toBe('ENOENT');
+    expect(a.logs()).not.toContain('answered ahead of its namenode call failed');
+  });
+
+  it('a file open on the mount is not unlinked ahead: it stays readable through its descriptor', async () => {
+    await fsp.mkdir(a.p('open'));
+    await fsp.writeFile(a.p('open', 'held'), 'still readable');
+    const handle = await fsp.open(a.p('open', 'held'), 'r');
+    try {
+      await fsp.unlink(a.p('open', 'held'));
+      // Hidden under another name until the last close, as an unlink that waits does.
+      expect((await fsp.readdir(b.p('open'))).filter((n) => n.startsWith('.cairn-hidden-'))).toHaveLength(1);
+      expect(await codeOf(fsp.stat(b.p('open', 'held')))).toBe('ENOENT');
+      expect((await handle.readFile()).toString()).toBe('still readable');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('unlinks answered while the namenode is SIGKILLed reach it once it is back', async () => {
+    const names = await fill('outage', 40);
+    const client = cluster.client();
+    expect(await client.readdir('/outage')).toHaveLength(names.length);
+    await cluster.killNamenode('SIGKILL');
+    const before = answeredAhead();
+    try {
+      // Answered by the mount alone: the namenode is down.
+      for (const name of names) await fsp.unlink(a.p('outage', name));
+      await waitFor(() => answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
+    } catch (err) {
+      await cluster.startNamenode();
+      throw err;
+    }
+    // A create of a removed name waits for the namenode, and behind the unlinks: sent first, it
+    // would find the name still there (EEXIST), or be removed by the unlink sent after it.
+    const created = fsp.writeFile(a.p('outage', 'f0'), 'made again', { flag: 'wx' });
+    await cluster.startNamenode();
+    await created;
+    await waitFor(async () => (await client.readdir('/outage').catch(() => names)).length === 1, 30_000, 'the unlinks to reach the restarted namenode');
+    expect(await fsp.readdir(b.p('outage'))).toEqual(['f0']);
+    expect(await fsp.readFile(b.p('outage', 'f0'), 'utf8')).toBe('made again');
+    expect(await fsp.readdir(a.p('outage'))).toEqual(['f0']);
+    expect(a.logs()).not.toContain('answered ahead of its namenode call failed');
+  });
+});
