@@ -102,6 +102,8 @@ export class CairnFs {
   readonly ready = new Promise<void>((resolve) => (this.initDone = resolve));
   readonly dirs = new Map<number, { ino: number; entries: P.DirentOut[] | undefined }>();
   nextDirFh = 1;
+  /** Set once unmounting began: no more unlinks answered ahead (early-unlinks.ts). */
+  closing = false;
 
   constructor(
     readonly o: CairnFsOptions,
@@ -151,6 +153,7 @@ export class CairnFs {
   /** Flushes and closes everything (before unmounting). */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.closing = true;
     await this.files.closeAll();
     await this.o.identities.tracker.settledAhead();
     for (const ino of this.pending.inodes()) await this.sendPending(ino, undefined).catch(() => undefined);

@@ -10,12 +10,14 @@
 //   name is in it, with the inode this mount last saw there;
 // - the file is not open on this mount (that needs hiding, ops-names.ts), and holds no
 //   attribute changes waiting to be sent;
-// - the caller may remove it: root, or the directory's attributes cached here grant write and
-//   search, and the sticky bit does not forbid it.
+// - the caller is root, whom the namenode's permission checks never refuse. Another caller's
+//   unlink waits: the namenode checks search permission on every ancestor of the path, and
+//   this mount cannot vouch for all of them.
 //
-// Order: every later namenode call of this mount waits until the unlinks answered ahead of it
-// are settled (`SyncTracker.runAhead`), so this mount never sees the name again and a create of
-// the same name cannot overtake the unlink. An fsync of the directory waits the same way.
+// Order: every namenode call of this mount waits until the unlinks answered before it began are
+// settled (`SyncTracker.runAhead`, first come first served), so this mount never sees the name
+// again and a create of the same name cannot overtake the unlink. An fsync of the directory
+// waits the same way. At most `unlinksAheadMax` are on their way; the next waits for room.
 //
 // The call names the inode (PathRequest.expect_inode): it removes the name only while it still
 // names that file, so it is sent again after a lost connection (a namenode restart) without
@@ -26,16 +28,17 @@
 //   may already see it for up to --cache-ms from its own caches.
 // - A name another client replaced within --cache-ms (the bound of every name this mount
 //   caches) is left in place: this unlink is taken as having come first.
-// - If the call fails for good (the namenode unreachable for the mount's whole timeout, or a
-//   refusal this mount could not foresee, such as a chmod of the directory made elsewhere
-//   within --cache-ms), the unlink did not happen: the mount logs it as an error and the name
-//   shows again once the kernel's entry expires (--cache-ms). A local file system that loses
-//   power loses unlinks not yet synced the same way; `fsync` of the directory waits for them.
-// - A mount killed after answering loses nothing: the call is written to the namenode's
-//   connection in the same turn, before any other I/O.
+// - If the call fails for good (the namenode unreachable for the mount's whole timeout), the
+//   unlink may not have happened: the mount logs it as an error, and the name shows again once
+//   the kernel's entry expires (--cache-ms). A local file system that loses power loses unlinks
+//   not yet synced the same way; `fsync` of the directory waits for them.
+// - The kernel is answered once the call is written to the namenode's connection, so a mount
+//   killed after answering loses nothing. While the namenode cannot be reached the answer does
+//   not wait (the mount sends the call again once it is back, for up to its timeout), and a
+//   mount killed meanwhile loses those unlinks, as a crash of a local disk loses unsynced ones.
+// - An unmounting mount waits for the unlinks on their way, and answers no more ahead.
 
 import { CairnError } from '../../common/errors.js';
-import { permits, W, X } from '../../common/access.js';
 import type { CairnFs } from './cairn-fs.js';
 import type { Changed } from '../sdk/client.js';
 import { monotonicMs } from './fast-lookups.js';
@@ -50,15 +53,14 @@ export const unlinksAheadMax = 64;
  * unlinks the usual way).
  */
 export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string): Promise<boolean> {
-  if (!fs.o.unlinksAhead) return false;
+  if (fs.o.unlinksAhead !== true || fs.closing || req.uid !== 0) return false;
   const tracker = fs.o.identities.tracker;
   if (tracker.runningAhead >= unlinksAheadMax) await tracker.roomAhead(unlinksAheadMax);
   const parent = req.nodeid;
   const ino = fs.nodes.idsOf(parent, name)[0];
   const path = fs.nodes.childPath(parent, name);
-  if (ino === undefined || path === undefined || !fs.complete.holds(parent, name, monotonicMs())) return false;
+  if (fs.closing || ino === undefined || path === undefined || !fs.complete.holds(parent, name, monotonicMs())) return false;
   if (fs.files.openAfterReleases(ino) || fs.hidden.has(ino) || fs.pending.peek(ino) !== undefined) return false;
-  if (!mayRemove(fs, req, parent, ino)) return false;
 
   // This mount's view first: the name is gone from now on.
   fs.complete.drop(parent, name);
@@ -68,32 +70,34 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
   const client = fs.caller(req);
   fs.o.identities.pin(client);
   fs.o.log.debug({ ino, path }, 'unlink answered ahead of its call');
+  let onSent = (): void => undefined;
+  const sent = new Promise<void>((resolve) => (onSent = resolve));
   tracker.runAhead(async () => {
     try {
       let change: Changed | undefined;
-      await sendAgainWhileUnreachable(fs.o.timeoutMs, () => client.unlink(path, { expectIno: ino, onChanged: (c) => void (change = c) }));
+      const attempt = async (): Promise<void> => {
+        try {
+          await client.unlink(path, { expectIno: ino, onSent, onChanged: (c) => void (change = c) });
+        } catch (err) {
+          onSent(); // not sent (the namenode unreachable): the kernel is answered all the same
+          throw err;
+        }
+      };
+      await sendAgainWhileUnreachable(fs.o.timeoutMs, attempt);
       fs.changed(req, change, [{ dir: parent, name, added: false }], parent, ino);
     } catch (err) {
-      // The name is gone either way on ENOENT; otherwise this mount's view of it was wrong.
-      if (!(err instanceof CairnError && err.code === 'ENOENT')) fs.o.log.error({ err, path }, 'an unlink answered ahead of its namenode call failed: the file is still there');
+      // The name is gone either way on ENOENT; otherwise the unlink may not have happened.
+      if (!(err instanceof CairnError && err.code === 'ENOENT')) fs.o.log.error({ err, path }, 'an unlink answered ahead of its namenode call did not go through: the file may still be there');
       fs.complete.forget(parent);
       fs.invalidate(req, parent, ino);
     } finally {
+      onSent();
       fs.o.identities.unpin(client);
     }
   });
+  // Written to the namenode's connection (or found it unreachable) before the kernel hears.
+  await sent;
   return true;
-}
-
-/** Whether the namenode would let the caller remove a name in `parent` (access.ts, remove.ts's sticky check), as far as this mount can tell. */
-function mayRemove(fs: CairnFs, req: P.FuseRequest, parent: number, ino: number): boolean {
-  if (req.uid === 0) return true;
-  const now = Date.now();
-  const dir = fs.attrs.get(parent, now);
-  const caller = { uid: req.uid, gid: req.gid };
-  if (dir === undefined || !permits(dir, dir.mode & 0o7777, true, caller, W | X)) return false;
-  if ((dir.mode & 0o1000) === 0 || req.uid === dir.uid) return true;
-  return fs.attrs.get(ino, now)?.uid === req.uid;
 }
 
 /**
@@ -106,7 +110,7 @@ async function sendAgainWhileUnreachable(timeoutMs: number, call: () => Promise<
     try {
       return await call();
     } catch (err) {
-      const unreachable = err instanceof CairnError && (err.code === 'ECONNREFUSED' || err.code === 'ETIMEDOUT');
+      const unreachable = err instanceof CairnError && (err.code === 'ECONNREFUSED' || err.code === 'ETIMEDOUT' || err.code === 'EIO');
       if (!unreachable || Date.now() + delayMs >= deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

@@ -221,9 +221,10 @@ export class CairnClient {
   /**
    * `expectIno`: remove the name only while it names that inode (ENOENT otherwise), so that the
    * call can be sent again after a lost connection without removing a file made since.
+   * `onSent`: told once the request is on its way (written to the namenode's connection).
    */
-  async unlink(path: string, opts: ChangeOptions & { expectIno?: number } = {}): Promise<void> {
-    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path, opts.expectIno));
+  async unlink(path: string, opts: ChangeOptions & { expectIno?: number; onSent?: () => void } = {}): Promise<void> {
+    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path, opts.expectIno, opts.onSent));
     opts.onChanged?.(changedOf(undefined, dirs));
   }
 

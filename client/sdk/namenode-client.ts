@@ -73,16 +73,17 @@ export class SyncTracker {
   private settled = 0;
   private lastChange = 0;
   private syncedThrough = 0;
-  /** Calls answered before they were made (a mount's early unlinks), not yet settled. */
-  private ahead = 0;
-  private aheadSettled: { promise: Promise<void>; resolve: () => void } | undefined;
-  private readonly room: Array<() => void> = [];
+  /** Work run ahead (a mount's unlinks answered before their calls), not yet settled, by the order it began in. */
+  private readonly running = new Map<number, Promise<void>>();
+  private aheadBegun = 0;
+  private roomWaiters: Array<() => void> = [];
 
   /** Runs one call, noting what it changed and what it made durable. */
   async track<T>(name: MethodName, req: unknown, call: () => Promise<T>): Promise<T> {
-    // Every call waits for the calls answered ahead of it, except those calls themselves (an
-    // unlink naming its inode): nothing may overtake a change the caller already believes made.
-    if (this.ahead > 0 && !(name === 'Unlink' && ((req as { expectInode?: number }).expectInode ?? 0) > 0)) await this.aheadSettled?.promise;
+    // A call waits for the work run ahead before it began (first come, first served: work begun
+    // later never holds it back), except the unlinks run ahead themselves (naming their inode):
+    // nothing may overtake a change the caller was already told is made.
+    if (this.running.size > 0 && !(name === 'Unlink' && ((req as { expectInode?: number }).expectInode ?? 0) > 0)) await this.aheadUpTo(this.aheadBegun);
     const syncing = name === 'Sync' || (name === 'CommitChunk' && (req as { sync?: boolean }).sync === true);
     const changing = !unchanging.has(name) && !(name === 'Open' && (req as { write?: boolean }).write !== true);
     const covers = this.settled;
@@ -96,9 +97,15 @@ export class SyncTracker {
     }
   }
 
-  /** Resolves once fewer than `max` calls run ahead (see runAhead). */
+  private async aheadUpTo(last: number): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    for (const [seq, done] of this.running) if (seq <= last) waits.push(done);
+    await Promise.all(waits);
+  }
+
+  /** Resolves once fewer than `max` run ahead (see runAhead). */
   async roomAhead(max: number): Promise<void> {
-    while (this.ahead >= max) await new Promise<void>((resolve) => this.room.push(resolve));
+    while (this.running.size >= max) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   /**
@@ -107,34 +114,32 @@ export class SyncTracker {
    * other than an unlink naming its inode (it would wait for itself), and handle its failures.
    */
   runAhead(work: () => Promise<void>): void {
-    if (this.ahead++ === 0) {
-      let resolve = (): void => undefined;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.aheadSettled = { promise, resolve };
-    }
-    void work()
+    const seq = ++this.aheadBegun;
+    const done = work()
       .catch(() => undefined)
       .finally(() => {
-        this.room.shift()?.();
-        if (--this.ahead > 0) return;
-        this.aheadSettled?.resolve();
-        this.aheadSettled = undefined;
+        this.running.delete(seq);
+        // Every waiter looks again: one woken alone might not run ahead after all, and wake nobody.
+        const waiters = this.roomWaiters;
+        this.roomWaiters = [];
+        for (const wake of waiters) wake();
       });
+    this.running.set(seq, done);
   }
 
-  /** Resolves once every call run ahead so far has settled. */
+  /** Resolves once every work run ahead so far has settled. */
   async settledAhead(): Promise<void> {
-    while (this.aheadSettled !== undefined) await this.aheadSettled.promise;
+    while (this.running.size > 0) await Promise.all(this.running.values());
   }
 
   /** Calls answered ahead and not settled yet. */
   get runningAhead(): number {
-    return this.ahead;
+    return this.running.size;
   }
 
   /** Whether every change settled so far is known to be on the namenode's disk (none running ahead). */
   get synced(): boolean {
-    return this.ahead === 0 && this.lastChange <= this.syncedThrough;
+    return this.running.size === 0 && this.lastChange <= this.syncedThrough;
   }
 }
 
@@ -163,17 +168,24 @@ export class NamenodeClient {
    * One call with credentials and a deadline. EROFS means the namenode is in safe mode after a
    * restart: the call is retried with backoff until the deadline, as HDFS clients wait it out.
    */
-  private call<Req, Res>(name: MethodName, req: Req): Promise<Res> {
-    return this.tracker.track(name, req, () => this.send<Req, Res>(name, req));
+  private call<Req, Res>(name: MethodName, req: Req, onSent?: () => void): Promise<Res> {
+    // The deadline runs from here: a wait for calls answered ahead (SyncTracker) counts.
+    const deadline = Date.now() + this.deadlineMs;
+    return this.tracker.track(name, req, () => this.send<Req, Res>(name, req, deadline, onSent));
   }
 
-  private async send<Req, Res>(name: MethodName, req: Req): Promise<Res> {
-    const deadline = Date.now() + this.deadlineMs;
+  /** `onSent`: told once the request is handed to the connection (written, on a framed one). */
+  private async send<Req, Res>(name: MethodName, req: Req, deadline: number, onSent?: () => void): Promise<Res> {
+    if (Date.now() >= deadline) throw new CairnError('ETIMEDOUT', `${name} waited past its deadline for the unlinks answered before it`);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
         const frame = await this.frameConnection(deadline);
-        if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()));
-        return await callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
+        const answer =
+          frame !== undefined
+            ? frame.call<Res>(name, req, Math.max(1, deadline - Date.now()))
+            : callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
+        onSent?.();
+        return await answer;
       } catch (err) {
         if (!(err instanceof CairnError) || err.code !== 'EROFS' || Date.now() + delayMs >= deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -235,8 +247,8 @@ export class NamenodeClient {
   async rename(src: string, dst: string): Promise<WireAttr[]> {
     return (await this.call<object, ChangeReply__Output>('Rename', { src, dst })).dirs;
   }
-  async unlink(path: string, expectInode = 0): Promise<WireAttr[]> {
-    return (await this.call<object, ChangeReply__Output>('Unlink', { path, expectInode })).dirs;
+  async unlink(path: string, expectInode = 0, onSent?: () => void): Promise<WireAttr[]> {
+    return (await this.call<object, ChangeReply__Output>('Unlink', { path, expectInode }, onSent)).dirs;
   }
   async rmdir(path: string): Promise<WireAttr[]> {
     return (await this.call<object, ChangeReply__Output>('Rmdir', { path })).dirs;

@@ -1,5 +1,5 @@
 // Unlinks a mount answers before its namenode call (client/fuse/early-unlinks.ts), with real
-// mount processes: another mount sees the names gone at once, a name made again right after is
+// mount processes: another mount sees the names gone, a name made again right after is
 // the new file, and a namenode SIGKILLed while the calls are on their way still removes every
 // name the mount said was removed (the calls are sent again once it is back).
 
@@ -12,8 +12,9 @@ const skip = fuseUnavailable();
 let cluster: MiniCluster;
 let a: Mount;
 let b: Mount;
-/** Unlinks mount `a` answered ahead, from its debug log. */
+/** Unlinks mount `a` answered ahead, and those whose call then failed, from its debug log. */
 let answeredAhead: () => number;
+let failedAhead: () => number;
 
 beforeAll(async () => {
   if (skip !== undefined) return;
@@ -21,6 +22,7 @@ beforeAll(async () => {
   // A long name cache, so that the directory `a` fills stays known while the namenode is down.
   [a, b] = await Promise.all([Mount.start(cluster, { logLevel: 'debug', cacheMs: 10_000, timeoutMs: 30_000 }), Mount.start(cluster)]);
   answeredAhead = a.counter((line) => line.includes('unlink answered ahead'));
+  failedAhead = a.counter((line) => line.includes('answered ahead of its namenode call did not go through'));
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
@@ -35,12 +37,14 @@ async function fill(dir: string, count: number): Promise<string[]> {
 }
 
 describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', () => {
-  it('the other mount sees the names gone at once, and a name made again right after is the new file', async () => {
+  it('the other mount sees the names gone, and a name made again right after is the new file', async () => {
     const names = await fill('removed', 100);
     const before = answeredAhead();
     for (const name of names) await fsp.unlink(a.p('removed', name));
     await waitFor(() => answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
-    expect(await fsp.readdir(b.p('removed'))).toEqual([]);
+    // Each call was written to the namenode's connection before its answer; another mount's
+    // listing reaches the namenode through another connection, so allow it a moment.
+    await waitFor(async () => (await fsp.readdir(b.p('removed'))).length === 0, 5_000, 'the other mount to see the names gone');
     expect(await codeOf(fsp.stat(b.p('removed', 'f7')))).toBe('ENOENT');
     expect(await fsp.readdir(a.p('removed'))).toEqual([]);
 
@@ -53,7 +57,7 @@ describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', ()
     await fsp.unlink(a.p('removed', 'f0'));
     await fsp.rmdir(a.p('removed'));
     expect(await codeOf(cluster.client().lstat('/removed'))).toBe('ENOENT');
-    expect(a.logs()).not.toContain('answered ahead of its namenode call failed');
+    expect(failedAhead()).toBe(0);
   });
 
   it('a file open on the mount is not unlinked ahead: it stays readable through its descriptor', async () => {
@@ -94,6 +98,6 @@ describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', ()
     expect(await fsp.readdir(b.p('outage'))).toEqual(['f0']);
     expect(await fsp.readFile(b.p('outage', 'f0'), 'utf8')).toBe('made again');
     expect(await fsp.readdir(a.p('outage'))).toEqual(['f0']);
-    expect(a.logs()).not.toContain('answered ahead of its namenode call failed');
+    expect(failedAhead()).toBe(0);
   });
 });

@@ -80,25 +80,40 @@ describe('SyncTracker', () => {
     await t.settledAhead();
   });
 
-  it('a failed run ahead releases the calls waiting for it; roomAhead waits while `max` run', async () => {
+  it('a call waits only for the work run ahead before it began: later work never holds it back', async () => {
     const t = new SyncTracker();
     const first = pending();
     t.runAhead(() => first.promise);
-    t.runAhead(async () => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    let sent = false;
+    const call = t.track('Rename', {}, async () => void (sent = true));
+    const endless = pending();
+    t.runAhead(() => endless.promise); // an rm going on: begun after the call
+    first.resolve();
+    await call;
+    expect(sent).toBe(true);
     expect(t.runningAhead).toBe(1);
-    let room = false;
-    const waiting = t.roomAhead(1).then(() => (room = true));
+    endless.resolve();
+    await t.settledAhead();
+    expect(t.runningAhead).toBe(0);
+  });
+
+  it('a failed run ahead releases the calls waiting for it; roomAhead wakes every waiter when one settles', async () => {
+    const t = new SyncTracker();
+    const first = pending();
+    t.runAhead(() => first.promise);
+    expect(t.runningAhead).toBe(1);
+    // Two waiting for room, neither of which will run ahead once woken: both must wake.
+    let woken = 0;
+    const waiting = [t.roomAhead(1), t.roomAhead(1)].map((w) => w.then(() => woken++));
     let stat = false;
     const call = t.track('Stat', {}, async () => void (stat = true));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(room).toBe(false);
+    expect(woken).toBe(0);
     expect(stat).toBe(false);
     first.reject(new Error('lost'));
-    await Promise.all([waiting, call]);
-    expect(room).toBe(true);
+    await Promise.all([...waiting, call]);
+    expect(woken).toBe(2);
     expect(stat).toBe(true);
-    await t.settledAhead();
     expect(t.runningAhead).toBe(0);
   });
 });
