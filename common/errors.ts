@@ -28,6 +28,7 @@ export const errnoCodes = {
   ELOOP: { errno: 40, grpc: GrpcStatus.FAILED_PRECONDITION, text: 'too many levels of symbolic links' },
   ENODATA: { errno: 61, grpc: GrpcStatus.NOT_FOUND, text: 'no such extended attribute' },
   ENOTSUP: { errno: 95, grpc: GrpcStatus.UNIMPLEMENTED, text: 'operation not supported' },
+  ESTALE: { errno: 116, grpc: GrpcStatus.FAILED_PRECONDITION, text: 'the name now leads to another inode' },
   ETIMEDOUT: { errno: 110, grpc: GrpcStatus.DEADLINE_EXCEEDED, text: 'timed out' },
   ECONNREFUSED: { errno: 111, grpc: GrpcStatus.UNAVAILABLE, text: 'connection refused' },
   EAUTH: { errno: 13, grpc: GrpcStatus.UNAUTHENTICATED, text: 'bad cluster credentials or chunk token' },

@@ -21,13 +21,16 @@
 //
 // The call names the inode (PathRequest.expect_inode): it removes the name only while it still
 // names that file, so it is sent again after a lost connection (a namenode restart) without
-// removing a file made under the name since, and ENOENT means the name is gone either way.
+// removing a file made under the name since; ENOENT means the name is gone either way. ESTALE
+// at the first try (another client put another file under the name since this mount looked)
+// means nothing was removed yet: the call goes again by name alone, and removes what the name
+// leads to now, as an unlink that waits would.
 //
 // What differs from an unlink that waits:
 // - Another mount may see the name until the call arrives (well under a millisecond), where it
 //   may already see it for up to --cache-ms from its own caches.
-// - A name another client replaced within --cache-ms (the bound of every name this mount
-//   caches) is left in place: this unlink is taken as having come first.
+// - A name another client replaced while this mount's call was lost with its connection is
+//   left in place (the first try may have removed this mount's file; the new one is not ours).
 // - If the call fails for good (the namenode unreachable for the mount's whole timeout), the
 //   unlink may not have happened: the mount logs it as an error, and the name shows again once
 //   the kernel's entry expires (--cache-ms). A local file system that loses power loses unlinks
@@ -73,21 +76,34 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
   let onSent = (): void => undefined;
   const sent = new Promise<void>((resolve) => (onSent = resolve));
   tracker.runAhead(async () => {
+    let tries = 0;
+    let change: Changed | undefined;
+    const attempt = async (expectIno: number | undefined): Promise<void> => {
+      tries++;
+      try {
+        await client.unlink(path, { expectIno, ahead: true, onSent, onChanged: (c) => void (change = c) });
+      } catch (err) {
+        onSent(); // not sent (the namenode unreachable): the kernel is answered all the same
+        throw err;
+      }
+    };
     try {
-      let change: Changed | undefined;
-      const attempt = async (): Promise<void> => {
-        try {
-          await client.unlink(path, { expectIno: ino, onSent, onChanged: (c) => void (change = c) });
-        } catch (err) {
-          onSent(); // not sent (the namenode unreachable): the kernel is answered all the same
-          throw err;
-        }
-      };
-      await sendAgainWhileUnreachable(fs.o.timeoutMs, attempt);
+      try {
+        await sendAgainWhileUnreachable(fs.o.timeoutMs, () => attempt(ino));
+      } catch (err) {
+        // Another client put another file under the name since this mount last looked. Answered
+        // by the namenode at the first try, this unlink removed nothing yet: it removes what the
+        // name leads to now, as an unlink that waited would have. After a lost connection the
+        // first try may have removed our file and the new one is someone's since: left alone.
+        if (!(err instanceof CairnError && err.code === 'ESTALE' && tries === 1)) throw err;
+        await sendAgainWhileUnreachable(fs.o.timeoutMs, () => attempt(undefined));
+      }
+      // Confirms the directory (its version moved by one) or forgets it, as for an unlink that waits.
       fs.changed(req, change, [{ dir: parent, name, added: false }], parent, ino);
     } catch (err) {
-      // The name is gone either way on ENOENT; otherwise the unlink may not have happened.
-      if (!(err instanceof CairnError && err.code === 'ENOENT')) fs.o.log.error({ err, path }, 'an unlink answered ahead of its namenode call did not go through: the file may still be there');
+      // The name is gone either way on ENOENT (and ESTALE: not the file this mount removed).
+      const gone = err instanceof CairnError && (err.code === 'ENOENT' || err.code === 'ESTALE');
+      if (!gone) fs.o.log.error({ err, path }, 'an unlink answered ahead of its namenode call did not go through: the file may still be there');
       fs.complete.forget(parent);
       fs.invalidate(req, parent, ino);
     } finally {

@@ -20,7 +20,7 @@ import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { ChunkStock } from './chunk-stock.js';
 import { FileHandle } from './file-handle.js';
 import { LocalReads } from './local-reads.js';
-import { NamenodeClient, attrChangesToWire, type AttrChanges, type SyncTracker, type WireAttr } from './namenode-client.js';
+import { NamenodeClient, attrChangesToWire, type AheadOptions, type AttrChanges, type SyncTracker, type WireAttr } from './namenode-client.js';
 
 export type { AttrChanges };
 import { Dirent, Stats } from './stats.js';
@@ -221,10 +221,10 @@ export class CairnClient {
   /**
    * `expectIno`: remove the name only while it names that inode (ENOENT otherwise), so that the
    * call can be sent again after a lost connection without removing a file made since.
-   * `onSent`: told once the request is on its way (written to the namenode's connection).
+   * `ahead`, `onSent`: for a call of work run ahead (SyncTracker.runAhead).
    */
-  async unlink(path: string, opts: ChangeOptions & { expectIno?: number; onSent?: () => void } = {}): Promise<void> {
-    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path, opts.expectIno, opts.onSent));
+  async unlink(path: string, opts: ChangeOptions & AheadOptions & { expectIno?: number } = {}): Promise<void> {
+    const dirs = await this.withPath(path, 'unlink', () => this.namenode.unlink(path, opts.expectIno, opts));
     opts.onChanged?.(changedOf(undefined, dirs));
   }
 

@@ -69,6 +69,14 @@ const unchanging = new Set<MethodName>([
  * in order, and its sync write flushes the whole log. So an fsync of a directory right after an
  * fsync of a file in it (SQLite's journal) needs no call.
  */
+/** For a call made by work run ahead (SyncTracker.runAhead). */
+export interface AheadOptions {
+  /** The call belongs to work run ahead: it does not wait for that work. */
+  ahead?: boolean;
+  /** Told once the request is handed to the connection (written, on a framed one). */
+  onSent?: () => void;
+}
+
 export class SyncTracker {
   private settled = 0;
   private lastChange = 0;
@@ -78,12 +86,15 @@ export class SyncTracker {
   private aheadBegun = 0;
   private roomWaiters: Array<() => void> = [];
 
-  /** Runs one call, noting what it changed and what it made durable. */
-  async track<T>(name: MethodName, req: unknown, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one call, noting what it changed and what it made durable. `ahead`: a call of work run
+   * ahead (runAhead) itself.
+   */
+  async track<T>(name: MethodName, req: unknown, call: () => Promise<T>, ahead = false): Promise<T> {
     // A call waits for the work run ahead before it began (first come, first served: work begun
-    // later never holds it back), except the unlinks run ahead themselves (naming their inode):
-    // nothing may overtake a change the caller was already told is made.
-    if (this.running.size > 0 && !(name === 'Unlink' && ((req as { expectInode?: number }).expectInode ?? 0) > 0)) await this.aheadUpTo(this.aheadBegun);
+    // later never holds it back), except the calls of that work: nothing may overtake a change
+    // the caller was already told is made.
+    if (this.running.size > 0 && !ahead) await this.aheadUpTo(this.aheadBegun);
     const syncing = name === 'Sync' || (name === 'CommitChunk' && (req as { sync?: boolean }).sync === true);
     const changing = !unchanging.has(name) && !(name === 'Open' && (req as { write?: boolean }).write !== true);
     const covers = this.settled;
@@ -110,8 +121,8 @@ export class SyncTracker {
 
   /**
    * Runs `work` (the calls of a change already answered, and what follows their answers) ahead of
-   * the calls begun after this, which wait until it settles. `work` itself must make no call
-   * other than an unlink naming its inode (it would wait for itself), and handle its failures.
+   * the calls begun after this, which wait until it settles. `work` must make its calls marked
+   * `ahead` (any other would wait for itself), and handle its failures.
    */
   runAhead(work: () => Promise<void>): void {
     const seq = ++this.aheadBegun;
@@ -168,10 +179,10 @@ export class NamenodeClient {
    * One call with credentials and a deadline. EROFS means the namenode is in safe mode after a
    * restart: the call is retried with backoff until the deadline, as HDFS clients wait it out.
    */
-  private call<Req, Res>(name: MethodName, req: Req, onSent?: () => void): Promise<Res> {
+  private call<Req, Res>(name: MethodName, req: Req, opts: AheadOptions = {}): Promise<Res> {
     // The deadline runs from here: a wait for calls answered ahead (SyncTracker) counts.
     const deadline = Date.now() + this.deadlineMs;
-    return this.tracker.track(name, req, () => this.send<Req, Res>(name, req, deadline, onSent));
+    return this.tracker.track(name, req, () => this.send<Req, Res>(name, req, deadline, opts.onSent), opts.ahead);
   }
 
   /** `onSent`: told once the request is handed to the connection (written, on a framed one). */
@@ -247,8 +258,8 @@ export class NamenodeClient {
   async rename(src: string, dst: string): Promise<WireAttr[]> {
     return (await this.call<object, ChangeReply__Output>('Rename', { src, dst })).dirs;
   }
-  async unlink(path: string, expectInode = 0, onSent?: () => void): Promise<WireAttr[]> {
-    return (await this.call<object, ChangeReply__Output>('Unlink', { path, expectInode }, onSent)).dirs;
+  async unlink(path: string, expectInode = 0, opts: AheadOptions = {}): Promise<WireAttr[]> {
+    return (await this.call<object, ChangeReply__Output>('Unlink', { path, expectInode }, opts)).dirs;
   }
   async rmdir(path: string): Promise<WireAttr[]> {
     return (await this.call<object, ChangeReply__Output>('Rmdir', { path })).dirs;

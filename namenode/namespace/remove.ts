@@ -8,12 +8,12 @@ import { W, X, checkAccess, lookup, mustGetInode, resolveParent, touchDir } from
 import { keys, prefixEnd, type InodeRecord } from './records.js';
 import { dropXattrs } from './xattr.js';
 
-/** `expectIno`: remove the name only while it names that inode (ENOENT otherwise). */
+/** `expectIno`: remove the name only while it names that inode (ESTALE when it names another). */
 export async function unlink(ctx: OpContext, path: string, expectIno?: number): Promise<FreedChunk[]> {
   const { dir, name } = await resolveParent(ctx, path);
   const entry = await lookup(ctx.tx, dir.ino, name);
   if (entry === undefined) throw new CairnError('ENOENT', undefined, { path });
-  if (expectIno !== undefined && entry.ino !== expectIno) throw new CairnError('ENOENT', `no longer inode ${expectIno}`, { path });
+  if (expectIno !== undefined && entry.ino !== expectIno) throw new CairnError('ESTALE', `names another inode than ${expectIno}`, { path });
   if (entry.type === 'd') throw new CairnError('EISDIR', undefined, { path });
   checkAccess(dir.rec, ctx.caller, W | X, path);
   checkSticky(dir.rec, await mustGetInode(ctx.tx, entry.ino, path), ctx.caller, path);

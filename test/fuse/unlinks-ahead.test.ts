@@ -60,6 +60,20 @@ describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', ()
     expect(failedAhead()).toBe(0);
   });
 
+  it('a name another mount replaced since is removed, as an unlink that waited would remove it', async () => {
+    await fsp.mkdir(a.p('replaced'));
+    await fsp.writeFile(a.p('replaced', 'f'), 'written on a');
+    await fsp.writeFile(b.p('replaced', 'g'), 'written on b');
+    await fsp.rename(b.p('replaced', 'g'), b.p('replaced', 'f')); // a still knows f as its own file
+    const before = answeredAhead();
+    await fsp.unlink(a.p('replaced', 'f'));
+    await waitFor(() => answeredAhead() > before, 10_000, 'the unlink answered ahead (debug log)');
+    const client = cluster.client();
+    await waitFor(async () => (await codeOf(client.lstat('/replaced/f'))) === 'ENOENT', 10_000, "b's file under the name to be removed");
+    expect(await fsp.readdir(a.p('replaced'))).toEqual([]);
+    expect(failedAhead()).toBe(0);
+  });
+
   it('a file open on the mount is not unlinked ahead: it stays readable through its descriptor', async () => {
     await fsp.mkdir(a.p('open'));
     await fsp.writeFile(a.p('open', 'held'), 'still readable');

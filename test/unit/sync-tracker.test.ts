@@ -51,12 +51,12 @@ describe('SyncTracker', () => {
     expect(t.synced).toBe(true);
   });
 
-  it('calls wait for the work run ahead of them; the unlinks naming their inode do not', async () => {
+  it('calls wait for the work run ahead of them; the calls of that work do not', async () => {
     const t = new SyncTracker();
     const unlinkReply = pending();
     const order: string[] = [];
     t.runAhead(async () => {
-      await t.track('Unlink', { path: '/a', expectInode: 7 }, () => unlinkReply.promise);
+      await t.track('Unlink', { path: '/a', expectInode: 7 }, () => unlinkReply.promise, true);
       order.push('ahead settled');
     });
     expect(t.runningAhead).toBe(1);
@@ -66,10 +66,10 @@ describe('SyncTracker', () => {
       sent = true;
       order.push('open sent');
     });
-    const plainUnlink = t.track('Unlink', { path: '/b', expectInode: 0 }, async () => void order.push('plain unlink sent'));
+    const plainUnlink = t.track('Unlink', { path: '/b', expectInode: 9 }, async () => void order.push('plain unlink sent'));
     // A second unlink answered ahead goes out at once, beside the first.
     let secondSent = false;
-    t.runAhead(() => t.track('Unlink', { path: '/c', expectInode: 8 }, async () => void (secondSent = true)));
+    t.runAhead(() => t.track('Unlink', { path: '/c', expectInode: 8 }, async () => void (secondSent = true), true));
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent).toBe(false);
     expect(secondSent).toBe(true);
