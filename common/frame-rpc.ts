@@ -28,7 +28,7 @@ import { CairnError, isErrorCode } from './errors.js';
 import { connectTo, errorFromFrame, parseJson, readFrames, writeAll, jsonFrame, frameHeader, type Frame } from './data-protocol.js';
 import { limits } from './limits.js';
 import type { Logger } from './log.js';
-import type { Caller, Identity } from './rpc.js';
+import { groupsFrom, type Caller, type Identity } from './rpc.js';
 
 const Kind = { hello: 0, helloOk: 1, call: 2, reply: 3, failed: 4, error: 5 } as const;
 const helloTimeoutMs = 10_000;
@@ -38,7 +38,7 @@ export type Method = (req: never, caller: Caller) => Promise<unknown>;
 
 function callerFrom(hello: Record<string, unknown>): Caller {
   const id = (value: unknown): number => (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : 0);
-  return { uid: id(hello.uid), gid: id(hello.gid), clientId: typeof hello.clientId === 'string' ? hello.clientId : '' };
+  return { uid: id(hello.uid), gid: id(hello.gid), groups: groupsFrom(hello.groups), clientId: typeof hello.clientId === 'string' ? hello.clientId : '' };
 }
 
 function errorPayload(err: unknown): Buffer {
@@ -191,7 +191,7 @@ export class FrameRpcConnection {
     socket.on('error', () => undefined);
     const timer = setTimeout(() => socket.destroy(new CairnError('ETIMEDOUT', `no answer from ${address} in time`)), deadlineMs);
     try {
-      socket.write(jsonFrame(Kind.hello, { secret: identity.secret, uid: identity.uid, gid: identity.gid, clientId: identity.clientId }));
+      socket.write(jsonFrame(Kind.hello, { secret: identity.secret, uid: identity.uid, gid: identity.gid, groups: identity.groups ?? [], clientId: identity.clientId }));
       const frames = readFrames(socket, 2 * limits.rpcMessageBytesMax, limits.rpcMessageBytesMax);
       let first: IteratorResult<Frame>;
       try {

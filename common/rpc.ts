@@ -53,13 +53,25 @@ export const channelOptions: grpc.ChannelOptions = {
 export interface Caller {
   uid: number;
   gid: number;
+  /** Supplementary groups (the group permission bits apply for any of them; absent: none). */
+  groups?: readonly number[];
   clientId: string;
+}
+
+/** Supplementary groups a caller may claim, at most (more are dropped). */
+export const groupsMax = 256;
+
+/** Group ids from a wire value (an array, or a comma-separated string): valid ones, at most groupsMax. */
+export function groupsFrom(value: unknown): number[] {
+  const items = Array.isArray(value) ? value : typeof value === 'string' && value !== '' ? value.split(',').map(Number) : [];
+  return items.filter((g): g is number => typeof g === 'number' && Number.isInteger(g) && g >= 0 && g <= 0xffffffff).slice(0, groupsMax);
 }
 
 export const metadataKeys = {
   secret: 'x-cairn-secret',
   uid: 'x-cairn-uid',
   gid: 'x-cairn-gid',
+  groups: 'x-cairn-groups',
   client: 'x-cairn-client',
   errno: 'x-cairn-errno',
 } as const;
@@ -69,7 +81,12 @@ function callerOf(metadata: grpc.Metadata): Caller {
     const value = Number(metadata.get(key)[0] ?? 0);
     return Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : 0;
   };
-  return { uid: num(metadataKeys.uid), gid: num(metadataKeys.gid), clientId: String(metadata.get(metadataKeys.client)[0] ?? '') };
+  return {
+    uid: num(metadataKeys.uid),
+    gid: num(metadataKeys.gid),
+    groups: groupsFrom(metadata.get(metadataKeys.groups)[0]),
+    clientId: String(metadata.get(metadataKeys.client)[0] ?? ''),
+  };
 }
 
 export function checkSecret(metadata: grpc.Metadata, secret: string): void {
@@ -113,6 +130,8 @@ export interface Identity {
   secret: string;
   uid: number;
   gid: number;
+  /** Supplementary groups. */
+  groups?: readonly number[];
   clientId: string;
 }
 
@@ -121,6 +140,7 @@ export function callMetadata(identity: Identity): grpc.Metadata {
   metadata.set(metadataKeys.secret, identity.secret);
   metadata.set(metadataKeys.uid, String(identity.uid));
   metadata.set(metadataKeys.gid, String(identity.gid));
+  if (identity.groups !== undefined && identity.groups.length > 0) metadata.set(metadataKeys.groups, identity.groups.join(','));
   metadata.set(metadataKeys.client, identity.clientId);
   return metadata;
 }

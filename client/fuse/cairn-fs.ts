@@ -30,7 +30,7 @@ import { Errno, ENOSYS, ESTALE } from './errno.js';
 import { FastLookups, monotonicMs, type LookedUp, type ReaderMessage } from './fast-lookups.js';
 import { FastReads } from './fast-reads.js';
 import { PageVersions } from './page-versions.js';
-import type { Identities } from './identities.js';
+import { supplementaryGroups, type Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
 import { create, open, read, write } from './ops-data.js';
@@ -229,8 +229,10 @@ export class CairnFs {
     }
   }
 
+  /** The client acting as the request's caller: its uid, gid and (but for root) supplementary groups. */
   caller(req: P.FuseRequest): CairnClient {
-    return this.o.identities.get(req.uid, req.gid);
+    if (req.uid === 0) return this.o.identities.get(0, req.gid);
+    return this.o.identities.get(req.uid, req.gid, supplementaryGroups(req.pid));
   }
 
   get root(): CairnClient {

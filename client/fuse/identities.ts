@@ -1,11 +1,15 @@
-// One SDK client per caller identity (uid:gid) of a mount, so that the namenode checks each
-// operation against the uid and gid of the process that made it and new files belong to it.
+// One SDK client per caller identity (uid:gid and supplementary groups) of a mount, so that the
+// namenode checks each operation against the user and groups of the process that made it and new
+// files belong to it. A FUSE request carries the caller's uid, gid and pid only: the supplementary
+// groups are read from /proc/<pid>/status, as libfuse's fuse_req_getgroups does.
 //
 // All of a mount's clients share one client id, so write leases belong to the mount: a file
 // opened for writing by two users of one mount has one writer (open-files.ts), never EBUSY.
 // Clients are kept while they are in use; idle ones beyond `clientsMax` are closed, oldest first.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { groupsFrom } from '../../common/rpc.js';
 import { CairnClient } from '../sdk/client.js';
 import { SyncTracker } from '../sdk/namenode-client.js';
 
@@ -38,9 +42,9 @@ export class Identities {
     return this.syncTracker;
   }
 
-  /** The client acting as uid:gid. */
-  get(uid: number, gid: number): CairnClient {
-    const key = `${uid}:${gid}`;
+  /** The client acting as uid:gid with supplementary `groups`. */
+  get(uid: number, gid: number, groups: readonly number[] = []): CairnClient {
+    const key = groups.length === 0 ? `${uid}:${gid}` : `${uid}:${gid}:${groups.join(',')}`;
     let entry = this.entries.get(key);
     if (entry !== undefined) {
       // Map order is recency order: move to the end.
@@ -49,7 +53,7 @@ export class Identities {
       return entry.client;
     }
     entry = {
-      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, deadlineMs: this.opts.deadlineMs, clientId: this.clientId, syncTracker: this.syncTracker }),
+      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, groups, deadlineMs: this.opts.deadlineMs, clientId: this.clientId, syncTracker: this.syncTracker }),
       pins: 0,
     };
     this.entries.set(key, entry);
@@ -96,4 +100,22 @@ export class Identities {
       void entry.client.close().catch(() => undefined);
     }
   }
+}
+
+/**
+ * The supplementary groups of process `pid` (its `Groups:` line in /proc), or none when it cannot
+ * be read (the process is gone, or pid 0: the kernel's own request).
+ */
+export function supplementaryGroups(pid: number): number[] {
+  if (pid <= 0) return [];
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return [];
+  }
+  const at = status.indexOf('\nGroups:');
+  if (at < 0) return [];
+  const end = status.indexOf('\n', at + 1);
+  return groupsFrom(status.slice(at + 8, end < 0 ? undefined : end).trim().split(/\s+/).join(','));
 }

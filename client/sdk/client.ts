@@ -51,6 +51,8 @@ export interface CairnClientOptions {
   /** Whose permissions apply (defaults: this process's). */
   uid?: number;
   gid?: number;
+  /** Supplementary groups (default: this process's when uid and gid are, else none). */
+  groups?: readonly number[];
   /** Every namenode call gives up after this long (default 30 s). */
   deadlineMs?: number;
   /**
@@ -151,6 +153,7 @@ export class CairnClient {
       secret: opts.secret,
       uid: opts.uid ?? process.getuid?.() ?? 0,
       gid: opts.gid ?? process.getgid?.() ?? 0,
+      groups: opts.groups ?? (opts.uid === undefined && opts.gid === undefined ? (process.getgroups?.() ?? []) : []),
       clientId: opts.clientId ?? `client-${randomUUID()}`,
     };
     this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;

@@ -1,5 +1,6 @@
 // chmod, chown, utimes and setReplication: one batch each, with POSIX ownership rules.
 
+import { inGroup } from '../../common/access.js';
 import type { AttrChanges } from '../../common/attr-changes.js';
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
@@ -26,14 +27,14 @@ export function applyAttrChanges(ctx: OpContext, ino: number, rec: InodeRecord, 
     checkOwner(rec, caller, path);
     next.mode = changes.mode & 0o7777;
     // A non-root owner outside the file's group cannot set the setgid bit (Linux clears it).
-    if (caller.uid !== 0 && caller.gid !== rec.gid) next.mode &= ~0o2000;
+    if (caller.uid !== 0 && !inGroup(caller, rec.gid)) next.mode &= ~0o2000;
   }
   if (changes.uid !== undefined && changes.uid !== rec.uid) {
     if (caller.uid !== 0) throw new CairnError('EPERM', 'only root may change the owner', { path });
     next.uid = changes.uid;
   }
   if (changes.gid !== undefined && changes.gid !== rec.gid) {
-    if (caller.uid !== 0 && (caller.uid !== rec.uid || caller.gid !== changes.gid)) {
+    if (caller.uid !== 0 && (caller.uid !== rec.uid || !inGroup(caller, changes.gid))) {
       throw new CairnError('EPERM', 'only root, or the owner to one of its groups, may change the group', { path });
     }
     next.gid = changes.gid;

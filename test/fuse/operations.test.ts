@@ -36,6 +36,14 @@ async function asUser(uid: number, gid: number, script: string): Promise<string>
   return result.stdout.trim();
 }
 
+/** As asUser, with supplementary groups too (setpriv: Node's spawn drops them). */
+async function asMember(uid: number, gid: number, groups: number[], script: string): Promise<string> {
+  const wrapped = `const fs = require('node:fs/promises'); (async () => { ${script} })().then((r) => process.stdout.write(String(r ?? 'ok')), (e) => process.stdout.write(e.code ?? String(e)));`;
+  const args = ['--reuid', String(uid), '--regid', String(gid), '--groups', groups.join(','), process.execPath, '-e', wrapped];
+  const result = await run('setpriv', args, { cwd: '/', timeoutMs: 30_000 });
+  return result.stdout.trim() || result.stderr.trim();
+}
+
 /** Python for extended attributes (node:fs has no xattr calls). */
 async function py(script: string): Promise<string> {
   return (await runOk('python3', ['-c', `import os, errno, sys\n${script}`], { timeoutMs: 30_000 })).trim();
@@ -496,6 +504,18 @@ describe.skipIf(skip !== undefined)('permissions of the calling process', () => 
     expect(await asUser(1001, 1001, `await fs.unlink(${file})`)).toBe('EPERM'); // sticky directory
     expect(await asUser(1000, 1000, `await fs.chmod(${file}, 0o600); return (await fs.readFile(${file}, 'utf8'))`)).toBe('mine');
     expect(await asUser(1001, 1001, `return await fs.readFile(${file}, 'utf8')`)).toBe('EACCES');
+  });
+
+  it('a user reaches a directory through one of its supplementary groups, as the kernel allows', async () => {
+    await fsp.mkdir(mount.p('team'));
+    await fsp.chown(mount.p('team'), 0, 4242);
+    await fsp.chmod(mount.p('team'), 0o770);
+    const file = JSON.stringify(mount.p('team', 'from-member'));
+    expect(await asMember(1000, 1000, [4242], `await fs.writeFile(${file}, 'member'); return await fs.readFile(${file}, 'utf8')`)).toBe('member');
+    // The owner may give its file to one of its supplementary groups (chgrp).
+    expect(await asMember(1000, 1000, [4242], `await fs.chown(${file}, 1000, 4242)`)).toBe('ok');
+    expect((await fsp.stat(mount.p('team', 'from-member'))).gid).toBe(4242);
+    expect(await asMember(1001, 1001, [4343], `await fs.writeFile(${JSON.stringify(mount.p('team', 'outsider'))}, 'x')`)).toBe('EACCES');
   });
 
   it('a non-root user cannot create in a root 0755 directory (EACCES) nor chown (EPERM)', async () => {

@@ -51,6 +51,25 @@ describe('gRPC and framed TCP', () => {
     expect(framed.dataConnections.connects).toBeGreaterThan(0);
   });
 
+  it('carry the caller\'s supplementary groups: the group bits apply for any of them', async () => {
+    const root = cluster.client();
+    await root.mkdir('/team');
+    await root.chown('/team', 0, 4242);
+    await root.chmod('/team', 0o770);
+    for (const transport of ['frame', 'grpc'] as const) {
+      const member = cluster.client({ uid: 1000, gid: 1000, groups: [7, 4242], transport });
+      const outsider = cluster.client({ uid: 1001, gid: 1001, groups: [7], transport });
+      const name = `/team/by-${transport}`;
+      await (await member.open(name, 'w')).close();
+      expect((await member.readdir('/team')).length).toBeGreaterThan(0);
+      // The owner may give its file to one of its supplementary groups.
+      await member.chown(name, 1000, 4242);
+      expect((await root.lstat(name)).gid).toBe(4242);
+      expect(await outsider.readdir('/team').then(() => 'ok', (e: { code?: string }) => e.code)).toBe('EACCES');
+      expect(await outsider.open(`${name}-not`, 'w').then(() => 'ok', (e: { code?: string }) => e.code)).toBe('EACCES');
+    }
+  });
+
   it('a client on the namenode\'s machine calls over its local socket, which checks the secret too; a name nobody serves falls back to TCP', async () => {
     const { frameRpcPort, localSocket } = await handshake();
     expect(localSocket).toMatch(/^@cairn-[0-9a-f-]{36}$/); // an abstract name (Linux), fresh at each start
