@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { freeFilesMax as realFreeStock } from '../datanode/chunk-store.js';
 import { MiniCluster } from '../test/helpers/mini-cluster.js';
 import { Mount } from '../test/helpers/mount.js';
 
@@ -130,7 +131,7 @@ export async function mountBenchmark(): Promise<MountRow[]> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-mount-'));
   const local = path.join(work, 'local');
   await fsp.mkdir(local);
-  const cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000 });
+  const cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000, freeStock: realFreeStock });
   let mount: Mount | undefined;
   try {
     mount = await Mount.start(cluster, { timeoutMs: 60_000 });

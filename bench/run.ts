@@ -16,6 +16,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CairnClient } from '../client/sdk/client.js';
+import { freeFilesMax as realFreeStock } from '../datanode/chunk-store.js';
 import { MiniCluster } from '../test/helpers/mini-cluster.js';
 import { fuseUnavailable } from '../test/helpers/mount.js';
 import { mountBenchmark } from './mount.js';
@@ -168,7 +169,7 @@ async function namenodeMemory(
   settledAnonBytesPerFile: number;
   createsPerS: number;
 }> {
-  const cluster = await MiniCluster.start({ datanodes: 1, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000 });
+  const cluster = await MiniCluster.start({ datanodes: 1, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000, freeStock: realFreeStock });
   try {
     const pid = cluster.namenodePid;
     if (pid === undefined) throw new Error('no namenode process');
@@ -227,7 +228,7 @@ function printTable(rows: Row[], context: string): void {
  */
 async function healing(): Promise<{ detectS: number; healS: number; copiedMiB: number; rateMiBs: number }> {
   const deadAfterMs = 5000;
-  const cluster = await MiniCluster.start({ datanodes: 4, chunkSizeBytes: 64 * mib, heartbeatMs: 500, deadAfterMs });
+  const cluster = await MiniCluster.start({ datanodes: 4, chunkSizeBytes: 64 * mib, heartbeatMs: 500, deadAfterMs, freeStock: realFreeStock });
   try {
     const fs = cluster.client();
     const perFile = 96 * mib;
@@ -258,7 +259,7 @@ async function healing(): Promise<{ detectS: number; healS: number; copiedMiB: n
 async function main(): Promise<void> {
   const bytes = totalMiB * mib;
   const local = await fsp.mkdtemp(path.join(os.tmpdir(), 'cairn-bench-local-'));
-  const cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000 });
+  const cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 64 * mib, heartbeatMs: 1000, deadAfterMs: 10_000, freeStock: realFreeStock });
   try {
     const fs = cluster.client();
     const cold = await dropCaches();

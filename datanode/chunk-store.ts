@@ -78,7 +78,7 @@ const syncCopyBytesMax = 2 * 1024 * 1024;
 /** Replicas up to this size are emptied on the main thread when deleted (free-files.ts). */
 const discardSyncBytesMax = 256 * 1024;
 /** Emptied files kept for new ones (free-files.ts): an `rm -r` of a few thousand files fits. */
-const freeFilesMax = 4096;
+export const freeFilesMax = 4096;
 /**
  * Spare copies (see ChunkStore.makeSpare): replicas from this size get one after a synced update
  * (a smaller one copies in less time than a thread hop takes); at most this many bytes and spares
@@ -514,8 +514,19 @@ export class ChunkStore {
     return this.unlinking.get(file);
   }
 
+  /** Keeps up to `count` free files ready for new replicas, created while idle (free-files.ts `stock`). */
+  stockFreeFiles(count: number): void {
+    if (!this.stopping) this.free.stock(count);
+  }
+
+  /** Free files ready to be taken, and how many were created for the stock (tests and benchmarks). */
+  get freeFiles(): { ready: number; stocked: number } {
+    return { ready: this.free.size, stocked: this.free.stocked };
+  }
+
   /** Settles once every deleted replica's file is unlinked or kept as a free one (a datanode's stop). */
   async drained(): Promise<void> {
+    this.free.stopStock();
     // Spares and superseded files are for updates no longer coming: they become free files, and
     // an update still finishing makes none.
     this.stopping = true;

@@ -24,6 +24,8 @@ export interface DatanodeConfig {
   secret: string;
   heartbeatMs: number;
   scrub: ScrubSettings;
+  /** New empty files kept ready for new replicas (free-files.ts `stock`); 0: none. */
+  freeStock?: number;
 }
 
 interface Identity {
@@ -53,6 +55,7 @@ export class Datanode {
     const store = await ChunkStore.open(config.dataDir);
     store.onDirectRefused = () => log.warn({ dataDir: store.dataDir }, 'the file system refused a direct write (EINVAL): replicas go through the page cache from now on');
     store.onUnlinkFailed = (file, err) => log.warn({ file, err: (err as Error).message }, 'a deleted replica\'s file could not be removed');
+    store.stockFreeFiles(config.freeStock ?? 0);
     const callerIdentity = { secret: config.secret, uid: 0, gid: 0, clientId: `datanode-${identity.datanodeId}` };
     const pool = new DataTransferPool(callerIdentity);
     const active = { transfers: 0, served: 0 };

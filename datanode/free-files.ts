@@ -23,12 +23,19 @@
 // is written into. An fsync of the directory it left that begins after the move (a synced
 // update's own, `dirSyncing`) counts as well as the batch's.
 //
+// A stock of new empty files (session 20, `stock`): while the datanode takes no free file for a
+// moment, it creates new ones up to a target, a few dozen per turn of its event loop. A burst of
+// new replicas (tar x of a tree: a file per replica) then renames stocked files instead of
+// allocating inodes, which cost ~0.35 ms of kernel time each on this machine (the allocator's
+// search above, worse after deletions elsewhere on the disk). A stocked file never had another
+// name, so it needs no directory fsync; lost in a crash, it is simply not there.
+//
 // After a crash the file system may still give a free file a second name (a rename of it that
 // did not reach the disk). A file with more than one link is therefore never adopted, emptied or
 // handed out: only its name here is removed. At most `max` files are kept; past that, files are
 // unlinked as before.
 
-import { lstatSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncPath } from './fsync.js';
@@ -36,6 +43,10 @@ import { fsyncPath } from './fsync.js';
 const prefix = 'free.';
 /** Free files wait at most about this long for the fsync of the directories they left. */
 const flushMs = 20;
+/** The stock grows only once no free file was taken for this long. */
+const stockIdleMs = 200;
+/** Stocked files created per turn of the event loop (tens of milliseconds at most). */
+const stockBatch = 32;
 
 /** A file moved here whose old name's removal is not known to be on disk yet. */
 interface Pending {
@@ -57,6 +68,12 @@ export class FreeFiles {
   private counter = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** When a free file was last taken (Date.now()). */
+  private lastTakenMs = 0;
+  private stockTimer: NodeJS.Timeout | undefined;
+  private stockTarget = 0;
+  /** Files created for the stock (tests and benchmarks). */
+  stocked = 0;
 
   constructor(
     private readonly dir: string,
@@ -92,6 +109,7 @@ export class FreeFiles {
    * creates `to` with O_TRUNC or copies over it either way: this only decides which inode it gets.
    */
   takeAs(to: string): boolean {
+    this.lastTakenMs = Date.now();
     for (let file = this.ready.pop(); file !== undefined; file = this.ready.pop()) {
       try {
         renameSync(file, to);
@@ -155,6 +173,42 @@ export class FreeFiles {
       for (const p of left) this.settle(p, true);
       this.pending = this.pending.filter((p) => p.settled !== true);
     };
+  }
+
+  /**
+   * Keeps up to `target` free files (at most `max`): new empty ones are created while none is
+   * being taken (see above). `stopStock` ends it.
+   */
+  stock(target: number): void {
+    this.stockTarget = Math.min(target, this.max);
+    if (this.stockTarget <= 0 || this.stockTimer !== undefined) return;
+    this.stockTimer = setInterval(() => this.growStock(), stockIdleMs);
+    this.stockTimer.unref();
+    this.growStock();
+  }
+
+  stopStock(): void {
+    clearInterval(this.stockTimer);
+    this.stockTimer = undefined;
+    this.stockTarget = 0;
+  }
+
+  /** One batch of new files when idle and short; the next batch in the next turn, while that holds. */
+  private growStock(): void {
+    if (this.stockTarget <= 0 || Date.now() - this.lastTakenMs < stockIdleMs) return;
+    const want = Math.min(stockBatch, this.stockTarget - this.ready.length - this.coming);
+    if (want <= 0) return;
+    try {
+      for (let i = 0; i < want; i++) {
+        const file = path.join(this.dir, `${prefix}${++this.counter}`);
+        closeSync(openSync(file, 'wx'));
+        this.ready.push(file);
+        this.stocked++;
+      }
+    } catch {
+      return; // a full or failing disk: tried again at the next tick
+    }
+    setImmediate(() => this.growStock());
   }
 
   /** Settles once every file removed so far is ready or gone (tests, and a stopping datanode). */

@@ -6,10 +6,11 @@ import { limits } from '../common/limits.js';
 import { createLogger } from '../common/log.js';
 import { validateHostPort } from '../common/rpc.js';
 import { stopOnSignal } from '../common/signals.js';
+import { freeFilesMax } from './chunk-store.js';
 import { Datanode } from './datanode.js';
 
 export const datanodeUsage =
-  'cairn datanode --data DIR --port P --namenode HOST:PORT [--host H] [--heartbeat-ms MS] [--secret-file FILE] [--scrub-mib-per-s N] [--scrub-interval-ms MS]';
+  'cairn datanode --data DIR --port P --namenode HOST:PORT [--host H] [--heartbeat-ms MS] [--secret-file FILE] [--scrub-mib-per-s N] [--scrub-interval-ms MS] [--free-stock N]';
 
 export async function runDatanode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -21,6 +22,7 @@ export async function runDatanode(argv: string[]): Promise<void> {
     'secret-file': { type: 'string' },
     'scrub-mib-per-s': { type: 'string' },
     'scrub-interval-ms': { type: 'string' },
+    'free-stock': { type: 'string' },
   });
   const secret = await readSecret({ secretFile: stringOption(values, 'secret-file') });
   if (secret === undefined) throw new UsageError('a datanode needs the cluster secret: --secret-file FILE or CAIRN_SECRET');
@@ -37,6 +39,7 @@ export async function runDatanode(argv: string[]): Promise<void> {
         bytesPerS: intOption(values, 'scrub-mib-per-s', 8, 0, 100_000) * 1024 * 1024,
         intervalMs: intOption(values, 'scrub-interval-ms', 6 * 60 * 60 * 1000, 10, 30 * 24 * 60 * 60 * 1000),
       },
+      freeStock: intOption(values, 'free-stock', freeFilesMax, 0, freeFilesMax),
     },
     log,
   );

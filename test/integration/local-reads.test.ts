@@ -3,7 +3,8 @@
 // checksums, goes through the datanode. Real datanode processes and replica files.
 
 import { constants as O } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
@@ -146,6 +147,21 @@ describe('short-circuit local reads', () => {
     await expect(handle.read(buf, 0, 4096, 4096)).rejects.toThrow(/checksum|replica/);
     await handle.close();
     expect(reader.localReads.fallbacks).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a datanode keeps new empty files ready (--free-stock), and a new replica is one of them', async () => {
+    const fs = cluster.client();
+    const tmp = path.join(cluster.datanodeDir(1), 'tmp');
+    const stockedInodes = async (): Promise<Set<number>> => {
+      const names = (await readdir(tmp)).filter((n) => n.startsWith('free.'));
+      return new Set(await Promise.all(names.map(async (n) => (await stat(path.join(tmp, n))).ino)));
+    };
+    await waitFor(async () => (await stockedInodes()).size >= 256, 20_000, 'the datanode to stock its free files');
+    const stocked = await stockedInodes();
+    await fs.writeFile('/from-stock', Buffer.from('a small file'));
+    const [loc] = await fs.getChunkLocations('/from-stock');
+    const replica = cluster.replicaPath(1, loc?.chunkId as number, loc?.gen as number);
+    expect(stocked.has((await stat(replica)).ino)).toBe(true);
   });
 
   it('can be turned off (localReads: false): every read goes to a datanode', async () => {

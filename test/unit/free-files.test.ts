@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { windowChecksums } from '../../common/checksum.js';
 import { encodeTrailer, namesFile, readVerifiedSync } from '../../common/replica-file.js';
 import { FreeFiles } from '../../datanode/free-files.js';
+import { waitFor } from '../helpers/mini-cluster.js';
 
 describe('FreeFiles', () => {
   let dir: string;
@@ -140,6 +141,29 @@ describe('FreeFiles', () => {
     expect(second.takeAs(path.join(dir, 'c'))).toBe(true);
     expect(second.takeAs(path.join(dir, 'd'))).toBe(true);
     expect((await fsp.readdir(dir)).sort()).toEqual(['c', 'd']);
+  });
+
+  it('stocks new empty files while none is taken, up to the target; a restart adopts them', async () => {
+    const free = new FreeFiles(dir, 100);
+    free.stock(40); // more than one batch
+    await waitFor(() => free.size === 40, 10_000, 'the stock to fill');
+    const names = (await fsp.readdir(dir)).sort();
+    expect(names).toHaveLength(40);
+    for (const name of names) {
+      expect(FreeFiles.isFree(name)).toBe(true);
+      const st = await fsp.stat(path.join(dir, name));
+      expect([st.size, st.nlink]).toEqual([0, 1]);
+    }
+    // Taken: the stock grows back only once none was taken for a moment.
+    for (const name of ['a', 'b', 'c']) expect(free.takeAs(path.join(dir, name))).toBe(true);
+    expect(free.size).toBe(37);
+    await waitFor(() => free.size === 40, 10_000, 'the stock to grow back');
+    expect(free.stocked).toBe(43);
+    free.stopStock();
+    // A restart adopts the stocked files like any free file.
+    const again = new FreeFiles(dir, 100);
+    const adopted = (await fsp.readdir(dir)).filter((n) => FreeFiles.isFree(n) && again.adopt(n));
+    expect(adopted).toHaveLength(40);
   });
 });
 
