@@ -216,6 +216,8 @@ export class DataTransferPool {
 export class ChunkWriteStream {
   private readonly ack: Promise<WriteAck__Output>;
   private failure: CairnError | undefined;
+  /** The acknowledgement came and the connection went back to the pool. */
+  private acknowledged = false;
   private readonly socket: Socket;
 
   constructor(
@@ -277,7 +279,9 @@ export class ChunkWriteStream {
     return this.ack;
   }
 
+  /** Ends a stream not acknowledged yet (its socket destroyed); nothing for one that was. */
   abort(): void {
+    if (this.acknowledged) return; // every upload's finish aborts its stream: no error to build then
     this.failure ??= new CairnError('EIO', `write to ${this.address} aborted`);
     this.lease.destroy();
   }
@@ -287,7 +291,10 @@ export class ChunkWriteStream {
       for await (const frame of readFrames(this.socket, undefined, undefined, { slabs: this.slabs })) {
         if (frame.kind === FrameKind.ack) {
           const ack = parseJson<WriteAck__Output>(frame, 'ack');
-          if (this.failure === undefined) this.lease.release();
+          if (this.failure === undefined) {
+            this.acknowledged = true;
+            this.lease.release();
+          }
           return ack;
         }
         if (frame.kind === FrameKind.error) throw errorFromFrame(frame, this.address);
