@@ -332,7 +332,11 @@ export class ChunkStore {
     }
     let fd: number;
     try {
-      fd = openSync(tmp, baseGen !== 0 ? 'r+' : 'w+');
+      // Never O_TRUNC: the file is new, or a free file (empty). On ext4 a truncate marks the inode
+      // so that its next close starts writing its pages back at once (auto_da_alloc, for
+      // programs that replace a file by truncating it), which cost each replica's close ~50 us
+      // and an early write; a replica's pages may wait for the page cache's own writeback.
+      fd = openSync(tmp, baseGen !== 0 ? 'r+' : fsConstants.O_RDWR | fsConstants.O_CREAT, 0o666);
     } catch (err) {
       void this.removeTmp(tmp);
       throw err;

@@ -35,7 +35,7 @@
 // handed out: only its name here is removed. At most `max` files are kept; past that, files are
 // unlinked as before.
 
-import { closeSync, lstatSync, openSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, ftruncateSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncPath } from './fsync.js';
@@ -136,7 +136,9 @@ export class FreeFiles {
     renameSync(file, to); // the name is free at once
     this.coming++;
     try {
-      if (small) truncateSync(to, 0);
+      // Through a descriptor: its close clears the mark ext4 sets on a truncated inode (its next
+      // close would write back at once, chunk-store.ts createWriter), with no pages to write now.
+      if (small) truncateClosed(to);
       else await fsp.truncate(to, 0);
     } catch (err) {
       this.coming--;
@@ -252,5 +254,15 @@ export class FreeFiles {
     this.coming--;
     if (synced) this.ready.push(p.file);
     else void fsp.unlink(p.file).catch(() => undefined); // a failing disk: no reuse, as before
+  }
+}
+
+/** Cuts `file` to length 0 through a descriptor, closed at once (see `remove`). */
+function truncateClosed(file: string): void {
+  const fd = openSync(file, 'r+');
+  try {
+    ftruncateSync(fd, 0);
+  } finally {
+    closeSync(fd);
   }
 }
