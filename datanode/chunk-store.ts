@@ -296,6 +296,7 @@ export class ChunkStore {
   /** Starts writing replica (chunkId, gen), optionally as a copy-on-write update of (chunkId, baseGen). */
   async createWriter(opts: { chunkId: number; gen: number; baseGen: number; baseLengthBytes: number; offsetBytes: number; baseDurable?: boolean }): Promise<ChunkWriter> {
     const { chunkId, gen, baseGen, offsetBytes } = opts;
+    this.free.busy();
     if (this.has(chunkId, gen)) throw new CairnError('EEXIST', `replica ${chunkId}_${gen} already exists`);
     // tmp/ is emptied at every start, so a counter names writes uniquely (randomBytes cost ~50 us).
     const tmp = path.join(this.dataDir, 'tmp', `${replicaName(chunkId, gen)}.${++this.writesStarted}`);
@@ -382,6 +383,7 @@ export class ChunkStore {
     fromDisk = false,
     alloc: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes),
   ): AsyncGenerator<Buffer> {
+    this.free.busy();
     const replica = this.get(chunkId, gen);
     if (replica === undefined) throw new CairnError('ENOENT', `replica ${chunkId}_${gen} is not here`);
     const end = Math.min(replica.lengthBytes, offsetBytes + lengthBytes);

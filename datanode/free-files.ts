@@ -23,8 +23,8 @@
 // is written into. An fsync of the directory it left that begins after the move (a synced
 // update's own, `dirSyncing`) counts as well as the batch's.
 //
-// A stock of new empty files (session 20, `stock`): while the datanode takes no free file for a
-// moment, it creates new ones up to a target, a few dozen per turn of its event loop. A burst of
+// A stock of new empty files (session 20, `stock`): while the datanode writes and reads nothing
+// for a moment, it creates new ones up to a target, for at most 2 ms per turn of its event loop. A burst of
 // new replicas (tar x of a tree: a file per replica) then renames stocked files instead of
 // allocating inodes, which cost ~0.35 ms of kernel time each on this machine (the allocator's
 // search above, worse after deletions elsewhere on the disk). A stocked file never had another
@@ -43,10 +43,12 @@ import { fsyncPath } from './fsync.js';
 const prefix = 'free.';
 /** Free files wait at most about this long for the fsync of the directories they left. */
 const flushMs = 20;
-/** The stock grows only once no free file was taken for this long. */
+/** The stock grows only once the datanode wrote and read nothing for this long. */
 const stockIdleMs = 200;
-/** Stocked files created per turn of the event loop (tens of milliseconds at most). */
+/** Stocked files created per turn of the event loop, at most. */
 const stockBatch = 32;
+/** A turn's creations stop after this long (an inode allocation after many deletions nearby takes ~0.5 ms). */
+const stockTurnMs = 2;
 
 /** A file moved here whose old name's removal is not known to be on disk yet. */
 interface Pending {
@@ -68,8 +70,8 @@ export class FreeFiles {
   private counter = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  /** When a free file was last taken (Date.now()). */
-  private lastTakenMs = 0;
+  /** When a free file was last taken, or the datanode last began a write or a read (Date.now()). */
+  private lastBusyMs = 0;
   private stockTimer: NodeJS.Timeout | undefined;
   private stockTarget = 0;
   /** Files created for the stock (tests and benchmarks). */
@@ -109,7 +111,7 @@ export class FreeFiles {
    * creates `to` with O_TRUNC or copies over it either way: this only decides which inode it gets.
    */
   takeAs(to: string): boolean {
-    this.lastTakenMs = Date.now();
+    this.lastBusyMs = Date.now();
     for (let file = this.ready.pop(); file !== undefined; file = this.ready.pop()) {
       try {
         renameSync(file, to);
@@ -189,19 +191,25 @@ export class FreeFiles {
     this.growStock();
   }
 
+  /** The datanode began a write or a read: the stock waits (see `stock`). */
+  busy(): void {
+    this.lastBusyMs = Date.now();
+  }
+
   stopStock(): void {
     clearInterval(this.stockTimer);
     this.stockTimer = undefined;
     this.stockTarget = 0;
   }
 
-  /** One batch of new files when idle and short; the next batch in the next turn, while that holds. */
+  /** A few new files when idle and short (for `stockTurnMs` at most); more in the next turn, while that holds. */
   private growStock(): void {
-    if (this.stockTarget <= 0 || Date.now() - this.lastTakenMs < stockIdleMs) return;
+    const startMs = Date.now();
+    if (this.stockTarget <= 0 || startMs - this.lastBusyMs < stockIdleMs) return;
     const want = Math.min(stockBatch, this.stockTarget - this.ready.length - this.coming);
     if (want <= 0) return;
     try {
-      for (let i = 0; i < want; i++) {
+      for (let i = 0; i < want && Date.now() - startMs < stockTurnMs; i++) {
         const file = path.join(this.dir, `${prefix}${++this.counter}`);
         closeSync(openSync(file, 'wx'));
         this.ready.push(file);
