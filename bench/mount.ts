@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freeFilesMax as realFreeStock } from '../datanode/chunk-store.js';
+import { freeStockDefault as realFreeStock } from '../datanode/chunk-store.js';
 import { MiniCluster } from '../test/helpers/mini-cluster.js';
 import { Mount } from '../test/helpers/mount.js';
 

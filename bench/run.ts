@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CairnClient } from '../client/sdk/client.js';
-import { freeFilesMax as realFreeStock } from '../datanode/chunk-store.js';
+import { freeStockDefault as realFreeStock } from '../datanode/chunk-store.js';
 import { MiniCluster } from '../test/helpers/mini-cluster.js';
 import { fuseUnavailable } from '../test/helpers/mount.js';
 import { mountBenchmark } from './mount.js';

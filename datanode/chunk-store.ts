@@ -30,6 +30,7 @@ import {
   closeSync,
   constants as fsConstants,
   copyFileSync,
+  fstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -78,7 +79,9 @@ const syncCopyBytesMax = 2 * 1024 * 1024;
 /** Replicas up to this size are emptied on the main thread when deleted (free-files.ts). */
 const discardSyncBytesMax = 256 * 1024;
 /** Emptied files kept for new ones (free-files.ts): an `rm -r` of a few thousand files fits. */
-export const freeFilesMax = 4096;
+/** Free files kept at most, and the stock a datanode keeps by default (half: room to recycle deleted files' inodes). */
+export const freeFilesMax = 8192;
+export const freeStockDefault = 4096;
 /**
  * Spare copies (see ChunkStore.makeSpare): replicas from this size get one after a synced update
  * (a smaller one copies in less time than a thread hop takes); at most this many bytes and spares
@@ -329,7 +332,7 @@ export class ChunkStore {
       }
       if (opts.baseDurable === true) this.retireSuperseded(chunkId, baseGen);
     } else {
-      this.free.takeAs(tmp); // opened with O_TRUNC below
+      this.free.takeAs(tmp); // an empty file, or none (created below)
     }
     let fd: number;
     try {
@@ -338,6 +341,8 @@ export class ChunkStore {
       // programs that replace a file by truncating it), which cost each replica's close ~50 us
       // and an early write; a replica's pages may wait for the page cache's own writeback.
       fd = openSync(tmp, baseGen !== 0 ? 'r+' : fsConstants.O_RDWR | fsConstants.O_CREAT, 0o666);
+      // Free files are empty by construction; should one not be, its bytes must not outlive it.
+      if (baseGen === 0 && fstatSync(fd).size !== 0) ftruncateSync(fd, 0);
     } catch (err) {
       void this.removeTmp(tmp);
       throw err;
@@ -383,7 +388,6 @@ export class ChunkStore {
     fromDisk = false,
     alloc: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes),
   ): AsyncGenerator<Buffer> {
-    this.free.busy();
     const replica = this.get(chunkId, gen);
     if (replica === undefined) throw new CairnError('ENOENT', `replica ${chunkId}_${gen} is not here`);
     const end = Math.min(replica.lengthBytes, offsetBytes + lengthBytes);

@@ -15,16 +15,17 @@
 // out only after the directory it left was fsynced: ext4 skips recently freed inodes so that a
 // crash cannot leave an old name on a reused inode, and without a journal nothing else orders the
 // two, so this does it here. Those fsyncs are batched (one per directory every `flushMs` at
-// most). A new file is one of these renamed to its name; whoever takes one opens it with O_TRUNC
-// or copies over it (copyfile truncates first), so its old bytes never matter.
+// most). A new file is one of these renamed to its name; they are all empty (cut here, or new, or
+// adopted only when empty), and whoever takes one writes it from the start or copies over it
+// (copyfile truncates first).
 //
 // A superseded replica's file can also be moved here with its bytes (`moveOut`), to be patched into
 // a spare copy of a later version of its chunk (chunk-store.ts): the same wait applies before it
 // is written into. An fsync of the directory it left that begins after the move (a synced
 // update's own, `dirSyncing`) counts as well as the batch's.
 //
-// A stock of new empty files (session 20, `stock`): while the datanode writes and reads nothing
-// for a moment, it creates new ones up to a target, for at most 2 ms per turn of its event loop. A burst of
+// A stock of new empty files (session 20, `stock`): while the datanode begins no write for a
+// moment, it creates new ones up to a target, for at most 2 ms per turn of its event loop. A burst of
 // new replicas (tar x of a tree: a file per replica) then renames stocked files instead of
 // allocating inodes, which cost ~0.35 ms of kernel time each on this machine (the allocator's
 // search above, worse after deletions elsewhere on the disk). A stocked file never had another
@@ -43,7 +44,7 @@ import { fsyncPath } from './fsync.js';
 const prefix = 'free.';
 /** Free files wait at most about this long for the fsync of the directories they left. */
 const flushMs = 20;
-/** The stock grows only once the datanode wrote and read nothing for this long. */
+/** The stock grows only once the datanode began no write for this long. */
 const stockIdleMs = 200;
 /** Stocked files created per turn of the event loop, at most. */
 const stockBatch = 32;
@@ -70,7 +71,7 @@ export class FreeFiles {
   private counter = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  /** When a free file was last taken, or the datanode last began a write or a read (Date.now()). */
+  /** When a free file was last taken, or the datanode last began a write (Date.now()). */
   private lastBusyMs = 0;
   private stockTimer: NodeJS.Timeout | undefined;
   private stockTarget = 0;
@@ -108,7 +109,7 @@ export class FreeFiles {
 
   /**
    * Renames a free file to `to` (a new name under tmp/); false when none is ready. The caller
-   * creates `to` with O_TRUNC or copies over it either way: this only decides which inode it gets.
+   * creates `to` (empty either way) or copies over it: this only decides which inode it gets.
    */
   takeAs(to: string): boolean {
     this.lastBusyMs = Date.now();
@@ -191,7 +192,7 @@ export class FreeFiles {
     this.growStock();
   }
 
-  /** The datanode began a write or a read: the stock waits (see `stock`). */
+  /** The datanode began a write: the stock waits (see `stock`). Not reads: a scrub would starve it. */
   busy(): void {
     this.lastBusyMs = Date.now();
   }

@@ -6,7 +6,7 @@ import { limits } from '../common/limits.js';
 import { createLogger } from '../common/log.js';
 import { validateHostPort } from '../common/rpc.js';
 import { stopOnSignal } from '../common/signals.js';
-import { freeFilesMax } from './chunk-store.js';
+import { freeFilesMax, freeStockDefault } from './chunk-store.js';
 import { Datanode } from './datanode.js';
 
 export const datanodeUsage =
@@ -39,7 +39,7 @@ export async function runDatanode(argv: string[]): Promise<void> {
         bytesPerS: intOption(values, 'scrub-mib-per-s', 8, 0, 100_000) * 1024 * 1024,
         intervalMs: intOption(values, 'scrub-interval-ms', 6 * 60 * 60 * 1000, 10, 30 * 24 * 60 * 60 * 1000),
       },
-      freeStock: intOption(values, 'free-stock', freeFilesMax, 0, freeFilesMax),
+      freeStock: intOption(values, 'free-stock', freeStockDefault, 0, freeFilesMax),
     },
     log,
   );

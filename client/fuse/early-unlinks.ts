@@ -96,7 +96,7 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
         // name leads to now, as an unlink that waited would have. After a lost connection the
         // first try may have removed our file and the new one is someone's since: left alone.
         if (!(err instanceof CairnError && err.code === 'ESTALE' && tries === 1)) throw err;
-        await sendAgainWhileUnreachable(fs.o.timeoutMs, () => attempt(undefined));
+        await attempt(undefined); // once: sent again after a lost answer, it could remove a file made since
       }
       // Confirms the directory (its version moved by one) or forgets it, as for an unlink that waits.
       fs.changed(req, change, [{ dir: parent, name, added: false }], parent, ino);
