@@ -9,7 +9,7 @@ import type { OpContext } from './context.js';
 import { keys, rootInode, type DirentRecord, type IdCounters, type InodeRecord } from './records.js';
 import type { Tx } from '../store/metadb.js';
 import { toAttr } from './attr.js';
-import { R, W, X, permits } from '../../common/access.js';
+import { R, W, X, inGroup, permits } from '../../common/access.js';
 
 export { R, W, X };
 
@@ -113,11 +113,18 @@ export function newInode(
   parentRec: InodeRecord,
   extra: Partial<InodeRecord> = {},
 ): InodeRecord {
-  // New entries in a setgid directory inherit its group, as on Linux.
-  const gid = (parentRec.mode & 0o2000) !== 0 ? parentRec.gid : ctx.caller.gid;
+  // New entries in a setgid directory inherit its group, and new directories its setgid bit
+  // (so that the whole tree keeps the group), as Linux's inode_init_owner does. A file's setgid
+  // bit stays only for root or a member of the file's group (the kernel strips it before a FUSE
+  // create already; an SDK client's create is checked here).
+  const inherits = (parentRec.mode & 0o2000) !== 0;
+  const gid = inherits ? parentRec.gid : ctx.caller.gid;
+  let bits = mode & 0o7777;
+  if (type === 'd' && inherits) bits |= 0o2000;
+  else if (type !== 'd' && (bits & 0o2000) !== 0 && ctx.caller.uid !== 0 && !inGroup(ctx.caller, gid)) bits &= ~0o2000;
   return {
     type,
-    mode: mode & 0o7777,
+    mode: bits,
     uid: ctx.caller.uid,
     gid,
     size: 0,

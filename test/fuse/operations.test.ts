@@ -506,6 +506,17 @@ describe.skipIf(skip !== undefined)('permissions of the calling process', () => 
     expect(await asUser(1001, 1001, `return await fs.readFile(${file}, 'utf8')`)).toBe('EACCES');
   });
 
+  it('a directory made in a setgid directory takes its group and setgid bit, so the tree keeps the group', async () => {
+    await fsp.mkdir(mount.p('shared-group'));
+    await fsp.chown(mount.p('shared-group'), 0, 4343);
+    await fsp.chmod(mount.p('shared-group'), 0o2775);
+    await fsp.mkdir(mount.p('shared-group', 'sub'), 0o755);
+    await fsp.writeFile(mount.p('shared-group', 'sub', 'f'), 'x');
+    const sub = await fsp.stat(mount.p('shared-group', 'sub'));
+    expect([sub.gid, sub.mode & 0o7777]).toEqual([4343, 0o2755]);
+    expect((await fsp.stat(mount.p('shared-group', 'sub', 'f'))).gid).toBe(4343);
+  });
+
   it('a user reaches a directory through one of its supplementary groups, as the kernel allows', async () => {
     await fsp.mkdir(mount.p('team'));
     await fsp.chown(mount.p('team'), 0, 4242);

@@ -184,6 +184,21 @@ describe('mkdir', () => {
     expect(await fs.names('/home')).toEqual(['alice']);
   });
 
+  it('in a setgid directory new entries take its group, new directories its setgid bit too; a non-member\'s file loses setgid', async () => {
+    await fs.mkdir('/team', { mode: 0o777 });
+    await fs.run(root, (ctx) => setAttr(ctx, '/team', false, { mode: 0o2777, gid: 4242 }));
+    expect(await fs.mkdir('/team/sub', { as: alice, mode: 0o755 })).toMatchObject({ gid: 4242, mode: 0o2755 });
+    expect(await fs.mkdir('/team/sub/deeper', { as: alice, mode: 0o700 })).toMatchObject({ gid: 4242, mode: 0o2700 });
+    expect(await fs.create('/team/sub/f', { as: alice, mode: 0o644 })).toMatchObject({ gid: 4242, mode: 0o644 });
+    // A file asking for setgid keeps it only for a member of its group (or root).
+    expect(await fs.create('/team/outsider', { as: alice, mode: 0o2755 })).toMatchObject({ mode: 0o755 });
+    const member: Caller = { ...alice, groups: [4242] };
+    expect(await fs.create('/team/member', { as: member, mode: 0o2755 })).toMatchObject({ mode: 0o2755 });
+    expect(await fs.create('/team/root-made', { mode: 0o2755 })).toMatchObject({ mode: 0o2755 });
+    // Outside a setgid directory nothing changes.
+    expect(await fs.mkdir('/team-like', { mode: 0o755 })).toMatchObject({ gid: 0, mode: 0o755 });
+  });
+
   it('mkdir -p creates every missing ancestor and succeeds on an existing directory', async () => {
     await fs.mkdir('/a');
     const leaf = await fs.mkdir('/a/b/c/d', { recursive: true, mode: 0o700 });
