@@ -529,11 +529,6 @@ export class ChunkStore {
     if (!this.stopping) this.free.stock(count);
   }
 
-  /** Free files ready to be taken, and how many were created for the stock (tests and benchmarks). */
-  get freeFiles(): { ready: number; stocked: number } {
-    return { ready: this.free.size, stocked: this.free.stocked };
-  }
-
   /** Settles once every deleted replica's file is unlinked or kept as a free one (a datanode's stop). */
   async drained(): Promise<void> {
     this.free.stopStock();

@@ -41,6 +41,7 @@
 //   mount killed meanwhile loses those unlinks, as a crash of a local disk loses unsynced ones.
 // - An unmounting mount waits for the unlinks on their way, and answers no more ahead.
 
+import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
 import type { CairnFs } from './cairn-fs.js';
 import type { Changed } from '../sdk/client.js';
@@ -89,7 +90,9 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
     };
     try {
       try {
-        await sendAgainWhileUnreachable(fs.o.timeoutMs, () => attempt(ino));
+        // While the namenode cannot be reached (refused, lost or silent connection): a call that
+        // names its inode is safe to send twice.
+        await retryWithBackoff(() => attempt(ino), ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'], Date.now() + fs.o.timeoutMs, 100, 1000);
       } catch (err) {
         // Another client put another file under the name since this mount last looked. Answered
         // by the namenode at the first try, this unlink removed nothing yet: it removes what the
@@ -114,21 +117,4 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
   // Written to the namenode's connection (or found it unreachable) before the kernel hears.
   await sent;
   return true;
-}
-
-/**
- * Runs `call` again while the namenode cannot be reached (refused, lost or silent connection),
- * for up to `timeoutMs`: a call that names its inode is safe to send twice.
- */
-async function sendAgainWhileUnreachable(timeoutMs: number, call: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
-    try {
-      return await call();
-    } catch (err) {
-      const unreachable = err instanceof CairnError && (err.code === 'ECONNREFUSED' || err.code === 'ETIMEDOUT' || err.code === 'EIO');
-      if (!unreachable || Date.now() + delayMs >= deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
 }

@@ -13,6 +13,7 @@
 // without asking the namenode again.
 
 import { constants as O } from 'node:fs';
+import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
 import type { AttrChanges, CairnClient, ChangeOptions } from '../sdk/client.js';
 import type { FastReads } from './fast-reads.js';
@@ -456,16 +457,8 @@ export class OpenFiles {
  */
 const leaseWaitMs = 1000;
 
-async function openWaitingForLease(open: () => Promise<FileHandle>): Promise<FileHandle> {
-  const deadline = Date.now() + leaseWaitMs;
-  for (let delayMs = 10; ; delayMs = Math.min(delayMs * 2, 200)) {
-    try {
-      return await open();
-    } catch (err) {
-      if (!(err instanceof CairnError) || err.code !== 'EBUSY' || Date.now() + delayMs > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
+function openWaitingForLease(open: () => Promise<FileHandle>): Promise<FileHandle> {
+  return retryWithBackoff(open, ['EBUSY'], Date.now() + leaseWaitMs, 10, 200);
 }
 
 /** The name now leads to another inode than the one the kernel holds: it looks up again. */

@@ -61,14 +61,6 @@ const unchanging = new Set<MethodName>([
   'GetChunks', 'PrepareChunk', 'AllocateChunks', 'Sync', 'Handshake', 'Fsck', 'Report',
 ]);
 
-/**
- * Which namespace changes of one or more clients (a mount's, one per identity) are known to be
- * on the namenode's disk, counted in calls settled: the last change settled (answered or failed:
- * it may have happened) and how far synced calls cover. A synced call (Sync, a synced commit)
- * covers every change settled before it was sent, whichever client made it: the namenode writes
- * in order, and its sync write flushes the whole log. So an fsync of a directory right after an
- * fsync of a file in it (SQLite's journal) needs no call.
- */
 /** For a call made by work run ahead (SyncTracker.runAhead). */
 export interface AheadOptions {
   /** The call belongs to work run ahead: it does not wait for that work. */
@@ -77,6 +69,14 @@ export interface AheadOptions {
   onSent?: () => void;
 }
 
+/**
+ * Which namespace changes of one or more clients (a mount's, one per identity) are known to be
+ * on the namenode's disk, counted in calls settled: the last change settled (answered or failed:
+ * it may have happened) and how far synced calls cover. A synced call (Sync, a synced commit)
+ * covers every change settled before it was sent, whichever client made it: the namenode writes
+ * in order, and its sync write flushes the whole log. So an fsync of a directory right after an
+ * fsync of a file in it (SQLite's journal) needs no call.
+ */
 export class SyncTracker {
   private settled = 0;
   private lastChange = 0;
