@@ -15,6 +15,7 @@ import { limits } from '../../common/limits.js';
 import type { Identity } from '../../common/rpc.js';
 import { DataTransferPool } from '../../common/transfer.js';
 import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
+import type { OpenReply__Output } from '../../proto/gen/cairn/OpenReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { ChunkStock } from './chunk-stock.js';
@@ -24,6 +25,21 @@ import { NamenodeClient, attrChangesToWire, type AheadOptions, type AttrChanges,
 
 export type { AttrChanges };
 import { Dirent, Stats } from './stats.js';
+
+/** A create's request for the directory's grant and reserved inodes (client/fuse/early-creates.ts). */
+export interface GrantOptions {
+  wantGrant?: boolean;
+  reserve?: number;
+  /** Told what a create got: the grant's length (0: none) and the inodes reserved. */
+  onGranted?: (granted: Granted) => void;
+}
+
+export interface Granted {
+  leaseMs: number;
+  grantMs: number;
+  reservedFrom: number;
+  reservedCount: number;
+}
 
 /**
  * What a change reports besides doing it, for callers that cache attributes (the FUSE mount):
@@ -333,9 +349,10 @@ export class CairnClient {
     path: string,
     flags: string | number = 'r',
     mode = defaultFileMode,
-    opts: { replication?: number; leaseAtFirstWrite?: boolean; writeBehind?: boolean } & ChangeOptions = {},
+    opts: { replication?: number; leaseAtFirstWrite?: boolean; writeBehind?: boolean } & ChangeOptions & GrantOptions = {},
   ): Promise<FileHandle> {
     const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
+    const grant = f?.create === true && opts.onGranted !== undefined ? { wantGrant: opts.wantGrant ?? false, reserve: opts.reserve ?? 0 } : {};
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
     const reply = await this.withPath(path, 'open', () =>
       this.namenode.open({
@@ -348,10 +365,12 @@ export class CairnClient {
         replication: opts.replication ?? 0,
         chunks: f.writable ? 0 : chunksAtOpen, // a reader's first chunks come with the open
         leaseAtFirstWrite: opts.leaseAtFirstWrite ?? false,
+        ...grant,
       }),
     );
     const attr = reply.attr as NonNullable<typeof reply.attr>;
     if (reply.dirs.length > 0) opts.onChanged?.(changedOf(undefined, reply.dirs));
+    if (f.create) opts.onGranted?.({ leaseMs: reply.leaseMs, grantMs: reply.grantMs, reservedFrom: reply.reservedFrom, reservedCount: reply.reservedCount });
     if (attr.type === 'DIRECTORY') throw new CairnError('EISDIR', undefined, { path, syscall: 'open' });
     const handle = new FileHandle({
       namenode: this.namenode,
@@ -370,6 +389,47 @@ export class CairnClient {
     });
     if (f.writable) this.trackWriter(handle, reply.leaseMs);
     return handle;
+  }
+
+  /**
+   * The write handle of a file a mount answered a create of ahead of its namenode call
+   * (client/fuse/early-creates.ts), built from the attributes the mount composed: not leased
+   * (its first write takes the lease, as with `leaseAtFirstWrite`), writes going behind. Every
+   * call it makes waits for the create (SyncTracker.runAhead), which is `createReserved`.
+   */
+  handleOfCreated(path: string, attr: WireAttr, leaseMs: number): FileHandle {
+    const handle = new FileHandle({
+      namenode: this.namenode,
+      pool: this.pool,
+      ...(this.local !== undefined && { local: this.local }),
+      path,
+      attr,
+      writable: true,
+      leased: false,
+      readable: true,
+      append: false,
+      deadlineMs: this.deadlineMs,
+      onClose: (h) => this.forgetWriter(h),
+      writeBehind: true,
+      stockFor: (replication: number) => this.stockFor(replication),
+    });
+    this.trackWriter(handle, leaseMs);
+    return handle;
+  }
+
+  /**
+   * The namenode call of a create answered ahead: file `inode` (reserved earlier) named by the
+   * last name of `path` in directory `parentInode`. Idempotent: sent again, it finds its file.
+   */
+  async createReserved(path: string, parentInode: number, inode: number, mode: number, opts: AheadOptions & ChangeOptions = {}): Promise<OpenReply__Output> {
+    const reply = await this.withPath(path, 'open', () =>
+      this.namenode.open(
+        { path, write: true, create: true, exclusive: true, mode: mode & 0o7777, leaseAtFirstWrite: true, inode, parentInode },
+        opts,
+      ),
+    );
+    opts.onChanged?.(changedOf(reply.attr ?? undefined, reply.dirs));
+    return reply;
   }
 
   private stockFor(replication: number): ChunkStock {

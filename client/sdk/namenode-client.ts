@@ -294,8 +294,8 @@ export class NamenodeClient {
   statfs(): Promise<StatfsReply__Output> {
     return this.call('Statfs', {});
   }
-  open(req: OpenRequest): Promise<OpenReply__Output> {
-    return this.call('Open', req);
+  open(req: OpenRequest, opts: AheadOptions = {}): Promise<OpenReply__Output> {
+    return this.call('Open', req, opts);
   }
   async close(inode: number): Promise<void> {
     await this.call('CloseFile', { inode });

@@ -20,6 +20,11 @@ export interface OpContext {
    * after it: NFS's post-operation attributes, returned so that a client's cache need not ask.
    */
   dirs: Map<number, Attr>;
+  /**
+   * Called before the operation reads or changes a directory's names: throws when another
+   * client holds the directory's grant (namenode/grants.ts). Absent for the namenode's own work.
+   */
+  guard?: (dir: number) => void;
 }
 
 /** A replica of a chunk version that no longer belongs to the namespace (deleted or superseded). */

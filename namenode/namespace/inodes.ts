@@ -27,16 +27,23 @@ export function putInode(tx: Tx, ino: number, rec: InodeRecord): void {
   tx.putJson(keys.inode(ino), rec);
 }
 
-export async function lookup(tx: Tx, parent: number, name: string): Promise<DirentRecord | undefined> {
-  return tx.getJson<DirentRecord>(keys.dirent(parent, name));
+/** The entry `name` of directory `parent` (a read of its names: ctx.guard). */
+export async function lookup(ctx: OpContext, parent: number, name: string): Promise<DirentRecord | undefined> {
+  ctx.guard?.(parent);
+  return ctx.tx.getJson<DirentRecord>(keys.dirent(parent, name));
 }
 
-export async function nextId(tx: Tx, kind: keyof IdCounters): Promise<number> {
-  const ids = (await tx.getJson<IdCounters>(keys.ids)) ?? { inode: rootInode + 1, chunk: 1, gen: 1 };
+/** The next id of `kind` (the first of `count` in a row), never handed out again. */
+export async function nextId(tx: Tx, kind: keyof IdCounters, count = 1): Promise<number> {
+  const ids = await idCounters(tx);
   const id = ids[kind];
-  ids[kind] = id + 1;
+  ids[kind] = id + count;
   tx.putJson(keys.ids, ids);
   return id;
+}
+
+export async function idCounters(tx: Tx): Promise<IdCounters> {
+  return (await tx.getJson<IdCounters>(keys.ids)) ?? { inode: rootInode + 1, chunk: 1, gen: 1 };
 }
 
 /** POSIX access check against the owner, group or other bits (common/access.ts). */
@@ -75,7 +82,7 @@ export async function resolve(ctx: OpContext, path: string, followLast: boolean)
       const name = pending[i] as string;
       if (rec.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
       checkAccess(rec, ctx.caller, X, path);
-      const entry = await lookup(ctx.tx, ino, name);
+      const entry = await lookup(ctx, ino, name);
       if (entry === undefined) throw new CairnError('ENOENT', undefined, { path });
       const child = await mustGetInode(ctx.tx, entry.ino, path);
       const isLast = i === pending.length - 1;

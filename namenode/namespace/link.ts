@@ -25,7 +25,7 @@ export async function link(ctx: OpContext, existing: string, path: string): Prom
   if (source.rec.nlink >= linksMax) throw new CairnError('EMLINK', `a file has at most ${linksMax} links`, { path: existing });
   const { dir, name } = await resolveParent(ctx, path);
   checkAccess(dir.rec, caller, W | X, path);
-  if ((await lookup(ctx.tx, dir.ino, name)) !== undefined) throw new CairnError('EEXIST', undefined, { path });
+  if ((await lookup(ctx, dir.ino, name)) !== undefined) throw new CairnError('EEXIST', undefined, { path });
   ctx.tx.putJson(keys.dirent(dir.ino, name), { ino: source.ino, type: source.rec.type });
   await touchDir(ctx, dir.ino);
   // touchDir may have rewritten nothing of this inode (it is not a directory), so the record read

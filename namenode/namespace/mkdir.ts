@@ -11,7 +11,7 @@ export async function mkdir(ctx: OpContext, path: string, mode: number, recursiv
   if (recursive) return mkdirRecursive(ctx, path, mode);
   const { dir, name } = await resolveParent(ctx, path);
   checkAccess(dir.rec, ctx.caller, W | X, path);
-  if ((await lookup(ctx.tx, dir.ino, name)) !== undefined) throw new CairnError('EEXIST', undefined, { path });
+  if ((await lookup(ctx, dir.ino, name)) !== undefined) throw new CairnError('EEXIST', undefined, { path });
   return createDir(ctx, dir.ino, name, mode);
 }
 
@@ -32,7 +32,7 @@ async function mkdirRecursive(ctx: OpContext, path: string, mode: number): Promi
   for (let i = 0; i < parts.length; i++) {
     const name = parts[i] as string;
     const here = `/${parts.slice(0, i + 1).join('/')}`;
-    const entry = await lookup(ctx.tx, current.ino, name);
+    const entry = await lookup(ctx, current.ino, name);
     if (entry === undefined) {
       checkAccess(current.rec, ctx.caller, W | X, path);
       const attr = await createDir(ctx, current.ino, name, i === parts.length - 1 ? mode : mode | 0o300);

@@ -67,8 +67,9 @@ export class Namespace {
   }
 
   /** Runs one operation as one transaction; on disk before it returns when `sync`. */
-  run<T>(caller: Caller, nowMs: number, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> {
-    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings, dirs: new Map() }), opts);
+  run<T>(caller: Caller, nowMs: number, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean; guard?: (dir: number) => void } = {}): Promise<T> {
+    const guard = opts.guard !== undefined ? { guard: opts.guard } : {};
+    return this.db.transact((tx: Tx) => op({ tx, caller, nowMs, settings: this.settings, dirs: new Map(), ...guard }), opts);
   }
 
   /** Every chunk record with its file's replication factor (for rebuilding the chunk map at start). */

@@ -6,8 +6,9 @@ import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { FreedChunk, OpContext } from './context.js';
 import { dropChunks } from './files.js';
-import { R, W, X, checkAccess, lookup, newInode, nextId, putInode, resolve, resolveParent, touchDir } from './inodes.js';
-import { keys } from './records.js';
+import { R, W, X, checkAccess, getInode, idCounters, lookup, mustGetInode, newInode, nextId, putInode, resolve, resolveParent, touchDir } from './inodes.js';
+import { keys, rootInode, type InodeRecord } from './records.js';
+import { splitPath } from '../../common/paths.js';
 
 export interface OpenFlags {
   write: boolean;
@@ -25,6 +26,8 @@ export interface OpenResult {
   freed: FreedChunk[];
   /** Whether the caller holds the write lease now. */
   leased: boolean;
+  /** A create: the directory it made the file in. */
+  dir?: number;
 }
 
 /** `takeLease` throws EBUSY when another client holds the file's write lease. */
@@ -38,18 +41,15 @@ export async function open(
     throw new CairnError('EINVAL', `replication must be 1..${limits.replicationMax}`, { path });
   }
   const { dir, name } = await resolveParent(ctx, path);
-  const entry = await lookup(ctx.tx, dir.ino, name);
+  const entry = await lookup(ctx, dir.ino, name);
   if (entry === undefined) {
     if (!flags.create) throw new CairnError('ENOENT', undefined, { path });
     checkAccess(dir.rec, ctx.caller, W | X, path);
     const ino = await nextId(ctx.tx, 'inode');
-    const rec = newInode(ctx, 'f', flags.mode, dir.rec, { rep: flags.replication || ctx.settings.defaultReplication });
-    putInode(ctx.tx, ino, rec);
-    ctx.tx.putJson(keys.dirent(dir.ino, name), { ino, type: 'f' });
-    await touchDir(ctx, dir.ino);
+    const rec = await makeFile(ctx, dir.ino, dir.rec, name, flags, ino);
     const leased = flags.write && flags.leaseAtFirstWrite !== true;
     if (leased) takeLease(ino);
-    return { attr: toAttr(ino, rec), freed: [], leased };
+    return { attr: toAttr(ino, rec), freed: [], leased, dir: dir.ino };
   }
   if (flags.create && flags.exclusive) throw new CairnError('EEXIST', undefined, { path });
   const target = await resolve(ctx, path, true);
@@ -70,4 +70,36 @@ export async function open(
   const rec = { ...target.rec, size: 0, mtime: ctx.nowMs, ctime: ctx.nowMs };
   putInode(ctx.tx, target.ino, rec);
   return { attr: toAttr(target.ino, rec), freed, leased: true };
+}
+
+async function makeFile(ctx: OpContext, dirIno: number, dirRec: InodeRecord, name: string, flags: OpenFlags, ino: number): Promise<InodeRecord> {
+  const rec = newInode(ctx, 'f', flags.mode, dirRec, { rep: flags.replication || ctx.settings.defaultReplication });
+  putInode(ctx.tx, ino, rec);
+  ctx.tx.putJson(keys.dirent(dirIno, name), { ino, type: 'f' });
+  await touchDir(ctx, dirIno);
+  return rec;
+}
+
+/**
+ * A create a mount answered ahead (client/fuse/early-creates.ts): file `ino`, an inode number
+ * reserved for it earlier, named by the last name of `path` in directory `dirIno` (found by its
+ * inode: a rename of the directory since the mount answered does not move the create). Sent
+ * again after a lost connection, it finds its file and answers it unchanged. Root only, as the
+ * mount answers only root's creates ahead: no path is walked, so no search permission checked.
+ * The file is not leased (its first write takes the lease).
+ */
+export async function createReserved(ctx: OpContext, dirIno: number, path: string, flags: OpenFlags, ino: number): Promise<OpenResult> {
+  if (ctx.caller.uid !== 0) throw new CairnError('EPERM', 'only root creates by directory inode', { path });
+  const name = splitPath(path).pop();
+  if (name === undefined) throw new CairnError('EINVAL', 'no name to create', { path });
+  if (ino <= rootInode || ino >= (await idCounters(ctx.tx)).inode) throw new CairnError('EINVAL', `inode ${ino} was never reserved`, { path });
+  const dirRec = await mustGetInode(ctx.tx, dirIno, path);
+  if (dirRec.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
+  const entry = await lookup(ctx, dirIno, name);
+  const made = await getInode(ctx.tx, ino);
+  // Already made by this call (its answer was lost): as it was, whatever its name is now.
+  if (made !== undefined) return { attr: toAttr(ino, made), freed: [], leased: false, dir: dirIno };
+  if (entry !== undefined) throw new CairnError('EEXIST', undefined, { path });
+  const rec = await makeFile(ctx, dirIno, dirRec, name, { ...flags, leaseAtFirstWrite: true }, ino);
+  return { attr: toAttr(ino, rec), freed: [], leased: false, dir: dirIno };
 }

@@ -22,6 +22,7 @@ export async function readdir(ctx: OpContext, path: string, startAfter: string, 
   const dir = await resolve(ctx, path, true);
   if (dir.rec.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
   checkAccess(dir.rec, ctx.caller, R | X, path);
+  ctx.guard?.(dir.ino);
   const prefix = keys.direntPrefix(dir.ino);
   const rows = await ctx.tx.range({
     ...(startAfter === '' ? { gte: prefix } : { gt: prefix + startAfter }),

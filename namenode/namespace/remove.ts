@@ -11,7 +11,7 @@ import { dropXattrs } from './xattr.js';
 /** `expectIno`: remove the name only while it names that inode (ESTALE when it names another). */
 export async function unlink(ctx: OpContext, path: string, expectIno?: number): Promise<FreedChunk[]> {
   const { dir, name } = await resolveParent(ctx, path);
-  const entry = await lookup(ctx.tx, dir.ino, name);
+  const entry = await lookup(ctx, dir.ino, name);
   if (entry === undefined) throw new CairnError('ENOENT', undefined, { path });
   if (expectIno !== undefined && entry.ino !== expectIno) throw new CairnError('ESTALE', `names another inode than ${expectIno}`, { path });
   if (entry.type === 'd') throw new CairnError('EISDIR', undefined, { path });
@@ -24,7 +24,7 @@ export async function unlink(ctx: OpContext, path: string, expectIno?: number): 
 
 export async function rmdir(ctx: OpContext, path: string): Promise<void> {
   const { dir, name } = await resolveParent(ctx, path);
-  const entry = await lookup(ctx.tx, dir.ino, name);
+  const entry = await lookup(ctx, dir.ino, name);
   if (entry === undefined) throw new CairnError('ENOENT', undefined, { path });
   if (entry.type !== 'd') throw new CairnError('ENOTDIR', undefined, { path });
   checkAccess(dir.rec, ctx.caller, W | X, path);
@@ -39,6 +39,7 @@ export async function rmdir(ctx: OpContext, path: string): Promise<void> {
 }
 
 export async function isEmptyDir(ctx: OpContext, ino: number): Promise<boolean> {
+  ctx.guard?.(ino);
   const prefix = keys.direntPrefix(ino);
   const rows = await ctx.tx.range({ gte: prefix, lt: prefixEnd(prefix), limit: 1 });
   return rows.length === 0;

@@ -12,14 +12,14 @@ import { dropXattrs } from './xattr.js';
 export async function rename(ctx: OpContext, src: string, dst: string): Promise<FreedChunk[]> {
   const from = await resolveParent(ctx, src);
   const to = await resolveParent(ctx, dst);
-  const moving = await lookup(ctx.tx, from.dir.ino, from.name);
+  const moving = await lookup(ctx, from.dir.ino, from.name);
   if (moving === undefined) throw new CairnError('ENOENT', undefined, { path: src });
   checkAccess(from.dir.rec, ctx.caller, W | X, src);
   checkAccess(to.dir.rec, ctx.caller, W | X, dst);
   const movingRec = await mustGetInode(ctx.tx, moving.ino, src);
   checkSticky(from.dir.rec, movingRec, ctx.caller, src);
 
-  const replaced = await lookup(ctx.tx, to.dir.ino, to.name);
+  const replaced = await lookup(ctx, to.dir.ino, to.name);
   if (replaced !== undefined && replaced.ino === moving.ino) return []; // same file: POSIX says do nothing
   if (moving.type === 'd') await refuseMoveIntoItself(ctx, moving.ino, to.dir.ino, dst);
 

@@ -13,7 +13,7 @@ export async function symlink(ctx: OpContext, target: string, path: string): Pro
   if (Buffer.byteLength(target) > limits.pathBytesMax) throw new CairnError('ENAMETOOLONG', 'symlink target too long', { path });
   const { dir, name } = await resolveParent(ctx, path);
   checkAccess(dir.rec, ctx.caller, W | X, path);
-  if ((await lookup(ctx.tx, dir.ino, name)) !== undefined) throw new CairnError('EEXIST', undefined, { path });
+  if ((await lookup(ctx, dir.ino, name)) !== undefined) throw new CairnError('EEXIST', undefined, { path });
   const ino = await nextId(ctx.tx, 'inode');
   const rec = newInode(ctx, 'l', 0o777, dir.rec, { target });
   putInode(ctx.tx, ino, rec);

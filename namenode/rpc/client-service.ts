@@ -9,7 +9,7 @@ import type { ClientNamenodeHandlers } from '../../proto/gen/cairn/ClientNamenod
 import type { ChunkInfo } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { OpContext } from '../namespace/context.js';
 import { mkdir } from '../namespace/mkdir.js';
-import { open } from '../namespace/open.js';
+import { createReserved, open } from '../namespace/open.js';
 import { readdir, stat } from '../namespace/readdir.js';
 import { rename } from '../namespace/rename.js';
 import { rmdir, unlink } from '../namespace/remove.js';
@@ -20,6 +20,7 @@ import { getXattr, listXattr, removeXattr, setXattr } from '../namespace/xattr.j
 import { allocateChunks, commitChunk, fileChunkIds, getChunks, prepareChunk, truncate, type ChunkPlacement, type IndexedChunk, type Pipeline, type PreparedChunk } from '../namespace/chunks.js';
 import { fsck } from '../namespace/fsck.js';
 import { nextId } from '../namespace/inodes.js';
+import { GrantHeld } from '../grants.js';
 import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
 import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
@@ -27,6 +28,8 @@ import type { Attr as WireAttr } from '../../proto/gen/cairn/Attr.js';
 import type { AttrChanges__Output as AttrChangesWire } from '../../proto/gen/cairn/AttrChanges.js';
 import type { Attr } from '../namespace/attr.js';
 
+/** Inode numbers reserved for a client's creates answered ahead, at most per call. */
+const reserveMax = 4096;
 /** Chunks handed out ahead per AllocateChunks call, and at most held by one client at once. */
 const allocateBatchMax = 64;
 const allocatedPerClientMax = 256;
@@ -50,8 +53,21 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
   const { namespace, leases, log } = state;
   const chunkSize = namespace.settings.chunkSizeBytes;
   const handler = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res>): ((req: Req, caller: Caller) => Promise<Res>) => fn;
-  const run = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> =>
-    namespace.run(caller, state.now(), op, opts);
+  /**
+   * One operation. An operation that touched a directory another client holds the grant of
+   * changed nothing: it runs again once the grant has ended (grants.ts).
+   */
+  const run = async <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> => {
+    const guard = (dir: number): void => state.grants.guard(caller.clientId, dir);
+    for (;;) {
+      try {
+        return await namespace.run(caller, state.now(), op, { ...opts, guard });
+      } catch (err) {
+        if (!(err instanceof GrantHeld)) throw err;
+        await state.grants.waitOut(err.dir);
+      }
+    }
+  };
   const mutate = <T>(caller: Caller, op: (ctx: OpContext) => Promise<T>, opts: { sync?: boolean } = {}): Promise<T> => {
     checkWritable(state);
     return run(caller, op, opts);
@@ -173,8 +189,23 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         replication: req.replication,
         leaseAtFirstWrite: req.leaseAtFirstWrite,
       };
+      const inode = wireCount(req.inode, 'inode');
+      const reserve = Math.min(req.reserve, reserveMax);
       if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
-      const opening = (ctx: OpContext) => open(ctx, req.path, flags, lease(caller));
+      if ((inode > 0 || req.wantGrant || reserve > 0) && !flags.create) throw new CairnError('EINVAL', 'inode, want_grant and reserve go with create', { path: req.path });
+      let grantMs = 0;
+      let reserved = { from: 0, count: 0 };
+      const opening = async (ctx: OpContext) => {
+        const opened =
+          inode > 0
+            ? await createReserved(ctx, wireCount(req.parentInode, 'parentInode'), req.path, flags, inode)
+            : await open(ctx, req.path, flags, lease(caller));
+        // A create answered ahead extends its holder's grant; a create that asks for one may get it.
+        if (opened.dir !== undefined && inode > 0) grantMs = state.grants.extend(caller.clientId, opened.dir);
+        else if (opened.dir !== undefined && req.wantGrant) grantMs = state.grants.give(caller.clientId, opened.dir);
+        if (reserve > 0) reserved = { from: await nextId(ctx.tx, 'inode', reserve), count: reserve };
+        return opened;
+      };
       if (!flags.write) {
         // A reader: its first chunks in the same read, when asked and there are any.
         const { result, chunks } = await run(caller, async (ctx) => {
@@ -187,7 +218,15 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       }
       const { result, dirs } = await change(caller, opening);
       releaseChunks(state, result.freed);
-      return { attr: attrToWire(result.attr, chunkSize), leaseMs: state.settings.leaseExpiryMs, dirs, leased: result.leased };
+      return {
+        attr: attrToWire(result.attr, chunkSize),
+        leaseMs: state.settings.leaseExpiryMs,
+        dirs,
+        leased: result.leased,
+        grantMs,
+        reservedFrom: reserved.from,
+        reservedCount: reserved.count,
+      };
     }),
     CloseFile: handler(async (req, caller) => {
       const ino = wireCount(req.inode, 'inode');

@@ -2,6 +2,7 @@
 
 import type { Attr as _cairn_Attr, Attr__Output as _cairn_Attr__Output } from '../cairn/Attr.js';
 import type { ChunkInfo as _cairn_ChunkInfo, ChunkInfo__Output as _cairn_ChunkInfo__Output } from '../cairn/ChunkInfo.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface OpenReply {
   'attr'?: (_cairn_Attr | null);
@@ -10,6 +11,9 @@ export interface OpenReply {
   'chunks'?: (_cairn_ChunkInfo)[];
   'chunksGiven'?: (boolean);
   'leased'?: (boolean);
+  'grantMs'?: (number);
+  'reservedFrom'?: (number | string | Long);
+  'reservedCount'?: (number);
 }
 
 export interface OpenReply__Output {
@@ -19,4 +23,7 @@ export interface OpenReply__Output {
   'chunks': (_cairn_ChunkInfo__Output)[];
   'chunksGiven': (boolean);
   'leased': (boolean);
+  'grantMs': (number);
+  'reservedFrom': (number);
+  'reservedCount': (number);
 }

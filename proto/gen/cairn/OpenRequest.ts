@@ -1,5 +1,6 @@
 // Original file: proto/cairn.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface OpenRequest {
   'path'?: (string);
@@ -11,6 +12,10 @@ export interface OpenRequest {
   'replication'?: (number);
   'chunks'?: (number);
   'leaseAtFirstWrite'?: (boolean);
+  'inode'?: (number | string | Long);
+  'parentInode'?: (number | string | Long);
+  'wantGrant'?: (boolean);
+  'reserve'?: (number);
 }
 
 export interface OpenRequest__Output {
@@ -23,4 +28,8 @@ export interface OpenRequest__Output {
   'replication': (number);
   'chunks': (number);
   'leaseAtFirstWrite': (boolean);
+  'inode': (number);
+  'parentInode': (number);
+  'wantGrant': (boolean);
+  'reserve': (number);
 }
