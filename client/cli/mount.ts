@@ -15,7 +15,7 @@ import { Identities } from '../fuse/identities.js';
 import { collectWhenIdle } from '../../common/idle-gc.js';
 
 export const mountUsage = [
-  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N] [--sync-unlinks]',
+  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N] [--sync-unlinks] [--sync-creates]',
   'cairn umount MOUNTPOINT',
 ];
 
@@ -31,6 +31,7 @@ export async function runMount(argv: string[]): Promise<void> {
     'max-write': { type: 'string' },
     readers: { type: 'string' },
     'sync-unlinks': { type: 'boolean' },
+    'sync-creates': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${mountUsage[0]}`);
   const mountpoint = path.resolve(positionals[0] as string);
@@ -60,7 +61,9 @@ export async function runMount(argv: string[]): Promise<void> {
   };
   // --sync-unlinks: every unlink waits for the namenode (client/fuse/early-unlinks.ts).
   const unlinksAhead = values['sync-unlinks'] !== true;
-  const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log, unlinksAhead }, sink);
+  // --sync-creates: every create waits for the namenode (client/fuse/early-creates.ts).
+  const createsAhead = values['sync-creates'] !== true;
+  const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log, unlinksAhead, createsAhead }, sink);
   let handled = 0;
   const mounted = await FuseDevice.mount(
     {

@@ -33,6 +33,7 @@ import { PageVersions } from './page-versions.js';
 import { supplementaryGroups, type Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
+import { CreateGrants } from './early-creates.js';
 import { create, open, read, write } from './ops-data.js';
 import { getxattr, listxattr, opendir, readdir, setxattr, statfs } from './ops-meta.js';
 import { access, getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
@@ -50,6 +51,8 @@ export interface CairnFsOptions {
   log: Logger;
   /** Answer unlinks this mount can foresee before their namenode call (early-unlinks.ts). */
   unlinksAhead?: boolean;
+  /** Answer creates in directories granted to this mount before their namenode call (early-creates.ts). */
+  createsAhead?: boolean;
 }
 
 /** Sends replies; device.ts implements it over /dev/fuse. */
@@ -83,6 +86,8 @@ export class CairnFs {
   private readonly fastLookups: FastLookups | undefined;
   /** Directories whose every name this mount knows, to answer absent names alone (complete-dirs.ts). */
   readonly complete: CompleteDirs;
+  /** Directories granted to this mount, and its reserved inode numbers (early-creates.ts). */
+  readonly createGrants = new CreateGrants();
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
@@ -102,7 +107,7 @@ export class CairnFs {
   readonly ready = new Promise<void>((resolve) => (this.initDone = resolve));
   readonly dirs = new Map<number, { ino: number; entries: P.DirentOut[] | undefined }>();
   nextDirFh = 1;
-  /** Set once unmounting began: no more unlinks answered ahead (early-unlinks.ts). */
+  /** Set once unmounting began: no more creates or unlinks answered ahead (early-creates.ts, early-unlinks.ts). */
   closing = false;
 
   constructor(
@@ -120,6 +125,7 @@ export class CairnFs {
       this.answerOverdue();
       this.listings.sweep(Date.now());
       this.complete.sweep(monotonicMs());
+      this.createGrants.sweep(monotonicMs());
       this.fastLookups?.sweep();
     }, Math.min(1000, Math.max(50, o.timeoutMs / 10)));
     this.sweeper.unref();

@@ -85,6 +85,18 @@ export class CompleteDirs {
   }
 
   /**
+   * `name` entered `dir` through this mount, and the directory's version after it will come with
+   * the call's answer (a create answered ahead, early-creates.ts): `changed` confirms it then.
+   */
+  add(dir: number, name: string): void {
+    const known = this.dirs.get(dir);
+    if (known !== undefined && !known.names.has(name)) {
+      known.names.add(name);
+      this.namesTotal++;
+    }
+  }
+
+  /**
    * A change through this mount: `dirs` are the directories it changed, with their attributes
    * after it (empty when the reply did not say), `edits` what it did to their names.
    */

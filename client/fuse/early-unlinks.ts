@@ -17,7 +17,8 @@
 // Order: every namenode call of this mount waits until the unlinks answered before it began are
 // settled (`SyncTracker.runAhead`, first come first served), so this mount never sees the name
 // again and a create of the same name cannot overtake the unlink. An fsync of the directory
-// waits the same way. At most `unlinksAheadMax` are on their way; the next waits for room.
+// waits the same way. At most `aheadMax` (early-creates.ts; creates and unlinks together) are on
+// their way; the next waits for room.
 //
 // The call names the inode (PathRequest.expect_inode): it removes the name only while it still
 // names that file, so it is sent again after a lost connection (a namenode restart) without
@@ -44,12 +45,10 @@
 import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
 import type { CairnFs } from './cairn-fs.js';
+import { aheadMax } from './early-creates.js';
 import type { Changed } from '../sdk/client.js';
 import { monotonicMs } from './fast-lookups.js';
 import type * as P from './protocol.js';
-
-/** Unlinks answered ahead and not yet settled, at most; the next one waits for room. */
-export const unlinksAheadMax = 64;
 
 /**
  * Answers an UNLINK of `name` in `req.nodeid` before its namenode call when this mount knows
@@ -59,7 +58,7 @@ export const unlinksAheadMax = 64;
 export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string): Promise<boolean> {
   if (fs.o.unlinksAhead !== true || fs.closing || req.uid !== 0) return false;
   const tracker = fs.o.identities.tracker;
-  if (tracker.runningAhead >= unlinksAheadMax) await tracker.roomAhead(unlinksAheadMax);
+  if (tracker.runningAhead >= aheadMax) await tracker.roomAhead(aheadMax);
   const parent = req.nodeid;
   const ino = fs.nodes.idsOf(parent, name)[0];
   const path = fs.nodes.childPath(parent, name);

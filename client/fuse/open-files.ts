@@ -15,7 +15,7 @@
 import { constants as O } from 'node:fs';
 import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
-import type { AttrChanges, CairnClient, ChangeOptions } from '../sdk/client.js';
+import type { AttrChanges, CairnClient, ChangeOptions, GrantOptions } from '../sdk/client.js';
 import type { FastReads } from './fast-reads.js';
 import { ReadAhead } from './read-ahead.js';
 import type { FileHandle } from '../sdk/file-handle.js';
@@ -79,6 +79,8 @@ export interface OpenRequest {
   mode: number;
   /** A create: what the namenode says the parent directory is after it. */
   onChanged?: ChangeOptions['onChanged'];
+  /** A create: the directory's grant and inodes to ask for (early-creates.ts). */
+  grant?: GrantOptions;
 }
 
 export class OpenFiles {
@@ -160,7 +162,7 @@ export class OpenFiles {
     const sdkFlags = O.O_RDWR | (req.flags & (O.O_CREAT | O.O_EXCL | O.O_TRUNC));
     // A file this creates is leased by its first write: a create closed unwritten costs one call.
     // Writes go behind: a refusal is the answer of a later write, or of close(2) (FLUSH) or fsync.
-    const changeOpts = { leaseAtFirstWrite: true, writeBehind: true, ...(req.onChanged !== undefined && { onChanged: req.onChanged }) };
+    const changeOpts = { leaseAtFirstWrite: true, writeBehind: true, ...(req.onChanged !== undefined && { onChanged: req.onChanged }), ...req.grant };
     const handle = await openWaitingForLease(() => req.client.open(req.path, sdkFlags, req.mode & 0o7777, changeOpts));
     if (req.ino !== undefined && handle.inode !== req.ino) return this.stale(handle);
     const ino = handle.inode;
@@ -178,6 +180,18 @@ export class OpenFiles {
     const stats = await handle.stat(); // nothing written yet: the attributes of the open, no round trip
     // A create with O_RDONLY still takes the writer while the file is new; the fh itself reads only.
     return { fh: this.add({ ino, writable: true, append, reader: undefined, readerVersion: 0, client: req.client }), ino, stats };
+  }
+
+  /**
+   * The writer of a file whose create this mount answered ahead (early-creates.ts): `handle`,
+   * built without a namenode call. Returns its fh.
+   */
+  adoptCreated(client: CairnClient, handle: FileHandle, append: boolean): number {
+    const ino = handle.inode;
+    this.identities.pin(client);
+    this.fast?.withdrawInode(ino);
+    this.writers.set(ino, { ino, handle, client, refs: 1, queue: new SerialQueue(), closing: undefined });
+    return this.add({ ino, writable: true, append, reader: undefined, readerVersion: 0, client });
   }
 
   async read(fh: number, out: Buffer, outOffset: number, length: number, position: number): Promise<number> {

@@ -3,7 +3,9 @@
 
 import { constants as O } from 'node:fs';
 import { CairnError } from '../../common/errors.js';
-import type { Changed } from '../sdk/client.js';
+import type { Changed, Granted } from '../sdk/client.js';
+import { createAhead } from './early-creates.js';
+import { monotonicMs } from './fast-lookups.js';
 import type { CairnFs, Reply } from './cairn-fs.js';
 import * as P from './protocol.js';
 
@@ -31,12 +33,30 @@ export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const flags = req.body.readUInt32LE(0);
   const mode = req.body.readUInt32LE(4);
   const name = P.cStrings(req.body, 1, 16)[0] as string;
+  const ahead = await createAhead(fs, req, flags, mode, name);
+  if (ahead !== undefined) return ahead;
   const path = fs.childPath(req.nodeid, name);
   const client = fs.caller(req);
   let change: Changed | undefined;
   const onChanged = (c: Changed): void => void (change = c);
-  const opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode, onChanged }));
+  // A create of a name this mount knows is absent may get the directory's grant (early-creates.ts).
+  const sentAtMs = monotonicMs();
+  const asking = fs.o.createsAhead === true && req.uid === 0 && fs.complete.lacks(req.nodeid, name, sentAtMs);
+  let granted: Granted | undefined;
+  const grant = asking ? { ...fs.createGrants.wants(req.nodeid, sentAtMs), onGranted: (g: Granted) => void (granted = g) } : undefined;
+  let opened;
+  try {
+    opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode, onChanged, ...(grant !== undefined && { grant }) }));
+  } finally {
+    if (grant !== undefined && granted === undefined && grant.reserve > 0) fs.createGrants.reserveFailed();
+  }
   fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
+  const g = granted as Granted | undefined;
+  if (g !== undefined) {
+    if (opened.stats !== undefined) fs.createGrants.defaults = { replication: opened.stats.replication, chunkSizeBytes: opened.stats.chunkSize, leaseMs: g.leaseMs };
+    const reserved = grant !== undefined && grant.reserve > 0 ? { from: g.reservedFrom, count: g.reservedCount } : undefined;
+    fs.createGrants.answered(req.nodeid, sentAtMs, g.grantMs, change?.dirs.find((d) => d.ino === req.nodeid), reserved);
+  }
   const fh = opened.fh;
   try {
     const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);

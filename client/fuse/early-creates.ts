@@ -1,0 +1,245 @@
+// Creates answered before the namenode has them.
+//
+// A create through the mount waited for one namenode round trip, and on this machine's virtual
+// CPUs a round trip is a chain of wake-ups: creates ran at about 0.5-0.65x MooseFS's rate
+// (docs/PERFORMANCE.md). Unlike an unlink, a create cannot be foreseen from this mount's view
+// alone: another client may create the same name first (O_EXCL, lock files), or look for it and
+// miss it. So the namenode grants a directory to one mount for a short time
+// (namenode/grants.ts), and while the grant lasts that mount answers root's creates there at once
+// and sends their calls on its way (docs/ASYNC-METADATA.md).
+//
+// The grant. The first create of a name this mount knows is absent (complete-dirs.ts) asks for
+// it (OpenRequest.want_grant) with a batch of reserved inode numbers (`reserve`). It lasts
+// `grant_ms` from the namenode's receipt of that call, and each create answered ahead extends it
+// as much from its own receipt. This mount counts from *before* it sends, less a margin
+// (`marginMs`), so every create it answered reaches the namenode before the grant ends, as long
+// as the network's delay stays under the margin. Another client's operation on the directory's
+// names waits the grant out at the namenode and then sees every name answered here; an answer
+// with grant_ms 0 means someone waits: this mount stops answering ahead there at once.
+//
+// A create is answered ahead when:
+// - the caller is root (no permission of the directory or its ancestors can refuse it; the
+//   namenode creates by the directory's inode and checks it);
+// - the directory's names are all known here and confirmed lately, and the name is not among them;
+// - this mount holds the directory's grant, and a reserved inode number is left.
+// The kernel gets the file as the namenode would make it (mode, root's uid, the caller's gid or
+// the directory's under setgid, this machine's time), and a write handle built without a call
+// (client/sdk: `handleOfCreated`). The call (`createReserved`, naming the inode and the
+// directory's inode) is idempotent, so it is sent again after a lost connection.
+//
+// Order: as for unlinks answered ahead (early-unlinks.ts), every later namenode call of this
+// mount waits for the creates answered before it began (`SyncTracker.runAhead`): a write's lease,
+// a commit, a rename or an unlink of the file never overtakes its create.
+//
+// What differs from a create that waits:
+// - The times are this machine's clock, not the namenode's, until the attributes are next fetched.
+// - A create that fails for good after it was answered (the namenode unreachable for the whole
+//   timeout, a name taken by another client after a namenode restart or a network delay past the
+//   margin) is logged as an error, the name disappears, and what was written to the file fails
+//   (EIO at close). A local disk that loses power loses creates not yet synced the same way;
+//   `fsync` of the directory waits for them.
+// - A mount killed after answering loses nothing: the kernel is answered once the call is written
+//   to the namenode's connection (or the namenode is found unreachable: then the answer does not
+//   wait, and the call is sent again for up to the timeout).
+
+import { constants as O } from 'node:fs';
+import { retryWithBackoff } from '../../common/backoff.js';
+import { CairnError } from '../../common/errors.js';
+import type { Changed } from '../sdk/client.js';
+import type { Stats } from '../sdk/stats.js';
+import type { WireAttr } from '../sdk/namenode-client.js';
+import type { CairnFs } from './cairn-fs.js';
+import { monotonicMs } from './fast-lookups.js';
+import * as P from './protocol.js';
+
+/** Changes answered ahead and not yet settled, at most (creates and unlinks together). */
+export const aheadMax = 64;
+/** This mount stops answering ahead this long before the namenode would end the grant. */
+const marginMs = 80;
+/** Inode numbers reserved at once; more are asked for when fewer than a quarter are left. */
+const reserveBatch = 1024;
+
+interface HeldGrant {
+  /** Monotonic time after which this mount answers no more creates ahead in the directory. */
+  untilMs: number;
+  grantMs: number;
+  /** The directory's group and mode as last seen (a new file's group under setgid). */
+  gid: number;
+  mode: number;
+}
+
+/** What a new file gets that the mount cannot know alone: from the namenode's answer to a create that waited. */
+export interface FileDefaults {
+  replication: number;
+  chunkSizeBytes: number;
+  leaseMs: number;
+}
+
+/** The grants this mount holds, and its reserved inode numbers. */
+export class CreateGrants {
+  private readonly dirs = new Map<number, HeldGrant>();
+  private next = 0;
+  private end = 0;
+  private reserving = false;
+  defaults: FileDefaults | undefined;
+
+  /** Whether creates in `dir` may be answered ahead at monotonic time `nowMs`. */
+  holds(dir: number, nowMs: number): boolean {
+    const grant = this.dirs.get(dir);
+    return grant !== undefined && nowMs < grant.untilMs && this.next < this.end && this.defaults !== undefined;
+  }
+
+  /** What a create in `dir` should ask for besides itself (OpenRequest.want_grant, reserve). */
+  wants(dir: number, nowMs: number): { wantGrant: boolean; reserve: number } {
+    const grant = this.dirs.get(dir);
+    const reserve = !this.reserving && this.end - this.next < reserveBatch / 4 ? reserveBatch : 0;
+    if (reserve > 0) this.reserving = true;
+    return { wantGrant: grant === undefined || nowMs >= grant.untilMs - marginMs, reserve };
+  }
+
+  /**
+   * A create's answer (`sentAtMs`: monotonic time before it was sent; `dirAttr`: the directory
+   * after it). A grant_ms of 0 ends the grant here.
+   */
+  answered(dir: number, sentAtMs: number, grantMs: number, dirAttr: Stats | undefined, reserved?: { from: number; count: number }): void {
+    if (reserved !== undefined) {
+      this.reserving = false;
+      if (reserved.count > 0) {
+        this.next = reserved.from;
+        this.end = reserved.from + reserved.count;
+      }
+    }
+    const grant = this.dirs.get(dir);
+    if (grantMs <= 0) {
+      this.dirs.delete(dir);
+      return;
+    }
+    const untilMs = sentAtMs + grantMs - marginMs;
+    if (grant === undefined) {
+      if (dirAttr !== undefined) this.dirs.set(dir, { untilMs, grantMs, gid: dirAttr.gid, mode: dirAttr.mode });
+      return;
+    }
+    grant.untilMs = Math.max(grant.untilMs, untilMs);
+    grant.grantMs = grantMs;
+    if (dirAttr !== undefined) {
+      grant.gid = dirAttr.gid;
+      grant.mode = dirAttr.mode;
+    }
+  }
+
+  /** A create in `dir` is sent ahead at monotonic time `sentAtMs`: the namenode extends the grant from its receipt. */
+  extendFrom(dir: number, sentAtMs: number): HeldGrant | undefined {
+    const grant = this.dirs.get(dir);
+    if (grant !== undefined) grant.untilMs = Math.max(grant.untilMs, sentAtMs + grant.grantMs - marginMs);
+    return grant;
+  }
+
+  /** The next reserved inode number, or undefined when none is left. */
+  takeInode(): number | undefined {
+    return this.next < this.end ? this.next++ : undefined;
+  }
+
+  /** A reservation asked for did not come (the create failed). */
+  reserveFailed(): void {
+    this.reserving = false;
+  }
+
+  drop(dir: number): void {
+    this.dirs.delete(dir);
+  }
+
+  sweep(nowMs: number): void {
+    for (const [dir, grant] of this.dirs) if (nowMs >= grant.untilMs) this.dirs.delete(dir);
+  }
+}
+
+/**
+ * Answers a CREATE of `name` in `req.nodeid` before its namenode call when this mount may (see
+ * above); returns the reply, or undefined when it may not (the caller then creates the usual way).
+ */
+export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number, mode: number, name: string): Promise<Buffer | undefined> {
+  if (fs.o.createsAhead !== true || req.uid !== 0) return undefined;
+  const parent = req.nodeid;
+  const grants = fs.createGrants;
+  const may = (): boolean => !fs.closing && grants.holds(parent, monotonicMs()) && fs.complete.lacks(parent, name, monotonicMs());
+  if (!may()) return undefined;
+  const tracker = fs.o.identities.tracker;
+  if (tracker.runningAhead >= aheadMax) await tracker.roomAhead(aheadMax);
+  const path = fs.nodes.childPath(parent, name);
+  if (path === undefined || Buffer.byteLength(name) > 255 || !may()) return undefined;
+  const sentAtMs = monotonicMs();
+  const ino = grants.takeInode();
+  const grant = grants.extendFrom(parent, sentAtMs);
+  const defaults = grants.defaults;
+  if (ino === undefined || grant === undefined || defaults === undefined) return undefined;
+
+  // The file as the namenode makes it (namenode/namespace/inodes.ts newInode): root may keep setgid.
+  const now = Date.now();
+  const setgidDir = (grant.mode & 0o2000) !== 0;
+  const client = fs.caller(req);
+  const attr: WireAttr = {
+    inode: ino,
+    type: 'FILE',
+    mode: mode & 0o7777,
+    uid: req.uid,
+    gid: setgidDir ? grant.gid : req.gid,
+    sizeBytes: 0,
+    nlink: 1,
+    atimeMs: now,
+    mtimeMs: now,
+    ctimeMs: now,
+    replication: defaults.replication,
+    chunkSizeBytes: defaults.chunkSizeBytes,
+    dirVersion: 0,
+  };
+  const handle = client.handleOfCreated(path, attr, defaults.leaseMs);
+  const fh = fs.files.adoptCreated(client, handle, (flags & O.O_APPEND) !== 0);
+
+  // This mount's view first: the name is there from now on.
+  fs.complete.add(parent, name);
+  fs.listings.nameChanged(parent, name);
+  fs.invalidate(req, parent);
+  const a = fs.fetched(await handle.stat(), req);
+  fs.pageVersions.opened(fh, ino, undefined);
+  fs.nodes.remember(parent, name, ino, false);
+  fs.o.identities.pin(client);
+  fs.o.log.debug({ ino, path }, 'create answered ahead of its call');
+
+  let onSent = (): void => undefined;
+  const sent = new Promise<void>((resolve) => (onSent = resolve));
+  tracker.runAhead(async () => {
+    let change: Changed | undefined;
+    try {
+      const reply = await retryWithBackoff(
+        async () => {
+          try {
+            return await client.createReserved(path, parent, ino, mode, { ahead: true, onSent, onChanged: (c) => void (change = c) });
+          } catch (err) {
+            onSent(); // not sent (the namenode unreachable): the kernel is answered all the same
+            throw err;
+          }
+        },
+        ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'],
+        Date.now() + fs.o.timeoutMs,
+        100,
+        1000,
+      );
+      grants.answered(parent, sentAtMs, reply.grantMs, change?.dirs.find((d) => d.ino === parent));
+      // Confirms the directory (its version moved by one) or forgets it, as for a create that waits.
+      fs.changed(req, change, [{ dir: parent, name, added: true }], parent);
+    } catch (err) {
+      grants.drop(parent);
+      const why = err instanceof CairnError ? err.code : 'error';
+      fs.o.log.error({ err, path, ino, why }, 'a create answered ahead of its namenode call did not go through: the file is not there');
+      fs.complete.forget(parent);
+      fs.nodes.removed(parent, name);
+      fs.invalidate(req, parent, ino);
+    } finally {
+      onSent();
+      fs.o.identities.unpin(client);
+    }
+  });
+  // Written to the namenode's connection (or found it unreachable) before the kernel hears.
+  await sent;
+  return P.createOut(fs.visible(a), fs.o.cacheMs, fs.attrValidMs(a), fh);
+}

@@ -1,0 +1,101 @@
+// Creates a mount answers before its namenode call, under the directory's grant
+// (client/fuse/early-creates.ts, namenode/grants.ts), with real mount processes: another mount
+// sees the names and their contents at once; O_EXCL creates of the same names from two mounts
+// at once succeed exactly once per name; a namenode SIGKILLed while creates answered ahead are on
+// their way still has every one of them after its restart.
+
+import fsp from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
+import { codeOf, fuseUnavailable, Mount } from '../helpers/mount.js';
+
+const skip = fuseUnavailable();
+let cluster: MiniCluster;
+let a: Mount;
+let b: Mount;
+/** Creates mount `a` answered ahead, and those whose call then failed, from its debug log. */
+let answeredAhead: () => number;
+let failedAhead: () => number;
+
+beforeAll(async () => {
+  if (skip !== undefined) return;
+  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
+  [a, b] = await Promise.all([Mount.start(cluster, { logLevel: 'debug', cacheMs: 10_000, timeoutMs: 30_000 }), Mount.start(cluster)]);
+  answeredAhead = a.counter((line) => line.includes('create answered ahead'));
+  failedAhead = a.counter((line) => line.includes('create answered ahead of its namenode call did not go through'));
+});
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await cluster?.stop();
+});
+
+describe.skipIf(skip !== undefined)('creates answered ahead of the namenode', () => {
+  it('the other mount sees every name and its contents at once', async () => {
+    await fsp.mkdir(a.p('made'));
+    const names = Array.from({ length: 200 }, (_, i) => `f${i}`);
+    const before = answeredAhead();
+    for (const name of names) await fsp.writeFile(a.p('made', name), `contents of ${name}`, { flag: 'wx', mode: 0o640 });
+    expect(answeredAhead() - before).toBeGreaterThan(names.length / 2);
+    // No wait: b's listing reaches the namenode, which waits a's grant out first.
+    expect((await fsp.readdir(b.p('made'))).sort()).toEqual([...names].sort());
+    for (const name of ['f0', 'f1', 'f99', 'f199']) expect(await fsp.readFile(b.p('made', name), 'utf8')).toBe(`contents of ${name}`);
+    const s = await fsp.stat(b.p('made', 'f150'));
+    expect(s.mode & 0o7777).toBe(0o640);
+    expect(s.uid).toBe(0);
+    // a's own view agrees with the namenode's.
+    expect((await fsp.stat(a.p('made', 'f150'))).ino).toBe(s.ino);
+    // An empty file created ahead and closed unwritten, then renamed and removed at once.
+    await fsp.writeFile(a.p('made', 'empty'), '', { flag: 'wx' });
+    await fsp.rename(a.p('made', 'empty'), a.p('made', 'moved'));
+    expect((await fsp.stat(b.p('made', 'moved'))).size).toBe(0);
+    await fsp.unlink(a.p('made', 'moved')); // answered ahead too (early-unlinks.ts): its call follows the create's
+    const client = cluster.client();
+    await waitFor(async () => (await codeOf(client.lstat('/made/moved'))) === 'ENOENT', 5_000, 'the unlink to reach the namenode');
+    expect(failedAhead()).toBe(0);
+  });
+
+  it('O_EXCL creates of the same names from two mounts at once: exactly one wins each name', async () => {
+    await fsp.mkdir(a.p('race'));
+    // a holds the directory's grant by the time b starts.
+    for (let i = 0; i < 20; i++) await fsp.writeFile(a.p('race', `warm${i}`), '', { flag: 'wx' });
+    const names = Array.from({ length: 150 }, (_, i) => `n${i}`);
+    const createAll = async (m: Mount, order: string[], mark: string): Promise<Set<string>> => {
+      const won = new Set<string>();
+      for (const name of order) {
+        try {
+          await fsp.writeFile(m.p('race', name), mark, { flag: 'wx' });
+          won.add(name);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+      }
+      return won;
+    };
+    const [wonA, wonB] = await Promise.all([createAll(a, names, 'a'), createAll(b, [...names].reverse(), 'b')]);
+    for (const name of names) expect(Number(wonA.has(name)) + Number(wonB.has(name)), name).toBe(1);
+    const client = cluster.client();
+    for (const name of names) {
+      const winner = wonA.has(name) ? 'a' : 'b';
+      expect((await client.readFile(`/race/${name}`)).toString(), name).toBe(winner);
+    }
+    expect(failedAhead()).toBe(0);
+  });
+
+  it('creates answered ahead while the namenode is SIGKILLed are all there after its restart', async () => {
+    await fsp.mkdir(a.p('outage'));
+    const names = Array.from({ length: 300 }, (_, i) => `f${i}`);
+    const before = answeredAhead();
+    // Empty files: a create closed unwritten needs no other call, so most are answered ahead.
+    const creating = (async () => {
+      for (const name of names) await (await fsp.open(a.p('outage', name), 'wx')).close();
+    })();
+    await waitFor(() => answeredAhead() - before >= 50, 20_000, 'creates answered ahead (debug log)');
+    await cluster.killNamenode('SIGKILL');
+    await cluster.startNamenode();
+    await creating;
+    const client = cluster.client();
+    await waitFor(async () => (await client.readdir('/outage').catch(() => [])).length === names.length, 30_000, 'every create at the restarted namenode');
+    expect((await fsp.readdir(b.p('outage'))).sort()).toEqual([...names].sort());
+    expect(failedAhead()).toBe(0);
+  });
+});
