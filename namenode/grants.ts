@@ -32,9 +32,12 @@ export class GrantHeld extends Error {
 interface Grant {
   holder: string;
   untilMs: number;
-  /** Another client waits for it: the holder is told to stop. */
-  recalled: boolean;
+  /** Since when another client waits for it (the holder is told to stop); undefined: nobody. */
+  recalledAtMs: number | undefined;
 }
+
+/** A recalled grant is extended by the holder's creates already on their way, for at most this many grant lengths. */
+const recalledExtensionsMax = 5;
 
 export class DirGrants {
   private readonly held = new Map<number, Grant>();
@@ -59,8 +62,13 @@ export class DirGrants {
     }
   }
 
-  /** A create of `clientId` in `dir` asks for the grant: how long it holds it (0: not given). */
-  give(clientId: string, dir: number): number {
+  /**
+   * A create of `caller` in `dir` asks for the grant: how long it holds it (0: not given). Root's
+   * only, as only root's creates are answered ahead, and only to a client that names itself.
+   */
+  give(caller: { clientId: string; uid: number }, dir: number): number {
+    const clientId = caller.clientId;
+    if (caller.uid !== 0 || clientId === '') return 0;
     const now = this.now();
     const shared = this.shared.get(dir);
     if (shared !== undefined) {
@@ -69,21 +77,25 @@ export class DirGrants {
     }
     const grant = this.held.get(dir);
     if (grant !== undefined && grant.holder !== clientId) return 0; // guard() let the create through: cannot be
-    if (grant?.recalled === true) return 0;
-    this.held.set(dir, { holder: clientId, untilMs: now + this.grantMs, recalled: false });
+    if (grant?.recalledAtMs !== undefined) return 0;
+    this.held.set(dir, { holder: clientId, untilMs: now + this.grantMs, recalledAtMs: undefined });
     return this.grantMs;
   }
 
   /**
-   * A create the holder answered ahead arrived: the grant lasts `grantMs` from now, recalled or
-   * not (the holder counted on it when it answered). Returns how long it holds it (0: it holds
-   * no grant here, or must stop answering ahead).
+   * A create the holder answered ahead was received (called as it arrives, before it waits for
+   * its turn among the transactions): the grant lasts `grantMs` from now, recalled or not (the
+   * holder counted on it when it answered), though a recalled grant not past a few lengths (a
+   * holder that does not stop). Returns how long it holds it (0: it holds no grant here, or must
+   * stop answering ahead).
    */
   extend(clientId: string, dir: number): number {
     const grant = this.held.get(dir);
     if (grant === undefined || grant.holder !== clientId) return 0;
-    grant.untilMs = Math.max(grant.untilMs, this.now() + this.grantMs);
-    return grant.recalled ? 0 : this.grantMs;
+    const now = this.now();
+    const cap = grant.recalledAtMs === undefined ? Infinity : grant.recalledAtMs + recalledExtensionsMax * this.grantMs;
+    grant.untilMs = Math.max(grant.untilMs, Math.min(now + this.grantMs, cap));
+    return grant.recalledAtMs === undefined ? this.grantMs : 0;
   }
 
   /**
@@ -94,7 +106,7 @@ export class DirGrants {
   async waitOut(dir: number): Promise<void> {
     const grant = this.held.get(dir);
     if (grant === undefined) return;
-    grant.recalled = true;
+    grant.recalledAtMs ??= this.now();
     for (;;) {
       const left = grant.untilMs - this.now();
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
@@ -115,5 +127,55 @@ export class DirGrants {
 
   get size(): number {
     return this.held.size;
+  }
+}
+
+/**
+ * Inode numbers reserved for clients' creates answered ahead, and which of them were made, so
+ * that a create sent again after its answer was lost makes nothing when its file was made and
+ * removed since (held in memory for `keepMs`: a client re-sends for at most its call timeout).
+ */
+export class ReservedInodes {
+  private readonly byClient = new Map<string, Array<{ from: number; end: number; made: Uint8Array; atMs: number }>>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly keepMs = 10 * 60 * 1000,
+  ) {}
+
+  reserve(clientId: string, from: number, count: number): void {
+    let ranges = this.byClient.get(clientId);
+    if (ranges === undefined) this.byClient.set(clientId, (ranges = []));
+    ranges.push({ from, end: from + count, made: new Uint8Array(Math.ceil(count / 8)), atMs: this.now() });
+  }
+
+  /**
+   * A create of reserved inode `ino` by `clientId`: 'fresh' (reserved for it, not made yet: now
+   * marked made), 'made' (made by an earlier call), 'foreign' (reserved for another client), or
+   * 'unknown' (not reserved since this namenode started, or too long ago).
+   */
+  take(clientId: string, ino: number): 'fresh' | 'made' | 'foreign' | 'unknown' {
+    for (const [owner, ranges] of this.byClient) {
+      for (let i = ranges.length - 1; i >= 0; i--) {
+        const range = ranges[i] as { from: number; end: number; made: Uint8Array };
+        if (ino < range.from || ino >= range.end) continue;
+        if (owner !== clientId) return 'foreign';
+        const bit = ino - range.from;
+        const byte = range.made[bit >> 3] as number;
+        if ((byte & (1 << (bit & 7))) !== 0) return 'made';
+        range.made[bit >> 3] = byte | (1 << (bit & 7));
+        return 'fresh';
+      }
+    }
+    return 'unknown';
+  }
+
+  sweep(): void {
+    const before = this.now() - this.keepMs;
+    for (const [owner, ranges] of this.byClient) {
+      const kept = ranges.filter((r) => r.atMs >= before);
+      if (kept.length === 0) this.byClient.delete(owner);
+      else this.byClient.set(owner, kept);
+    }
   }
 }

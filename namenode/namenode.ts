@@ -1,7 +1,7 @@
 // The namenode process: opens the namespace (LevelDB), rebuilds the chunk map's expectations,
 // serves ClientNamenode and DatanodeNamenode over gRPC, and ticks liveness and leases.
 
-import { DirGrants } from './grants.js';
+import { DirGrants, ReservedInodes } from './grants.js';
 import type net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -110,6 +110,7 @@ export class Namenode {
       chunks,
       leases: new LeaseManager(config.leaseExpiryMs),
       grants: new DirGrants(() => performance.now()),
+      reserved: new ReservedInodes(() => performance.now()),
       tokens: new ChunkTokens(secret),
       secret,
       settings: config,
@@ -175,6 +176,7 @@ function tick(state: NamenodeState): void {
   }
   for (const ino of state.leases.expire(now)) state.prepared.forgetNext(ino); // their writers are gone
   state.grants.sweep();
+  state.reserved.sweep();
   syncMetadata(state, now);
   // A client uses a chunk handed out ahead within 2 minutes (chunk-stock.ts), and its upload
   // commits it soon after; what it left unused stops counting against it after 5.

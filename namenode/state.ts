@@ -5,7 +5,7 @@ import { ChunkTokens } from '../common/auth.js';
 import { CairnError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { ChunkMap } from './chunkmap.js';
-import type { DirGrants } from './grants.js';
+import type { DirGrants, ReservedInodes } from './grants.js';
 import type { LeaseManager } from './leases.js';
 import type { Namespace } from './namespace/namespace.js';
 import type { FreedChunk } from './namespace/context.js';
@@ -131,6 +131,8 @@ export interface NamenodeState {
   leases: LeaseManager;
   /** Directories whose creates a mount may answer ahead (grants.ts). */
   grants: DirGrants;
+  /** Inode numbers reserved for those creates (grants.ts). */
+  reserved: ReservedInodes;
   tokens: ChunkTokens;
   secret: string;
   settings: NamenodeSettings;

@@ -33,7 +33,7 @@ import { PageVersions } from './page-versions.js';
 import { supplementaryGroups, type Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
-import { CreateGrants } from './early-creates.js';
+import { CreateGrants, NamesAhead } from './early-creates.js';
 import { create, open, read, write } from './ops-data.js';
 import { getxattr, listxattr, opendir, readdir, setxattr, statfs } from './ops-meta.js';
 import { access, getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
@@ -88,6 +88,8 @@ export class CairnFs {
   readonly complete: CompleteDirs;
   /** Directories granted to this mount, and its reserved inode numbers (early-creates.ts). */
   readonly createGrants = new CreateGrants();
+  /** Names and files with a create or unlink answered ahead on its way (early-creates.ts). */
+  readonly namesAhead = new NamesAhead();
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */

@@ -52,6 +52,9 @@ import type { CairnFs } from './cairn-fs.js';
 import { monotonicMs } from './fast-lookups.js';
 import * as P from './protocol.js';
 
+/** A create answered ahead whose call could not be written: the kernel has no answer yet. */
+class NotSent extends Error {}
+
 /** Changes answered ahead and not yet settled, at most (creates and unlinks together). */
 export const aheadMax = 64;
 /** This mount stops answering ahead this long before the namenode would end the grant. */
@@ -101,14 +104,7 @@ export class CreateGrants {
    * A create's answer (`sentAtMs`: monotonic time before it was sent; `dirAttr`: the directory
    * after it). A grant_ms of 0 ends the grant here.
    */
-  answered(dir: number, sentAtMs: number, grantMs: number, dirAttr: Stats | undefined, reserved?: { from: number; count: number }): void {
-    if (reserved !== undefined) {
-      this.reserving = false;
-      if (reserved.count > 0) {
-        this.next = reserved.from;
-        this.end = reserved.from + reserved.count;
-      }
-    }
+  answered(dir: number, sentAtMs: number, grantMs: number, dirAttr: Stats | undefined): void {
     const grant = this.dirs.get(dir);
     if (grantMs <= 0) {
       this.dirs.delete(dir);
@@ -139,17 +135,57 @@ export class CreateGrants {
     return this.next < this.end ? this.next++ : undefined;
   }
 
-  /** A reservation asked for did not come (the create failed). */
-  reserveFailed(): void {
+  /** A reservation asked for (`wants`) came, or did not (count 0). */
+  reserved(from: number, count: number): void {
     this.reserving = false;
+    if (count > 0) {
+      this.next = from;
+      this.end = from + count;
+    }
   }
 
   drop(dir: number): void {
     this.dirs.delete(dir);
   }
 
+  /** The namenode may have restarted (a call found it unreachable): it holds no grants then. */
+  dropAll(): void {
+    this.dirs.clear();
+  }
+
   sweep(nowMs: number): void {
     for (const [dir, grant] of this.dirs) if (nowMs >= grant.untilMs) this.dirs.delete(dir);
+  }
+}
+
+/**
+ * Names and files with a change answered ahead and not settled. Calls answered ahead are sent in
+ * order, but re-sent after a lost connection each on its own backoff, so two of them could land
+ * in the wrong order: an unlink before the create it removes (the file comes back), a create
+ * before the unlink of the name's previous file (EEXIST). So a name with a change on its way
+ * gets no other change answered ahead, and neither does a file whose create is on its way:
+ * those wait for their turn behind it (SyncTracker).
+ */
+export class NamesAhead {
+  private readonly names = new Map<string, number>();
+  private readonly creates = new Set<number>();
+
+  /** Whether `name` in `dir` (or file `ino`, created ahead) has a change on its way. */
+  busy(dir: number, name: string, ino?: number): boolean {
+    return this.names.has(`${dir}/${name}`) || (ino !== undefined && this.creates.has(ino));
+  }
+
+  /** A change of `name` in `dir` answered ahead (`created`: the file a create made); returns its end. */
+  begin(dir: number, name: string, created?: number): () => void {
+    const key = `${dir}/${name}`;
+    this.names.set(key, (this.names.get(key) ?? 0) + 1);
+    if (created !== undefined) this.creates.add(created);
+    return () => {
+      const left = (this.names.get(key) ?? 1) - 1;
+      if (left > 0) this.names.set(key, left);
+      else this.names.delete(key);
+      if (created !== undefined) this.creates.delete(created);
+    };
   }
 }
 
@@ -161,7 +197,8 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   if (fs.o.createsAhead !== true || req.uid !== 0) return undefined;
   const parent = req.nodeid;
   const grants = fs.createGrants;
-  const may = (): boolean => !fs.closing && grants.holds(parent, monotonicMs()) && fs.complete.lacks(parent, name, monotonicMs());
+  const may = (): boolean =>
+    !fs.closing && grants.holds(parent, monotonicMs()) && fs.complete.lacks(parent, name, monotonicMs()) && !fs.namesAhead.busy(parent, name);
   if (!may()) return undefined;
   const tracker = fs.o.identities.tracker;
   if (tracker.runningAhead >= aheadMax) await tracker.roomAhead(aheadMax);
@@ -172,17 +209,67 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   const grant = grants.extendFrom(parent, sentAtMs);
   const defaults = grants.defaults;
   if (ino === undefined || grant === undefined || defaults === undefined) return undefined;
+  const client = fs.caller(req);
+  const end = fs.namesAhead.begin(parent, name, ino);
+  fs.o.identities.pin(client);
+
+  // The call first: the kernel hears only once it is written to the namenode's connection.
+  let sent: (written: boolean) => void = () => undefined;
+  const written = new Promise<boolean>((resolve) => (sent = resolve));
+  tracker.runAhead(async () => {
+    let change: Changed | undefined;
+    let wasSent = false;
+    try {
+      const reply = await retryWithBackoff(
+        async () => {
+          try {
+            const onSent = (): void => {
+              wasSent = true;
+              sent(true);
+            };
+            return await client.createReserved(path, parent, ino, mode, { ahead: true, onSent, onChanged: (c) => void (change = c) });
+          } catch (err) {
+            grants.dropAll(); // it may come back restarted, without grants
+            if (!wasSent) throw new NotSent(); // the kernel was not answered: no re-send
+            throw err;
+          }
+        },
+        ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'],
+        Date.now() + fs.o.timeoutMs,
+        100,
+        1000,
+      );
+      grants.answered(parent, sentAtMs, reply.grantMs, change?.dirs.find((d) => d.ino === parent));
+      // Confirms the directory (its version moved by one) or forgets it, as for a create that
+      // waits; the file's attributes as the namenode made them (its clock) replace the composed ones.
+      fs.changed(req, change, [{ dir: parent, name, added: true }], parent, ino);
+      if (change?.node !== undefined) fs.fetched(change.node, req);
+    } catch (err) {
+      if (err instanceof NotSent) return; // the create goes the usual way
+      grants.drop(parent);
+      // ESTALE: made, then removed by another client after the answer was lost.
+      if (!(err instanceof CairnError && err.code === 'ESTALE')) {
+        fs.o.log.error({ err, path, ino }, 'a create answered ahead of its namenode call did not go through: the file may not be there');
+      }
+      fs.complete.forget(parent);
+      fs.nodes.removed(parent, name);
+      fs.invalidate(req, parent, ino);
+    } finally {
+      sent(false); // no-op once sent
+      end();
+      fs.o.identities.unpin(client);
+    }
+  });
+  if (!(await written)) return undefined;
 
   // The file as the namenode makes it (namenode/namespace/inodes.ts newInode): root may keep setgid.
   const now = Date.now();
-  const setgidDir = (grant.mode & 0o2000) !== 0;
-  const client = fs.caller(req);
   const attr: WireAttr = {
     inode: ino,
     type: 'FILE',
     mode: mode & 0o7777,
     uid: req.uid,
-    gid: setgidDir ? grant.gid : req.gid,
+    gid: (grant.mode & 0o2000) !== 0 ? grant.gid : req.gid,
     sizeBytes: 0,
     nlink: 1,
     atimeMs: now,
@@ -194,52 +281,14 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   };
   const handle = client.handleOfCreated(path, attr, defaults.leaseMs);
   const fh = fs.files.adoptCreated(client, handle, (flags & O.O_APPEND) !== 0);
-
-  // This mount's view first: the name is there from now on.
+  // This mount's view: the name is there from now on (the kernel holds the directory's lock
+  // until it has the answer, so nothing looked in the directory since the call went).
   fs.complete.add(parent, name);
   fs.listings.nameChanged(parent, name);
   fs.invalidate(req, parent);
   const a = fs.fetched(await handle.stat(), req);
   fs.pageVersions.opened(fh, ino, undefined);
   fs.nodes.remember(parent, name, ino, false);
-  fs.o.identities.pin(client);
   fs.o.log.debug({ ino, path }, 'create answered ahead of its call');
-
-  let onSent = (): void => undefined;
-  const sent = new Promise<void>((resolve) => (onSent = resolve));
-  tracker.runAhead(async () => {
-    let change: Changed | undefined;
-    try {
-      const reply = await retryWithBackoff(
-        async () => {
-          try {
-            return await client.createReserved(path, parent, ino, mode, { ahead: true, onSent, onChanged: (c) => void (change = c) });
-          } catch (err) {
-            onSent(); // not sent (the namenode unreachable): the kernel is answered all the same
-            throw err;
-          }
-        },
-        ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'],
-        Date.now() + fs.o.timeoutMs,
-        100,
-        1000,
-      );
-      grants.answered(parent, sentAtMs, reply.grantMs, change?.dirs.find((d) => d.ino === parent));
-      // Confirms the directory (its version moved by one) or forgets it, as for a create that waits.
-      fs.changed(req, change, [{ dir: parent, name, added: true }], parent);
-    } catch (err) {
-      grants.drop(parent);
-      const why = err instanceof CairnError ? err.code : 'error';
-      fs.o.log.error({ err, path, ino, why }, 'a create answered ahead of its namenode call did not go through: the file is not there');
-      fs.complete.forget(parent);
-      fs.nodes.removed(parent, name);
-      fs.invalidate(req, parent, ino);
-    } finally {
-      onSent();
-      fs.o.identities.unpin(client);
-    }
-  });
-  // Written to the namenode's connection (or found it unreachable) before the kernel hears.
-  await sent;
   return P.createOut(fs.visible(a), fs.o.cacheMs, fs.attrValidMs(a), fh);
 }

@@ -64,6 +64,7 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
   const path = fs.nodes.childPath(parent, name);
   if (fs.closing || ino === undefined || path === undefined || !fs.complete.holds(parent, name, monotonicMs())) return false;
   if (fs.files.openAfterReleases(ino) || fs.hidden.has(ino) || fs.pending.peek(ino) !== undefined) return false;
+  if (fs.namesAhead.busy(parent, name, ino)) return false; // its create, or another change of the name, is on its way
 
   // This mount's view first: the name is gone from now on.
   fs.complete.drop(parent, name);
@@ -72,6 +73,7 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
   fs.invalidate(req, parent, ino);
   const client = fs.caller(req);
   fs.o.identities.pin(client);
+  const end = fs.namesAhead.begin(parent, name);
   fs.o.log.debug({ ino, path }, 'unlink answered ahead of its call');
   let onSent = (): void => undefined;
   const sent = new Promise<void>((resolve) => (onSent = resolve));
@@ -110,6 +112,7 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
       fs.invalidate(req, parent, ino);
     } finally {
       onSent();
+      end();
       fs.o.identities.unpin(client);
     }
   });

@@ -43,20 +43,25 @@ export async function create(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const sentAtMs = monotonicMs();
   const asking = fs.o.createsAhead === true && req.uid === 0 && fs.complete.lacks(req.nodeid, name, sentAtMs);
   let granted: Granted | undefined;
-  const grant = asking ? { ...fs.createGrants.wants(req.nodeid, sentAtMs), onGranted: (g: Granted) => void (granted = g) } : undefined;
+  const wants = asking ? fs.createGrants.wants(req.nodeid, sentAtMs) : undefined;
+  const onGranted = (g: Granted): void => {
+    granted = g;
+    if (wants !== undefined && wants.reserve > 0) fs.createGrants.reserved(g.reservedFrom, g.reservedCount);
+  };
+  const grant = wants !== undefined ? { ...wants, onGranted } : undefined;
   let opened;
   try {
     opened = await fs.retrying(() => fs.files.open({ client, path, ino: undefined, flags: flags | O.O_CREAT, mode, onChanged, ...(grant !== undefined && { grant }) }));
   } finally {
-    if (grant !== undefined && granted === undefined && grant.reserve > 0) fs.createGrants.reserveFailed();
+    if (wants !== undefined && wants.reserve > 0 && granted === undefined) fs.createGrants.reserved(0, 0);
   }
   fs.changed(req, change, [{ dir: req.nodeid, name, added: true }], req.nodeid);
   const g = granted as Granted | undefined;
-  if (g !== undefined) {
-    if (opened.stats !== undefined) fs.createGrants.defaults = { replication: opened.stats.replication, chunkSizeBytes: opened.stats.chunkSize, leaseMs: g.leaseMs };
-    const reserved = grant !== undefined && grant.reserve > 0 ? { from: g.reservedFrom, count: g.reservedCount } : undefined;
-    fs.createGrants.answered(req.nodeid, sentAtMs, g.grantMs, change?.dirs.find((d) => d.ino === req.nodeid), reserved);
+  if (g !== undefined && g.grantMs > 0 && opened.stats !== undefined) {
+    // Given only to a create that made the file: what a new file gets here.
+    fs.createGrants.defaults = { replication: opened.stats.replication, chunkSizeBytes: opened.stats.chunkSize, leaseMs: g.leaseMs };
   }
+  if (g !== undefined) fs.createGrants.answered(req.nodeid, sentAtMs, g.grantMs, change?.dirs.find((d) => d.ino === req.nodeid));
   const fh = opened.fh;
   try {
     const a = fs.fetched(opened.stats ?? (await fs.retrying(() => client.lstat(path))), req);

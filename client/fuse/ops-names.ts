@@ -78,6 +78,9 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
     }
   }
   const changes: AttrChanges = {};
+  // A directory's mode and group decide a new file's group: creates answered ahead there would
+  // compose it from what they were before (early-creates.ts).
+  if ((a.valid & (V.MODE | V.GID)) !== 0) fs.createGrants.drop(req.nodeid);
   if ((a.valid & V.MODE) !== 0) changes.mode = a.mode & 0o7777;
   if ((a.valid & V.UID) !== 0) changes.uid = a.uid;
   if ((a.valid & V.GID) !== 0) changes.gid = a.gid;

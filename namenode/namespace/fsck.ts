@@ -32,7 +32,6 @@ export async function fsck(
     const rec = await mustGetInode(ctx.tx, ino);
     if (rec.type === 'd') {
       summary.directories++;
-      ctx.guard?.(ino);
       const prefix = keys.direntPrefix(ino);
       for (const [key, value] of await ctx.tx.range({ gte: prefix, lt: prefixEnd(prefix) })) {
         const entry = JSON.parse(value) as DirentRecord;

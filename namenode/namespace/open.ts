@@ -37,9 +37,7 @@ export async function open(
   flags: OpenFlags,
   takeLease: (ino: number) => void,
 ): Promise<OpenResult> {
-  if (flags.replication < 0 || flags.replication > limits.replicationMax) {
-    throw new CairnError('EINVAL', `replication must be 1..${limits.replicationMax}`, { path });
-  }
+  checkReplication(flags.replication, path);
   const { dir, name } = await resolveParent(ctx, path);
   const entry = await lookup(ctx, dir.ino, name);
   if (entry === undefined) {
@@ -88,8 +86,17 @@ async function makeFile(ctx: OpContext, dirIno: number, dirRec: InodeRecord, nam
  * mount answers only root's creates ahead: no path is walked, so no search permission checked.
  * The file is not leased (its first write takes the lease).
  */
-export async function createReserved(ctx: OpContext, dirIno: number, path: string, flags: OpenFlags, ino: number): Promise<OpenResult> {
+export async function createReserved(
+  ctx: OpContext,
+  dirIno: number,
+  path: string,
+  flags: OpenFlags,
+  ino: number,
+  /** Marks `ino` made for the caller, and says what it was (grants.ts ReservedInodes.take). */
+  take: (ino: number) => 'fresh' | 'made' | 'foreign' | 'unknown',
+): Promise<OpenResult> {
   if (ctx.caller.uid !== 0) throw new CairnError('EPERM', 'only root creates by directory inode', { path });
+  checkReplication(flags.replication, path);
   const name = splitPath(path).pop();
   if (name === undefined) throw new CairnError('EINVAL', 'no name to create', { path });
   if (ino <= rootInode || ino >= (await idCounters(ctx.tx)).inode) throw new CairnError('EINVAL', `inode ${ino} was never reserved`, { path });
@@ -99,7 +106,16 @@ export async function createReserved(ctx: OpContext, dirIno: number, path: strin
   const made = await getInode(ctx.tx, ino);
   // Already made by this call (its answer was lost): as it was, whatever its name is now.
   if (made !== undefined) return { attr: toAttr(ino, made), freed: [], leased: false, dir: dirIno };
+  // Made and removed since (by another client, once the grant ended): not made again. A
+  // restarted namenode knows no reservations and cannot tell; it makes it if the name is free.
+  const taken = take(ino);
+  if (taken === 'made') throw new CairnError('ESTALE', `inode ${ino} was made and removed since`, { path });
+  if (taken === 'foreign') throw new CairnError('EINVAL', `inode ${ino} is reserved for another client`, { path });
   if (entry !== undefined) throw new CairnError('EEXIST', undefined, { path });
   const rec = await makeFile(ctx, dirIno, dirRec, name, { ...flags, leaseAtFirstWrite: true }, ino);
   return { attr: toAttr(ino, rec), freed: [], leased: false, dir: dirIno };
+}
+
+function checkReplication(replication: number, path: string): void {
+  if (replication < 0 || replication > limits.replicationMax) throw new CairnError('EINVAL', `replication must be 1..${limits.replicationMax}`, { path });
 }

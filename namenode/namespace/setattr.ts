@@ -23,6 +23,9 @@ export async function setAttr(ctx: OpContext, path: string, follow: boolean, cha
 export function applyAttrChanges(ctx: OpContext, ino: number, rec: InodeRecord, changes: AttrChanges, path: string): Attr {
   const next = { ...rec };
   const { caller } = ctx;
+  // A directory's mode and group decide a new file's group (setgid): a mount answering creates
+  // there ahead composes them from what it saw (namenode/grants.ts).
+  if (rec.type === 'd' && (changes.mode !== undefined || changes.gid !== undefined)) ctx.guard?.(ino);
   if (changes.mode !== undefined) {
     checkOwner(rec, caller, path);
     next.mode = changes.mode & 0o7777;

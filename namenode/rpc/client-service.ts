@@ -191,6 +191,10 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       };
       const inode = wireCount(req.inode, 'inode');
       const reserve = Math.min(req.reserve, reserveMax);
+      const parentInode = wireCount(req.parentInode, 'parentInode');
+      // A create answered ahead extends its holder's grant as it arrives, before it waits for its
+      // turn among the transactions (grants.ts).
+      const extended = inode > 0 ? state.grants.extend(caller.clientId, parentInode) : 0;
       if ((flags.truncate || flags.create) && !flags.write) throw new CairnError('EINVAL', 'create and truncate need write', { path: req.path });
       if ((inode > 0 || req.wantGrant || reserve > 0) && !flags.create) throw new CairnError('EINVAL', 'inode, want_grant and reserve go with create', { path: req.path });
       let grantMs = 0;
@@ -198,12 +202,14 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       const opening = async (ctx: OpContext) => {
         const opened =
           inode > 0
-            ? await createReserved(ctx, wireCount(req.parentInode, 'parentInode'), req.path, flags, inode)
+            ? await createReserved(ctx, parentInode, req.path, flags, inode, (ino) => state.reserved.take(caller.clientId, ino))
             : await open(ctx, req.path, flags, lease(caller));
-        // A create answered ahead extends its holder's grant; a create that asks for one may get it.
-        if (opened.dir !== undefined && inode > 0) grantMs = state.grants.extend(caller.clientId, opened.dir);
-        else if (opened.dir !== undefined && req.wantGrant) grantMs = state.grants.give(caller.clientId, opened.dir);
-        if (reserve > 0) reserved = { from: await nextId(ctx.tx, 'inode', reserve), count: reserve };
+        if (inode > 0) grantMs = extended;
+        else if (opened.dir !== undefined && req.wantGrant) grantMs = state.grants.give(caller, opened.dir);
+        if (reserve > 0) {
+          reserved = { from: await nextId(ctx.tx, 'inode', reserve), count: reserve };
+          state.reserved.reserve(caller.clientId, reserved.from, reserve);
+        }
         return opened;
       };
       if (!flags.write) {

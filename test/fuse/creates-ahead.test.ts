@@ -7,7 +7,7 @@
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { codeOf, fuseUnavailable, Mount } from '../helpers/mount.js';
+import { codeOf, fuseUnavailable, Mount, runOk } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
 let cluster: MiniCluster;
@@ -28,6 +28,12 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await cluster?.stop();
 });
+
+/** How many of process `pid`'s sockets hold input it has not read (ss: Unix and TCP). */
+async function socketsWithInput(pid: number): Promise<number> {
+  const out = await runOk('ss', ['-Hxtnp']);
+  return out.split('\n').filter((line) => line.includes(`pid=${pid},`) && Number(line.trim().split(/\s+/)[2]) > 0).length;
+}
 
 describe.skipIf(skip !== undefined)('creates answered ahead of the namenode', () => {
   it('the other mount sees every name and its contents at once', async () => {
@@ -71,13 +77,43 @@ describe.skipIf(skip !== undefined)('creates answered ahead of the namenode', ()
       }
       return won;
     };
-    const [wonA, wonB] = await Promise.all([createAll(a, names, 'a'), createAll(b, [...names].reverse(), 'b')]);
+    // The same order on both: b's first create waits a's grant out while a answers ahead, and
+    // then must find every name a answered.
+    const before = answeredAhead();
+    const [wonA, wonB] = await Promise.all([createAll(a, names, 'a'), createAll(b, names, 'b')]);
+    expect(answeredAhead() - before).toBeGreaterThan(0);
     for (const name of names) expect(Number(wonA.has(name)) + Number(wonB.has(name)), name).toBe(1);
     const client = cluster.client();
     for (const name of names) {
       const winner = wonA.has(name) ? 'a' : 'b';
       expect((await client.readFile(`/race/${name}`)).toString(), name).toBe(winner);
     }
+    expect(failedAhead()).toBe(0);
+  });
+
+  it('a namenode stopped while creates are answered ahead: another client listing meanwhile sees every one', async () => {
+    await fsp.mkdir(a.p('stalled'));
+    for (let i = 0; i < 5; i++) await (await fsp.open(a.p('stalled', `warm${i}`), 'wx')).close();
+    const other = cluster.client();
+    await other.stat('/'); // its connection made
+    const pid = cluster.namenodePid as number;
+    const before = answeredAhead();
+    const names = Array.from({ length: 30 }, (_, i) => `f${i}`);
+    process.kill(pid, 'SIGSTOP');
+    let listing: Promise<string[]>;
+    try {
+      // Answered by the mount alone: the calls wait in the namenode's socket.
+      for (const name of names) await (await fsp.open(a.p('stalled', name), 'wx')).close();
+      expect(answeredAhead() - before).toBe(names.length);
+      // The listing waits in another socket; once both hold requests, the namenode goes on and
+      // may read either first.
+      listing = other.readdir('/stalled');
+      await waitFor(async () => (await socketsWithInput(pid)) >= 2, 10_000, 'both requests in the namenode sockets');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Either way the listing runs after a's grant ended, so after every create a answered.
+    expect((await listing).filter((n) => n.startsWith('f')).length).toBe(names.length);
     expect(failedAhead()).toBe(0);
   });
 

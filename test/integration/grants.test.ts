@@ -66,19 +66,26 @@ describe('directory grants', () => {
     const dir = (await holder.lstat('/g2')).ino;
     const g = await createAsking(holder, '/g2/first', 64);
     expect(g.grantMs).toBeGreaterThan(0);
-    // The holder's creates sent ahead, not awaited; the other client's listing sent right after.
-    const sent = Array.from({ length: 20 }, (_, i) => holder.createReserved(`/g2/f${i}`, dir, g.reservedFrom + i, 0o644));
+    await other.stat('/'); // its connection made
+    // The other client's listing first, then the holder's creates, sent without waiting: the
+    // listing waits the grant out, which every create that arrives meanwhile extends.
     const listing = other.readdir('/g2');
+    const sent = Array.from({ length: 20 }, (_, i) => holder.createReserved(`/g2/f${i}`, dir, g.reservedFrom + i, 0o644));
     const replies = await Promise.all(sent);
-    expect((await listing).length).toBe(21); // every create sent before it
+    expect((await listing).length).toBe(21);
     // The grant was waited out: a create of the holder's after that holds no grant.
     const after = await holder.createReserved('/g2/late', dir, g.reservedFrom + 30, 0o644);
     expect(after.grantMs).toBe(0);
     expect(replies.map((r) => r.attr?.inode)).toEqual(Array.from({ length: 20 }, (_, i) => g.reservedFrom + i));
     // And the directory is shared now: no grant is given there.
     expect((await createAsking(holder, '/g2/asks-again', 0)).grantMs).toBe(0);
-    // An O_EXCL create by the other client of a name the holder made ahead fails.
-    expect(await codeOf(other.open('/g2/f3', 'wx'))).toBe('EEXIST');
+
+    // A create made, then removed by the other client, then sent again (its answer lost): not made again.
+    await other.unlink('/g2/f3');
+    expect(await codeOf(holder.createReserved('/g2/f3', dir, g.reservedFrom + 3, 0o644))).toBe('ESTALE');
+    expect(await codeOf(other.lstat('/g2/f3'))).toBe('ENOENT');
+    // A reserved inode of another client's is refused.
+    expect(await codeOf(other.createReserved('/g2/theirs', dir, g.reservedFrom + 40, 0o644))).toBe('EINVAL');
   });
 
   it('the holder keeps its grant while nobody else touches the directory', async () => {
