@@ -220,7 +220,8 @@ export class FrameRpcConnection {
     return this.failure !== undefined;
   }
 
-  call<Res>(name: string, req: unknown, deadlineMs: number): Promise<Res> {
+  /** `onWritten`: told once the request is handed to the kernel (not before: a process killed meanwhile never sent it). */
+  call<Res>(name: string, req: unknown, deadlineMs: number, onWritten?: () => void): Promise<Res> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const definition = this.service[name];
     if (definition === undefined) return Promise.reject(new CairnError('EINVAL', `no method ${name}`));
@@ -230,7 +231,9 @@ export class FrameRpcConnection {
     const head = Buffer.allocUnsafe(5);
     head.writeUInt32BE(id, 0);
     head.writeUInt8(name.length, 4);
-    this.socket.write(Buffer.concat([frameHeader(Kind.call, 5 + name.length + body.length), head, Buffer.from(name, 'latin1'), body]));
+    const frame = Buffer.concat([frameHeader(Kind.call, 5 + name.length + body.length), head, Buffer.from(name, 'latin1'), body]);
+    if (onWritten === undefined) this.socket.write(frame);
+    else this.socket.write(frame, (err) => void (err === undefined || err === null ? onWritten() : undefined));
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

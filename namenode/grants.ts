@@ -133,10 +133,11 @@ export class DirGrants {
 /**
  * Inode numbers reserved for clients' creates answered ahead, and which of them were made, so
  * that a create sent again after its answer was lost makes nothing when its file was made and
- * removed since (held in memory for `keepMs`: a client re-sends for at most its call timeout).
+ * removed since. In memory, a range for `keepMs` after its last use (a client re-sends for at
+ * most its call timeout). Ranges come from one counter, so they never overlap and arrive sorted.
  */
 export class ReservedInodes {
-  private readonly byClient = new Map<string, Array<{ from: number; end: number; made: Uint8Array; atMs: number }>>();
+  private ranges: Array<{ clientId: string; from: number; end: number; made: Uint8Array; usedMs: number }> = [];
 
   constructor(
     private readonly now: () => number,
@@ -144,38 +145,46 @@ export class ReservedInodes {
   ) {}
 
   reserve(clientId: string, from: number, count: number): void {
-    let ranges = this.byClient.get(clientId);
-    if (ranges === undefined) this.byClient.set(clientId, (ranges = []));
-    ranges.push({ from, end: from + count, made: new Uint8Array(Math.ceil(count / 8)), atMs: this.now() });
+    this.ranges.push({ clientId, from, end: from + count, made: new Uint8Array(Math.ceil(count / 8)), usedMs: this.now() });
+  }
+
+  private find(ino: number): (typeof this.ranges)[number] | undefined {
+    let lo = 0;
+    let hi = this.ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const range = this.ranges[mid] as (typeof this.ranges)[number];
+      if (ino < range.from) hi = mid - 1;
+      else if (ino >= range.end) lo = mid + 1;
+      else return range;
+    }
+    return undefined;
   }
 
   /**
-   * A create of reserved inode `ino` by `clientId`: 'fresh' (reserved for it, not made yet: now
-   * marked made), 'made' (made by an earlier call), 'foreign' (reserved for another client), or
-   * 'unknown' (not reserved since this namenode started, or too long ago).
+   * What reserved inode `ino` is to `clientId`: 'fresh' (reserved for it, not made yet), 'made'
+   * (made by an earlier call), 'foreign' (reserved for another client), or 'unknown' (not
+   * reserved since this namenode started, or not used for `keepMs`).
    */
-  take(clientId: string, ino: number): 'fresh' | 'made' | 'foreign' | 'unknown' {
-    for (const [owner, ranges] of this.byClient) {
-      for (let i = ranges.length - 1; i >= 0; i--) {
-        const range = ranges[i] as { from: number; end: number; made: Uint8Array };
-        if (ino < range.from || ino >= range.end) continue;
-        if (owner !== clientId) return 'foreign';
-        const bit = ino - range.from;
-        const byte = range.made[bit >> 3] as number;
-        if ((byte & (1 << (bit & 7))) !== 0) return 'made';
-        range.made[bit >> 3] = byte | (1 << (bit & 7));
-        return 'fresh';
-      }
-    }
-    return 'unknown';
+  state(clientId: string, ino: number): 'fresh' | 'made' | 'foreign' | 'unknown' {
+    const range = this.find(ino);
+    if (range === undefined) return 'unknown';
+    if (range.clientId !== clientId) return 'foreign';
+    const bit = ino - range.from;
+    return ((range.made[bit >> 3] as number) & (1 << (bit & 7))) !== 0 ? 'made' : 'fresh';
+  }
+
+  /** File `ino` was made from its reservation. */
+  made(ino: number): void {
+    const range = this.find(ino);
+    if (range === undefined) return;
+    const bit = ino - range.from;
+    range.made[bit >> 3] = (range.made[bit >> 3] as number) | (1 << (bit & 7));
+    range.usedMs = this.now();
   }
 
   sweep(): void {
     const before = this.now() - this.keepMs;
-    for (const [owner, ranges] of this.byClient) {
-      const kept = ranges.filter((r) => r.atMs >= before);
-      if (kept.length === 0) this.byClient.delete(owner);
-      else this.byClient.set(owner, kept);
-    }
+    if (this.ranges.some((r) => r.usedMs < before)) this.ranges = this.ranges.filter((r) => r.usedMs >= before);
   }
 }

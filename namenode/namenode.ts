@@ -175,8 +175,12 @@ function tick(state: NamenodeState): void {
     state.log.warn({ datanode: id }, 'datanode lost (no heartbeat)');
   }
   for (const ino of state.leases.expire(now)) state.prepared.forgetNext(ino); // their writers are gone
-  state.grants.sweep();
-  state.reserved.sweep();
+  // After the next poll of the connections: past a stall, creates already received extend their
+  // grants first (grants.ts).
+  setImmediate(() => {
+    state.grants.sweep();
+    state.reserved.sweep();
+  });
   syncMetadata(state, now);
   // A client uses a chunk handed out ahead within 2 minutes (chunk-stock.ts), and its upload
   // commits it soon after; what it left unused stops counting against it after 5.

@@ -62,10 +62,18 @@ const marginMs = 80;
 /** Inode numbers reserved at once; more are asked for when fewer than a quarter are left. */
 const reserveBatch = 1024;
 
+/**
+ * The namenode extends a recalled grant by at most this many lengths (namenode/grants.ts): this
+ * mount counts no further than that past its last call the namenode confirmed the grant to.
+ */
+const recalledExtensionsMax = 5;
+
 interface HeldGrant {
   /** Monotonic time after which this mount answers no more creates ahead in the directory. */
   untilMs: number;
   grantMs: number;
+  /** When the last call whose answer confirmed the grant (grant_ms > 0) was sent. */
+  confirmedSentMs: number;
   /** The directory's group and mode as last seen (a new file's group under setgid). */
   gid: number;
   mode: number;
@@ -112,22 +120,33 @@ export class CreateGrants {
     }
     const untilMs = sentAtMs + grantMs - marginMs;
     if (grant === undefined) {
-      if (dirAttr !== undefined) this.dirs.set(dir, { untilMs, grantMs, gid: dirAttr.gid, mode: dirAttr.mode });
+      if (dirAttr !== undefined) this.dirs.set(dir, { untilMs, grantMs, confirmedSentMs: sentAtMs, gid: dirAttr.gid, mode: dirAttr.mode });
       return;
     }
     grant.untilMs = Math.max(grant.untilMs, untilMs);
     grant.grantMs = grantMs;
+    grant.confirmedSentMs = Math.max(grant.confirmedSentMs, sentAtMs);
     if (dirAttr !== undefined) {
       grant.gid = dirAttr.gid;
       grant.mode = dirAttr.mode;
     }
   }
 
-  /** A create in `dir` is sent ahead at monotonic time `sentAtMs`: the namenode extends the grant from its receipt. */
-  extendFrom(dir: number, sentAtMs: number): HeldGrant | undefined {
+  /** The grant of `dir`, if held. */
+  of(dir: number): HeldGrant | undefined {
+    return this.dirs.get(dir);
+  }
+
+  /**
+   * A create in `dir`, begun at monotonic time `sentAtMs`, was written before the grant's end
+   * here: the namenode extends the grant from its receipt. Not past what a recalled grant gets
+   * (a recall this mount has not heard of yet).
+   */
+  extendFrom(dir: number, sentAtMs: number): void {
     const grant = this.dirs.get(dir);
-    if (grant !== undefined) grant.untilMs = Math.max(grant.untilMs, sentAtMs + grant.grantMs - marginMs);
-    return grant;
+    if (grant === undefined) return;
+    const cap = grant.confirmedSentMs + recalledExtensionsMax * grant.grantMs - marginMs;
+    grant.untilMs = Math.max(grant.untilMs, Math.min(sentAtMs + grant.grantMs - marginMs, cap));
   }
 
   /** The next reserved inode number, or undefined when none is left. */
@@ -197,40 +216,53 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   if (fs.o.createsAhead !== true || req.uid !== 0) return undefined;
   const parent = req.nodeid;
   const grants = fs.createGrants;
+  const client = fs.caller(req);
+  // Over a framed connection that is up: what is written there reaches the namenode in order,
+  // and "written" means handed to the kernel (gRPC's channel may still be connecting).
   const may = (): boolean =>
-    !fs.closing && grants.holds(parent, monotonicMs()) && fs.complete.lacks(parent, name, monotonicMs()) && !fs.namesAhead.busy(parent, name);
+    !fs.closing &&
+    client.framedNamenode &&
+    grants.holds(parent, monotonicMs()) &&
+    fs.complete.lacks(parent, name, monotonicMs()) &&
+    !fs.namesAhead.busy(parent, name);
   if (!may()) return undefined;
   const tracker = fs.o.identities.tracker;
   if (tracker.runningAhead >= aheadMax) await tracker.roomAhead(aheadMax);
   const path = fs.nodes.childPath(parent, name);
   if (path === undefined || Buffer.byteLength(name) > 255 || !may()) return undefined;
   const sentAtMs = monotonicMs();
+  const grant = grants.of(parent);
   const ino = grants.takeInode();
-  const grant = grants.extendFrom(parent, sentAtMs);
   const defaults = grants.defaults;
   if (ino === undefined || grant === undefined || defaults === undefined) return undefined;
-  const client = fs.caller(req);
+  const grantEndMs = grant.untilMs; // before this create extends it
   const end = fs.namesAhead.begin(parent, name, ino);
   fs.o.identities.pin(client);
 
-  // The call first: the kernel hears only once it is written to the namenode's connection.
-  let sent: (written: boolean) => void = () => undefined;
-  const written = new Promise<boolean>((resolve) => (sent = resolve));
+  // The call first. The kernel hears at once if it was written before the grant's end here
+  // ('now'); written later (the connection was slow to take it), once the namenode answered
+  // ('reply'); not written at all, never: the create goes the usual way.
+  let decide: (how: 'now' | 'reply' | 'unsent') => void = () => undefined;
+  const how = new Promise<'now' | 'reply' | 'unsent'>((resolve) => (decide = resolve));
+  let settle: (outcome: { err?: unknown; node?: Stats }) => void = () => undefined;
+  const settled = new Promise<{ err?: unknown; node?: Stats }>((resolve) => (settle = resolve));
+  let answering: 'now' | 'reply' | 'unsent' | undefined;
   tracker.runAhead(async () => {
     let change: Changed | undefined;
-    let wasSent = false;
     try {
       const reply = await retryWithBackoff(
         async () => {
           try {
             const onSent = (): void => {
-              wasSent = true;
-              sent(true);
+              if (answering !== undefined) return;
+              answering = monotonicMs() < grantEndMs ? 'now' : 'reply';
+              if (answering === 'now') grants.extendFrom(parent, sentAtMs);
+              decide(answering);
             };
             return await client.createReserved(path, parent, ino, mode, { ahead: true, onSent, onChanged: (c) => void (change = c) });
           } catch (err) {
             grants.dropAll(); // it may come back restarted, without grants
-            if (!wasSent) throw new NotSent(); // the kernel was not answered: no re-send
+            if (answering === undefined) throw new NotSent(); // the kernel was not answered: no re-send
             throw err;
           }
         },
@@ -244,23 +276,36 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
       // waits; the file's attributes as the namenode made them (its clock) replace the composed ones.
       fs.changed(req, change, [{ dir: parent, name, added: true }], parent, ino);
       if (change?.node !== undefined) fs.fetched(change.node, req);
+      settle(change?.node !== undefined ? { node: change.node } : {});
     } catch (err) {
+      settle({ err });
       if (err instanceof NotSent) return; // the create goes the usual way
       grants.drop(parent);
-      // ESTALE: made, then removed by another client after the answer was lost.
-      if (!(err instanceof CairnError && err.code === 'ESTALE')) {
-        fs.o.log.error({ err, path, ino }, 'a create answered ahead of its namenode call did not go through: the file may not be there');
-      }
       fs.complete.forget(parent);
       fs.nodes.removed(parent, name);
       fs.invalidate(req, parent, ino);
+      // The caller hears of it when it waited for the answer; ESTALE: made, then removed by
+      // another client after the answer was lost.
+      if (answering === 'now' && !(err instanceof CairnError && err.code === 'ESTALE')) {
+        fs.o.log.error({ err, path, ino }, 'a create answered ahead of its namenode call did not go through: the file may not be there');
+      }
     } finally {
-      sent(false); // no-op once sent
+      if (answering === undefined) {
+        answering = 'unsent';
+        decide('unsent');
+      }
       end();
       fs.o.identities.unpin(client);
     }
   });
-  if (!(await written)) return undefined;
+  const answer = await how;
+  if (answer === 'unsent') return undefined;
+  let made: Stats | undefined;
+  if (answer === 'reply') {
+    const outcome = await settled;
+    if (outcome.err !== undefined) throw outcome.err;
+    made = outcome.node;
+  }
 
   // The file as the namenode makes it (namenode/namespace/inodes.ts newInode): root may keep setgid.
   const now = Date.now();
@@ -285,10 +330,10 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   // until it has the answer, so nothing looked in the directory since the call went).
   fs.complete.add(parent, name);
   fs.listings.nameChanged(parent, name);
-  fs.invalidate(req, parent);
-  const a = fs.fetched(await handle.stat(), req);
+  if (made === undefined) fs.invalidate(req, parent);
+  const a = fs.fetched(made ?? (await handle.stat()), req);
   fs.pageVersions.opened(fh, ino, undefined);
   fs.nodes.remember(parent, name, ino, false);
-  fs.o.log.debug({ ino, path }, 'create answered ahead of its call');
+  fs.o.log.debug({ ino, path, answer }, 'create answered ahead of its call');
   return P.createOut(fs.visible(a), fs.o.cacheMs, fs.attrValidMs(a), fh);
 }

@@ -391,6 +391,11 @@ export class CairnClient {
     return handle;
   }
 
+  /** Whether this client's namenode calls go over a framed connection that is up now (NamenodeClient.framed). */
+  get framedNamenode(): boolean {
+    return this.namenode.framed;
+  }
+
   /**
    * The write handle of a file a mount answered a create of ahead of its namenode call
    * (client/fuse/early-creates.ts), built from the attributes the mount composed: not leased

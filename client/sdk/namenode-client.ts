@@ -185,23 +185,26 @@ export class NamenodeClient {
     return this.tracker.track(name, req, () => this.send<Req, Res>(name, req, deadline, opts.onSent), opts.ahead);
   }
 
-  /** `onSent`: told once the request is handed to the connection (written, on a framed one). */
+  /** `onSent`: told once the request is handed to the connection (to the kernel, on a framed one). */
   private async send<Req, Res>(name: MethodName, req: Req, deadline: number, onSent?: () => void): Promise<Res> {
     if (Date.now() >= deadline) throw new CairnError('ETIMEDOUT', `${name} waited past its deadline for the unlinks answered before it`);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
         const frame = await this.frameConnection(deadline);
-        const answer =
-          frame !== undefined
-            ? frame.call<Res>(name, req, Math.max(1, deadline - Date.now()))
-            : callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
-        onSent?.();
+        if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()), onSent);
+        const answer = callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
+        onSent?.(); // handed to gRPC, which may still be connecting
         return await answer;
       } catch (err) {
         if (!(err instanceof CairnError) || err.code !== 'EROFS' || Date.now() + delayMs >= deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /** Whether calls go over a framed connection that is up now (what is written there is sent, in order). */
+  get framed(): boolean {
+    return this.frame !== undefined && !this.frame.broken;
   }
 
   /**

@@ -92,8 +92,8 @@ export async function createReserved(
   path: string,
   flags: OpenFlags,
   ino: number,
-  /** Marks `ino` made for the caller, and says what it was (grants.ts ReservedInodes.take). */
-  take: (ino: number) => 'fresh' | 'made' | 'foreign' | 'unknown',
+  /** The caller's reservations (grants.ts ReservedInodes): what `ino` is to it, and marking it made. */
+  reserved: { state: (ino: number) => 'fresh' | 'made' | 'foreign' | 'unknown'; made: (ino: number) => void },
 ): Promise<OpenResult> {
   if (ctx.caller.uid !== 0) throw new CairnError('EPERM', 'only root creates by directory inode', { path });
   checkReplication(flags.replication, path);
@@ -108,11 +108,12 @@ export async function createReserved(
   if (made !== undefined) return { attr: toAttr(ino, made), freed: [], leased: false, dir: dirIno };
   // Made and removed since (by another client, once the grant ended): not made again. A
   // restarted namenode knows no reservations and cannot tell; it makes it if the name is free.
-  const taken = take(ino);
-  if (taken === 'made') throw new CairnError('ESTALE', `inode ${ino} was made and removed since`, { path });
-  if (taken === 'foreign') throw new CairnError('EINVAL', `inode ${ino} is reserved for another client`, { path });
+  const state = reserved.state(ino);
+  if (state === 'made') throw new CairnError('ESTALE', `inode ${ino} was made and removed since`, { path });
+  if (state === 'foreign') throw new CairnError('EINVAL', `inode ${ino} is reserved for another client`, { path });
   if (entry !== undefined) throw new CairnError('EEXIST', undefined, { path });
   const rec = await makeFile(ctx, dirIno, dirRec, name, { ...flags, leaseAtFirstWrite: true }, ino);
+  reserved.made(ino);
   return { attr: toAttr(ino, rec), freed: [], leased: false, dir: dirIno };
 }
 

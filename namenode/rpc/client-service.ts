@@ -88,6 +88,10 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
     return attrReply(result, dirs);
   };
   const lease = (caller: Caller) => (ino: number) => leases.acquire(ino, caller.clientId, state.now());
+  const reservedOf = (clientId: string) => ({
+    state: (ino: number) => state.reserved.state(clientId, ino),
+    made: (ino: number) => state.reserved.made(ino),
+  });
   const addresses = (chunkId: number, gen: number): Pipeline[] =>
     state.chunks
       .holders(chunkId, gen, (dn) => state.registry.isLive(dn))
@@ -190,7 +194,8 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
         leaseAtFirstWrite: req.leaseAtFirstWrite,
       };
       const inode = wireCount(req.inode, 'inode');
-      const reserve = Math.min(req.reserve, reserveMax);
+      // Reserved inodes serve creates answered ahead: root's, of a client that names itself.
+      const reserve = caller.uid === 0 && caller.clientId !== '' ? Math.min(req.reserve, reserveMax) : 0;
       const parentInode = wireCount(req.parentInode, 'parentInode');
       // A create answered ahead extends its holder's grant as it arrives, before it waits for its
       // turn among the transactions (grants.ts).
@@ -202,7 +207,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       const opening = async (ctx: OpContext) => {
         const opened =
           inode > 0
-            ? await createReserved(ctx, parentInode, req.path, flags, inode, (ino) => state.reserved.take(caller.clientId, ino))
+            ? await createReserved(ctx, parentInode, req.path, flags, inode, reservedOf(caller.clientId))
             : await open(ctx, req.path, flags, lease(caller));
         if (inode > 0) grantMs = extended;
         else if (opened.dir !== undefined && req.wantGrant) grantMs = state.grants.give(caller, opened.dir);

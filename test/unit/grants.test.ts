@@ -25,19 +25,20 @@ describe('DirGrants', () => {
   });
 
   it('a wait ends after the last extension, tells the holder to stop, and leaves the directory shared', async () => {
-    const grants = new DirGrants(now, 30, 60_000);
+    let clock = 0;
+    const grants = new DirGrants(() => clock, 30, 60_000);
     grants.give(root('m1'), 7);
-    const began = now();
-    const waited = grants.waitOut(7);
-    // The holder's creates keep arriving for a while: each extends the grant, and is told to stop.
-    for (let i = 0; i < 3; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 15));
-      expect(grants.extend('m1', 7)).toBe(0);
-    }
-    const lastExtension = now();
+    let ended = false;
+    const waited = grants.waitOut(7).then(() => (ended = true));
+    // The holder's creates keep arriving while it waits: each extends the grant, and is told to stop.
+    clock = 20;
+    expect(grants.extend('m1', 7)).toBe(0); // the grant now ends at 50
+    clock = 40; // past the first end
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the wait looks again meanwhile (real timers)
+    expect(ended).toBe(false);
+    expect(() => grants.guard('m2', 7)).toThrow(GrantHeld);
+    clock = 51;
     await waited;
-    expect(now() - lastExtension).toBeGreaterThanOrEqual(29);
-    expect(now() - began).toBeGreaterThanOrEqual(70);
     expect(() => grants.guard('m2', 7)).not.toThrow();
     // Ended: the holder's late creates extend nothing, and nobody gets it while others use it.
     expect(grants.extend('m1', 7)).toBe(0);
@@ -97,20 +98,29 @@ describe('DirGrants', () => {
 });
 
 describe('ReservedInodes', () => {
-  it('marks each reserved inode made once, for its own client only', () => {
+  it('knows each reserved inode as fresh until made, for its own client only', () => {
     let clock = 0;
     const reserved = new ReservedInodes(() => clock, 1000);
     reserved.reserve('m1', 100, 16);
     reserved.reserve('m2', 116, 16);
-    expect(reserved.take('m1', 100)).toBe('fresh');
-    expect(reserved.take('m1', 100)).toBe('made');
-    expect(reserved.take('m1', 115)).toBe('fresh');
-    expect(reserved.take('m1', 116)).toBe('foreign');
-    expect(reserved.take('m2', 116)).toBe('fresh');
-    expect(reserved.take('m1', 99)).toBe('unknown');
-    expect(reserved.take('m1', 132)).toBe('unknown');
-    clock = 2000;
+    reserved.reserve('m1', 200, 8);
+    expect(reserved.state('m1', 100)).toBe('fresh');
+    reserved.made(100);
+    expect(reserved.state('m1', 100)).toBe('made');
+    expect(reserved.state('m1', 101)).toBe('fresh');
+    reserved.made(115);
+    expect(reserved.state('m1', 115)).toBe('made');
+    expect(reserved.state('m1', 116)).toBe('foreign');
+    expect(reserved.state('m2', 131)).toBe('fresh');
+    expect(reserved.state('m1', 207)).toBe('fresh');
+    for (const ino of [99, 132, 150, 208]) expect(reserved.state('m1', ino)).toBe('unknown');
+    // Kept while used: the range made into at 900 stays past 1000, the others go.
+    clock = 900;
+    reserved.made(201);
+    clock = 1500;
     reserved.sweep();
-    expect(reserved.take('m1', 101)).toBe('unknown');
+    expect(reserved.state('m1', 201)).toBe('made');
+    expect(reserved.state('m1', 101)).toBe('unknown');
+    expect(reserved.state('m2', 120)).toBe('unknown');
   });
 });
