@@ -15,6 +15,7 @@ import { limits } from '../../common/limits.js';
 import type { Identity } from '../../common/rpc.js';
 import { DataTransferPool } from '../../common/transfer.js';
 import type { FsckReply__Output } from '../../proto/gen/cairn/FsckReply.js';
+import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { OpenReply__Output } from '../../proto/gen/cairn/OpenReply.js';
 import type { ReportReply__Output } from '../../proto/gen/cairn/ReportReply.js';
 import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
@@ -372,23 +373,38 @@ export class CairnClient {
     if (reply.dirs.length > 0) opts.onChanged?.(changedOf(undefined, reply.dirs));
     if (f.create) opts.onGranted?.({ leaseMs: reply.leaseMs, grantMs: reply.grantMs, reservedFrom: reply.reservedFrom, reservedCount: reply.reservedCount });
     if (attr.type === 'DIRECTORY') throw new CairnError('EISDIR', undefined, { path, syscall: 'open' });
-    const handle = new FileHandle({
+    const handle = this.newHandle(path, attr, {
+      writable: f.writable,
+      leased: f.writable && (opts.leaseAtFirstWrite !== true || reply.leased),
+      readable: f.readable,
+      append: f.append,
+      ...(reply.chunksGiven && { chunks: reply.chunks }),
+      writeBehind: opts.writeBehind === true,
+    });
+    if (f.writable) this.trackWriter(handle, reply.leaseMs);
+    return handle;
+  }
+
+  private newHandle(
+    path: string,
+    attr: WireAttr,
+    o: { writable: boolean; leased: boolean; readable: boolean; append: boolean; chunks?: ChunkInfo__Output[]; writeBehind: boolean },
+  ): FileHandle {
+    return new FileHandle({
       namenode: this.namenode,
       pool: this.pool,
       ...(this.local !== undefined && { local: this.local }),
       path,
       attr,
-      writable: f.writable,
-      leased: f.writable && (opts.leaseAtFirstWrite !== true || reply.leased),
-      readable: f.readable,
-      append: f.append,
+      writable: o.writable,
+      leased: o.leased,
+      readable: o.readable,
+      append: o.append,
       deadlineMs: this.deadlineMs,
       onClose: (h) => this.forgetWriter(h),
-      ...(reply.chunksGiven && { chunks: reply.chunks }),
-      ...(opts.writeBehind === true && { writeBehind: true, stockFor: (replication: number) => this.stockFor(replication) }),
+      ...(o.chunks !== undefined && { chunks: o.chunks }),
+      ...(o.writeBehind && { writeBehind: true, stockFor: (replication: number) => this.stockFor(replication) }),
     });
-    if (f.writable) this.trackWriter(handle, reply.leaseMs);
-    return handle;
   }
 
   /** Whether this client's namenode calls go over a framed connection that is up now (NamenodeClient.framed). */
@@ -403,21 +419,7 @@ export class CairnClient {
    * call it makes waits for the create (SyncTracker.runAhead), which is `createReserved`.
    */
   handleOfCreated(path: string, attr: WireAttr, leaseMs: number): FileHandle {
-    const handle = new FileHandle({
-      namenode: this.namenode,
-      pool: this.pool,
-      ...(this.local !== undefined && { local: this.local }),
-      path,
-      attr,
-      writable: true,
-      leased: false,
-      readable: true,
-      append: false,
-      deadlineMs: this.deadlineMs,
-      onClose: (h) => this.forgetWriter(h),
-      writeBehind: true,
-      stockFor: (replication: number) => this.stockFor(replication),
-    });
+    const handle = this.newHandle(path, attr, { writable: true, leased: false, readable: true, append: false, writeBehind: true });
     this.trackWriter(handle, leaseMs);
     return handle;
   }
