@@ -221,6 +221,8 @@ export class ChunkWriteStream {
   private failure: CairnError | undefined;
   /** The acknowledgement came and the connection went back to the pool. */
   private acknowledged = false;
+  /** Frames held for `finish` (`hold`), and what to tell once they left. */
+  private held: { buffers: Buffer[]; sent: Array<() => void> } | undefined;
   private readonly socket: Socket;
 
   constructor(
@@ -259,11 +261,21 @@ export class ChunkWriteStream {
     await this.send([frameHeader(FrameKind.dataAt, 8 + byteLength(pieces)), at, ...pieces], sent);
   }
 
+  /** From now until `finish`, frames are held, to leave with the end in one write (a small upload). */
+  hold(): void {
+    this.held ??= { buffers: [], sent: [] };
+  }
+
   /** One frame's buffers, unless the stream failed (then `sent` at once: they will never leave). */
   private async send(buffers: Buffer[], sent: (() => void) | undefined): Promise<void> {
     if (this.failure !== undefined) {
       sent?.();
       throw this.failure;
+    }
+    if (this.held !== undefined) {
+      this.held.buffers.push(...buffers);
+      if (sent !== undefined) this.held.sent.push(sent);
+      return;
     }
     const header = this.header;
     this.header = undefined;
@@ -282,16 +294,27 @@ export class ChunkWriteStream {
    * before the ack.
    */
   finish(sync = false): Promise<WriteAck__Output> {
-    if (this.failure === undefined) {
-      const end = sync ? syncEndFrame : endFrame;
-      this.socket.write(this.header !== undefined ? Buffer.concat([this.header, end]) : end);
-      this.header = undefined;
+    const held = this.held;
+    this.held = undefined;
+    const heldSent = (): void => held?.sent.splice(0).forEach((sent) => sent());
+    if (this.failure !== undefined) {
+      heldSent(); // they will never leave
+      return this.ack;
     }
+    const end = sync ? syncEndFrame : endFrame;
+    const out = [...(this.header !== undefined ? [this.header] : []), ...(held?.buffers ?? []), end];
+    this.header = undefined;
+    if (out.length === 1) this.socket.write(end);
+    // A failure shows in the acknowledgement (the connection closes).
+    else writeBuffers(this.socket, out, heldSent).catch(() => heldSent());
     return this.ack;
   }
 
   /** Ends a stream not acknowledged yet (its socket destroyed); nothing for one that was. */
   abort(): void {
+    const held = this.held;
+    this.held = undefined;
+    held?.sent.forEach((sent) => sent()); // they will never leave
     if (this.acknowledged) return; // every upload's finish aborts its stream: no error to build then
     this.failure ??= new CairnError('EIO', `write to ${this.address} aborted`);
     this.lease.destroy();

@@ -40,6 +40,22 @@ describe.skipIf(skip !== undefined)('datanode failures', () => {
     await cluster.startDatanode(1);
   });
 
+  it('small files written, then closed after a datanode is SIGKILLed, read back byte-identical', async () => {
+    // A small file's bytes wait in the mount for its close, which opens the pipeline
+    // (client/sdk/chunk-io.ts heldBytesMax): the pipeline may then still name the dead datanode.
+    const files = Array.from({ length: 12 }, (_, i) => ({ name: `small-${i}.bin`, data: pseudoRandomBytes(1000 + i * 5000, 20 + i) }));
+    const handles = await Promise.all(files.map((f) => fsp.open(mount.p(f.name), 'w')));
+    await Promise.all(handles.map((h, i) => h.write((files[i] as (typeof files)[number]).data)));
+    await cluster.killDatanode(2);
+    for (const h of handles) await h.close();
+    const client = cluster.client();
+    for (const f of files) {
+      expect(sha256(await fsp.readFile(mount.p(f.name))), f.name).toBe(sha256(f.data));
+      expect(sha256(await client.readFile(`/${f.name}`)), f.name).toBe(sha256(f.data));
+    }
+    await cluster.startDatanode(2);
+  });
+
   it('a file read through the mount while a datanode holding it is SIGKILLed reads byte-identical', async () => {
     const data = pseudoRandomBytes(6 * chunk, 8);
     await fsp.writeFile(mount.p('read-through-a-crash.bin'), data);
