@@ -261,6 +261,13 @@ export class ChunkWriteStream {
     await this.send([frameHeader(FrameKind.dataAt, 8 + byteLength(pieces)), at, ...pieces], sent);
   }
 
+  /** Sends the header now, alone (a node below starts on it: an update copies its base). */
+  sendHeader(): void {
+    if (this.header === undefined || this.failure !== undefined) return;
+    this.socket.write(this.header);
+    this.header = undefined;
+  }
+
   /** From now until `finish`, frames are held, to leave with the end in one write (a small upload). */
   hold(): void {
     this.held ??= { buffers: [], sent: [] };

@@ -92,6 +92,11 @@ export class ChunkUpload {
   private refusal: CairnError | undefined;
   /** Bytes written so far (write-behind holds up to `heldBytesMax` of them until the finish). */
   private keptBytes = 0;
+  /**
+   * Write-behind of a new chunk: a small upload waits for its finish (`heldBytesMax`). An update
+   * of a chunk does not: its datanodes start copying the base when the header arrives.
+   */
+  private readonly holdSmall: boolean;
 
   /** Looks at the first prepare's answer before any byte is sent; may refuse it by throwing. */
   private checkPrepared: ((prepared: PrepareChunkReply__Output) => void) | undefined;
@@ -114,10 +119,11 @@ export class ChunkUpload {
     private readonly namenode: NamenodeClient,
     private readonly pool: DataTransferPool,
     readonly target: UploadTarget,
-    opts: { checkPrepared?: (prepared: PrepareChunkReply__Output) => void; behind?: boolean; stock?: ChunkStock; given?: PrepareChunkReply__Output } = {},
+    opts: { checkPrepared?: (prepared: PrepareChunkReply__Output) => void; behind?: boolean; holdSmall?: boolean; stock?: ChunkStock; given?: PrepareChunkReply__Output } = {},
   ) {
     this.checkPrepared = opts.checkPrepared;
     this.behind = opts.behind ?? false;
+    this.holdSmall = opts.holdSmall ?? false;
     this.stock = opts.stock;
     this.given = opts.given;
     this.streamEnd = target.offsetInChunk;
@@ -135,7 +141,7 @@ export class ChunkUpload {
       this.keep(at, data, retain);
       this.keptBytes += data.length;
       // A small upload leaves with its finish: header, data and end in one write.
-      if (this.opening === undefined && this.keptBytes <= heldBytesMax) return;
+      if (this.holdSmall && this.opening === undefined && this.keptBytes <= heldBytesMax) return;
       this.opening ??= this.openBehind();
       return;
     }

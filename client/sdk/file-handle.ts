@@ -403,6 +403,8 @@ export class FileHandle {
       {
         ...(retaking && { checkPrepared: check }),
         behind,
+        // A new chunk's small upload may wait for its finish: no base to copy on the datanodes meanwhile.
+        holdSmall: fresh,
         ...(fresh && given === undefined && { stock: this.o.stockFor?.(this.attr.replication) }),
         ...(given !== undefined && { given }),
       },
