@@ -177,12 +177,11 @@ async function receiveChunk(ctx: TransferContext, header: WriteHeader__Output, f
   ctx.tokens.verify(header.token, header.chunkId, header.gen, 'w', Date.now());
   // Primary-copy replication (as Ceph's primary OSD does): the first node of the pipeline forwards
   // to every other node at once, each of which stores its replica only. The end of a write then
-  // waits for one level of nodes instead of a chain of them. The header goes down before this
-  // node sets up its own replica, so an update's copy of its base runs on every node at once.
+  // waits for one level of nodes instead of a chain of them. An update's header goes down before
+  // this node sets up its own replica, so the copy of its base runs on every node at once; a new
+  // chunk's goes with its first data frame (one write fewer: taking a free file is quick).
   const below: Below[] = header.downstream.map((dn) => {
     const stream = ctx.pool.openWrite(dn.address, { ...header, downstream: [] }, ctx.pipelineDeadlineMs);
-    // An update's header leaves at once (the copy of the base starts below); a new chunk's goes
-    // with its first data frame (common/transfer.ts): one write fewer.
     if (header.baseGen > 0) stream.sendHeader();
     return { id: dn.id, stream };
   });

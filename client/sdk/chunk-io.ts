@@ -141,7 +141,7 @@ export class ChunkUpload {
       this.keep(at, data, retain);
       this.keptBytes += data.length;
       // A small upload leaves with its finish: header, data and end in one write.
-      if (this.holdSmall && this.opening === undefined && this.keptBytes <= heldBytesMax) return;
+      if (this.holdSmall && this.opening === undefined && this.keptBytes <= heldBytesMax && this.leaseWaitsForCommit()) return;
       this.opening ??= this.openBehind();
       return;
     }
@@ -351,6 +351,16 @@ export class ChunkUpload {
       },
       streamDeadlineMs,
     );
+  }
+
+  /**
+   * Whether holding the writes until the finish takes the write lease no later than it would be
+   * taken anyway: the writer holds it already (no prepare to check), or a chunk handed out ahead
+   * will carry the upload (its commit takes the lease). Otherwise the first write's prepare takes
+   * it, and holding would leave the file open to another writer until the close.
+   */
+  private leaseWaitsForCommit(): boolean {
+    return this.checkPrepared === undefined || (this.stock?.size ?? 0) > 0;
   }
 
   /** Sends every write again on a new pipeline (`held`: the first, of writes held until the finish: they leave with its end). */

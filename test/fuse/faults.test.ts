@@ -43,17 +43,30 @@ describe.skipIf(skip !== undefined)('datanode failures', () => {
   it('small files written, then closed after a datanode is SIGKILLed, read back byte-identical', async () => {
     // A small file's bytes wait in the mount for its close, which opens the pipeline
     // (client/sdk/chunk-io.ts heldBytesMax): the pipeline may then still name the dead datanode.
-    const files = Array.from({ length: 12 }, (_, i) => ({ name: `small-${i}.bin`, data: pseudoRandomBytes(1000 + i * 5000, 20 + i) }));
+    // Sizes around the 64 KiB held at most: 65,536 is held; larger ones open their pipeline at
+    // the write; the last is written in two halves, held at the first and opened at the second.
+    const files = Array.from({ length: 12 }, (_, i) => ({ name: `small-${i}.bin`, data: pseudoRandomBytes(i === 11 ? 65_536 : 1000 + i * 6500, 20 + i) }));
+    files.push({ name: 'small-over.bin', data: pseudoRandomBytes(65_537, 40) }, { name: 'small-halves.bin', data: pseudoRandomBytes(80_000, 41) });
     const handles = await Promise.all(files.map((f) => fsp.open(mount.p(f.name), 'w')));
-    await Promise.all(handles.map((h, i) => h.write((files[i] as (typeof files)[number]).data)));
+    await Promise.all(
+      handles.map(async (h, i) => {
+        const data = (files[i] as (typeof files)[number]).data;
+        if (i < files.length - 1) return void (await h.write(data));
+        await h.write(data, 0, 40_000, 0);
+        await h.write(data, 40_000, 40_000, 40_000);
+      }),
+    );
     await cluster.killDatanode(2);
-    for (const h of handles) await h.close();
-    const client = cluster.client();
-    for (const f of files) {
-      expect(sha256(await fsp.readFile(mount.p(f.name))), f.name).toBe(sha256(f.data));
-      expect(sha256(await client.readFile(`/${f.name}`)), f.name).toBe(sha256(f.data));
+    try {
+      for (const h of handles) await h.close();
+      const client = cluster.client();
+      for (const f of files) {
+        expect(sha256(await fsp.readFile(mount.p(f.name))), f.name).toBe(sha256(f.data));
+        expect(sha256(await client.readFile(`/${f.name}`)), f.name).toBe(sha256(f.data));
+      }
+    } finally {
+      await cluster.startDatanode(2);
     }
-    await cluster.startDatanode(2);
   });
 
   it('a file read through the mount while a datanode holding it is SIGKILLed reads byte-identical', async () => {
