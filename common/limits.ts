@@ -43,6 +43,13 @@ export const limits = {
   xattrListBytesMax: 64 * 1024,
   /** Every client call gives up after this long (the mount must never hang forever). */
   rpcDeadlineMsDefault: 30_000,
+  /**
+   * A directory grant another client waits for is extended by the holder's creates already on
+   * their way for at most this many grant lengths after the recall: the namenode stops there
+   * (namenode/grants.ts), and a mount counts no further past its last confirmed call
+   * (client/fuse/early-creates.ts).
+   */
+  grantRecalledExtensionsMax: 5,
 } as const;
 
 if (limits.chunkSizeBytesMin % limits.checksumWindowBytes !== 0) {

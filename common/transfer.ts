@@ -311,9 +311,8 @@ export class ChunkWriteStream {
     const end = sync ? syncEndFrame : endFrame;
     const out = [...(this.header !== undefined ? [this.header] : []), ...(held?.buffers ?? []), end];
     this.header = undefined;
-    if (out.length === 1) this.socket.write(end);
     // A failure shows in the acknowledgement (the connection closes).
-    else writeBuffers(this.socket, out, heldSent).catch(() => heldSent());
+    writeBuffers(this.socket, out, heldSent).catch(() => heldSent());
     return this.ack;
   }
 

@@ -21,6 +21,7 @@
 // again after the restart are checked like any create (a name taken meanwhile is EEXIST).
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { limits } from '../common/limits.js';
 
 /** Thrown by an operation that touched a directory another client holds the grant of. */
 export class GrantHeld extends Error {
@@ -35,9 +36,6 @@ interface Grant {
   /** Since when another client waits for it (the holder is told to stop); undefined: nobody. */
   recalledAtMs: number | undefined;
 }
-
-/** A recalled grant is extended by the holder's creates already on their way, for at most this many grant lengths. */
-const recalledExtensionsMax = 5;
 
 export class DirGrants {
   private readonly held = new Map<number, Grant>();
@@ -93,7 +91,7 @@ export class DirGrants {
     const grant = this.held.get(dir);
     if (grant === undefined || grant.holder !== clientId) return 0;
     const now = this.now();
-    const cap = grant.recalledAtMs === undefined ? Infinity : grant.recalledAtMs + recalledExtensionsMax * this.grantMs;
+    const cap = grant.recalledAtMs === undefined ? Infinity : grant.recalledAtMs + limits.grantRecalledExtensionsMax * this.grantMs;
     grant.untilMs = Math.max(grant.untilMs, Math.min(now + this.grantMs, cap));
     return grant.recalledAtMs === undefined ? this.grantMs : 0;
   }

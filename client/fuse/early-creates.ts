@@ -45,6 +45,7 @@
 import { constants as O } from 'node:fs';
 import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
+import { limits } from '../../common/limits.js';
 import type { Changed } from '../sdk/client.js';
 import type { Stats } from '../sdk/stats.js';
 import type { WireAttr } from '../sdk/namenode-client.js';
@@ -57,16 +58,19 @@ class NotSent extends Error {}
 
 /** Changes answered ahead and not yet settled, at most (creates and unlinks together). */
 export const aheadMax = 64;
+
+/**
+ * The call of a change answered ahead, sent again while the namenode cannot be reached (refused,
+ * lost or silent connection), for up to the mount's timeout: such calls name their inode, so a
+ * second one changes nothing the first did.
+ */
+export function resendWhileUnreachable<T>(fs: CairnFs, call: () => Promise<T>): Promise<T> {
+  return retryWithBackoff(call, ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'], Date.now() + fs.o.timeoutMs, 100, 1000);
+}
 /** This mount stops answering ahead this long before the namenode would end the grant. */
 const marginMs = 80;
 /** Inode numbers reserved at once; more are asked for when fewer than a quarter are left. */
 const reserveBatch = 1024;
-
-/**
- * The namenode extends a recalled grant by at most this many lengths (namenode/grants.ts): this
- * mount counts no further than that past its last call the namenode confirmed the grant to.
- */
-const recalledExtensionsMax = 5;
 
 interface HeldGrant {
   /** Monotonic time after which this mount answers no more creates ahead in the directory. */
@@ -145,7 +149,7 @@ export class CreateGrants {
   extendFrom(dir: number, sentAtMs: number): void {
     const grant = this.dirs.get(dir);
     if (grant === undefined) return;
-    const cap = grant.confirmedSentMs + recalledExtensionsMax * grant.grantMs - marginMs;
+    const cap = grant.confirmedSentMs + limits.grantRecalledExtensionsMax * grant.grantMs - marginMs;
     grant.untilMs = Math.max(grant.untilMs, Math.min(sentAtMs + grant.grantMs - marginMs, cap));
   }
 
@@ -229,7 +233,7 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   const tracker = fs.o.identities.tracker;
   if (tracker.runningAhead >= aheadMax) await tracker.roomAhead(aheadMax);
   const path = fs.nodes.childPath(parent, name);
-  if (path === undefined || Buffer.byteLength(name) > 255 || !may()) return undefined;
+  if (path === undefined || Buffer.byteLength(name) > limits.nameBytesMax || !may()) return undefined;
   const sentAtMs = monotonicMs();
   const grant = grants.of(parent);
   const ino = grants.takeInode();
@@ -250,27 +254,21 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   tracker.runAhead(async () => {
     let change: Changed | undefined;
     try {
-      const reply = await retryWithBackoff(
-        async () => {
-          try {
-            const onSent = (): void => {
-              if (answering !== undefined) return;
-              answering = monotonicMs() < grantEndMs ? 'now' : 'reply';
-              if (answering === 'now') grants.extendFrom(parent, sentAtMs);
-              decide(answering);
-            };
-            return await client.createReserved(path, parent, ino, mode, { ahead: true, onSent, onChanged: (c) => void (change = c) });
-          } catch (err) {
-            grants.dropAll(); // it may come back restarted, without grants
-            if (answering === undefined) throw new NotSent(); // the kernel was not answered: no re-send
-            throw err;
-          }
-        },
-        ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'],
-        Date.now() + fs.o.timeoutMs,
-        100,
-        1000,
-      );
+      const reply = await resendWhileUnreachable(fs, async () => {
+        try {
+          const onSent = (): void => {
+            if (answering !== undefined) return;
+            answering = monotonicMs() < grantEndMs ? 'now' : 'reply';
+            if (answering === 'now') grants.extendFrom(parent, sentAtMs);
+            decide(answering);
+          };
+          return await client.createReserved(path, parent, ino, mode, { ahead: true, onSent, onChanged: (c) => void (change = c) });
+        } catch (err) {
+          grants.dropAll(); // it may come back restarted, without grants
+          if (answering === undefined) throw new NotSent(); // the kernel was not answered: no re-send
+          throw err;
+        }
+      });
       grants.answered(parent, sentAtMs, reply.grantMs, change?.dirs.find((d) => d.ino === parent));
       // Confirms the directory (its version moved by one) or forgets it, as for a create that
       // waits; the file's attributes as the namenode made them (its clock) replace the composed ones.

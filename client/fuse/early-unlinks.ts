@@ -42,10 +42,9 @@
 //   mount killed meanwhile loses those unlinks, as a crash of a local disk loses unsynced ones.
 // - An unmounting mount waits for the unlinks on their way, and answers no more ahead.
 
-import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
 import type { CairnFs } from './cairn-fs.js';
-import { aheadMax } from './early-creates.js';
+import { aheadMax, resendWhileUnreachable } from './early-creates.js';
 import type { Changed } from '../sdk/client.js';
 import { monotonicMs } from './fast-lookups.js';
 import type * as P from './protocol.js';
@@ -91,9 +90,7 @@ export async function unlinkAhead(fs: CairnFs, req: P.FuseRequest, name: string)
     };
     try {
       try {
-        // While the namenode cannot be reached (refused, lost or silent connection): a call that
-        // names its inode is safe to send twice.
-        await retryWithBackoff(() => attempt(ino), ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'], Date.now() + fs.o.timeoutMs, 100, 1000);
+        await resendWhileUnreachable(fs, () => attempt(ino));
       } catch (err) {
         // Another client put another file under the name since this mount last looked. Answered
         // by the namenode at the first try, this unlink removed nothing yet: it removes what the

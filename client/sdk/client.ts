@@ -353,8 +353,8 @@ export class CairnClient {
     opts: { replication?: number; leaseAtFirstWrite?: boolean; writeBehind?: boolean } & ChangeOptions & GrantOptions = {},
   ): Promise<FileHandle> {
     const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
-    const grant = f?.create === true && opts.onGranted !== undefined ? { wantGrant: opts.wantGrant ?? false, reserve: opts.reserve ?? 0 } : {};
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
+    const grant = f.create && opts.onGranted !== undefined ? { wantGrant: opts.wantGrant ?? false, reserve: opts.reserve ?? 0 } : {};
     const reply = await this.withPath(path, 'open', () =>
       this.namenode.open({
         path,
