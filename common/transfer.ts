@@ -10,6 +10,7 @@
 
 import type { Socket } from 'node:net';
 import { CairnError } from './errors.js';
+import { once } from './once.js';
 import { ReadSlabs } from './read-slabs.js';
 import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeBuffers, type Frame, type LocalReplica } from './data-protocol.js';
 import type { Identity } from './rpc.js';
@@ -54,6 +55,16 @@ export class DataTransferPool {
   openWrite(address: string, header: WriteHeader, deadlineMs: number): ChunkWriteStream {
     const lease = this.acquire(address, deadlineMs);
     return new ChunkWriteStream(lease, address, this.slabs, jsonFrame(FrameKind.writeHeader, header));
+  }
+
+  /**
+   * Opens a small new chunk's write to every node of its pipeline at once, the same frames to
+   * each (`FanOutWriteStream`): no node forwards, so the upload's end waits for one hop instead
+   * of two. Held until `finish` (the whole chunk leaves with its end).
+   */
+  openFanOut(pipeline: ReadonlyArray<{ id: string; address: string }>, header: WriteHeader, deadlineMs: number): FanOutWriteStream {
+    const alone = { ...header, downstream: [] };
+    return new FanOutWriteStream(pipeline.map((dn) => ({ id: dn.id, stream: this.openWrite(dn.address, alone, deadlineMs) })));
   }
 
   /**
@@ -344,6 +355,76 @@ export class ChunkWriteStream {
       throw toCairn(err, this.address);
     }
     throw this.failure ?? new CairnError('EIO', `${this.address} closed the connection before acknowledging`);
+  }
+}
+
+/** What an upload writes a chunk through: a pipeline (ChunkWriteStream), or each node of it directly (FanOutWriteStream). */
+export type ChunkSink = Pick<ChunkWriteStream, 'write' | 'writeAt' | 'hold' | 'finish' | 'abort'>;
+
+/**
+ * One chunk write sent to several datanodes side by side, each storing its own replica (a
+ * header without downstream nodes), rather than to the first, which forwards: the client
+ * fans out, as HDFS's and MooseFS's clients do not, but only for a small new chunk held until
+ * its finish (chunk-io.ts), where the second hop's wake-ups cost more than the bytes sent twice
+ * more. The acknowledgement is the pipeline's, as the first node would have built it: the nodes
+ * that answered in order, and those that failed, for the writer to exclude and retry.
+ */
+export class FanOutWriteStream {
+  constructor(private readonly streams: ReadonlyArray<{ id: string; stream: ChunkWriteStream }>) {}
+
+  hold(): void {
+    for (const { stream } of this.streams) stream.hold();
+  }
+
+  async write(data: Buffer | Buffer[], sent?: () => void): Promise<void> {
+    await this.each((stream, done) => stream.write(data, done), sent);
+  }
+
+  async writeAt(offset: number, data: Buffer | Buffer[], sent?: () => void): Promise<void> {
+    await this.each((stream, done) => stream.writeAt(offset, data, done), sent);
+  }
+
+  /**
+   * Sends to every stream not failed yet; a stream that fails now shows in the acknowledgement.
+   * `sent` once every stream is done with the bytes. Throws only when every stream has failed.
+   */
+  private async each(send: (stream: ChunkWriteStream, done: () => void) => Promise<void>, sent: (() => void) | undefined): Promise<void> {
+    let left = this.streams.length;
+    const done = (): void => {
+      if (--left === 0) sent?.();
+    };
+    const results = await Promise.allSettled(this.streams.map(({ stream }) => send(stream, once(done))));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined && results.every((r) => r.status === 'rejected')) throw failure.reason;
+  }
+
+  /** Ends every stream; the acknowledgement once all have answered or failed. Fails when none holds the chunk. */
+  async finish(sync = false): Promise<WriteAck__Output> {
+    const acks = await Promise.allSettled(this.streams.map(({ stream }) => stream.finish(sync)));
+    const datanodeIds: string[] = [];
+    const failed: string[] = [];
+    let lengthBytes: number | undefined;
+    let firstError: unknown;
+    acks.forEach((settled, i) => {
+      const { id } = this.streams[i] as { id: string };
+      if (settled.status === 'rejected') {
+        firstError ??= settled.reason;
+        failed.push(id);
+        return;
+      }
+      const ack = settled.value;
+      lengthBytes ??= ack.lengthBytes;
+      // Each node got the same frames; one that stored another length is not a replica of this version.
+      if (ack.lengthBytes !== lengthBytes) failed.push(id);
+      else datanodeIds.push(...ack.datanodeIds);
+      failed.push(...ack.failed);
+    });
+    if (datanodeIds.length === 0) throw firstError ?? new CairnError('EIO', 'no datanode acknowledged the chunk');
+    return { datanodeIds, failed, lengthBytes: lengthBytes as number };
+  }
+
+  abort(): void {
+    for (const { stream } of this.streams) stream.abort();
   }
 }
 

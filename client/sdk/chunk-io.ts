@@ -8,7 +8,7 @@
 
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
-import type { ChunkWriteStream, DataTransferPool } from '../../common/transfer.js';
+import type { ChunkSink, DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 import type { LocalReads } from './local-reads.js';
@@ -83,7 +83,7 @@ export class ChunkUpload {
   private prepared: PrepareChunkReply__Output | undefined;
   /** The stock `prepared` came from when it was handed out ahead rather than prepared for this file and index. */
   private handedOutBy: ChunkStock | undefined;
-  private stream: ChunkWriteStream | undefined;
+  private stream: ChunkSink | undefined;
   private readonly exclude = new Set<string>();
   private broken = false;
   /** Write-behind: the prepare and the pipeline being set up, then the writes made meanwhile sent. */
@@ -206,7 +206,7 @@ export class ChunkUpload {
   }
 
   private async send(data: Buffer, at: number): Promise<void> {
-    const stream = this.stream as ChunkWriteStream;
+    const stream = this.stream as ChunkSink;
     for (let done = 0; done < data.length; done += limits.dataFrameBytes) {
       const piece = data.subarray(done, done + limits.dataFrameBytes);
       if (at + done === this.streamEnd) await stream.write(piece);
@@ -254,7 +254,7 @@ export class ChunkUpload {
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
       try {
         if (this.broken || this.stream === undefined) await this.resend(this.stream === undefined && !this.broken);
-        const ack = await (this.stream as ChunkWriteStream).finish(sync);
+        const ack = await (this.stream as ChunkSink).finish(sync);
         const prepared = this.prepared as PrepareChunkReply__Output;
         for (const failed of ack.failed) this.exclude.add(failed);
         const lastChance = attempt === uploadAttemptsMax - 1;
@@ -316,7 +316,8 @@ export class ChunkUpload {
     return this.writes.length === 0;
   }
 
-  private async open(): Promise<void> {
+  /** `fanOut`: a held new chunk's first attempt, sent to every node of its pipeline directly (FanOutWriteStream). */
+  private async open(fanOut = false): Promise<void> {
     const given = this.given;
     const handedOut = given === undefined ? this.stock?.take() : undefined;
     this.handedOutBy = handedOut !== undefined ? this.stock : undefined;
@@ -335,22 +336,22 @@ export class ChunkUpload {
     }
     const [first, ...rest] = prepared.pipeline;
     if (first === undefined) throw new CairnError('EIO', 'the namenode gave an empty pipeline');
-    this.stream = this.pool.openWrite(
-      first.address,
-      {
-        chunkId: prepared.chunkId,
-        gen: prepared.gen,
-        baseGen: prepared.baseGen,
-        baseLengthBytes: prepared.baseLengthBytes,
-        // Given by the base's synced commit, whose reply the namenode sent once it was durable.
-        baseDurable: prepared === given,
-        offsetBytes: this.target.offsetInChunk,
-        finalLengthBytes: -1,
-        token: prepared.token,
-        downstream: rest,
-      },
-      streamDeadlineMs,
-    );
+    const header = {
+      chunkId: prepared.chunkId,
+      gen: prepared.gen,
+      baseGen: prepared.baseGen,
+      baseLengthBytes: prepared.baseLengthBytes,
+      // Given by the base's synced commit, whose reply the namenode sent once it was durable.
+      baseDurable: prepared === given,
+      offsetBytes: this.target.offsetInChunk,
+      finalLengthBytes: -1,
+      token: prepared.token,
+      downstream: rest,
+    };
+    this.stream =
+      fanOut && prepared.baseGen === 0
+        ? this.pool.openFanOut(prepared.pipeline, header, streamDeadlineMs)
+        : this.pool.openWrite(first.address, header, streamDeadlineMs);
   }
 
   /**
@@ -363,10 +364,13 @@ export class ChunkUpload {
     return this.checkPrepared === undefined || (this.stock?.size ?? 0) > 0;
   }
 
-  /** Sends every write again on a new pipeline (`held`: the first, of writes held until the finish: they leave with its end). */
+  /**
+   * Sends every write again on a new pipeline. `held`: the first attempt, of writes held until the
+   * finish: they leave with its end, to each node of the pipeline directly (`open`'s fanOut).
+   */
   private async resend(held = false): Promise<void> {
     this.stream?.abort();
-    await this.open();
+    await this.open(held);
     if (held) this.stream?.hold();
     this.broken = false;
     this.streamEnd = this.target.offsetInChunk;
