@@ -340,9 +340,10 @@ export class CairnClient {
 
   /**
    * Flags as node:fs takes them: a string ('r', 'w+', 'ax'...) or O_* bits from fs.constants.
-   * `leaseAtFirstWrite`: a file this open creates is not leased until its first write or
-   * truncate (which take the lease), so that closing it unwritten costs no call; meanwhile
-   * another writer may take the lease first, and that first write is then EBUSY.
+   * `leaseAtFirstWrite` (the default; false to lease at once, as HDFS's create does): a file
+   * this open creates is not leased until its first write or truncate (which take the lease),
+   * so that creating a file is one call and closing it unwritten costs none; meanwhile another
+   * writer may take the lease first, and that first write is then EBUSY (the mount's rule too).
    * `writeBehind`: a write that starts a chunk's upload does not wait for the namenode and the
    * pipeline; a refusal (EBUSY, ENOSPC...) is then the answer of a later write, flush or close.
    */
@@ -354,6 +355,7 @@ export class CairnClient {
   ): Promise<FileHandle> {
     const f = typeof flags === 'number' ? fromPosixFlags(flags) : flagTable[flags];
     if (f === undefined) throw new CairnError('EINVAL', `unknown open flags '${flags}'`, { path, syscall: 'open' });
+    const leaseAtFirstWrite = opts.leaseAtFirstWrite ?? true;
     const grant = f.create && opts.onGranted !== undefined ? { wantGrant: opts.wantGrant ?? false, reserve: opts.reserve ?? 0 } : {};
     const reply = await this.withPath(path, 'open', () =>
       this.namenode.open({
@@ -365,7 +367,7 @@ export class CairnClient {
         mode: mode & 0o7777,
         replication: opts.replication ?? 0,
         chunks: f.writable ? 0 : chunksAtOpen, // a reader's first chunks come with the open
-        leaseAtFirstWrite: opts.leaseAtFirstWrite ?? false,
+        leaseAtFirstWrite,
         ...grant,
       }),
     );
@@ -375,7 +377,7 @@ export class CairnClient {
     if (attr.type === 'DIRECTORY') throw new CairnError('EISDIR', undefined, { path, syscall: 'open' });
     const handle = this.newHandle(path, attr, {
       writable: f.writable,
-      leased: f.writable && (opts.leaseAtFirstWrite !== true || reply.leased),
+      leased: f.writable && (!leaseAtFirstWrite || reply.leased),
       readable: f.readable,
       append: f.append,
       ...(reply.chunksGiven && { chunks: reply.chunks }),

@@ -121,9 +121,9 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     expect(await other.readFile('/c/tarred', 'utf8')).toBe('archived bytes!?');
   });
 
-  it('a create with leaseAtFirstWrite leaves the lease to the first write; an existing file is leased at open', async () => {
+  it('a create leaves the lease to the first write (by default); an existing file is leased at open', async () => {
     const other = cluster.client();
-    const lazy = await fs.open('/c/lazy', 'wx', 0o644, { leaseAtFirstWrite: true });
+    const lazy = await fs.open('/c/lazy', 'wx', 0o644);
     // Nothing written yet: the file is free for another writer.
     const second = await other.open('/c/lazy', 'r+');
     await second.close();
@@ -134,6 +134,11 @@ describe('flushReleasing: the commit a close(2) makes', () => {
     // Closed unwritten, it leaves no lease behind either.
     await (await fs.open('/c/touched', 'wx', 0o644, { leaseAtFirstWrite: true })).close();
     await (await other.open('/c/touched', 'r+')).close();
+    // Asked for, the lease is taken at the create, as HDFS's create takes it.
+    const eager = await fs.open('/c/eager', 'wx', 0o644, { leaseAtFirstWrite: false });
+    expect(await codeOf(other.open('/c/eager', 'r+'))).toBe('EBUSY');
+    await eager.close();
+    await (await other.open('/c/eager', 'r+')).close();
     // The option only concerns files the open creates.
     const existing = await fs.open('/c/lazy', 'a', 0o644, { leaseAtFirstWrite: true });
     expect(await codeOf(other.open('/c/lazy', 'r+'))).toBe('EBUSY');
