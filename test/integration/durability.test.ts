@@ -92,6 +92,47 @@ describe('durability of close and fsync', () => {
   });
 });
 
+describe('small new chunks sent to every replica directly (FanOutWriteStream)', () => {
+  it('an fsync of small write-behind files: every replica written and synced, and with a datanode SIGKILLed, on the live ones', async () => {
+    const fs = cluster.client();
+    const small = (i: number): Buffer => pseudoRandomBytes(3000 + i * 997, 60 + i);
+    // Held until the fsync (write-behind, a new chunk of at most 64 KiB), then sent to each node.
+    const handle = await fs.open('/fanned', 'wx', 0o644, { writeBehind: true });
+    await handle.write(small(0));
+    await handle.sync();
+    await handle.close();
+    const located = (await fs.getChunkLocations('/fanned'))[0];
+    expect(located?.datanodes).toHaveLength(3);
+    const ofChunk = (): Array<Record<string, unknown>> => datanodeLines('replica written').filter((l) => l.chunkId === located?.chunkId);
+    await waitFor(() => ofChunk().length >= 3, 10_000, "the three replicas' lines");
+    expect(ofChunk().map((l) => l.sync)).toEqual([true, true, true]);
+    expect(sha256(await fs.readFile('/fanned'))).toBe(sha256(small(0)));
+
+    // A datanode dies with five such files written and not yet synced: each fsync still returns,
+    // the upload retried without the dead node, and the bytes are on the two live ones.
+    const handles = await Promise.all([1, 2, 3, 4, 5].map((i) => fs.open(`/fanned-${i}`, 'wx', 0o644, { writeBehind: true })));
+    await Promise.all(handles.map((h, i) => h.write(small(i + 1))));
+    const victim = 1;
+    const dead = (await fs.report()).datanodes.find((d) => cluster.indexOfDatanode(d.id) === victim)?.id;
+    await cluster.killDatanode(victim, 'SIGKILL');
+    try {
+      for (const h of handles) {
+        await h.sync();
+        await h.close();
+      }
+      for (const i of [1, 2, 3, 4, 5]) {
+        expect(sha256(await fs.readFile(`/fanned-${i}`))).toBe(sha256(small(i)));
+        const holders = (await fs.getChunkLocations(`/fanned-${i}`))[0]?.datanodes.map((d) => d.id) ?? [];
+        expect(holders).toHaveLength(2);
+        expect(holders).not.toContain(dead);
+      }
+    } finally {
+      await cluster.startDatanode(victim);
+      await cluster.waitForLiveDatanodes(3);
+    }
+  });
+});
+
 describe('kept data connections', () => {
   it('reads reuse one connection, and a kept connection to a restarted datanode is replaced', async () => {
     const fs = cluster.client({ localReads: false }); // reads over the network, not from the replica files
