@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `cairn`: one command for servers (namenode, datanode, cluster) and users (put, get, ls, ...).
 // Errors are one line on stderr naming the path and the POSIX code, and a non-zero exit:
-// 1 for an operating error, 2 for a usage error.
+// 1 for an operating error, 2 for a usage error; 141 (as SIGPIPE) when stdout's reader went away.
 
 import { UsageError, tuneServerCompiler } from '../../common/args.js';
 import { CairnError } from '../../common/errors.js';
@@ -19,8 +19,23 @@ function usage(): string {
   return ['usage:', ...serverUsage, ...clientUsage].map((line, i) => (i === 0 ? line : `  ${line}`)).join('\n') + '\n';
 }
 
+/**
+ * Node ignores SIGPIPE, so a write to a pipe whose reader is gone (`cairn cat FILE | head`, a
+ * launcher that died) fails with EPIPE, which unhandled on stdout is a crash with a stack trace.
+ * A command stops quietly instead, with the status of a program killed by SIGPIPE (128 + 13), as
+ * cat(1) would; a server goes on serving (its stdout carries only its ready line).
+ */
+function onStdoutClosed(command: string | undefined): void {
+  const server = command === 'namenode' || command === 'datanode' || command === 'mount' || command === 'cluster';
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (!server) process.exit(128 + 13);
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  onStdoutClosed(command);
   if (command === 'namenode' || command === 'datanode' || command === 'mount') tuneServerCompiler();
   switch (command) {
     case 'namenode':

@@ -218,6 +218,20 @@ describe('cairn user commands', () => {
     expect(lines[0]).toContain('ENOENT');
   });
 
+  it('cat into a pipe its reader closes early stops quietly with the status of SIGPIPE (141), as cat(1)', async () => {
+    await fse.writeFile(path.join(tmp, 'long.bin'), pseudoRandomBytes(4 * 1024 * 1024, 9));
+    await ok('put', path.join(tmp, 'long.bin'), '/long.bin');
+    const child = spawn(process.execPath, [cliPath, 'cat', '/long.bin'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (piece: Buffer) => stderr.push(piece));
+    // Read the first bytes, then close the pipe, as `head -c 10` does.
+    await once(child.stdout, 'readable');
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(141);
+    expect(Buffer.concat(stderr).toString()).toBe('');
+  });
+
   it('an unknown command exits 2 with a usage message', async () => {
     const run = await cairn(['frobnicate'], env);
     expect(run.code).toBe(2);
