@@ -10,7 +10,7 @@
 
 import type { Socket } from 'node:net';
 import { CairnError } from './errors.js';
-import { once } from './once.js';
+import { holders } from './once.js';
 import { ReadSlabs } from './read-slabs.js';
 import { FrameKind, connectTo, errorFromFrame, frameHeader, jsonFrame, parseJson, readFrames, writeBuffers, type Frame, type LocalReplica } from './data-protocol.js';
 import type { Identity } from './rpc.js';
@@ -389,13 +389,9 @@ export class FanOutWriteStream {
    * `sent` once every stream is done with the bytes. Throws only when every stream has failed.
    */
   private async each(send: (stream: ChunkWriteStream, done: () => void) => Promise<void>, sent: (() => void) | undefined): Promise<void> {
-    let left = this.streams.length;
-    const done = (): void => {
-      if (--left === 0) sent?.();
-    };
-    const results = await Promise.allSettled(this.streams.map(({ stream }) => send(stream, once(done))));
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure !== undefined && results.every((r) => r.status === 'rejected')) throw failure.reason;
+    const done = holders(this.streams.length, sent);
+    const results = await Promise.allSettled(this.streams.map(({ stream }, i) => send(stream, done[i] as () => void)));
+    if (results.length > 0 && results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
   }
 
   /** Ends every stream; the acknowledgement once all have answered or failed. Fails when none holds the chunk. */

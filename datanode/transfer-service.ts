@@ -8,7 +8,7 @@ import type { ChunkTokens } from '../common/auth.js';
 import { secretsEqual } from '../common/auth.js';
 import { FrameKind, errorFrame, frameHeader, jsonFrame, parseJson, readFrames, writeAll, writeBuffers, type Frame, type LocalReplica } from '../common/data-protocol.js';
 import { CairnError } from '../common/errors.js';
-import { once } from '../common/once.js';
+import { holders } from '../common/once.js';
 import { ReadSlabs } from '../common/read-slabs.js';
 import { limits } from '../common/limits.js';
 import type { Logger } from '../common/log.js';
@@ -284,15 +284,3 @@ async function sendChunk(ctx: TransferContext, req: ReadRequest__Output, socket:
   await writeAll(socket, frameHeader(FrameKind.end, 0));
 }
 
-/**
- * `count` functions, each to be called once by one holder of some memory; `release` runs when
- * all have been. A holder calling twice counts once, so nothing is released early.
- */
-function holders(count: number, release: (() => void) | undefined): Array<() => void> {
-  let left = count;
-  return Array.from({ length: count }, () =>
-    once(() => {
-      if (--left === 0) release?.();
-    }),
-  );
-}
