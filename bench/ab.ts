@@ -227,10 +227,21 @@ async function main(): Promise<void> {
     { name: `B ${path.basename(here)}${values['env-b'] !== undefined ? ` ${values['env-b']}` : ''}`, dir: here, env: envOf(values['env-b']) },
   ];
   const samples: Sample[] = [];
+  // Ctrl-C: the cluster running now is stopped and unmounted, and the worktree removed, before exiting.
+  let stopping: (() => Promise<void>) | undefined;
+  const interrupted = (): void => {
+    void (stopping?.() ?? Promise.resolve()).finally(() => {
+      if (values.base !== undefined) spawnSync('git', ['worktree', 'remove', '--force', aDir], { cwd: here, stdio: 'ignore' });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     for (let pair = 0; pair < pairs; pair++) {
       for (const side of sides) {
         const cluster = await startCluster(side, work);
+        stopping = cluster.stop;
         try {
           const root = path.join(cluster.mnt, 'ab');
           await fsp.mkdir(root);
@@ -245,6 +256,7 @@ async function main(): Promise<void> {
             }
           }
         } finally {
+          stopping = undefined;
           await cluster.stop();
         }
       }
