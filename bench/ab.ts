@@ -91,20 +91,31 @@ async function startCluster(side: Side, work: string): Promise<{ mnt: string; pi
     env: { ...process.env, ...side.env },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  const pid = child.pid as number;
+  // The servers run in their own process groups (cluster.ts): killing the launcher alone would leave them.
+  const children = (): number[] => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '').map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const killAll = (): void => {
+    for (const c of children()) process.kill(c, 'SIGKILL');
+    child.kill('SIGKILL');
+  };
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const ready = new Promise<void>((resolve, reject) => {
     lines.on('line', (line) => line.startsWith('namenode ') && resolve());
     child.once('exit', (code) => reject(new Error(`the cluster exited (${code}) before it was up`)));
   });
-  const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const deadline = setTimeout(killAll, 60_000);
   await ready.finally(() => clearTimeout(deadline));
-  const pid = child.pid as number;
   return {
     mnt,
     pids: () => {
       const roles = new Map<number, string>();
-      const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '');
-      for (const c of children.map(Number)) {
+      for (const c of children()) {
         const argv = fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0');
         const role = argv.find((a) => a === 'namenode' || a === 'datanode' || a === 'mount');
         if (role !== undefined) roles.set(c, role);
@@ -113,7 +124,7 @@ async function startCluster(side: Side, work: string): Promise<{ mnt: string; pi
     },
     stop: async () => {
       child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const timer = setTimeout(killAll, 60_000);
       if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
       clearTimeout(timer);
       spawnSync('fusermount', ['-uz', mnt], { stdio: 'ignore' });
