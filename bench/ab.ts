@@ -22,6 +22,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createTable, insertRows } from './sql.js';
 
 const workloads = ['creates', 'sqlite', 'tarx'] as const;
 type Workload = (typeof workloads)[number];
@@ -174,10 +175,10 @@ async function runWorkload(workload: Workload, root: string, work: string, runIn
       const db = path.join(dir, 'bench.db');
       const bulk = Number(process.env.SQL_BULK ?? 10_000);
       const tx = Number(process.env.SQL_TX ?? 300);
-      const rows = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `INSERT INTO t(k,v) VALUES(${from + i},'${String(from + i).padStart(100, '0')}');`).join('\n');
-      run('sqlite3', [db], { input: `CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, v TEXT);\nBEGIN;\n${rows(1, bulk)}\nCOMMIT;\n` });
+      run('sqlite3', [db], { input: [createTable, 'BEGIN;', insertRows(1, bulk), 'COMMIT;'].join('\n') });
+      const script = insertRows(bulk + 1, tx);
       const t0 = process.hrtime.bigint();
-      run('sqlite3', [db], { input: rows(bulk + 1, tx) + '\n' });
+      run('sqlite3', [db], { input: script });
       return tx / (Number(process.hrtime.bigint() - t0) / 1e9);
     }
     case 'tarx':

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { freeStockDefault as realFreeStock } from '../datanode/chunk-store.js';
 import { MiniCluster } from '../test/helpers/mini-cluster.js';
 import { Mount } from '../test/helpers/mount.js';
+import { createTable, insertRows } from './sql.js';
 
 const mib = 1024 * 1024;
 const seqMiB = Number(process.env.BENCH_MOUNT_MIB ?? 1024);
@@ -106,13 +107,9 @@ async function programs(dir: string, tarball: string): Promise<{ tarX: number; r
   const db = path.join(dir, 'bench.db');
   // As ../shared/bench/peers.sh: a table of SQL_BULK rows of 100 characters first (1.2 MB), in one
   // transaction and not timed, then the timed one-row transactions into it.
-  const bulk = ['CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v TEXT);', 'BEGIN;'];
-  for (let i = 1; i <= sqlBulkRows; i++) bulk.push(`INSERT INTO t (k, v) VALUES (${i}, '${String(i).padStart(100, '0')}');`);
-  bulk.push('COMMIT;');
-  execFileSync('sqlite3', [db], { input: bulk.join('\n') });
-  const script: string[] = [];
-  for (let i = 1; i <= sqlTransactions; i++) script.push(`INSERT INTO t (k, v) VALUES (${i}, '${String(i).padStart(100, '0')}');`);
-  const sql = await seconds(() => void execFileSync('sqlite3', [db], { input: script.join('\n') }));
+  execFileSync('sqlite3', [db], { input: [createTable, 'BEGIN;', insertRows(1, sqlBulkRows), 'COMMIT;'].join('\n') });
+  const script = insertRows(1, sqlTransactions);
+  const sql = await seconds(() => void execFileSync('sqlite3', [db], { input: script }));
   await fsp.rm(db, { force: true });
   return { tarX, rm, gitAdd, sqlTps: sqlTransactions / sql };
 }
