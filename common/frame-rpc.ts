@@ -9,9 +9,15 @@
 // Frames are data-protocol.ts's (kind u8 | length u32 BE | payload):
 //   client: HELLO {secret, uid, gid, clientId}                 server: HELLO_OK {} | ERROR {code, message}
 //   client: CALL   id u32 | name length u8 | name | request    server: REPLY id u32 | response
-//                                                                  | FAILED id u32 | {code, message}
-// Calls on one connection run concurrently and are answered in any order; the identity is the
-// connection's (one connection per SDK client, as each SDK client has one identity).
+//           CALL_AS id u32 | client id length u8 | client id        | FAILED id u32 | {code, message}
+//                   | name length u8 | name | request
+// Calls on one connection run concurrently and are answered in any order. The secret, uid and
+// groups are the connection's; the client id (whose leases a call acts on) is the hello's, or
+// the call's own in CALL_AS: the SDK clients of one process that share an identity share one
+// connection (namenode-client.ts), as HDFS's IPC client shares one per address and user. Both
+// sides put the frames they write in one turn of the event loop into one write (cork until the
+// next tick): a group commit's replies to a shared connection leave in one send, and the
+// next calls they set off in one more, instead of a wake-up of the other side for each.
 //
 // On Linux the namenode also serves the same frames on a Unix socket with a fresh abstract name
 // (`listenLocal`), which `Handshake` hands out; a client on its machine connects there, others
@@ -30,7 +36,10 @@ import { limits } from './limits.js';
 import type { Logger } from './log.js';
 import { groupsFrom, type Caller, type Identity } from './rpc.js';
 
-const Kind = { hello: 0, helloOk: 1, call: 2, reply: 3, failed: 4, error: 5 } as const;
+const Kind = { hello: 0, helloOk: 1, call: 2, reply: 3, failed: 4, error: 5, callAs: 6 } as const;
+
+/** Longest client id a CALL_AS frame carries (UTF-8 bytes). */
+export const callAsClientIdBytesMax = 255;
 const helloTimeoutMs = 10_000;
 
 /** A method as the namenode implements it, for both transports. */
@@ -124,16 +133,27 @@ async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, 
   const caller = callerFrom(hello);
   socket.setTimeout(0);
   await writeAll(socket, jsonFrame(Kind.helloOk, {}));
+  const writes = new TickWrites(socket);
   for await (const frame of frames) {
-    if (frame.kind !== Kind.call || frame.payload.length < 5) throw new CairnError('EINVAL', 'expected a call frame');
-    const id = frame.payload.readUInt32BE(0);
-    const nameEnd = 5 + frame.payload.readUInt8(4);
-    const name = frame.payload.toString('latin1', 5, nameEnd);
+    const { payload } = frame;
+    if ((frame.kind !== Kind.call && frame.kind !== Kind.callAs) || payload.length < 5) throw new CairnError('EINVAL', 'expected a call frame');
+    const id = payload.readUInt32BE(0);
+    let at = 4;
+    let callerOfCall = caller;
+    if (frame.kind === Kind.callAs) {
+      const idEnd = 5 + payload.readUInt8(4);
+      if (idEnd >= payload.length) throw new CairnError('EINVAL', 'malformed call frame');
+      callerOfCall = { ...caller, clientId: payload.toString('utf8', 5, idEnd) };
+      at = idEnd;
+    }
+    const nameEnd = at + 1 + payload.readUInt8(at);
+    if (nameEnd > payload.length) throw new CairnError('EINVAL', 'malformed call frame');
+    const name = payload.toString('latin1', at + 1, nameEnd);
     const answer = (kind: number, body: Buffer): void => {
       if (socket.destroyed) return;
       const head = Buffer.allocUnsafe(4);
       head.writeUInt32BE(id, 0);
-      socket.write(Buffer.concat([frameHeader(kind, 4 + body.length), head, body]));
+      writes.write(Buffer.concat([frameHeader(kind, 4 + body.length), head, body]));
     };
     const definition = service[name];
     const method = methods[name];
@@ -143,13 +163,13 @@ async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, 
     }
     let request: unknown;
     try {
-      request = definition.requestDeserialize(frame.payload.subarray(nameEnd));
+      request = definition.requestDeserialize(payload.subarray(nameEnd));
     } catch {
       answer(Kind.failed, errorPayload(new CairnError('EINVAL', `malformed ${name} request`)));
       continue;
     }
     // Not awaited: calls on one connection run side by side, as gRPC's streams do.
-    (method as (req: unknown, caller: Caller) => Promise<unknown>)(request, caller).then(
+    (method as (req: unknown, caller: Caller) => Promise<unknown>)(request, callerOfCall).then(
       (response) => answer(Kind.reply, definition.responseSerialize(response)),
       (err: unknown) => {
         if (!(err instanceof CairnError)) log.error({ err, method: name }, 'internal error in rpc handler');
@@ -159,10 +179,44 @@ async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, 
   }
 }
 
+/**
+ * Writes to `socket`: the first of a turn of the event loop (its microtasks included) leaves at
+ * once, as a lone call or reply always did; those after it in the same turn wait for the turn's
+ * end and leave together (cork, uncork on the next tick). A burst (a group commit's replies on a
+ * shared connection, the calls they set off) then costs two sends and two wake-ups of the peer
+ * rather than one each. Corking every write instead delayed the lone ones: the mount's creates
+ * measured 6-14 % slower.
+ */
+class TickWrites {
+  private inTurn = false;
+  private corked = false;
+  private readonly turnEnded = (): void => {
+    this.inTurn = false;
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  constructor(private readonly socket: Socket) {}
+
+  write(data: Buffer, written?: (err?: Error | null) => void): void {
+    if (!this.inTurn) {
+      this.inTurn = true;
+      process.nextTick(this.turnEnded);
+    } else if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+    }
+    this.socket.write(data, written);
+  }
+}
+
 interface Pending {
   resolve: (payload: Buffer) => void;
   reject: (err: CairnError) => void;
   timer: NodeJS.Timeout;
+  /** The client id the call was made as (CALL_AS), if not the connection's. */
+  as: string | undefined;
 }
 
 /** One client connection; calls are multiplexed on it. */
@@ -170,6 +224,7 @@ export class FrameRpcConnection {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: CairnError | undefined;
+  private readonly writes: TickWrites;
 
   private constructor(
     private readonly socket: Socket,
@@ -177,7 +232,9 @@ export class FrameRpcConnection {
     readonly address: string,
     /** Whether it went over the namenode's local socket rather than TCP. */
     readonly local: boolean,
-  ) {}
+  ) {
+    this.writes = new TickWrites(socket);
+  }
 
   /**
    * Connects (to the namenode's `local` socket when it is on this machine, else to `address`) and
@@ -220,31 +277,56 @@ export class FrameRpcConnection {
     return this.failure !== undefined;
   }
 
-  /** `onWritten`: told once the request is handed to the kernel (not before: a process killed meanwhile never sent it). */
-  call<Res>(name: string, req: unknown, deadlineMs: number, onWritten?: () => void): Promise<Res> {
+  /**
+   * `onWritten`: told once the request is handed to the kernel (not before: a process killed
+   * meanwhile never sent it). `as`: the client id to call as (CALL_AS, at most
+   * `callAsClientIdBytesMax` bytes; only to a namenode whose handshake offers `sharedCalls`)
+   * instead of the hello's.
+   */
+  call<Res>(name: string, req: unknown, deadlineMs: number, onWritten?: () => void, as?: string): Promise<Res> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const definition = this.service[name];
     if (definition === undefined) return Promise.reject(new CairnError('EINVAL', `no method ${name}`));
     const id = this.nextId;
     this.nextId = (this.nextId % 0xfffffffe) + 1;
     const body = definition.requestSerialize(req);
-    const head = Buffer.allocUnsafe(5);
-    head.writeUInt32BE(id, 0);
-    head.writeUInt8(name.length, 4);
-    const frame = Buffer.concat([frameHeader(Kind.call, 5 + name.length + body.length), head, Buffer.from(name, 'latin1'), body]);
-    if (onWritten === undefined) this.socket.write(frame);
-    else this.socket.write(frame, (err) => void (err === undefined || err === null ? onWritten() : undefined));
+    let frame: Buffer;
+    if (as === undefined) {
+      const head = Buffer.allocUnsafe(5);
+      head.writeUInt32BE(id, 0);
+      head.writeUInt8(name.length, 4);
+      frame = Buffer.concat([frameHeader(Kind.call, 5 + name.length + body.length), head, Buffer.from(name, 'latin1'), body]);
+    } else {
+      const clientId = Buffer.from(as, 'utf8');
+      if (clientId.length > callAsClientIdBytesMax) return Promise.reject(new CairnError('EINVAL', `client id longer than ${callAsClientIdBytesMax} bytes`));
+      const head = Buffer.allocUnsafe(5);
+      head.writeUInt32BE(id, 0);
+      head.writeUInt8(clientId.length, 4);
+      const nameLength = Buffer.of(name.length);
+      frame = Buffer.concat([frameHeader(Kind.callAs, 6 + clientId.length + name.length + body.length), head, clientId, nameLength, Buffer.from(name, 'latin1'), body]);
+    }
+    this.writes.write(frame, onWritten === undefined ? undefined : (err) => void (err === undefined || err === null ? onWritten() : undefined));
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new CairnError('ETIMEDOUT', `no answer from ${this.address} in time`));
       }, deadlineMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, as });
     }).then((payload) => definition.responseDeserialize(payload) as Res);
   }
 
   close(): void {
     this.fail(new CairnError('EIO', 'connection closed'));
+  }
+
+  /** Fails the calls in flight made as `as` (a client of a shared connection closing), as `close` fails all. */
+  failCalls(as: string): void {
+    for (const [id, call] of this.pending) {
+      if (call.as !== as) continue;
+      this.pending.delete(id);
+      clearTimeout(call.timer);
+      call.reject(new CairnError('EIO', 'connection closed'));
+    }
   }
 
   private async readReplies(frames: AsyncGenerator<Frame>): Promise<void> {

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AttrChanges } from '../../common/attr-changes.js';
 import { limits } from '../../common/limits.js';
 import { CairnError } from '../../common/errors.js';
-import { FrameRpcConnection } from '../../common/frame-rpc.js';
+import { FrameRpcConnection, callAsClientIdBytesMax } from '../../common/frame-rpc.js';
 import { cairnProto, callUnary, channelOptions, validateHostPort, type Identity } from '../../common/rpc.js';
 import type { HandshakeReply__Output } from '../../proto/gen/cairn/HandshakeReply.js';
 import type { ClientNamenodeClient } from '../../proto/gen/cairn/ClientNamenode.js';
@@ -154,10 +154,51 @@ export class SyncTracker {
   }
 }
 
+/**
+ * The framed connections this process's namenode clients share: one per namenode and identity
+ * (secret, uid, gid, groups), each call naming its client (CALL_AS, common/frame-rpc.ts), so
+ * leases stay each client's own. HDFS's IPC client shares a connection per address and user in
+ * the same way. What it saves is wake-ups: 32 clients' calls reach the namenode in one read, and
+ * a group commit's replies reach them in one write, instead of one of each per call
+ * (docs/PERFORMANCE.md, session 24).
+ */
+class SharedConnections {
+  private readonly byKey = new Map<string, { connection: Promise<FrameRpcConnection>; users: Set<object> }>();
+
+  /** The connection for `key`, made with `connect` when there is none or it broke; `user` holds it until `release`. */
+  async acquire(key: string, user: object, connect: () => Promise<FrameRpcConnection>): Promise<FrameRpcConnection> {
+    const entry = this.byKey.get(key);
+    if (entry === undefined) {
+      const made = { connection: connect(), users: new Set([user]) };
+      this.byKey.set(key, made);
+      return made.connection;
+    }
+    entry.users.add(user); // held from now on: the others' releases cannot close it meanwhile
+    const current = entry.connection;
+    const connection = await current.catch(() => undefined);
+    if (connection !== undefined && !connection.broken) return connection;
+    // Broken, or never made: the first client to find that out makes the next one.
+    if (entry.connection === current) entry.connection = connect();
+    return entry.connection;
+  }
+
+  /** `user` is done with `key`'s connection: closed once nobody holds it. */
+  release(key: string, user: object): void {
+    const entry = this.byKey.get(key);
+    if (entry === undefined || !entry.users.delete(user) || entry.users.size > 0) return;
+    this.byKey.delete(key);
+    entry.connection.then((connection) => connection.close()).catch(() => undefined);
+  }
+}
+
+const sharedConnections = new SharedConnections();
+
 export class NamenodeClient {
   private readonly client: ClientNamenodeClient;
   /** The framed-TCP connection, once the handshake offered one (common/frame-rpc.ts). */
   private frame: FrameRpcConnection | undefined;
+  /** Its key in `sharedConnections` when shared: calls then name this client (`identity.clientId`). */
+  private sharedKey: string | undefined;
   private connecting: Promise<FrameRpcConnection | undefined> | undefined;
   private grpcOnly: boolean;
 
@@ -191,7 +232,7 @@ export class NamenodeClient {
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
         const frame = await this.frameConnection(deadline);
-        if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()), onSent);
+        if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()), onSent, this.sharedKey !== undefined ? this.identity.clientId : undefined);
         const answer = callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
         onSent?.(); // handed to gRPC, which may still be connecting
         return await answer;
@@ -217,10 +258,12 @@ export class NamenodeClient {
     this.connecting ??= (async () => {
       let port: number;
       let local = '';
+      let shareable = false;
       try {
         const reply = await callUnary<object, HandshakeReply__Output>(this.client, this.client.Handshake as never, {}, this.identity, Math.max(1, deadline - Date.now()));
         port = reply.frameRpcPort;
         local = reply.localSocket;
+        shareable = reply.sharedCalls && Buffer.byteLength(this.identity.clientId) <= callAsClientIdBytesMax;
       } catch (err) {
         // A namenode without the handshake speaks gRPC only.
         if (err instanceof CairnError && err.code === 'EIO' && /UNIMPLEMENTED|not implement/i.test(err.message)) port = 0;
@@ -232,7 +275,16 @@ export class NamenodeClient {
       }
       const host = this.address.slice(0, this.address.lastIndexOf(':'));
       const service = cairnProto().cairn.ClientNamenode.service;
-      this.frame = await FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()), local);
+      const connect = (): Promise<FrameRpcConnection> => FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()), local);
+      if (!shareable) {
+        this.frame = await connect();
+        return this.frame;
+      }
+      const { secret, uid, gid, groups = [] } = this.identity;
+      const key = JSON.stringify([host, port, local, secret, uid, gid, groups]);
+      if (this.sharedKey !== undefined && this.sharedKey !== key) sharedConnections.release(this.sharedKey, this);
+      this.sharedKey = key;
+      this.frame = await sharedConnections.acquire(key, this, connect);
       return this.frame;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
@@ -353,7 +405,12 @@ export class NamenodeClient {
   }
 
   shutdown(): void {
-    this.frame?.close();
+    if (this.sharedKey === undefined) this.frame?.close();
+    else {
+      // Others may still use the connection: only this client's calls fail, as a close fails them.
+      this.frame?.failCalls(this.identity.clientId);
+      sharedConnections.release(this.sharedKey, this);
+    }
     this.client.close();
   }
 }

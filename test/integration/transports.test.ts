@@ -1,6 +1,10 @@
 // The namenode serves ClientNamenode over gRPC and over framed TCP (common/frame-rpc.ts): the
-// same methods, answers and errors on both, and the framed port checks the cluster secret.
+// same methods, answers and errors on both, and the framed port checks the cluster secret. The
+// SDK clients of one process with one identity share a framed connection, each call naming its
+// client (CALL_AS).
 
+import fsp from 'node:fs/promises';
+import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameRpcConnection } from '../../common/frame-rpc.js';
@@ -9,6 +13,7 @@ import type { HandshakeReply__Output } from '../../proto/gen/cairn/HandshakeRepl
 import type { ClientNamenodeClient } from '../../proto/gen/cairn/ClientNamenode.js';
 import { MiniCluster } from '../helpers/mini-cluster.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
+import { codeOf } from '../helpers/mount.js';
 
 let cluster: MiniCluster;
 
@@ -107,5 +112,73 @@ describe('gRPC and framed TCP', () => {
     } finally {
       connection.close();
     }
+  });
+});
+
+/** Sockets this process holds open (the namenode's framed connections among them). */
+async function socketsOpen(): Promise<number> {
+  const fds = await fsp.readdir('/proc/self/fd');
+  const links = await Promise.all(fds.map((fd) => fsp.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.filter((link) => link.startsWith('socket:')).length;
+}
+
+describe('SDK clients of one process with one identity', () => {
+  it('share one framed connection, each calling as itself: leases stay each client\'s own', async () => {
+    const root = cluster.client();
+    await root.mkdir('/shared');
+    await root.chmod('/shared', 0o777);
+    const identity = { uid: 3000, gid: 3000 };
+    const first = cluster.client(identity);
+    await first.stat('/shared'); // its connection is up, made with its client id in the hello
+    const socketsBefore = await socketsOpen();
+    const others = [...Array(10).keys()].map(() => cluster.client(identity));
+    await Promise.all(others.map((client) => client.stat('/shared')));
+    // Ten connections of their own would be ten more sockets at least.
+    expect((await socketsOpen()) - socketsBefore).toBeLessThan(5);
+
+    // The first client holds the lease; the others' calls on the same connection are not its.
+    const held = await first.open('/shared/leased', 'w');
+    await held.write(Buffer.from('first'), 0, 5, 0);
+    for (const other of others.slice(0, 3)) expect(await codeOf(other.open('/shared/leased', 'r+'))).toBe('EBUSY');
+    // And the other way round: a lease an other took is not the first client's.
+    const taken = await others[0]!.open('/shared/other', 'w');
+    await taken.write(Buffer.from('other'), 0, 5, 0);
+    expect(await codeOf(first.open('/shared/other', 'r+'))).toBe('EBUSY');
+    await taken.close();
+    await held.close();
+    expect(await root.readFile('/shared/leased', 'utf8')).toBe('first');
+
+    // A client that closes takes only its own calls with it: the connection stays up for the others.
+    await first.close();
+    await Promise.all(others.slice(1).map(async (client) => expect((await client.stat('/shared/leased')).size).toBe(5)));
+    for (const client of others) await client.close();
+    await root.close();
+  });
+
+  it('the namenode refuses a malformed CALL_AS frame and keeps serving others', async () => {
+    const { frameRpcPort } = await handshake();
+    const host = cluster.namenodeAddress.split(':')[0] as string;
+    const socket = net.connect(frameRpcPort, host);
+    const hello = Buffer.from(JSON.stringify({ secret: cluster.secret, uid: 0, gid: 0, clientId: 'raw' }));
+    const frame = (kind: number, payload: Buffer): Buffer => {
+      const head = Buffer.alloc(5);
+      head.writeUInt8(kind, 0);
+      head.writeUInt32BE(payload.length, 1);
+      return Buffer.concat([head, payload]);
+    };
+    // CALL_AS (6): call id 1, then a client id said to be 200 bytes long in a 9-byte payload.
+    const bad = Buffer.concat([Buffer.from([0, 0, 0, 1, 200]), Buffer.from('abcd')]);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(Buffer.concat([frame(0, hello), frame(6, bad)]));
+    await closed;
+    const answer = Buffer.concat(received);
+    // HELLO_OK, then ERROR (5) saying what was wrong.
+    expect(answer[0]).toBe(1);
+    const errorAt = 5 + answer.readUInt32BE(1);
+    expect(answer[errorAt]).toBe(5);
+    expect(answer.subarray(errorAt + 5).toString()).toContain('malformed call frame');
+    expect((await cluster.client().stat('/')).ino).toBe(1);
   });
 });
