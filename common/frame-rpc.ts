@@ -11,13 +11,13 @@
 //   client: CALL   id u32 | name length u8 | name | request    server: REPLY id u32 | response
 //           CALL_AS id u32 | client id length u8 | client id        | FAILED id u32 | {code, message}
 //                   | name length u8 | name | request
-// Calls on one connection run concurrently and are answered in any order. The secret, uid and
-// groups are the connection's; the client id (whose leases a call acts on) is the hello's, or
-// the call's own in CALL_AS: the SDK clients of one process that share an identity share one
+// Calls on one connection run concurrently and are answered in any order. The secret, uid, gid
+// and groups are the connection's; the client id (whose leases a call acts on) is the hello's,
+// or the call's own in CALL_AS: the SDK clients of one process that share an identity share one
 // connection (namenode-client.ts), as HDFS's IPC client shares one per address and user. Both
-// sides put the frames they write in one turn of the event loop into one write (cork until the
-// next tick): a group commit's replies to a shared connection leave in one send, and the
-// next calls they set off in one more, instead of a wake-up of the other side for each.
+// sides send the frames written after the first in one turn of the event loop together
+// (TickWrites): a group commit's replies to a shared connection, and the calls they set off,
+// wake the other side twice instead of once each.
 //
 // On Linux the namenode also serves the same frames on a Unix socket with a fresh abstract name
 // (`listenLocal`), which `Handshake` hands out; a client on its machine connects there, others
