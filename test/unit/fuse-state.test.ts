@@ -124,6 +124,34 @@ describe('AttrCache', () => {
     expect(cache.size).toBe(2);
     expect(cache.get(1, 1)).toBeUndefined();
   });
+
+  it('marks invalidated entries rather than deleting them, and drops the dead ones in a sweep once they are many', () => {
+    const cache = new AttrCache(1000);
+    cache.put(fileAttr(1, 1), 0, cache.epoch);
+    for (let ino = 2; ino < 3000; ino++) {
+      cache.put(fileAttr(ino), 0, cache.epoch);
+      cache.invalidate(ino);
+      expect(cache.get(ino, 0)).toBeUndefined();
+    }
+    // The sweeps kept the live entry.
+    expect(cache.get(1, 0)?.sizeBytes).toBe(1);
+    // A hot inode changed and fetched again over and over (a directory in a create storm).
+    for (let i = 0; i < 5000; i++) {
+      cache.invalidate(1);
+      expect(cache.get(1, 10)).toBeUndefined();
+      cache.put(fileAttr(1, i), 10, cache.epoch);
+    }
+    expect(cache.get(1, 10)?.sizeBytes).toBe(4999);
+    // 2,998 inodes were invalidated: most went in sweeps, the live one stayed.
+    expect(cache.size).toBeLessThan(1100);
+    cache.put(fileAttr(5000), 10, cache.epoch);
+    expect(cache.get(5000, 10)?.ino).toBe(5000);
+    // An answer fetched before an invalidation still drops a live entry (marks it, here).
+    const began = cache.epoch;
+    cache.invalidate(4242);
+    cache.put(fileAttr(5000, 7), 20, began);
+    expect(cache.get(5000, 20)).toBeUndefined();
+  });
 });
 
 describe('ReaderFiles (the reader threads\' offered chunks)', () => {
