@@ -277,6 +277,9 @@ export class NamenodeClient {
       const service = cairnProto().cairn.ClientNamenode.service;
       const connect = (): Promise<FrameRpcConnection> => FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()), local);
       if (!shareable) {
+        // Not (or no longer: a namenode restarted as an older version) shared.
+        if (this.sharedKey !== undefined) sharedConnections.release(this.sharedKey, this);
+        this.sharedKey = undefined;
         this.frame = await connect();
         return this.frame;
       }
