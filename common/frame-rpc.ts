@@ -287,24 +287,16 @@ export class FrameRpcConnection {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const definition = this.service[name];
     if (definition === undefined) return Promise.reject(new CairnError('EINVAL', `no method ${name}`));
+    const clientId = as === undefined ? undefined : Buffer.from(as, 'utf8');
+    if (clientId !== undefined && clientId.length > callAsClientIdBytesMax) return Promise.reject(new CairnError('EINVAL', `client id longer than ${callAsClientIdBytesMax} bytes`));
     const id = this.nextId;
     this.nextId = (this.nextId % 0xfffffffe) + 1;
-    const body = definition.requestSerialize(req);
-    let frame: Buffer;
-    if (as === undefined) {
-      const head = Buffer.allocUnsafe(5);
-      head.writeUInt32BE(id, 0);
-      head.writeUInt8(name.length, 4);
-      frame = Buffer.concat([frameHeader(Kind.call, 5 + name.length + body.length), head, Buffer.from(name, 'latin1'), body]);
-    } else {
-      const clientId = Buffer.from(as, 'utf8');
-      if (clientId.length > callAsClientIdBytesMax) return Promise.reject(new CairnError('EINVAL', `client id longer than ${callAsClientIdBytesMax} bytes`));
-      const head = Buffer.allocUnsafe(5);
-      head.writeUInt32BE(id, 0);
-      head.writeUInt8(clientId.length, 4);
-      const nameLength = Buffer.of(name.length);
-      frame = Buffer.concat([frameHeader(Kind.callAs, 6 + clientId.length + name.length + body.length), head, clientId, nameLength, Buffer.from(name, 'latin1'), body]);
-    }
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32BE(id, 0);
+    // CALL: id | name length | name | request; CALL_AS puts its client id's length and bytes after the id.
+    const parts = [head, ...(clientId === undefined ? [] : [Buffer.of(clientId.length), clientId]), Buffer.of(name.length), Buffer.from(name, 'latin1'), definition.requestSerialize(req)];
+    const payloadBytes = parts.reduce((sum, part) => sum + part.length, 0);
+    const frame = Buffer.concat([frameHeader(clientId === undefined ? Kind.call : Kind.callAs, payloadBytes), ...parts]);
     this.writes.write(frame, onWritten === undefined ? undefined : (err) => void (err === undefined || err === null ? onWritten() : undefined));
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frameHeader, jsonFrame } from '../../common/data-protocol.js';
 import { FrameRpcConnection } from '../../common/frame-rpc.js';
 import { cairnProto, callUnary, channelOptions } from '../../common/rpc.js';
 import type { HandshakeReply__Output } from '../../proto/gen/cairn/HandshakeReply.js';
@@ -159,19 +160,13 @@ describe('SDK clients of one process with one identity', () => {
     const { frameRpcPort } = await handshake();
     const host = cluster.namenodeAddress.split(':')[0] as string;
     const socket = net.connect(frameRpcPort, host);
-    const hello = Buffer.from(JSON.stringify({ secret: cluster.secret, uid: 0, gid: 0, clientId: 'raw' }));
-    const frame = (kind: number, payload: Buffer): Buffer => {
-      const head = Buffer.alloc(5);
-      head.writeUInt8(kind, 0);
-      head.writeUInt32BE(payload.length, 1);
-      return Buffer.concat([head, payload]);
-    };
+    const hello = jsonFrame(0, { secret: cluster.secret, uid: 0, gid: 0, clientId: 'raw' });
     // CALL_AS (6): call id 1, then a client id said to be 200 bytes long in a 9-byte payload.
     const bad = Buffer.concat([Buffer.from([0, 0, 0, 1, 200]), Buffer.from('abcd')]);
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    socket.write(Buffer.concat([frame(0, hello), frame(6, bad)]));
+    socket.write(Buffer.concat([hello, frameHeader(6, bad.length), bad]));
     await closed;
     const answer = Buffer.concat(received);
     // HELLO_OK, then ERROR (5) saying what was wrong.
