@@ -37,8 +37,7 @@ export async function lookup(ctx: OpContext, parent: number, name: string): Prom
 export async function nextId(tx: Tx, kind: keyof IdCounters, count = 1): Promise<number> {
   const ids = await idCounters(tx);
   const id = ids[kind];
-  ids[kind] = id + count;
-  tx.putJson(keys.ids, ids);
+  tx.putJson(keys.ids, { ...ids, [kind]: id + count });
   return id;
 }
 

@@ -42,6 +42,8 @@ export class MetaDb {
    */
   private young = new Map<string, string | typeof absent>();
   private old = new Map<string, string | typeof absent>();
+  /** Records parsed lately, with the value each was parsed from (`parsed`). */
+  private readonly parsedRecords = new Map<string, { raw: string; value: object }>();
   private youngBytes = 0;
   private oldBytes = 0;
   private queued: KvOp[] = [];
@@ -146,6 +148,41 @@ export class MetaDb {
     if (this.youngBytes + bytes > this.cacheBytesMax / 2) this.rotate();
     this.young.set(key, value ?? absent);
     this.youngBytes += bytes;
+  }
+
+  /**
+   * `raw` (the value at `key`) parsed, from `parsedRecords` when it holds the same value. A create
+   * reads the same few records as the one before it (the root's and its directory's inodes, the
+   * directory's entry, the id counters): parsing them again was the namenode's largest JavaScript
+   * cost in a create storm (docs/PERFORMANCE.md, session 25). Shared: no caller may change a
+   * record in place (`checkRecords`); an update is a new object (`{ ...rec, size }`).
+   */
+  parsed(key: string, raw: string): unknown {
+    const hit = this.parsedRecords.get(key);
+    if (hit !== undefined && hit.raw === raw) return hit.value;
+    const value = JSON.parse(raw) as object;
+    if (checkRecords) Object.freeze(value);
+    if (hit !== undefined) {
+      // Updated in place (a Map's delete and re-insert of a key costs like a rehash: attr-cache.ts).
+      hit.raw = raw;
+      hit.value = value;
+    } else {
+      if (this.parsedRecords.size >= parsedRecordsMax) this.parsedRecords.clear();
+      this.parsedRecords.set(key, { raw, value });
+    }
+    return value;
+  }
+
+  /**
+   * A transaction put `value` (as `raw`) at a key read lately: the next read of it is not parsed
+   * again (a directory's inode and the id counters change at every create). Should the
+   * transaction fail, the entry is never hit: reads find another value at the key.
+   */
+  reparsed(key: string, raw: string, value: object): void {
+    const hit = this.parsedRecords.get(key);
+    if (hit === undefined) return;
+    hit.raw = raw;
+    hit.value = checkRecords ? Object.freeze(value) : value;
   }
 
   /** Each generation holds at most half the budget: the young one becomes the old one. */
@@ -373,6 +410,17 @@ const entryBytes = (key: string, value: string | undefined): number => 2 * (key.
 /** When an acknowledged batch is on disk: at once (`always`), or at the next sync write. */
 export type Durability = 'always' | 'on-sync';
 
+/**
+ * Whether records handed out are frozen, so that a caller changing one in place (every later
+ * reader's copy: `MetaDb.parsed`) fails at once. On under the tests (vitest sets VITEST, and the
+ * servers they start inherit it); off otherwise: a frozen object's spread (`{ ...rec, size }`,
+ * how every update is made) measured slower than the parse it saved.
+ */
+const checkRecords = process.env.VITEST !== undefined;
+
+/** Parsed records kept at most (`MetaDb.parsed`); all are dropped at once when full. */
+const parsedRecordsMax = 4096;
+
 /** Keys waiting for LevelDB beyond which a journaled batch is acknowledged only once in LevelDB. */
 const overlayKeysAhead = 100_000;
 /** How long acknowledged (journaled) batches wait to share LevelDB's next write, while operations come. */
@@ -395,9 +443,10 @@ export class Tx {
     return this.db.get(key);
   }
 
+  /** The record at `key`, parsed: not to be changed in place, as later transactions may be handed the same object. */
   async getJson<T>(key: string): Promise<T | undefined> {
     const raw = await this.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+    return raw === undefined ? undefined : (this.db.parsed(key, raw) as T);
   }
 
   async range(range: KeyRange): Promise<Array<[string, string]>> {
@@ -412,8 +461,11 @@ export class Tx {
     this.ops.push({ type: 'put', key, value });
   }
 
-  putJson(key: string, value: unknown): void {
-    this.put(key, JSON.stringify(value));
+  /** Puts `value` as JSON; it may answer later reads of the key (MetaDb.reparsed), so it is not changed after. */
+  putJson(key: string, value: object): void {
+    const raw = JSON.stringify(value);
+    this.put(key, raw);
+    this.db.reparsed(key, raw, value);
   }
 
   del(key: string): void {

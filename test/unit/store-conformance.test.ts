@@ -167,6 +167,34 @@ function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.kv.range({ gte: '', lt: '~' })).toEqual([['a', 'new'], ['c', 'new']]);
       });
 
+      it('records parsed once are served again only while the key holds the same value', async () => {
+        await store.kv.write([put('r', JSON.stringify({ n: 1 }))], true);
+        const db = new MetaDb(store.kv);
+        const read = (): Promise<{ n: number } | undefined> => db.transact((tx) => tx.getJson<{ n: number }>('r'));
+        const first = await read();
+        expect(first).toEqual({ n: 1 });
+        expect(await read()).toBe(first); // the same object: not parsed again
+        // Shared between transactions, so frozen under the tests: a change in place fails at once.
+        expect(() => ((first as { n: number }).n = 9)).toThrow(TypeError);
+        // A put of the key is what the next read gets, whether or not it was read before.
+        await db.transact(async (tx) => tx.putJson('r', { n: 2 }));
+        expect(await read()).toEqual({ n: 2 });
+        await db.transact(async (tx) => tx.put('r', JSON.stringify({ n: 3 })));
+        expect(await read()).toEqual({ n: 3 });
+        // A failed transaction's put is never served.
+        await expect(
+          db.transact(async (tx) => {
+            tx.putJson('r', { n: 4 });
+            throw new Error('refused');
+          }),
+        ).rejects.toThrow('refused');
+        expect(await read()).toEqual({ n: 3 });
+        await db.transact(async (tx) => tx.del('r'));
+        expect(await read()).toBeUndefined();
+        // Within a transaction, its own put is read back.
+        expect(await db.transact(async (tx) => (tx.putJson('r', { n: 5 }), tx.getJson<{ n: number }>('r')))).toEqual({ n: 5 });
+      });
+
       it('a transaction sees the writes of earlier transactions before they are durable', async () => {
         const gated = new GatedKv(store.kv);
         const db = new MetaDb(gated);
