@@ -23,6 +23,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTable, insertRows } from './sql.js';
+import { median } from './stats.js';
 
 const workloads = ['creates', 'sqlite', 'tarx'] as const;
 type Workload = (typeof workloads)[number];
@@ -185,12 +186,6 @@ async function runWorkload(workload: Workload, root: string, work: string, runIn
       run('tar', ['-C', dir, '-xf', await dataset(work)]);
       return elapsedS();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function report(samples: Sample[], sides: Side[], runs: number): void {
