@@ -134,6 +134,20 @@ function storeConformance(name: string, factory: StoreFactory): void {
         expect([...orderedNames].sort()).not.toEqual(orderedNames);
       });
 
+      it('compareBytes orders as the UTF-8 encodings do, for any pair of names', () => {
+        // Code units from every range that matters: ASCII, two- and three-byte ones, surrogate
+        // pairs (four bytes) and the units above the surrogates (U+E000-U+FFFF).
+        const units = ['a', 'b', '/', '0', '\u00e9', '\u65e5', '\uFFFD', '\uE000', '\uD83D\uDE00', '\uD83D\uDE01', '\uD800\uDC00'];
+        let seed = 1;
+        const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const name = (): string => Array.from({ length: 1 + Math.floor(random() * 4) }, () => units[Math.floor(random() * units.length)]).join('');
+        for (let i = 0; i < 2000; i++) {
+          const a = name();
+          const b = random() < 0.3 ? a + name() : name();
+          expect(Math.sign(compareBytes(a, b))).toBe(Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+        }
+      });
+
       it('a batch applies its puts and deletes together', async () => {
         await store.kv.write([put('a', '1'), put('b', '2')], true);
         await store.kv.write([del('a'), put('b', '3'), put('c', '4')], true);
