@@ -78,13 +78,13 @@ async function dropCaches(): Promise<boolean> {
   }
 }
 
-/** Cold reads of each kind taken in turns, so that a slow minute of this shared machine falls on all of them. */
-const readRounds = Number(process.env.BENCH_READ_ROUNDS ?? 3);
+/** Writes, then cold reads, of each kind taken in turns, so that a slow minute of this shared machine falls on all of them. */
+const seqRounds = Number(process.env.BENCH_SEQ_ROUNDS ?? 3);
 
 interface Sequential {
-  localWrite: number;
-  cairnWrite: number;
-  /** MiB/s of each round's cold read: the local file, Cairn's with short-circuit reads, Cairn's over the network. */
+  /** MiB/s of each round: the local writes and Cairn's, then the cold reads of the local file, Cairn's with short-circuit reads and Cairn's over the network. */
+  localWrite: number[];
+  cairnWrite: number[];
   local: number[];
   cairn: number[];
   remote: number[];
@@ -101,14 +101,23 @@ async function localWrite(file: string, bytes: number): Promise<number> {
 }
 
 /**
- * Writes `bytes` to a local file and to Cairn, then reads each cold `readRounds` times, the
- * three kinds of read taking turns: one read of each, minutes apart, measured the machine's
- * mood as much as the code (session 25: 0.72-0.96x in single reads, 1.4-1.6x in turns).
+ * Writes `bytes` to a local file and to Cairn `seqRounds` times in turns (each round a file of
+ * its own, kept until the end: removing one would make the next round's work), then reads the
+ * last of each cold as many times, the three kinds of read taking turns. One write and one read
+ * of each, seconds apart, measured the machine's mood as much as the code (session 25: the
+ * local write at 352-730 MiB/s from run to run; cold reads 0.72-0.96x in single reads, 1.4-1.6x
+ * in turns).
  */
 async function sequential(dir: string, cluster: MiniCluster, fs: CairnClient, bytes: number): Promise<Sequential> {
-  const file = path.join(dir, 'local-seq');
-  const result: Sequential = { localWrite: await localWrite(file, bytes), cairnWrite: 0, local: [], cairn: [], remote: [] };
-  result.cairnWrite = bytes / mib / (await timed(() => pipeline(source(bytes), fs.createWriteStream('/bench-seq'))));
+  const result: Sequential = { localWrite: [], cairnWrite: [], local: [], cairn: [], remote: [] };
+  const files: string[] = [];
+  for (let round = 0; round < seqRounds; round++) {
+    files.push(path.join(dir, `local-seq-${round}`));
+    result.localWrite.push(await localWrite(files[round] as string, bytes));
+    result.cairnWrite.push(bytes / mib / (await timed(() => pipeline(source(bytes), fs.createWriteStream(`/bench-seq-${round}`)))));
+  }
+  const file = files[seqRounds - 1] as string;
+  const cairnFile = `/bench-seq-${seqRounds - 1}`;
   // As a client on a machine without a replica reads: every byte from a datanode over TCP.
   const remote = cluster.client({ localReads: false });
   const rate = async (read: () => Promise<void>): Promise<number> => {
@@ -116,16 +125,18 @@ async function sequential(dir: string, cluster: MiniCluster, fs: CairnClient, by
     return bytes / mib / (await timed(read));
   };
   try {
-    for (let round = 0; round < readRounds; round++) {
+    for (let round = 0; round < seqRounds; round++) {
       result.local.push(await rate(() => pipeline(createReadStream(file, { highWaterMark: 4 * mib }), sink())));
-      result.cairn.push(await rate(() => pipeline(fs.createReadStream('/bench-seq', { highWaterMark: 8 * mib }), sink())));
-      result.remote.push(await rate(() => pipeline(remote.createReadStream('/bench-seq', { highWaterMark: 8 * mib }), sink())));
+      result.cairn.push(await rate(() => pipeline(fs.createReadStream(cairnFile, { highWaterMark: 8 * mib }), sink())));
+      result.remote.push(await rate(() => pipeline(remote.createReadStream(cairnFile, { highWaterMark: 8 * mib }), sink())));
     }
   } finally {
     await remote.close();
   }
-  await fs.unlink('/bench-seq');
-  await fsp.rm(file);
+  for (let round = 0; round < seqRounds; round++) {
+    await fs.unlink(`/bench-seq-${round}`);
+    await fsp.rm(files[round] as string);
+  }
   return result;
 }
 
@@ -289,7 +300,7 @@ async function main(): Promise<void> {
   try {
     const fs = cluster.client();
     const cold = await dropCaches();
-    process.stderr.write(`sequential ${totalMiB} MiB: local and cairn, then ${readRounds} rounds of cold reads...\n`);
+    process.stderr.write(`sequential ${totalMiB} MiB: ${seqRounds} rounds of writes, local and cairn, then of cold reads...\n`);
     const seq = await sequential(local, cluster, fs, bytes);
     const samples = (values: number[]): string => `(median of ${values.map((v) => v.toFixed(0)).join(', ')})`;
     process.stderr.write(`creates: ${createCount} files, ${clientsConcurrent} clients...\n`);
@@ -299,7 +310,13 @@ async function main(): Promise<void> {
     // and the clients' code (docs/PERFORMANCE.md, session 22); a long-running namenode does not.
     const cairnCreateWarm = await cairnCreates(cluster, createCount, '/creates-again');
     const rows: Row[] = [
-      { workload: `SDK sequential write ${totalMiB} MiB, replication 3`, unit: 'MiB/s', local: seq.localWrite, cairn: seq.cairnWrite, note: `(target ref: local/3 = ${(seq.localWrite / 3).toFixed(1)})` },
+      {
+        workload: `SDK sequential write ${totalMiB} MiB, replication 3`,
+        unit: 'MiB/s',
+        local: median(seq.localWrite),
+        cairn: median(seq.cairnWrite),
+        note: `(target ref: local/3 = ${(median(seq.localWrite) / 3).toFixed(1)}) local ${samples(seq.localWrite)}, cairn ${samples(seq.cairnWrite)}`,
+      },
       { workload: `SDK sequential read ${totalMiB} MiB${cold ? ', cold cache' : ', warm cache'}`, unit: 'MiB/s', local: median(seq.local), cairn: median(seq.cairn), note: `local ${samples(seq.local)}, cairn ${samples(seq.cairn)}` },
       { workload: `  the same over the network (no short-circuit reads)`, unit: 'MiB/s', local: median(seq.local), cairn: median(seq.remote), note: samples(seq.remote) },
       { workload: `file creates, ${clientsConcurrent} concurrent clients (local: open+fsync)`, unit: 'files/s', local: localCreate, cairn: cairnCreate },
