@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTable, insertRows } from './sql.js';
 import { median } from './stats.js';
+import { buildBase, removeBase, run } from './worktree.js';
 
 const workloads = ['creates', 'sqlite', 'tarx'] as const;
 type Workload = (typeof workloads)[number];
@@ -64,22 +65,6 @@ function envOf(spec: string | undefined): Record<string, string> {
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;
-}
-
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): void {
-  const result = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${result.stderr?.toString().trim() ?? result.error?.message}`);
-}
-
-/** A worktree of `rev` under `work`, built (its node_modules are this checkout's). */
-function buildBase(rev: string, work: string): string {
-  const dir = path.join(work, 'base');
-  if (fs.existsSync(dir)) run('git', ['worktree', 'remove', '--force', dir], { cwd: here });
-  run('git', ['worktree', 'add', '--detach', dir, rev], { cwd: here });
-  fs.symlinkSync(path.join(here, 'node_modules'), path.join(dir, 'node_modules'));
-  process.stderr.write(`building ${rev} in ${dir}...\n`);
-  run('npm', ['run', 'build', '--silent'], { cwd: dir });
-  return dir;
 }
 
 /** A fresh cluster of `side`'s build, mounted; stopped (and unmounted) by the returned function. */
@@ -228,7 +213,7 @@ async function main(): Promise<void> {
   if (values.base !== undefined && values.a !== undefined) usage('--base or --a, not both');
   const work = path.resolve(values.work as string);
   await fsp.mkdir(work, { recursive: true });
-  const aDir = values.base !== undefined ? buildBase(values.base, work) : path.resolve(values.a ?? here);
+  const aDir = values.base !== undefined ? buildBase(values.base, work, here) : path.resolve(values.a ?? here);
   const sides: Side[] = [
     { name: `A ${values.base ?? path.basename(aDir)}${values['env-a'] !== undefined ? ` ${values['env-a']}` : ''}`, dir: aDir, env: envOf(values['env-a']) },
     { name: `B ${path.basename(here)}${values['env-b'] !== undefined ? ` ${values['env-b']}` : ''}`, dir: here, env: envOf(values['env-b']) },
@@ -238,7 +223,7 @@ async function main(): Promise<void> {
   let stopping: (() => Promise<void>) | undefined;
   const interrupted = (): void => {
     void (stopping?.() ?? Promise.resolve()).finally(() => {
-      if (values.base !== undefined) spawnSync('git', ['worktree', 'remove', '--force', aDir], { cwd: here, stdio: 'ignore' });
+      if (values.base !== undefined) removeBase(aDir, here);
       process.exit(130);
     });
   };
@@ -269,7 +254,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    if (values.base !== undefined) spawnSync('git', ['worktree', 'remove', '--force', aDir], { cwd: here, stdio: 'ignore' });
+    if (values.base !== undefined) removeBase(aDir, here);
   }
   report(samples, sides, runs);
 }
