@@ -105,11 +105,15 @@ async function connectLocal(local: string, deadlineMs: number): Promise<Socket |
   });
 }
 
-/** Serves `methods` (named as in `service`) to clients that present `secret`. */
-export function frameRpcServer(service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger): Server {
+/**
+ * Serves `methods` (named as in `service`) to clients that present `secret`. `sharedCalls`
+ * false: CALL_AS frames are refused, as a server older than them did.
+ */
+export function frameRpcServer(service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger, opts: { sharedCalls?: boolean } = {}): Server {
+  const sharedCalls = opts.sharedCalls ?? true;
   return net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => undefined);
-    serveConnection(socket, service, methods, secret, log).catch(async (err: unknown) => {
+    serveConnection(socket, service, methods, secret, log, sharedCalls).catch(async (err: unknown) => {
       if (!(err instanceof CairnError)) log.error({ err }, 'internal error in a frame rpc connection');
       if (!socket.destroyed) {
         const payload = errorPayload(err);
@@ -120,7 +124,7 @@ export function frameRpcServer(service: grpc.ServiceDefinition, methods: Record<
   });
 }
 
-async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger): Promise<void> {
+async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, methods: Record<string, Method>, secret: string, log: Logger, sharedCalls: boolean): Promise<void> {
   const frames = readFrames(socket, 2 * limits.rpcMessageBytesMax, limits.rpcMessageBytesMax);
   // A peer that connects and never says who it is does not keep a connection; a client that
   // did may stay idle as long as it likes (a mount idle for hours).
@@ -136,7 +140,7 @@ async function serveConnection(socket: Socket, service: grpc.ServiceDefinition, 
   const writes = new TickWrites(socket);
   for await (const frame of frames) {
     const { payload } = frame;
-    if ((frame.kind !== Kind.call && frame.kind !== Kind.callAs) || payload.length < 5) throw new CairnError('EINVAL', 'expected a call frame');
+    if ((frame.kind !== Kind.call && (frame.kind !== Kind.callAs || !sharedCalls)) || payload.length < 5) throw new CairnError('EINVAL', 'expected a call frame');
     const id = payload.readUInt32BE(0);
     let at = 4;
     let callerOfCall = caller;

@@ -8,7 +8,7 @@ import { stopOnSignal } from '../common/signals.js';
 import { Namenode, namenodeDefaults } from './namenode.js';
 
 export const namenodeUsage =
-  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE] [--meta-sync always|on-sync] [--meta-sync-interval-ms MS] [--rpc-port P (framed TCP; 0 any, -1 off)]';
+  'cairn namenode --data DIR --port P [--host H] [--heartbeat-ms MS] [--dead-after-ms MS] [--chunk-size BYTES] [--replication N] [--secret-file FILE] [--meta-sync always|on-sync] [--meta-sync-interval-ms MS] [--rpc-port P (framed TCP; 0 any, -1 off)] [--shared-calls on|off]';
 
 export async function runNamenode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -27,8 +27,12 @@ export async function runNamenode(argv: string[]): Promise<void> {
     'meta-sync': { type: 'string' },
     'meta-sync-interval-ms': { type: 'string' },
     'rpc-port': { type: 'string' },
+    'shared-calls': { type: 'string' },
   });
   const metaSync = stringOption(values, 'meta-sync') ?? namenodeDefaults.metaDurability;
+  // off: each SDK client on a framed connection of its own, as with a namenode before session 24.
+  const sharedCalls = stringOption(values, 'shared-calls') ?? 'on';
+  if (sharedCalls !== 'on' && sharedCalls !== 'off') throw new Error('--shared-calls must be on or off');
   if (metaSync !== 'always' && metaSync !== 'on-sync') throw new Error('--meta-sync must be always or on-sync');
   const heartbeatMs = intOption(values, 'heartbeat-ms', namenodeDefaults.heartbeatMs, 10, 3_600_000);
   const chunkSizeBytes = intOption(values, 'chunk-size', namenodeDefaults.chunkSizeBytes, limits.chunkSizeBytesMin, limits.chunkSizeBytesMax);
@@ -52,6 +56,7 @@ export async function runNamenode(argv: string[]): Promise<void> {
       orphanGraceMs: intOption(values, 'orphan-grace-ms', namenodeDefaults.orphanGraceMs, 0, 86_400_000 * 30),
       metaDurability: metaSync,
       frameRpcPort: intOption(values, 'rpc-port', namenodeDefaults.frameRpcPort, -1, 65535),
+      sharedCalls: sharedCalls === 'on',
       metaSyncIntervalMs: intOption(values, 'meta-sync-interval-ms', namenodeDefaults.metaSyncIntervalMs, 10, 3_600_000),
       secret: await readSecret({ secretFile: stringOption(values, 'secret-file') }),
     },

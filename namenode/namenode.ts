@@ -52,6 +52,7 @@ export const namenodeDefaults = {
   metaDurability: 'on-sync',
   metaSyncIntervalMs: 1000,
   frameRpcPort: 0,
+  sharedCalls: true,
 } as const satisfies Partial<NamenodeConfig>;
 
 export class Namenode {
@@ -126,7 +127,8 @@ export class Namenode {
     let localServer: net.Server | undefined;
     if (config.frameRpcPort >= 0) {
       // The same calls on TCP and, for clients on this machine, on a Unix socket.
-      const serveFrames = (): net.Server => frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log);
+      const serveFrames = (): net.Server =>
+        frameRpcServer(proto.cairn.ClientNamenode.service, methods as unknown as Record<string, Method>, secret, log, { sharedCalls: config.sharedCalls });
       const server = serveFrames();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -27,6 +27,12 @@ export interface NamenodeSettings {
   metaDurability: Durability;
   /** In on-sync mode, the longest an acknowledged change waits for a sync write. */
   metaSyncIntervalMs: number;
+  /**
+   * Whether the SDK clients of one process may share a framed connection, each call naming its
+   * client (CALL_AS frames, common/frame-rpc.ts). Off, each client has a connection of its own
+   * and CALL_AS frames are refused, as by a namenode older than session 24.
+   */
+  sharedCalls: boolean;
 }
 
 /** A version prepared for a file's chunk, and the version (stamp, length) an update of it starts from. */

@@ -311,7 +311,7 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       const next = { chunkId: input.chunkId, gen: nextGen, baseGen: input.gen, baseLength: input.lengthBytes, pipeline, fileSizeBytes: attr.sizeBytes };
       return { ...attrReply(attr), next: prepared(input.ino, input.index, next, true) };
     }),
-    Handshake: handler(async () => ({ frameRpcPort: state.frameRpcPort, localSocket: state.localSocket, sharedCalls: true })),
+    Handshake: handler(async () => ({ frameRpcPort: state.frameRpcPort, localSocket: state.localSocket, sharedCalls: state.settings.sharedCalls })),
     Sync: handler(async () => {
       await namespace.db.sync();
       return {};

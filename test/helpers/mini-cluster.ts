@@ -91,12 +91,13 @@ export class MiniCluster {
     return path.join(this.dir, 'namenode');
   }
 
-  async startNamenode(port = Number(this.namenodeAddress.split(':')[1] ?? 0)): Promise<void> {
+  /** `extraArgs`: besides the cluster's `namenodeArgs`, for this start only (a restart with another setting). */
+  async startNamenode(port = Number(this.namenodeAddress.split(':')[1] ?? 0), extraArgs: string[] = []): Promise<void> {
     const { opts } = this;
     const proc = this.spawn([
       'namenode', '--data', this.namenodeDir(), '--port', String(port), '--secret-file', this.secretFile,
       '--chunk-size', String(opts.chunkSizeBytes), '--heartbeat-ms', String(opts.heartbeatMs),
-      '--dead-after-ms', String(opts.deadAfterMs), '--lease-ms', String(opts.leaseMs), ...opts.namenodeArgs,
+      '--dead-after-ms', String(opts.deadAfterMs), '--lease-ms', String(opts.leaseMs), ...opts.namenodeArgs, ...extraArgs,
     ]);
     this.namenode = proc;
     const line = await waitForLine(proc, /^namenode (\S+)$/);

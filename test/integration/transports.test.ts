@@ -156,6 +156,34 @@ describe('SDK clients of one process with one identity', () => {
     await root.close();
   });
 
+  it('go on, each on a connection of its own, when their namenode restarts without shared calls (as an older one)', async () => {
+    const own = await MiniCluster.start({ datanodes: 1 });
+    try {
+      const root = own.client();
+      await root.mkdir('/old');
+      await root.chmod('/old', 0o777);
+      const identity = { uid: 3001, gid: 3001 };
+      const clients = [...Array(4).keys()].map(() => own.client(identity));
+      await Promise.all(clients.map((client) => client.stat('/old')));
+      // Restarted refusing CALL_AS frames, as a namenode older than them: a client still calling
+      // as itself on the shared connection would get EINVAL and the connection closed, and every
+      // call after fail.
+      await own.killNamenode();
+      await own.startNamenode(undefined, ['--shared-calls', 'off']);
+      for (const client of clients) expect((await client.stat('/old')).isDirectory()).toBe(true);
+      // Each connection says whose it is: leases stay each client's own.
+      const held = await clients[0]!.open('/old/leased', 'w');
+      await held.write(Buffer.from('first'), 0, 5, 0);
+      for (const other of clients.slice(1)) expect(await codeOf(other.open('/old/leased', 'r+'))).toBe('EBUSY');
+      await held.close();
+      expect(await clients[1]!.readFile('/old/leased', 'utf8')).toBe('first');
+      for (const client of clients) await client.close();
+      await root.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('the namenode refuses a malformed CALL_AS frame and keeps serving others', async () => {
     const { frameRpcPort } = await handshake();
     const host = cluster.namenodeAddress.split(':')[0] as string;
