@@ -6,10 +6,11 @@
 
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { codeOf, fuseUnavailable, Mount, runOk } from '../helpers/mount.js';
+import { waitFor, type MiniCluster } from '../helpers/mini-cluster.js';
+import { codeOf, fuseUnavailable, runOk, startAheadSetup, stopAheadSetup, type AheadSetup, type Mount } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
+let setup: Partial<AheadSetup> = {};
 let cluster: MiniCluster;
 let a: Mount;
 let b: Mount;
@@ -19,15 +20,10 @@ let failedAhead: () => number;
 
 beforeAll(async () => {
   if (skip !== undefined) return;
-  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
-  [a, b] = await Promise.all([Mount.start(cluster, { logLevel: 'debug', cacheMs: 10_000, timeoutMs: 30_000 }), Mount.start(cluster)]);
-  answeredAhead = a.counter((line) => line.includes('create answered ahead of its call'));
-  failedAhead = a.counter((line) => line.includes('create answered ahead of its namenode call did not go through'));
+  setup = await startAheadSetup('create answered ahead of its call', 'create answered ahead of its namenode call did not go through');
+  ({ cluster, a, b, answeredAhead, failedAhead } = setup as AheadSetup);
 });
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await cluster?.stop();
-});
+afterAll(() => stopAheadSetup(setup));
 
 /**
  * How many of the namenode's (`pid`) client connections hold input it has not read (ss: Unix

@@ -5,10 +5,11 @@
 
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { codeOf, fuseUnavailable, Mount } from '../helpers/mount.js';
+import { waitFor, type MiniCluster } from '../helpers/mini-cluster.js';
+import { codeOf, fuseUnavailable, startAheadSetup, stopAheadSetup, type AheadSetup, type Mount } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
+let setup: Partial<AheadSetup> = {};
 let cluster: MiniCluster;
 let a: Mount;
 let b: Mount;
@@ -18,16 +19,11 @@ let failedAhead: () => number;
 
 beforeAll(async () => {
   if (skip !== undefined) return;
-  cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
-  // A long name cache, so that the directory `a` fills stays known while the namenode is down.
-  [a, b] = await Promise.all([Mount.start(cluster, { logLevel: 'debug', cacheMs: 10_000, timeoutMs: 30_000 }), Mount.start(cluster)]);
-  answeredAhead = a.counter((line) => line.includes('unlink answered ahead'));
-  failedAhead = a.counter((line) => line.includes('answered ahead of its namenode call did not go through'));
+  // `a`'s long name cache keeps the directory it fills known while the namenode is down.
+  setup = await startAheadSetup('unlink answered ahead', 'answered ahead of its namenode call did not go through');
+  ({ cluster, a, b, answeredAhead, failedAhead } = setup as AheadSetup);
 });
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await cluster?.stop();
-});
+afterAll(() => stopAheadSetup(setup));
 
 async function fill(dir: string, count: number): Promise<string[]> {
   await fsp.mkdir(a.p(dir));

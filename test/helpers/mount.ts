@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import type fsp from 'node:fs/promises';
 import fs from 'fs-extra';
 import { extraNodeArgs } from '../../common/args.js';
-import { cliPath, waitFor, type MiniCluster } from './mini-cluster.js';
+import { cliPath, MiniCluster, waitFor } from './mini-cluster.js';
 
 export interface MountOptions {
   allowOther?: boolean;
@@ -186,4 +186,39 @@ export async function codeOf(promise: Promise<unknown>): Promise<string | undefi
     return (err as NodeJS.ErrnoException).code;
   }
   return undefined;
+}
+
+/** A cluster and two mounts for the tests of what mount `a` answers ahead of its namenode calls. */
+export interface AheadSetup {
+  cluster: MiniCluster;
+  /** Logs at debug level, with a long name cache (what it filled stays known while the namenode is down) and timeout. */
+  a: Mount;
+  b: Mount;
+  /** Changes `a` answered ahead, and those whose call then failed, counted from its log. */
+  answeredAhead: () => number;
+  failedAhead: () => number;
+}
+
+/** Starts the cluster and mounts of an AheadSetup; `answered` and `failed` are the log texts counted. */
+export async function startAheadSetup(answered: string, failed: string): Promise<AheadSetup> {
+  const cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes: 1024 * 1024 });
+  const started = await Promise.allSettled([Mount.start(cluster, { logLevel: 'debug', cacheMs: 10_000, timeoutMs: 30_000 }), Mount.start(cluster)]);
+  const [a, b] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  if (a === undefined || b === undefined) {
+    await stopAheadSetup({ cluster, ...(a !== undefined && { a }), ...(b !== undefined && { b }) });
+    throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+  }
+  return {
+    cluster,
+    a,
+    b,
+    answeredAhead: a.counter((line) => line.includes(answered)),
+    failedAhead: a.counter((line) => line.includes(failed)),
+  };
+}
+
+/** Stops what startAheadSetup started (whatever of it did start). */
+export async function stopAheadSetup(setup: Partial<AheadSetup>): Promise<void> {
+  await Promise.all([setup.a?.stop(), setup.b?.stop()]);
+  await setup.cluster?.stop();
 }
