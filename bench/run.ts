@@ -303,6 +303,7 @@ async function main(): Promise<void> {
     process.stderr.write(`sequential ${totalMiB} MiB: ${seqRounds} rounds of writes, local and cairn, then of cold reads...\n`);
     const seq = await sequential(local, cluster, fs, bytes);
     const samples = (values: number[]): string => `(median of ${values.map((v) => v.toFixed(0)).join(', ')})`;
+    const localWriteRate = median(seq.localWrite);
     process.stderr.write(`creates: ${createCount} files, ${clientsConcurrent} clients...\n`);
     const localCreate = await localCreates(local, createCount);
     const cairnCreate = await cairnCreates(cluster, createCount);
@@ -313,9 +314,9 @@ async function main(): Promise<void> {
       {
         workload: `SDK sequential write ${totalMiB} MiB, replication 3`,
         unit: 'MiB/s',
-        local: median(seq.localWrite),
+        local: localWriteRate,
         cairn: median(seq.cairnWrite),
-        note: `(target ref: local/3 = ${(median(seq.localWrite) / 3).toFixed(1)}) local ${samples(seq.localWrite)}, cairn ${samples(seq.cairnWrite)}`,
+        note: `(target ref: local/3 = ${(localWriteRate / 3).toFixed(1)}) local ${samples(seq.localWrite)}, cairn ${samples(seq.cairnWrite)}`,
       },
       { workload: `SDK sequential read ${totalMiB} MiB${cold ? ', cold cache' : ', warm cache'}`, unit: 'MiB/s', local: median(seq.local), cairn: median(seq.cairn), note: `local ${samples(seq.local)}, cairn ${samples(seq.cairn)}` },
       { workload: `  the same over the network (no short-circuit reads)`, unit: 'MiB/s', local: median(seq.local), cairn: median(seq.remote), note: samples(seq.remote) },

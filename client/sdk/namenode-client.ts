@@ -276,18 +276,12 @@ export class NamenodeClient {
       const host = this.address.slice(0, this.address.lastIndexOf(':'));
       const service = cairnProto().cairn.ClientNamenode.service;
       const connect = (): Promise<FrameRpcConnection> => FrameRpcConnection.connect(`${host}:${port}`, service, this.identity, Math.max(1, deadline - Date.now()), local);
-      if (!shareable) {
-        // Not (or no longer: a namenode restarted as an older version) shared.
-        if (this.sharedKey !== undefined) sharedConnections.release(this.sharedKey, this);
-        this.sharedKey = undefined;
-        this.frame = await connect();
-        return this.frame;
-      }
       const { secret, uid, gid, groups = [] } = this.identity;
-      const key = JSON.stringify([host, port, local, secret, uid, gid, groups]);
+      // Not shared (or no longer: a namenode restarted as an older version): a connection of its own.
+      const key = shareable ? JSON.stringify([host, port, local, secret, uid, gid, groups]) : undefined;
       if (this.sharedKey !== undefined && this.sharedKey !== key) sharedConnections.release(this.sharedKey, this);
       this.sharedKey = key;
-      this.frame = await sharedConnections.acquire(key, this, connect);
+      this.frame = key === undefined ? await connect() : await sharedConnections.acquire(key, this, connect);
       return this.frame;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;

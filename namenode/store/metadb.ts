@@ -158,18 +158,15 @@ export class MetaDb {
    * record in place (`checkRecords`); an update is a new object (`{ ...rec, size }`).
    */
   parsed(key: string, raw: string): unknown {
-    const hit = this.parsedRecords.get(key);
-    if (hit !== undefined && hit.raw === raw) return hit.value;
+    let entry = this.parsedRecords.get(key);
+    if (entry !== undefined && entry.raw === raw) return entry.value;
     const value = JSON.parse(raw) as object;
-    if (checkRecords) Object.freeze(value);
-    if (hit !== undefined) {
-      // Updated in place (a Map's delete and re-insert of a key costs like a rehash: attr-cache.ts).
-      hit.raw = raw;
-      hit.value = value;
-    } else {
+    if (entry === undefined) {
       if (this.parsedRecords.size >= parsedRecordsMax) this.parsedRecords.clear();
-      this.parsedRecords.set(key, { raw, value });
+      entry = { raw, value };
+      this.parsedRecords.set(key, entry);
     }
+    refreshParsed(entry, raw, value);
     return value;
   }
 
@@ -180,9 +177,7 @@ export class MetaDb {
    */
   reparsed(key: string, raw: string, value: object): void {
     const hit = this.parsedRecords.get(key);
-    if (hit === undefined) return;
-    hit.raw = raw;
-    hit.value = checkRecords ? Object.freeze(value) : value;
+    if (hit !== undefined) refreshParsed(hit, raw, value);
   }
 
   /** Each generation holds at most half the budget: the young one becomes the old one. */
@@ -417,6 +412,15 @@ export type Durability = 'always' | 'on-sync';
  * how every update is made) measured slower than the parse it saved.
  */
 const checkRecords = process.env.VITEST !== undefined;
+
+/**
+ * An entry of `MetaDb.parsedRecords` now holding `value`, parsed from `raw`: updated in place (a
+ * Map's delete and re-insert of a key costs like a rehash: client/fuse/attr-cache.ts).
+ */
+function refreshParsed(entry: { raw: string; value: object }, raw: string, value: object): void {
+  entry.raw = raw;
+  entry.value = checkRecords ? Object.freeze(value) : value;
+}
 
 /** Parsed records kept at most (`MetaDb.parsed`); all are dropped at once when full. */
 const parsedRecordsMax = 4096;
