@@ -294,6 +294,13 @@ export class OpenFiles {
     return writer.queue.run(() => writer.handle.flushReleasing(setAttr));
   }
 
+  /** The writer of `ino` on this mount, if it has one, is likely done for now: FileHandle.endAhead. */
+  endAhead(ino: number): void {
+    const writer = this.writers.get(ino);
+    if (writer === undefined || writer.closing !== undefined) return;
+    void writer.queue.run(async () => writer.handle.endAhead()).catch(() => undefined);
+  }
+
   /** The SDK client whose handle writes the inode `fh` is open on, if it has a writer. */
   writerClient(fh: number): CairnClient | undefined {
     return this.writerOf(fh)?.client;

@@ -88,8 +88,9 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   if ((a.valid & V.MTIME) !== 0) changes.mtimeMs = (a.valid & V.MTIME_NOW) !== 0 ? now : a.mtimeMs;
   const changing = Object.keys(changes).length > 0;
   if (changing && fs.files.hasWriter(req.nodeid)) {
-    // Held until the data is committed (pending-attrs.ts).
+    // Held until the data is committed (pending-attrs.ts), which starts now (the close is likely next).
     fs.pending.add(req.nodeid, client, changes, now);
+    if ((a.valid & V.SIZE) === 0) fs.files.endAhead(req.nodeid);
   } else if (changing) {
     const s = await fs.retrying(() => client.setAttributes(path, changes, { follow: false }));
     fs.invalidate(req, req.nodeid);

@@ -9,6 +9,7 @@
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { ChunkSink, DataTransferPool } from '../../common/transfer.js';
+import type { WriteAck__Output } from '../../proto/gen/cairn/WriteAck.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 import type { LocalReads } from './local-reads.js';
@@ -90,6 +91,8 @@ export class ChunkUpload {
   private opening: Promise<void> | undefined;
   /** Write-behind: what refused the upload (the answer of every later write and of the finish). */
   private refusal: CairnError | undefined;
+  /** Ended ahead of its finish (`endAhead`): the pipeline's acknowledgement, and how many writes the stream carried. */
+  private endedAhead: { ack: Promise<WriteAck__Output>; writes: number } | undefined;
   /** Bytes written so far (write-behind holds up to `heldBytesMax` of them until the finish). */
   private keptBytes = 0;
   /**
@@ -137,6 +140,12 @@ export class ChunkUpload {
   async write(data: Buffer, at: number, retain?: () => () => void): Promise<void> {
     if (data.length === 0) return;
     if (this.refusal !== undefined) throw this.refusal;
+    if (this.endedAhead !== undefined) {
+      // The stream was ended ahead (`endAhead`): everything leaves again, on a new pipeline, at the finish.
+      this.endedAhead = undefined;
+      this.broken = true;
+      this.stream?.abort();
+    }
     if (this.opening !== undefined || (this.behind && this.stream === undefined && !this.broken)) {
       this.keep(at, data, retain);
       this.keptBytes += data.length;
@@ -205,6 +214,42 @@ export class ChunkUpload {
     }
   }
 
+  /**
+   * The writer is likely done with the chunk (tar, cp -p and rsync set a file's owner, mode and
+   * times just before they close it): the upload's end leaves now, a held small upload with its
+   * header and data, so that the datanodes store the replicas while the writer does its last
+   * things, and the finish only waits for their acknowledgement and commits. A write after it
+   * sends everything again at the finish, on a new pipeline (the replicas ended ahead are never
+   * committed, and the datanodes drop them as any uncommitted version).
+   */
+  endAhead(): void {
+    if (this.endedAhead !== undefined || this.broken || this.refusal !== undefined || this.writes.length === 0) return;
+    // Write-behind still opening the pipeline: once its writes are sent.
+    if (this.opening !== undefined) void this.opening.then(() => this.endAhead());
+    else if (this.stream !== undefined) this.endNow(this.stream, this.writes.length);
+    else this.opening = this.sendEnded();
+  }
+
+  private endNow(stream: ChunkSink, writes: number): void {
+    const ack = stream.finish(false);
+    ack.catch(() => undefined); // the finish reads it, or it is dropped
+    this.endedAhead = { ack, writes };
+  }
+
+  /** endAhead of a held upload: opens its pipeline (to each node directly, as the finish would) and ends it. */
+  private async sendEnded(): Promise<void> {
+    try {
+      const carried = await this.resend(true);
+      this.endNow(this.stream as ChunkSink, carried);
+    } catch {
+      // The finish tries again, as it would have at its first attempt.
+      this.broken = true;
+      this.stream?.abort();
+    } finally {
+      this.opening = undefined;
+    }
+  }
+
   private async send(data: Buffer, at: number): Promise<void> {
     const stream = this.stream as ChunkSink;
     for (let done = 0; done < data.length; done += limits.dataFrameBytes) {
@@ -250,11 +295,20 @@ export class ChunkUpload {
     const { sync } = opts;
     await this.opening;
     if (this.refusal !== undefined) throw this.refusal;
+    let ahead: Promise<WriteAck__Output> | undefined;
+    if (this.endedAhead !== undefined) {
+      // Ended ahead: its acknowledgement is the first attempt's, unless a write joined after its end.
+      if (this.endedAhead.writes === this.writes.length && !this.broken) ahead = this.endedAhead.ack;
+      else this.broken = true;
+      this.endedAhead = undefined;
+    }
     let lastError: unknown;
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
       try {
-        if (this.broken || this.stream === undefined) await this.resend(this.stream === undefined && !this.broken);
-        const ack = await (this.stream as ChunkSink).finish(sync);
+        if (ahead === undefined && (this.broken || this.stream === undefined)) await this.resend(this.stream === undefined && !this.broken);
+        const early = ahead;
+        ahead = undefined;
+        const ack = await (early ?? (this.stream as ChunkSink).finish(sync));
         const prepared = this.prepared as PrepareChunkReply__Output;
         for (const failed of ack.failed) this.exclude.add(failed);
         const lastChance = attempt === uploadAttemptsMax - 1;
@@ -263,6 +317,8 @@ export class ChunkUpload {
           this.broken = true;
           continue;
         }
+        // Ended ahead without a sync: an fsync's commit needs the replicas on disk first.
+        if (early !== undefined && sync) await syncReplicas(this.pool, [{ chunkId: prepared.chunkId, gen: prepared.gen, addresses: addressesOf(prepared, ack.datanodeIds) }], streamDeadlineMs);
         // A commit that may have happened (its reply lost) must not fail a retry's check.
         if (this.allocated) this.checkPrepared = undefined;
         const { attr, next } = await this.namenode.commitChunk({
@@ -280,9 +336,7 @@ export class ChunkUpload {
           ...(this.allocated && this.target.sizeSeen !== undefined && { checkSize: true, expectSizeBytes: this.target.sizeSeen }),
           prepareNext: opts.prepareNext ?? false,
         });
-        const held = new Set(ack.datanodeIds);
-        const addresses = prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
-        return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses }, next };
+        return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses: addressesOf(prepared, ack.datanodeIds) }, next };
       } catch (err) {
         // A retry's prepare found the file changed (its first attempt had a chunk handed out
         // ahead, which never reached the namenode): the writes were accepted, so refused, as behind.
@@ -368,13 +422,14 @@ export class ChunkUpload {
    * Sends every write again on a new pipeline. `held`: the first attempt, of writes held until the
    * finish: they leave with its end, to each node of the pipeline directly (`open`'s fanOut).
    */
-  private async resend(held = false): Promise<void> {
+  private async resend(held = false): Promise<number> {
     this.stream?.abort();
     await this.open(held);
     if (held) this.stream?.hold();
     this.broken = false;
     this.streamEnd = this.target.offsetInChunk;
     for (const { at, data } of this.writes) await this.send(data, at);
+    return this.writes.length; // the writes the stream carries (more may join while it sends)
   }
 }
 
@@ -389,6 +444,12 @@ export class StaleViewError extends Error {
 }
 
 /** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
+/** The addresses of the pipeline's nodes that hold a replica. */
+function addressesOf(prepared: PrepareChunkReply__Output, datanodeIds: readonly string[]): string[] {
+  const held = new Set(datanodeIds);
+  return prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
+}
+
 function isRefusal(err: unknown): err is CairnError | StaleViewError {
   return err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err));
 }

@@ -318,6 +318,16 @@ export class FileHandle {
     if (holding && this.leaseHeld) this.chunksKnown = true;
   }
 
+  /**
+   * A hint that the writer is done for now (a FUSE mount's attribute change of a file open for
+   * writing: tar and cp -p set owner, mode and times just before the close): the current upload's
+   * end leaves now, so that the datanodes store it meanwhile (ChunkUpload.endAhead). Changes nothing
+   * a reader or the namenode sees; a later write sends the upload again at its finish.
+   */
+  endAhead(): void {
+    if (!this.closed) this.upload?.endAhead();
+  }
+
   async datasync(): Promise<void> {
     await this.sync();
   }

@@ -202,6 +202,21 @@ describe.skipIf(skip !== undefined)('files', () => {
     expect([(await fsp.stat(mount.p('synced-attrs'))).mode & 0o7777, await sdk.readFile('/synced-attrs', 'utf8')]).toEqual([0o640, 'page']);
   });
 
+  it('a file given its attributes between writes (its upload ended ahead at the first change) has every byte and attribute', async () => {
+    // tar's order (write, chmod, utimes, close), with a write after the chmod: the mount ends the
+    // upload at the chmod, and the write after it sends everything again at the close.
+    const handle = await fsp.open(mount.p('attrs-between'), 'w');
+    await handle.write('first part, ');
+    await handle.chmod(0o640);
+    await handle.write('second part');
+    await handle.utimes(new Date(3_000_000), new Date(4_000_000));
+    await handle.close();
+    const s = await sdk.stat('/attrs-between');
+    expect([s.mode & 0o7777, s.mtimeMs, await sdk.readFile('/attrs-between', 'utf8')]).toEqual([0o640, 4_000_000, 'first part, second part']);
+    const seen = await fsp.stat(mount.p('attrs-between'));
+    expect([seen.mode & 0o7777, seen.mtimeMs, seen.size]).toEqual([0o640, 4_000_000, 23]);
+  });
+
   it('unlink removes a file; unlinking a directory is EISDIR, a missing name ENOENT', async () => {
     await fsp.writeFile(mount.p('doomed'), 'x');
     await fsp.unlink(mount.p('doomed'));

@@ -13,12 +13,25 @@ const chunkSizeBytes = 1024 * 1024;
 let cluster: MiniCluster;
 
 /**
- * The datanodes' debug lines with `msg` after the first `from`, once there are `count` (logs
- * reach this process through pipes, a moment after the fact), parsed.
+ * The datanodes' debug lines with `msg` logged since `sinceMs`, once there are `count` (logs reach
+ * this process through pipes, a moment after the fact), parsed. By time, not by position: the
+ * logs are each process's in turn.
  */
-async function linesAfter(msg: string, from: number, count: number): Promise<Array<Record<string, unknown>>> {
-  await waitFor(async () => datanodeLines(msg).length >= from + count, 10_000, `${count} '${msg}' lines`);
-  return datanodeLines(msg).slice(from);
+async function linesSince(msg: string, sinceMs: number, count: number): Promise<Array<Record<string, unknown>>> {
+  const since = (): Array<Record<string, unknown>> => datanodeLines(msg).filter((l) => (l.time as number) >= sinceMs);
+  await waitFor(() => since().length >= count, 10_000, `${count} '${msg}' lines`);
+  return since();
+}
+
+/**
+ * The datanodes' 'replica written' lines of replicas of `bytes` bytes logged since `sinceMs`, once
+ * there are `count`: told apart by size too, as another upload's (one ended ahead and sent again)
+ * may land after its test returned.
+ */
+async function replicasOf(bytes: number, sinceMs: number, count = 3): Promise<Array<Record<string, unknown>>> {
+  const sized = (): Array<Record<string, unknown>> => datanodeLines('replica written').filter((l) => l.bytes === bytes && (l.time as number) >= sinceMs);
+  await waitFor(() => sized().length >= count, 10_000, `${count} replicas of ${bytes} bytes`);
+  return sized();
 }
 
 /** Debug lines of the datanodes that carry `msg`, parsed. */
@@ -30,40 +43,94 @@ function datanodeLines(msg: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-beforeAll(async () => {
+/** Runs `start` with the processes it starts logging at debug level (the lines the tests read). */
+async function withDebugLogs<T>(start: () => Promise<T>): Promise<T> {
   const level = process.env.CAIRN_LOG_LEVEL;
   process.env.CAIRN_LOG_LEVEL = 'debug';
   try {
-    cluster = await MiniCluster.start({ datanodes: 3, chunkSizeBytes });
+    return await start();
   } finally {
     if (level === undefined) delete process.env.CAIRN_LOG_LEVEL;
     else process.env.CAIRN_LOG_LEVEL = level;
   }
+}
+
+beforeAll(async () => {
+  cluster = await withDebugLogs(() => MiniCluster.start({ datanodes: 3, chunkSizeBytes }));
 });
 afterAll(async () => {
   await cluster?.stop();
 });
 
+describe('uploads ended ahead of their finish (FileHandle.endAhead: a mount, at an attribute change of a file being written)', () => {
+  it('the replicas are stored before the close, which commits them; a write after the end sends everything again; an fsync after it syncs them', async () => {
+    const fs = cluster.client();
+    // Sizes no other test writes: the datanodes' lines of these uploads are told apart by them.
+    // (Before the SIGKILL below: a namenode that has not yet noticed the node's death still puts it in pipelines.)
+    const first = pseudoRandomBytes(5003, 70);
+    const more = pseudoRandomBytes(3001, 71);
+    // A new small file written behind is held until its finish; ended ahead, it leaves before the close.
+    let since = Date.now();
+    const handle = await fs.open('/ended-ahead', 'wx', 0o644, { writeBehind: true });
+    await handle.write(first);
+    handle.endAhead();
+    const ahead = await replicasOf(first.length, since);
+    expect(ahead.map((l) => l.sync)).toEqual([false, false, false]);
+    await handle.close();
+    const located = (await fs.getChunkLocations('/ended-ahead'))[0];
+    expect(located?.datanodes).toHaveLength(3);
+    expect(new Set(ahead.map((l) => l.chunkId))).toEqual(new Set([located?.chunkId])); // what the close committed
+    expect(sha256(await fs.readFile('/ended-ahead'))).toBe(sha256(first));
+
+    // A write after the end (once the replicas are stored, and while they are being sent): both
+    // writes are committed, on a new pipeline; the replicas ended ahead are not the file's chunk.
+    for (const [name, waitForEnd] of [['/written-after-end', true], ['/written-while-ending', false]] as const) {
+      since = Date.now();
+      const h = await fs.open(name, 'wx', 0o644, { writeBehind: true });
+      await h.write(first);
+      h.endAhead();
+      const ended = waitForEnd ? await replicasOf(first.length, since) : [];
+      await h.write(more);
+      await h.close();
+      expect(sha256(await fs.readFile(name))).toBe(sha256(Buffer.concat([first, more])));
+      const chunk = (await fs.getChunkLocations(name))[0];
+      expect([chunk?.datanodes.length, chunk?.lengthBytes]).toEqual([3, first.length + more.length]);
+      expect(ended.map((l) => l.chunkId)).not.toContain(chunk?.chunkId);
+    }
+
+    // An fsync after the end: the replicas are synced by request before the synced commit.
+    const syncedSince = Date.now();
+    const synced = await fs.open('/synced-after-end', 'wx', 0o644, { writeBehind: true });
+    await synced.write(first);
+    synced.endAhead();
+    await synced.sync();
+    const requests = await linesSince('replicas synced', syncedSince, 3);
+    expect(requests.map((l) => l.replicas)).toEqual([1, 1, 1]);
+    await synced.close();
+    expect(sha256(await fs.readFile('/synced-after-end'))).toBe(sha256(first));
+    expect((await fs.fsck('/')).healthy).toBe(true);
+  });
+});
+
 describe('durability of close and fsync', () => {
   it('close leaves every replica unsynced; fsync syncs the chunk in flight in the pipeline and earlier chunks by request', async () => {
     const fs = cluster.client();
-    const writtenBefore = datanodeLines('replica written').length;
+    const writtenSince = Date.now();
     await fs.writeFile('/closed', pseudoRandomBytes(1000, 1));
-    const closed = await linesAfter('replica written', writtenBefore, 3); // one chunk, three replicas
+    const closed = await replicasOf(1000, writtenSince); // one chunk, three replicas
     expect(closed).toHaveLength(3);
     expect(closed.every((l) => l.sync === false)).toBe(true);
 
     // Two full chunks commit in the background without sync, the third is in flight at fsync.
     const data = pseudoRandomBytes(2 * chunkSizeBytes + 5000, 2);
-    const syncedBefore = datanodeLines('replicas synced').length;
-    const writtenMid = datanodeLines('replica written').length;
+    const syncedSince = Date.now();
+    const writtenMid = Date.now();
     const handle = await fs.open('/synced', 'w');
     await handle.write(data);
     await handle.sync();
-    const written = await linesAfter('replica written', writtenMid, 9);
-    expect(written.filter((l) => l.sync === false)).toHaveLength(6); // chunks 0 and 1
-    expect(written.filter((l) => l.sync === true)).toHaveLength(3); // chunk 2, fsynced before its ack
-    const syncRequests = await linesAfter('replicas synced', syncedBefore, 3);
+    expect((await replicasOf(chunkSizeBytes, writtenMid, 6)).map((l) => l.sync)).toEqual(Array(6).fill(false)); // chunks 0 and 1
+    expect((await replicasOf(5000, writtenMid)).map((l) => l.sync)).toEqual([true, true, true]); // chunk 2, fsynced before its ack
+    const syncRequests = await linesSince('replicas synced', syncedSince, 3);
     expect(syncRequests).toHaveLength(3); // each datanode holds chunks 0 and 1
     expect(syncRequests.every((l) => l.replicas === 2)).toBe(true);
 
@@ -73,7 +140,7 @@ describe('durability of close and fsync', () => {
     await handle.close();
     expect(sha256(await fs.readFile('/synced'))).toBe(sha256(data));
     await fs.syncNamespace();
-    expect(datanodeLines('replicas synced').length).toBe(syncedBefore + 3);
+    expect(datanodeLines('replicas synced').filter((l) => (l.time as number) >= syncedSince)).toHaveLength(3);
   });
 
   it('sync requests need the cluster secret, accept replicas that are gone and refuse malformed lists', async () => {
@@ -127,7 +194,7 @@ describe('small new chunks sent to every replica directly (FanOutWriteStream)', 
         expect(holders).not.toContain(dead);
       }
     } finally {
-      await cluster.startDatanode(victim);
+      await withDebugLogs(() => cluster.startDatanode(victim));
       await cluster.waitForLiveDatanodes(3);
     }
   });
