@@ -8,7 +8,9 @@
 //
 // Workloads (peers.sh's, run the same way): `creates` (10,000 empty files in one directory, O_EXCL),
 // `sqlite` (10,000 rows in one transaction, then SQL_TX one-row transactions: the timed part),
-// `tarx` (tar x of /usr/include/node and /usr/include/linux). Per pair, side A runs first, then B;
+// `tarx` (tar x of /usr/include/node and /usr/include/linux); and `stamped` (2,000 files of 6,000
+// bytes, each written, given its owner, mode and times through its descriptor, and closed: what
+// tar x and cp -p do for every file). Per pair, side A runs first, then B;
 // on each fresh cluster the workload runs `--runs` times (the first pays V8's compilation of code
 // not yet optimized; see docs/PERFORMANCE.md, session 22), and every run is reported. The CPU of the
 // cluster's processes during each timed run comes from /proc. Needs root (the mount), sqlite3 and tar.
@@ -26,7 +28,7 @@ import { createTable, insertRows } from './sql.js';
 import { median } from './stats.js';
 import { buildBase, removeBase, run } from './worktree.js';
 
-const workloads = ['creates', 'sqlite', 'tarx'] as const;
+const workloads = ['creates', 'sqlite', 'tarx', 'stamped'] as const;
 type Workload = (typeof workloads)[number];
 
 interface Side {
@@ -48,6 +50,7 @@ const units: Record<Workload, { unit: string; lowerIsBetter: boolean }> = {
   creates: { unit: 'creates/s', lowerIsBetter: false },
   sqlite: { unit: 'tx/s', lowerIsBetter: false },
   tarx: { unit: 's', lowerIsBetter: true },
+  stamped: { unit: 'files/s', lowerIsBetter: false },
 };
 
 const here = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -170,6 +173,19 @@ async function runWorkload(workload: Workload, root: string, work: string, runIn
     case 'tarx':
       run('tar', ['-C', dir, '-xf', await dataset(work)]);
       return elapsedS();
+    case 'stamped': {
+      const count = Number(process.env.NFILES_STAMPED ?? 2_000);
+      const data = Buffer.alloc(6000, 7);
+      for (let i = 0; i < count; i++) {
+        const fd = fs.openSync(path.join(dir, `f${i}`), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+        fs.writeSync(fd, data);
+        fs.fchownSync(fd, 0, 0);
+        fs.fchmodSync(fd, 0o644);
+        fs.futimesSync(fd, 1_000_000, 1_000_000);
+        fs.closeSync(fd);
+      }
+      return count / elapsedS();
+    }
   }
 }
 
