@@ -428,8 +428,11 @@ export class ChunkUpload {
     if (held) this.stream?.hold();
     this.broken = false;
     this.streamEnd = this.target.offsetInChunk;
-    for (const { at, data } of this.writes) await this.send(data, at);
-    return this.writes.length; // the writes the stream carries (more may join while it sends)
+    const carried = this.writes.length;
+    // Held writes leave at once, all of them: adjoining ones as one frame, one write on each datanode
+    // (tar writes a file in pieces of its 10 KiB records; each frame was a pwrite on three datanodes).
+    for (const { at, data } of held ? joined(this.writes) : this.writes) await this.send(data, at);
+    return held ? carried : this.writes.length; // the writes the stream carries (more may join while it sends)
   }
 }
 
@@ -444,6 +447,24 @@ export class StaleViewError extends Error {
 }
 
 /** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
+/** `writes` with each run of adjoining ones (each starting where the one before ended) made one. */
+export function joined(writes: ReadonlyArray<{ at: number; data: Buffer }>): Array<{ at: number; data: Buffer }> {
+  const out: Array<{ at: number; data: Buffer }> = [];
+  let run: Array<{ at: number; data: Buffer }> = [];
+  const flush = (): void => {
+    const first = run[0];
+    if (first !== undefined) out.push(run.length === 1 ? first : { at: first.at, data: Buffer.concat(run.map((w) => w.data)) });
+    run = [];
+  };
+  for (const w of writes) {
+    const last = run[run.length - 1];
+    if (last !== undefined && last.at + last.data.length !== w.at) flush();
+    run.push(w);
+  }
+  flush();
+  return out;
+}
+
 /** The addresses of the pipeline's nodes that hold a replica. */
 function addressesOf(prepared: PrepareChunkReply__Output, datanodeIds: readonly string[]): string[] {
   const held = new Set(datanodeIds);

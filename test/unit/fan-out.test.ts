@@ -8,6 +8,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameKind, jsonFrame, parseJson, readFrames } from '../../common/data-protocol.js';
 import { DataTransferPool } from '../../common/transfer.js';
+import { joined } from '../../client/sdk/chunk-io.js';
 
 /** How a fake datanode answers the end of a write. */
 type Behaviour = 'ack' | 'drop' | 'short';
@@ -103,5 +104,18 @@ describe('FanOutWriteStream', () => {
   it('fails when no node stored the chunk', async () => {
     for (const node of nodes) node.behaviour = 'drop';
     await expect(fanOut(Buffer.from('0123456789'))).rejects.toThrow();
+  });
+});
+
+describe('joined (the held writes of a small upload, sent as few frames)', () => {
+  it('makes each run of adjoining writes one, in order, and keeps the bytes', () => {
+    const w = (at: number, text: string): { at: number; data: Buffer } => ({ at, data: Buffer.from(text) });
+    const writes = [w(0, 'abc'), w(3, 'de'), w(5, 'f'), w(10, 'xy'), w(2, 'Z'), w(3, 'Q')];
+    const out = joined(writes).map((j) => [j.at, j.data.toString()]);
+    // A write elsewhere (10), then one back over earlier bytes (2): each starts a run of its own.
+    expect(out).toEqual([[0, 'abcdef'], [10, 'xy'], [2, 'ZQ']]);
+    const single = w(4, 'only');
+    expect(joined([single])[0]).toBe(single); // alone: not copied
+    expect(joined([])).toEqual([]);
   });
 });
