@@ -40,9 +40,10 @@ export interface CommittedReplica {
 
 /**
  * Makes replicas committed without sync durable (fsync on their datanodes). Each chunk needs at
- * least one replica on disk; a datanode that is gone since only loses its own copy.
+ * least one replica on disk; a datanode that is gone since only loses its own copy. Returns the
+ * addresses that synced.
  */
-export async function syncReplicas(pool: DataTransferPool, replicas: readonly CommittedReplica[], deadlineMs: number): Promise<void> {
+export async function syncReplicas(pool: DataTransferPool, replicas: readonly CommittedReplica[], deadlineMs: number): Promise<Set<string>> {
   const byAddress = new Map<string, CommittedReplica[]>();
   for (const r of replicas) {
     for (const address of r.addresses) {
@@ -52,12 +53,14 @@ export async function syncReplicas(pool: DataTransferPool, replicas: readonly Co
     }
   }
   const synced = new Set<CommittedReplica>();
+  const syncedAt = new Set<string>();
   const errors: string[] = [];
   await Promise.all(
     [...byAddress].map(async ([address, list]) => {
       try {
         await pool.sync(address, { replicas: list.map((r) => ({ chunkId: r.chunkId, gen: r.gen })) }, deadlineMs);
         for (const r of list) synced.add(r);
+        syncedAt.add(address);
       } catch (err) {
         errors.push(`${address}: ${(err as Error).message}`);
       }
@@ -65,6 +68,7 @@ export async function syncReplicas(pool: DataTransferPool, replicas: readonly Co
   );
   const missed = replicas.filter((r) => !synced.has(r));
   if (missed.length > 0) throw new CairnError('EIO', `no replica of chunk ${missed[0]?.chunkId} could be synced (${errors.join('; ')})`);
+  return syncedAt;
 }
 
 /**
@@ -308,8 +312,11 @@ export class ChunkUpload {
         if (ahead === undefined && (this.broken || this.stream === undefined)) await this.resend(this.stream === undefined && !this.broken);
         const early = ahead;
         ahead = undefined;
-        const ack = await (early ?? (this.stream as ChunkSink).finish(sync));
+        let ack = await (early ?? (this.stream as ChunkSink).finish(sync));
         const prepared = this.prepared as PrepareChunkReply__Output;
+        // Ended ahead without a sync: an fsync's commit needs the replicas on disk first, and a
+        // node that stored one but cannot sync it now (it died since) holds none that counts.
+        if (early !== undefined && sync) ack = await this.syncedOf(ack, prepared);
         for (const failed of ack.failed) this.exclude.add(failed);
         const lastChance = attempt === uploadAttemptsMax - 1;
         if (ack.datanodeIds.length < Math.min(this.target.wantReplicas, prepared.pipeline.length) && !lastChance && prepared.baseGen === 0) {
@@ -317,8 +324,6 @@ export class ChunkUpload {
           this.broken = true;
           continue;
         }
-        // Ended ahead without a sync: an fsync's commit needs the replicas on disk first.
-        if (early !== undefined && sync) await syncReplicas(this.pool, [{ chunkId: prepared.chunkId, gen: prepared.gen, addresses: addressesOf(prepared, ack.datanodeIds) }], streamDeadlineMs);
         // A commit that may have happened (its reply lost) must not fail a retry's check.
         if (this.allocated) this.checkPrepared = undefined;
         const { attr, next } = await this.namenode.commitChunk({
@@ -354,6 +359,14 @@ export class ChunkUpload {
       }
     }
     throw lastError instanceof CairnError ? lastError : new CairnError('EIO', `chunk upload failed: ${String(lastError)}`);
+  }
+
+  /** `ack` (of a stream ended without sync) with its replicas synced: the nodes that could not sync them count as failed. */
+  private async syncedOf(ack: WriteAck__Output, prepared: PrepareChunkReply__Output): Promise<WriteAck__Output> {
+    const syncedAt = await syncReplicas(this.pool, [{ chunkId: prepared.chunkId, gen: prepared.gen, addresses: addressesOf(prepared, ack.datanodeIds) }], streamDeadlineMs);
+    const byId = new Map(prepared.pipeline.map((dn) => [dn.id, dn.address]));
+    const synced = ack.datanodeIds.filter((id) => syncedAt.has(byId.get(id) ?? ''));
+    return { ...ack, datanodeIds: synced, failed: [...ack.failed, ...ack.datanodeIds.filter((id) => !synced.includes(id))] };
   }
 
   /** Whether the chunk of this attempt was handed out ahead (its commit binds it). */
