@@ -459,7 +459,6 @@ export class StaleViewError extends Error {
   }
 }
 
-/** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
 /** `writes` with each run of adjoining ones (each starting where the one before ended) made one. */
 export function joined(writes: ReadonlyArray<{ at: number; data: Buffer }>): Array<{ at: number; data: Buffer }> {
   const out: Array<{ at: number; data: Buffer }> = [];
@@ -484,6 +483,7 @@ function addressesOf(prepared: PrepareChunkReply__Output, datanodeIds: readonly 
   return prepared.pipeline.filter((dn) => held.has(dn.id)).map((dn) => dn.address);
 }
 
+/** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
 function isRefusal(err: unknown): err is CairnError | StaleViewError {
   return err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err));
 }
