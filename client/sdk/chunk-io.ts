@@ -363,9 +363,9 @@ export class ChunkUpload {
 
   /** `ack` (of a stream ended without sync) with its replicas synced: the nodes that could not sync them count as failed. */
   private async syncedOf(ack: WriteAck__Output, prepared: PrepareChunkReply__Output): Promise<WriteAck__Output> {
-    const syncedAt = await syncReplicas(this.pool, [{ chunkId: prepared.chunkId, gen: prepared.gen, addresses: addressesOf(prepared, ack.datanodeIds) }], streamDeadlineMs);
-    const byId = new Map(prepared.pipeline.map((dn) => [dn.id, dn.address]));
-    const synced = ack.datanodeIds.filter((id) => syncedAt.has(byId.get(id) ?? ''));
+    const holders = prepared.pipeline.filter((dn) => ack.datanodeIds.includes(dn.id));
+    const syncedAt = await syncReplicas(this.pool, [{ chunkId: prepared.chunkId, gen: prepared.gen, addresses: holders.map((dn) => dn.address) }], streamDeadlineMs);
+    const synced = holders.filter((dn) => syncedAt.has(dn.address)).map((dn) => dn.id);
     return { ...ack, datanodeIds: synced, failed: [...ack.failed, ...ack.datanodeIds.filter((id) => !synced.includes(id))] };
   }
 
