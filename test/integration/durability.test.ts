@@ -13,25 +13,26 @@ const chunkSizeBytes = 1024 * 1024;
 let cluster: MiniCluster;
 
 /**
- * The datanodes' debug lines with `msg` logged since `sinceMs`, once there are `count` (logs reach
- * this process through pipes, a moment after the fact), parsed. By time, not by position: the
- * logs are each process's in turn.
+ * The datanodes' debug lines with `msg` logged since `sinceMs` that `where` accepts, parsed. By
+ * time, not by position: the logs are each process's in turn.
  */
-async function linesSince(msg: string, sinceMs: number, count: number): Promise<Array<Record<string, unknown>>> {
-  const since = (): Array<Record<string, unknown>> => datanodeLines(msg).filter((l) => (l.time as number) >= sinceMs);
-  await waitFor(() => since().length >= count, 10_000, `${count} '${msg}' lines`);
-  return since();
+function linesFrom(msg: string, sinceMs: number, where: (line: Record<string, unknown>) => boolean = () => true): Array<Record<string, unknown>> {
+  return datanodeLines(msg).filter((l) => (l.time as number) >= sinceMs && where(l));
+}
+
+/** linesFrom, once there are `count` (logs reach this process through pipes, a moment after the fact). */
+async function linesSince(msg: string, sinceMs: number, count: number, where?: (line: Record<string, unknown>) => boolean): Promise<Array<Record<string, unknown>>> {
+  await waitFor(() => linesFrom(msg, sinceMs, where).length >= count, 10_000, `${count} '${msg}' lines`);
+  return linesFrom(msg, sinceMs, where);
 }
 
 /**
- * The datanodes' 'replica written' lines of replicas of `bytes` bytes logged since `sinceMs`, once
- * there are `count`: told apart by size too, as another upload's (one ended ahead and sent again)
- * may land after its test returned.
+ * The 'replica written' lines of replicas of `bytes` bytes since `sinceMs`, once there are
+ * `count`: told apart by size too, as another upload's (one ended ahead and sent again) may land
+ * after its test returned.
  */
-async function replicasOf(bytes: number, sinceMs: number, count = 3): Promise<Array<Record<string, unknown>>> {
-  const sized = (): Array<Record<string, unknown>> => datanodeLines('replica written').filter((l) => l.bytes === bytes && (l.time as number) >= sinceMs);
-  await waitFor(() => sized().length >= count, 10_000, `${count} replicas of ${bytes} bytes`);
-  return sized();
+function replicasOf(bytes: number, sinceMs: number, count = 3): Promise<Array<Record<string, unknown>>> {
+  return linesSince('replica written', sinceMs, count, (l) => l.bytes === bytes);
 }
 
 /** Debug lines of the datanodes that carry `msg`, parsed. */
@@ -123,14 +124,13 @@ describe('durability of close and fsync', () => {
 
     // Two full chunks commit in the background without sync, the third is in flight at fsync.
     const data = pseudoRandomBytes(2 * chunkSizeBytes + 5000, 2);
-    const syncedSince = Date.now();
-    const writtenMid = Date.now();
+    const mid = Date.now();
     const handle = await fs.open('/synced', 'w');
     await handle.write(data);
     await handle.sync();
-    expect((await replicasOf(chunkSizeBytes, writtenMid, 6)).map((l) => l.sync)).toEqual(Array(6).fill(false)); // chunks 0 and 1
-    expect((await replicasOf(5000, writtenMid)).map((l) => l.sync)).toEqual([true, true, true]); // chunk 2, fsynced before its ack
-    const syncRequests = await linesSince('replicas synced', syncedSince, 3);
+    expect((await replicasOf(chunkSizeBytes, mid, 6)).map((l) => l.sync)).toEqual(Array(6).fill(false)); // chunks 0 and 1
+    expect((await replicasOf(5000, mid)).map((l) => l.sync)).toEqual([true, true, true]); // chunk 2, fsynced before its ack
+    const syncRequests = await linesSince('replicas synced', mid, 3);
     expect(syncRequests).toHaveLength(3); // each datanode holds chunks 0 and 1
     expect(syncRequests.every((l) => l.replicas === 2)).toBe(true);
 
@@ -140,7 +140,7 @@ describe('durability of close and fsync', () => {
     await handle.close();
     expect(sha256(await fs.readFile('/synced'))).toBe(sha256(data));
     await fs.syncNamespace();
-    expect(datanodeLines('replicas synced').filter((l) => (l.time as number) >= syncedSince)).toHaveLength(3);
+    expect(linesFrom('replicas synced', mid)).toHaveLength(3);
   });
 
   it('sync requests need the cluster secret, accept replicas that are gone and refuse malformed lists', async () => {
