@@ -38,6 +38,10 @@ export function cairnProto(): ProtoGrpcType {
 }
 
 export const channelOptions: grpc.ChannelOptions = {
+  // A restarted server is found again within ~2 s (grpc-js's defaults back off to 120 s between
+  // tries, which left a mount unable to reach a namenode back from a restart for half a minute).
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2000,
   'grpc.max_receive_message_length': limits.rpcMessageBytesMax,
   'grpc.max_send_message_length': limits.rpcMessageBytesMax,
   'grpc.keepalive_time_ms': 20_000,
