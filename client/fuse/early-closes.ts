@@ -8,23 +8,29 @@
 // to the namenode's connection, as unlinks ahead are (early-unlinks.ts); the commit's answer and
 // what follows it (the attributes it carried, the kernel's attributes dropped) come after.
 //
+// Only a commit the namenode cannot refuse is answered so: one under a lease the upload's prepare
+// took, or of a chunk handed out ahead (which takes the lease only as it lands, EBUSY if another
+// client took it) for a file this mount created ahead under a directory grant that has lasted
+// since and holds as the commit leaves: nobody else can have reached the file (another client
+// touching the directory waits the grant out, and then finds the commit received).
+//
 // What stays as it was:
 // - A closed file is on every replica: the close still waits for the datanodes' acknowledgement,
 //   and a failure before the commit is written (a pipeline that cannot be completed, a refusal)
 //   is still the close's answer.
-// - This mount sees its own closes: every later namenode call of the mount waits until the
-//   commits answered before it began are settled (`SyncTracker.runAhead`), so an open, a stat
-//   fetched from the namenode, a rename or a directory's fsync comes after the commit. The
-//   commit itself waits for the work run ahead before it (the file's create answered ahead).
+// - This mount sees its own closes: the commit is sent like any call (after the work run ahead
+//   before it: the file's create), and once written it is work run ahead (`SyncTracker.runAhead`),
+//   so every namenode call of the mount begun after the answer (an open, a stat fetched from the
+//   namenode, a rename, a directory's fsync) waits until it has settled. A RELEASE waits for it.
 // - A mount killed after answering loses nothing: the commit is in the kernel's socket buffer,
 //   and the replicas are on their datanodes. A namenode killed meanwhile gets the bytes again
 //   on a newly prepared version once it is back (the upload keeps them until its commit is
 //   answered), for up to the mount's timeout (ChunkUpload.finish's `ahead`).
 //
 // What differs from a close that waits:
-// - Another client may open the file and find its previous size until the commit arrives (it is
-//   already in the namenode's socket buffer when the close returns; on loopback the namenode
-//   reads it before a request sent after it).
+// - Another client may open a file this mount held the lease of in the instant after the close
+//   and find its previous size, until the namenode reads the commit (already in its socket buffer
+//   when the close returns).
 // - A commit that fails after the close was answered (the namenode unreachable for longer than
 //   the mount's timeout, the file removed by another client meanwhile) is logged as an error,
 //   and reported by the next close of the file on this mount, as NFS reports write-back errors.
