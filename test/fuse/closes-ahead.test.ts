@@ -6,25 +6,14 @@
 // closes are answered ahead, has every byte of every file whose close returned, once it is back.
 
 import fsp from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor, type MiniCluster } from '../helpers/mini-cluster.js';
-import { codeOf, fuseUnavailable, startAheadSetup, stopAheadSetup, type AheadSetup, type Mount } from '../helpers/mount.js';
+import { describe, expect, it } from 'vitest';
+import { aheadSetupOfFile } from '../helpers/ahead-setup.js';
+import { waitFor } from '../helpers/mini-cluster.js';
+import { codeOf, fuseUnavailable } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
-let setup: Partial<AheadSetup> = {};
-let cluster: MiniCluster;
-let a: Mount;
-let b: Mount;
-/** Closes mount `a` answered ahead, and those whose commit then failed, from its debug log. */
-let answeredAhead: () => number;
-let failedAhead: () => number;
-
-beforeAll(async () => {
-  if (skip !== undefined) return;
-  setup = await startAheadSetup('close answered ahead of its commit', 'a close answered ahead of its commit did not go through');
-  ({ cluster, a, b, answeredAhead, failedAhead } = setup as AheadSetup);
-});
-afterAll(() => stopAheadSetup(setup));
+/** Mounts `a` and `b` of one cluster; closes `a` answered ahead, and those whose call then failed, from its debug log. */
+const ahead = aheadSetupOfFile('close answered ahead of its commit', 'a close answered ahead of its commit did not go through');
 
 /** Contents of the `i`th file of a test: its number, then bytes that differ from file to file. */
 function contents(i: number): Buffer {
@@ -35,12 +24,12 @@ function contents(i: number): Buffer {
 
 describe.skipIf(skip !== undefined)('closes answered ahead of the commit', () => {
   it('what a close returned is what another mount reads, with the attributes set through the descriptor', async () => {
-    await fsp.mkdir(a.p('written'));
-    const before = answeredAhead();
+    await fsp.mkdir(ahead.a.p('written'));
+    const before = ahead.answeredAhead();
     const mtime = new Date('2020-02-02T02:02:02Z');
     for (let i = 0; i < 40; i++) {
       // tar's way: write, then owner, mode and times through the descriptor, then close.
-      const handle = await fsp.open(a.p('written', `f${i}`), 'wx');
+      const handle = await fsp.open(ahead.a.p('written', `f${i}`), 'wx');
       await handle.write(contents(i));
       await handle.chmod(0o640);
       await handle.utimes(mtime, mtime);
@@ -49,95 +38,95 @@ describe.skipIf(skip !== undefined)('closes answered ahead of the commit', () =>
     // Created under the directory's grant (all but the first, whose create asked for it), each
     // commit was vouched for: nobody else could reach the file before it landed. The other
     // mount's first look waits the grant out, so it reads every file as its close left it.
-    await waitFor(() => answeredAhead() - before >= 39, 10_000, 'closes answered ahead (debug log)');
+    await waitFor(() => ahead.answeredAhead() - before >= 39, 10_000, 'closes answered ahead (debug log)');
     for (let i = 39; i >= 0; i--) {
-      expect((await fsp.readFile(b.p('written', `f${i}`))).equals(contents(i)), `f${i}`).toBe(true);
-      const s = await fsp.stat(b.p('written', `f${i}`));
+      expect((await fsp.readFile(ahead.b.p('written', `f${i}`))).equals(contents(i)), `f${i}`).toBe(true);
+      const s = await fsp.stat(ahead.b.p('written', `f${i}`));
       expect([s.size, s.mode & 0o7777, s.mtimeMs]).toEqual([contents(i).length, 0o640, mtime.getTime()]);
     }
-    expect(failedAhead()).toBe(0);
+    expect(ahead.failedAhead()).toBe(0);
   });
 
   it("the mount's own next calls come after the commit: a rename, a stat, a read", async () => {
-    await fsp.mkdir(a.p('renamed'));
-    const before = answeredAhead();
+    await fsp.mkdir(ahead.a.p('renamed'));
+    const before = ahead.answeredAhead();
     for (let i = 0; i < 40; i++) {
       // git's way with a new object: a temporary file written and closed, then moved into place.
-      await fsp.writeFile(a.p('renamed', `tmp${i}`), contents(i), { flag: 'wx' });
-      await fsp.rename(a.p('renamed', `tmp${i}`), a.p('renamed', `obj${i}`));
-      expect((await fsp.stat(a.p('renamed', `obj${i}`))).size).toBe(contents(i).length);
+      await fsp.writeFile(ahead.a.p('renamed', `tmp${i}`), contents(i), { flag: 'wx' });
+      await fsp.rename(ahead.a.p('renamed', `tmp${i}`), ahead.a.p('renamed', `obj${i}`));
+      expect((await fsp.stat(ahead.a.p('renamed', `obj${i}`))).size).toBe(contents(i).length);
     }
-    await waitFor(() => answeredAhead() - before >= 39, 10_000, 'closes answered ahead (debug log)'); // the first create may ask for the grant
-    expect((await cluster.client().readdir('/renamed')).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `obj${i}`).sort());
-    for (let i = 0; i < 40; i++) expect((await fsp.readFile(b.p('renamed', `obj${i}`))).equals(contents(i)), `obj${i}`).toBe(true);
-    expect(failedAhead()).toBe(0);
+    await waitFor(() => ahead.answeredAhead() - before >= 39, 10_000, 'closes answered ahead (debug log)'); // the first create may ask for the grant
+    expect((await ahead.cluster.client().readdir('/renamed')).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `obj${i}`).sort());
+    for (let i = 0; i < 40; i++) expect((await fsp.readFile(ahead.b.p('renamed', `obj${i}`))).equals(contents(i)), `obj${i}`).toBe(true);
+    expect(ahead.failedAhead()).toBe(0);
   });
 
   it('a file another client opened for writing meanwhile: the close waits for its commit, and reports the refusal', async () => {
-    await fsp.mkdir(a.p('raced'));
-    await fsp.writeFile(a.p('raced', 'first'), 'x', { flag: 'wx' }); // asks for the directory's grant
-    const creator = await fsp.open(a.p('raced', 'f'), 'wx'); // created ahead, under the grant
+    await fsp.mkdir(ahead.a.p('raced'));
+    await fsp.writeFile(ahead.a.p('raced', 'first'), 'x', { flag: 'wx' }); // asks for the directory's grant
+    const creator = await fsp.open(ahead.a.p('raced', 'f'), 'wx'); // created ahead, under the grant
     await creator.write('creator'); // held for the close: no lease yet
     // The other mount waits the grant out, then takes the lease: this mount can no longer vouch
     // that nobody else reached the file, so its commit is not answered before the namenode's
     // refusal comes back.
-    const taker = await fsp.open(b.p('raced', 'f'), 'r+');
+    const taker = await fsp.open(ahead.b.p('raced', 'f'), 'r+');
     expect(await codeOf(creator.close())).toBe('EBUSY');
     await taker.write('taker');
     await taker.close();
-    expect(await fsp.readFile(a.p('raced', 'f'), 'utf8')).toBe('taker');
+    expect(await fsp.readFile(ahead.a.p('raced', 'f'), 'utf8')).toBe('taker');
   });
 
   it('a close answered while its commit waits in a stopped namenode, then SIGKILLed: the bytes are there after the restart', async () => {
-    await fsp.mkdir(a.p('stopped'));
-    const handle = await fsp.open(a.p('stopped', 'f'), 'wx');
+    await fsp.mkdir(ahead.a.p('stopped'));
+    const handle = await fsp.open(ahead.a.p('stopped', 'f'), 'wx');
     await handle.write('an older version');
     // The fsync's commit keeps the lease and brings the chunk's next version: the write after it
     // needs no namenode call, and the namenode cannot refuse its commit.
     await handle.sync();
     await handle.write(contents(1), 0, contents(1).length, 0);
-    const pid = cluster.namenodePid as number;
-    const before = answeredAhead();
+    const pid = ahead.cluster.namenodePid as number;
+    const before = ahead.answeredAhead();
     process.kill(pid, 'SIGSTOP');
     try {
       await handle.close(); // answered by the mount once the commit is in the namenode's socket
-      await waitFor(() => answeredAhead() - before === 1, 10_000, 'the close answered ahead (debug log)');
+      await waitFor(() => ahead.answeredAhead() - before === 1, 10_000, 'the close answered ahead (debug log)');
     } finally {
-      await cluster.killNamenode('SIGKILL'); // stopped, it dies with the commit unread
+      await ahead.cluster.killNamenode('SIGKILL'); // stopped, it dies with the commit unread
     }
-    await cluster.startNamenode();
+    await ahead.cluster.startNamenode();
     // The mount sends the bytes again on a new version and commits them.
-    const client = cluster.client();
+    const client = ahead.cluster.client();
     await waitFor(async () => (await client.lstat('/stopped/f')).size === contents(1).length, 30_000, 'the commit at the restarted namenode');
     expect((await client.readFile('/stopped/f')).equals(contents(1))).toBe(true);
-    expect((await fsp.readFile(b.p('stopped', 'f'))).equals(contents(1))).toBe(true);
-    expect(failedAhead()).toBe(0);
+    expect((await fsp.readFile(ahead.b.p('stopped', 'f'))).equals(contents(1))).toBe(true);
+    expect(ahead.failedAhead()).toBe(0);
   });
 
   it('a namenode SIGKILLed while closes are answered ahead has every byte of every file whose close returned, once back', async () => {
-    await fsp.mkdir(a.p('outage'));
+    await fsp.mkdir(ahead.a.p('outage'));
     const closed: number[] = [];
-    const before = answeredAhead();
+    const before = ahead.answeredAhead();
     let stop = false;
     const writing = (async () => {
       for (let i = 0; !stop && i < 2000; i++) {
         // A close that waits for its commit may fail while the namenode is down (EIO): not acknowledged.
-        const done = await fsp.writeFile(a.p('outage', `f${i}`), contents(i), { flag: 'wx' }).then(() => true, () => false);
+        const done = await fsp.writeFile(ahead.a.p('outage', `f${i}`), contents(i), { flag: 'wx' }).then(() => true, () => false);
         if (done) closed.push(i);
       }
     })();
     try {
-      await waitFor(() => answeredAhead() - before >= 30, 20_000, 'closes answered ahead (debug log)');
-      await cluster.killNamenode('SIGKILL');
-      await cluster.startNamenode();
+      await waitFor(() => ahead.answeredAhead() - before >= 30, 20_000, 'closes answered ahead (debug log)');
+      await ahead.cluster.killNamenode('SIGKILL');
+      await ahead.cluster.startNamenode();
       const atRestart = closed.length;
       await waitFor(() => closed.length >= atRestart + 30, 60_000, 'closes after the restart');
     } finally {
       stop = true;
       await writing;
     }
-    const client = cluster.client();
+    const client = ahead.cluster.client();
     for (const i of closed) expect((await client.readFile(`/outage/f${i}`)).equals(contents(i)), `f${i}`).toBe(true);
-    expect(failedAhead()).toBe(0);
+    expect(ahead.failedAhead()).toBe(0);
   });
 });

@@ -4,81 +4,70 @@
 // name the mount said was removed (the calls are sent again once it is back).
 
 import fsp from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor, type MiniCluster } from '../helpers/mini-cluster.js';
-import { codeOf, fuseUnavailable, startAheadSetup, stopAheadSetup, type AheadSetup, type Mount } from '../helpers/mount.js';
+import { describe, expect, it } from 'vitest';
+import { aheadSetupOfFile } from '../helpers/ahead-setup.js';
+import { waitFor } from '../helpers/mini-cluster.js';
+import { codeOf, fuseUnavailable } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
-let setup: Partial<AheadSetup> = {};
-let cluster: MiniCluster;
-let a: Mount;
-let b: Mount;
-/** Unlinks mount `a` answered ahead, and those whose call then failed, from its debug log. */
-let answeredAhead: () => number;
-let failedAhead: () => number;
-
-beforeAll(async () => {
-  if (skip !== undefined) return;
-  // `a`'s long name cache keeps the directory it fills known while the namenode is down.
-  setup = await startAheadSetup('unlink answered ahead', 'answered ahead of its namenode call did not go through');
-  ({ cluster, a, b, answeredAhead, failedAhead } = setup as AheadSetup);
-});
-afterAll(() => stopAheadSetup(setup));
+// `a`'s long name cache keeps the directory it fills known while the namenode is down.
+/** Mounts `a` and `b` of one cluster; unlinks `a` answered ahead, and those whose call then failed, from its debug log. */
+const ahead = aheadSetupOfFile('unlink answered ahead', 'answered ahead of its namenode call did not go through');
 
 async function fill(dir: string, count: number): Promise<string[]> {
-  await fsp.mkdir(a.p(dir));
+  await fsp.mkdir(ahead.a.p(dir));
   const names = Array.from({ length: count }, (_, i) => `f${i}`);
-  for (const name of names) await fsp.writeFile(a.p(dir, name), name);
+  for (const name of names) await fsp.writeFile(ahead.a.p(dir, name), name);
   return names;
 }
 
 describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', () => {
   it('the other mount sees the names gone, and a name made again right after is the new file', async () => {
     const names = await fill('removed', 100);
-    const before = answeredAhead();
-    for (const name of names) await fsp.unlink(a.p('removed', name));
-    await waitFor(() => answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
+    const before = ahead.answeredAhead();
+    for (const name of names) await fsp.unlink(ahead.a.p('removed', name));
+    await waitFor(() => ahead.answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
     // Each call was written to the namenode's connection before its answer; another mount's
     // listing reaches the namenode through another connection, so allow it a moment.
-    await waitFor(async () => (await fsp.readdir(b.p('removed'))).length === 0, 5_000, 'the other mount to see the names gone');
-    expect(await codeOf(fsp.stat(b.p('removed', 'f7')))).toBe('ENOENT');
-    expect(await fsp.readdir(a.p('removed'))).toEqual([]);
+    await waitFor(async () => (await fsp.readdir(ahead.b.p('removed'))).length === 0, 5_000, 'the other mount to see the names gone');
+    expect(await codeOf(fsp.stat(ahead.b.p('removed', 'f7')))).toBe('ENOENT');
+    expect(await fsp.readdir(ahead.a.p('removed'))).toEqual([]);
 
     // Unlinked ahead, then made again with O_EXCL: the create must not overtake the unlink.
-    await fsp.writeFile(a.p('removed', 'f0'), 'old');
-    await fsp.unlink(a.p('removed', 'f0'));
-    await fsp.writeFile(a.p('removed', 'f0'), 'new', { flag: 'wx' });
-    expect(await fsp.readFile(b.p('removed', 'f0'), 'utf8')).toBe('new');
+    await fsp.writeFile(ahead.a.p('removed', 'f0'), 'old');
+    await fsp.unlink(ahead.a.p('removed', 'f0'));
+    await fsp.writeFile(ahead.a.p('removed', 'f0'), 'new', { flag: 'wx' });
+    expect(await fsp.readFile(ahead.b.p('removed', 'f0'), 'utf8')).toBe('new');
     // rmdir right after the last unlink: the directory is empty at the namenode by then.
-    await fsp.unlink(a.p('removed', 'f0'));
-    await fsp.rmdir(a.p('removed'));
-    expect(await codeOf(cluster.client().lstat('/removed'))).toBe('ENOENT');
-    expect(failedAhead()).toBe(0);
+    await fsp.unlink(ahead.a.p('removed', 'f0'));
+    await fsp.rmdir(ahead.a.p('removed'));
+    expect(await codeOf(ahead.cluster.client().lstat('/removed'))).toBe('ENOENT');
+    expect(ahead.failedAhead()).toBe(0);
   });
 
   it('a name another mount replaced since is removed, as an unlink that waited would remove it', async () => {
-    await fsp.mkdir(a.p('replaced'));
-    await fsp.writeFile(a.p('replaced', 'f'), 'written on a');
-    await fsp.writeFile(b.p('replaced', 'g'), 'written on b');
-    await fsp.rename(b.p('replaced', 'g'), b.p('replaced', 'f')); // a still knows f as its own file
-    const before = answeredAhead();
-    await fsp.unlink(a.p('replaced', 'f'));
-    await waitFor(() => answeredAhead() > before, 10_000, 'the unlink answered ahead (debug log)');
-    const client = cluster.client();
+    await fsp.mkdir(ahead.a.p('replaced'));
+    await fsp.writeFile(ahead.a.p('replaced', 'f'), 'written on a');
+    await fsp.writeFile(ahead.b.p('replaced', 'g'), 'written on b');
+    await fsp.rename(ahead.b.p('replaced', 'g'), ahead.b.p('replaced', 'f')); // a still knows f as its own file
+    const before = ahead.answeredAhead();
+    await fsp.unlink(ahead.a.p('replaced', 'f'));
+    await waitFor(() => ahead.answeredAhead() > before, 10_000, 'the unlink answered ahead (debug log)');
+    const client = ahead.cluster.client();
     await waitFor(async () => (await codeOf(client.lstat('/replaced/f'))) === 'ENOENT', 10_000, "b's file under the name to be removed");
-    expect(await fsp.readdir(a.p('replaced'))).toEqual([]);
-    expect(failedAhead()).toBe(0);
+    expect(await fsp.readdir(ahead.a.p('replaced'))).toEqual([]);
+    expect(ahead.failedAhead()).toBe(0);
   });
 
   it('a file open on the mount is not unlinked ahead: it stays readable through its descriptor', async () => {
-    await fsp.mkdir(a.p('open'));
-    await fsp.writeFile(a.p('open', 'held'), 'still readable');
-    const handle = await fsp.open(a.p('open', 'held'), 'r');
+    await fsp.mkdir(ahead.a.p('open'));
+    await fsp.writeFile(ahead.a.p('open', 'held'), 'still readable');
+    const handle = await fsp.open(ahead.a.p('open', 'held'), 'r');
     try {
-      await fsp.unlink(a.p('open', 'held'));
+      await fsp.unlink(ahead.a.p('open', 'held'));
       // Hidden under another name until the last close, as an unlink that waits does.
-      expect((await fsp.readdir(b.p('open'))).filter((n) => n.startsWith('.cairn-hidden-'))).toHaveLength(1);
-      expect(await codeOf(fsp.stat(b.p('open', 'held')))).toBe('ENOENT');
+      expect((await fsp.readdir(ahead.b.p('open'))).filter((n) => n.startsWith('.cairn-hidden-'))).toHaveLength(1);
+      expect(await codeOf(fsp.stat(ahead.b.p('open', 'held')))).toBe('ENOENT');
       expect((await handle.readFile()).toString()).toBe('still readable');
     } finally {
       await handle.close();
@@ -87,27 +76,27 @@ describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', ()
 
   it('unlinks answered while the namenode is SIGKILLed reach it once it is back', async () => {
     const names = await fill('outage', 40);
-    const client = cluster.client();
+    const client = ahead.cluster.client();
     expect(await client.readdir('/outage')).toHaveLength(names.length);
-    await cluster.killNamenode('SIGKILL');
-    const before = answeredAhead();
+    await ahead.cluster.killNamenode('SIGKILL');
+    const before = ahead.answeredAhead();
     try {
       // Answered by the mount alone: the namenode is down.
-      for (const name of names) await fsp.unlink(a.p('outage', name));
-      await waitFor(() => answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
+      for (const name of names) await fsp.unlink(ahead.a.p('outage', name));
+      await waitFor(() => ahead.answeredAhead() - before === names.length, 10_000, 'every unlink answered ahead (debug log)');
     } catch (err) {
-      await cluster.startNamenode();
+      await ahead.cluster.startNamenode();
       throw err;
     }
     // A create of a removed name waits for the namenode, and behind the unlinks: sent first, it
     // would find the name still there (EEXIST), or be removed by the unlink sent after it.
-    const created = fsp.writeFile(a.p('outage', 'f0'), 'made again', { flag: 'wx' });
-    await cluster.startNamenode();
+    const created = fsp.writeFile(ahead.a.p('outage', 'f0'), 'made again', { flag: 'wx' });
+    await ahead.cluster.startNamenode();
     await created;
     await waitFor(async () => (await client.readdir('/outage').catch(() => names)).length === 1, 30_000, 'the unlinks to reach the restarted namenode');
-    expect(await fsp.readdir(b.p('outage'))).toEqual(['f0']);
-    expect(await fsp.readFile(b.p('outage', 'f0'), 'utf8')).toBe('made again');
-    expect(await fsp.readdir(a.p('outage'))).toEqual(['f0']);
-    expect(failedAhead()).toBe(0);
+    expect(await fsp.readdir(ahead.b.p('outage'))).toEqual(['f0']);
+    expect(await fsp.readFile(ahead.b.p('outage', 'f0'), 'utf8')).toBe('made again');
+    expect(await fsp.readdir(ahead.a.p('outage'))).toEqual(['f0']);
+    expect(ahead.failedAhead()).toBe(0);
   });
 });
