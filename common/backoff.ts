@@ -24,3 +24,28 @@ export async function retryWithBackoff<T>(
     }
   }
 }
+
+/**
+ * A server's refusals of connections, to wait out its restart without waiting out its death: a
+ * caller may wait for it until `patienceMs` after the refusals began, so once it has refused for
+ * that long, later callers fail at once until it answers again (each waiting its own time would
+ * add up: a shell's `ls` over a mount of a stopped cluster). Refusals more than 2 s apart (longer
+ * than any backoff between tries) are not one outage.
+ */
+export class Refusals {
+  private sinceMs: number | undefined;
+  private lastMs = 0;
+
+  /** Notes a refusal now: how long its caller, whose own deadline is `deadline` (Date.now() ms), may still wait (0 or less: give up). */
+  refused(patienceMs: number, deadline: number): number {
+    const now = Date.now();
+    if (this.sinceMs === undefined || now - this.lastMs > 2_000) this.sinceMs = now;
+    this.lastMs = now;
+    return Math.min(deadline, this.sinceMs + patienceMs) - now;
+  }
+
+  /** The server answered: the outage, if there was one, is over. */
+  answered(): void {
+    this.sinceMs = undefined;
+  }
+}

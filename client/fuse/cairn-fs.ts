@@ -19,6 +19,7 @@
 // and what they share.
 
 import { constants as O } from 'node:fs';
+import { Refusals } from '../../common/backoff.js';
 import { CairnError, errnoCodes } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { Stats } from '../sdk/stats.js';
@@ -97,12 +98,8 @@ export class CairnFs {
   /** Files written or cut through this mount since the kernel last dropped their attributes (kernelForgets). */
   private readonly writtenUnforgotten = new Set<number>();
   private readonly inflight = new Map<bigint, { opcode: number; startMs: number }>();
-  /**
-   * Since when every call found the namenode refusing connections (undefined: it answered since),
-   * and when the last refusal was seen. See `retrying`.
-   */
-  private refusingSinceMs: number | undefined;
-  private lastRefusedMs = 0;
+  /** The namenode's refusals of connections, seen by `retrying`. */
+  private readonly refusals = new Refusals();
   private readonly sweeper: NodeJS.Timeout;
   private initDone: () => void = () => undefined;
   /** Resolves once the kernel's INIT is answered (the mount is usable). */
@@ -218,7 +215,7 @@ export class CairnFs {
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
         const result = await fn();
-        this.refusingSinceMs = undefined;
+        this.refusals.answered();
         return result;
       } catch (err) {
         const unavailable = err instanceof CairnError && err.code === 'ECONNREFUSED';
@@ -226,11 +223,8 @@ export class CairnFs {
         // Once the namenode has refused everything for a whole timeout, later requests fail at
         // once until it answers again: the kernel runs operations on one directory one at a time,
         // and each waiting its own timeout would add up (a restart within the timeout is still
-        // invisible). A refusal older than the longest backoff no longer counts as continuous.
-        const now = Date.now();
-        if (this.refusingSinceMs === undefined || now - this.lastRefusedMs > 2_000) this.refusingSinceMs = now;
-        this.lastRefusedMs = now;
-        const leftMs = Math.min(deadline, this.refusingSinceMs + this.o.timeoutMs - 50) - now;
+        // invisible).
+        const leftMs = this.refusals.refused(this.o.timeoutMs - 50, deadline);
         if (leftMs <= 0) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
       }

@@ -16,7 +16,7 @@ import { SyncTracker } from '../sdk/namenode-client.js';
 export interface IdentitiesOptions {
   namenode: string;
   secret: string;
-  /** Every namenode call of every client gives up after this long. */
+  /** Every namenode call of every client gives up after this long, and waits as long for a namenode refusing connections (restarting). */
   deadlineMs: number;
   clientsMax?: number;
 }
@@ -53,7 +53,7 @@ export class Identities {
       return entry.client;
     }
     entry = {
-      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, groups, deadlineMs: this.opts.deadlineMs, clientId: this.clientId, syncTracker: this.syncTracker }),
+      client: new CairnClient({ namenode: this.opts.namenode, secret: this.opts.secret, uid, gid, groups, deadlineMs: this.opts.deadlineMs, reconnectWaitMs: this.opts.deadlineMs, clientId: this.clientId, syncTracker: this.syncTracker }),
       pins: 0,
     };
     this.entries.set(key, entry);

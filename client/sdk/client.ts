@@ -22,7 +22,7 @@ import type { StatfsReply__Output } from '../../proto/gen/cairn/StatfsReply.js';
 import { ChunkStock } from './chunk-stock.js';
 import { FileHandle } from './file-handle.js';
 import { LocalReads } from './local-reads.js';
-import { NamenodeClient, attrChangesToWire, type AheadOptions, type AttrChanges, type SyncTracker, type WireAttr } from './namenode-client.js';
+import { NamenodeClient, attrChangesToWire, reconnectWaitMsDefault, type AheadOptions, type AttrChanges, type SyncTracker, type WireAttr } from './namenode-client.js';
 
 export type { AttrChanges };
 import { Dirent, Stats } from './stats.js';
@@ -72,6 +72,12 @@ export interface CairnClientOptions {
   groups?: readonly number[];
   /** Every namenode call gives up after this long (default 30 s). */
   deadlineMs?: number;
+  /**
+   * How long a call waits for a namenode that refuses connections (restarting) before failing
+   * ECONNREFUSED (default 10 s, at most `deadlineMs`). Once it has refused for this long, calls
+   * fail at once until it answers again.
+   */
+  reconnectWaitMs?: number;
   /**
    * Who holds write leases (default: a fresh id per client). Clients given the same id share
    * their leases, as the identities of one FUSE mount do.
@@ -174,7 +180,8 @@ export class CairnClient {
       clientId: opts.clientId ?? `client-${randomUUID()}`,
     };
     this.deadlineMs = opts.deadlineMs ?? limits.rpcDeadlineMsDefault;
-    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs, opts.transport ?? 'frame', opts.syncTracker);
+    const reconnectWaitMs = Math.min(this.deadlineMs, opts.reconnectWaitMs ?? reconnectWaitMsDefault);
+    this.namenode = new NamenodeClient(opts.namenode, identity, this.deadlineMs, opts.transport ?? 'frame', opts.syncTracker, reconnectWaitMs);
     this.pool = new DataTransferPool(identity);
     this.local = opts.localReads === false ? undefined : new LocalReads(this.pool);
   }

@@ -2,6 +2,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { AttrChanges } from '../../common/attr-changes.js';
+import { Refusals } from '../../common/backoff.js';
 import { limits } from '../../common/limits.js';
 import { CairnError } from '../../common/errors.js';
 import { FrameRpcConnection, callAsClientIdBytesMax } from '../../common/frame-rpc.js';
@@ -193,6 +194,17 @@ class SharedConnections {
 
 const sharedConnections = new SharedConnections();
 
+/** How long a call waits for a namenode refusing connections, unless told otherwise (HDFS's IPC client tries 10 times, 1 s apart). */
+export const reconnectWaitMsDefault = 10_000;
+
+/** The refusals of each namenode address this process has called, shared by its clients. */
+const refusalsByAddress = new Map<string, Refusals>();
+function refusalsOf(address: string): Refusals {
+  let refusals = refusalsByAddress.get(address);
+  if (refusals === undefined) refusalsByAddress.set(address, (refusals = new Refusals()));
+  return refusals;
+}
+
 export class NamenodeClient {
   private readonly client: ClientNamenodeClient;
   /** The framed-TCP connection, once the handshake offered one (common/frame-rpc.ts). */
@@ -209,6 +221,8 @@ export class NamenodeClient {
     transport: 'frame' | 'grpc' = 'frame',
     /** Shared by the clients whose changes one sync() should cover (a mount's identities). */
     private readonly tracker = new SyncTracker(),
+    /** How long a call waits for a namenode that refuses connections (a restart) before failing ECONNREFUSED. */
+    private readonly reconnectWaitMs = Math.min(deadlineMs, reconnectWaitMsDefault),
   ) {
     validateHostPort(address, 'namenode address');
     const Ctor = cairnProto().cairn.ClientNamenode;
@@ -217,8 +231,9 @@ export class NamenodeClient {
   }
 
   /**
-   * One call with credentials and a deadline. EROFS means the namenode is in safe mode after a
-   * restart: the call is retried with backoff until the deadline, as HDFS clients wait it out.
+   * One call with credentials and a deadline. A namenode restarting is waited for: refusing
+   * connections, for `reconnectWaitMs`; in safe mode after it (EROFS), until the deadline, as
+   * HDFS clients wait it out.
    */
   private call<Req, Res>(name: MethodName, req: Req, opts: AheadOptions = {}): Promise<Res> {
     // The deadline runs from here: a wait for calls answered ahead (SyncTracker) counts.
@@ -229,9 +244,24 @@ export class NamenodeClient {
   /** `onSent`: told once the request is handed to the connection (to the kernel, on a framed one). */
   private async send<Req, Res>(name: MethodName, req: Req, deadline: number, onSent?: () => void): Promise<Res> {
     if (Date.now() >= deadline) throw new CairnError('ETIMEDOUT', `${name} waited past its deadline for the unlinks answered before it`);
+    const refusals = refusalsOf(this.address);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
+      let frame: FrameRpcConnection | undefined;
       try {
-        const frame = await this.frameConnection(deadline);
+        frame = await this.frameConnection(deadline);
+      } catch (err) {
+        // Not connected, so the request was never sent: any call may wait for a namenode that
+        // refuses connections (restarting), as HDFS's IPC client tries its connects again. A
+        // call whose caller waits to hear it was written (a change answered ahead) is not held:
+        // its caller answers at once and sends it again itself.
+        if (!(err instanceof CairnError) || err.code !== 'ECONNREFUSED' || onSent !== undefined) throw err;
+        const leftMs = refusals.refused(this.reconnectWaitMs, deadline - 50);
+        if (leftMs <= 0) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
+        continue;
+      }
+      refusals.answered();
+      try {
         if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()), onSent, this.sharedKey !== undefined ? this.identity.clientId : undefined);
         const answer = callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
         onSent?.(); // handed to gRPC, which may still be connecting

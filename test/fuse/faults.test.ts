@@ -2,7 +2,8 @@
 // the namenode unreachable (EIO after the timeout, never a hang; working again when it is back),
 // a mount server SIGKILLed (the next one clears the dead mount), and clean unmounting.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, MiniCluster, waitFor } from '../helpers/mini-cluster.js';
@@ -110,6 +111,44 @@ describe.skipIf(skip !== undefined)('namenode unreachable', () => {
     expect(await fsp.readFile(mount.p('before-outage.txt'), 'utf8')).toBe('still here');
     await fsp.writeFile(mount.p('after-outage.txt'), 'written after');
     expect(await fsp.readFile(mount.p('after-outage.txt'), 'utf8')).toBe('written after');
+  });
+  it('a file closed and another created while the namenode restarts: both wait for it, within the timeout, and are there after', async () => {
+    const patient = await Mount.start(cluster, { timeoutMs: 30_000 });
+    // The close and the create run in a process of their own, started before any descriptor on
+    // the mount is open here: a descriptor this process held when it spawns the namenode would be
+    // closed again in the forked child at its exec, a FLUSH that waits for the very namenode the
+    // exec holds up (until the mount's timeout).
+    const script = `
+      import fsp from 'node:fs/promises';
+      import { once } from 'node:events';
+      const [file, other, size] = process.argv.slice(1);
+      const data = Buffer.from(Array.from({ length: Number(size) }, (_, i) => (i * 31 + 7) & 255));
+      const handle = await fsp.open(file, 'wx');
+      await handle.write(data);
+      console.log('written');
+      await once(process.stdin, 'data');
+      const outcomes = await Promise.allSettled([handle.close(), fsp.writeFile(other, 'made while it was down')]);
+      console.log(JSON.stringify(outcomes.map((o) => (o.status === 'fulfilled' ? 'done' : o.reason.code))));`;
+    const size = 200_000;
+    const data = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + 7) & 255));
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, patient.p('closed-during-restart'), patient.p('created-during-restart'), String(size)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+      expect((await lines.next()).value).toBe('written');
+      await cluster.killNamenode('SIGKILL');
+      try {
+        child.stdin?.write('go\n'); // both start with the namenode gone (its restart takes far longer than a refused connect)
+      } finally {
+        await cluster.startNamenode();
+      }
+      expect(JSON.parse((await lines.next()).value as string)).toEqual(['done', 'done']);
+      expect(sha256(await fsp.readFile(patient.p('closed-during-restart')))).toBe(sha256(data));
+      expect(await fsp.readFile(patient.p('created-during-restart'), 'utf8')).toBe('made while it was down');
+      expect(sha256(await cluster.client().readFile('/closed-during-restart'))).toBe(sha256(data));
+    } finally {
+      child.kill('SIGKILL');
+      await patient.stop();
+    }
   });
 });
 

@@ -91,7 +91,12 @@ export class MiniCluster {
     return path.join(this.dir, 'namenode');
   }
 
-  /** `extraArgs`: besides the cluster's `namenodeArgs`, for this start only (a restart with another setting). */
+  /**
+   * `extraArgs`: besides the cluster's `namenodeArgs`, for this start only (a restart with another
+   * setting). Not while this process holds a descriptor on a mount with writes to commit: the
+   * fork's child closes its copy at exec, a FUSE FLUSH that waits for this namenode (docs/FUSE.md,
+   * "Known limits"); such I/O runs in a child process.
+   */
   async startNamenode(port = Number(this.namenodeAddress.split(':')[1] ?? 0), extraArgs: string[] = []): Promise<void> {
     const { opts } = this;
     const proc = this.spawn([

@@ -96,4 +96,36 @@ describe('namenode SIGKILL and restart', () => {
     await fs.writeFile('/after-restart', 'y');
     expect(await fs.readFile('/after-restart', 'utf8')).toBe('y');
   });
+
+  it('calls made while the namenode is down wait for its restart: a write and a stat succeed once it is back', async () => {
+    const fs = cluster.client({ deadlineMs: 30_000 });
+    await fs.writeFile('/before-outage', 'x'); // connected before the kill
+    const data = pseudoRandomBytes(300_000, 9);
+    await cluster.killNamenode('SIGKILL');
+    // Started with the namenode gone (its restart takes far longer than a refused connect).
+    const writing = fs.writeFile('/written-during-outage', data);
+    const statting = fs.stat('/before-outage');
+    await cluster.startNamenode();
+    await writing;
+    expect((await statting).size).toBe(1);
+    expect(sha256(await fs.readFile('/written-during-outage'))).toBe(sha256(data));
+  });
+
+  it('a namenode that stays down: calls fail ECONNREFUSED after reconnectWaitMs, then at once until it answers again', async () => {
+    const fs = cluster.client({ reconnectWaitMs: 1500 });
+    await fs.writeFile('/stays-down', 'x');
+    await cluster.killNamenode('SIGKILL');
+    try {
+      let started = Date.now();
+      await expect(fs.stat('/stays-down')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1400); // it waited for a restart
+      started = Date.now();
+      await expect(fs.readdir('/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      expect(Date.now() - started).toBeLessThan(1000); // refused all along: no second wait
+    } finally {
+      await cluster.startNamenode();
+    }
+    await cluster.waitForLiveDatanodes(3);
+    expect(await fs.readFile('/stays-down', 'utf8')).toBe('x');
+  });
 });
