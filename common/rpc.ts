@@ -163,7 +163,8 @@ export function fromServiceError(err: grpc.ServiceError, target: string): CairnE
     case grpc.status.DEADLINE_EXCEEDED:
       return new CairnError('ETIMEDOUT', `no answer from ${target} in time`);
     case grpc.status.UNAVAILABLE:
-      return new CairnError('ECONNREFUSED', `cannot reach ${target}: ${err.details}`);
+      // grpc-js appends an empty "Resolution note:" to a refused connect's details.
+      return new CairnError('ECONNREFUSED', `cannot reach ${target}: ${err.details.replace(/\.?\s*Resolution note:\s*$/, '')}`);
     case grpc.status.UNAUTHENTICATED:
       return new CairnError('EAUTH', err.details);
     case grpc.status.RESOURCE_EXHAUSTED:

@@ -40,8 +40,13 @@ async function connect(values: Record<string, unknown>): Promise<CairnClient> {
   const namenode = validateHostPort(stringOption(values, 'namenode') ?? process.env.CAIRN_NAMENODE ?? '127.0.0.1:9000', 'namenode');
   const secret = await readSecret({ secretFile: stringOption(values, 'secret-file'), fallbackFile: path.resolve('data', 'secret') });
   if (secret === undefined) throw new UsageError('no cluster secret: use --secret-file FILE or CAIRN_SECRET (or run from the directory holding data/secret)');
-  return new CairnClient({ namenode, secret });
+  // A namenode restarting is waited for, but a person at a prompt hears of one that is not there
+  // within seconds (the SDK's default waits 10 s).
+  return new CairnClient({ namenode, secret, reconnectWaitMs: cliReconnectWaitMs });
 }
+
+/** How long a command waits for a namenode refusing connections (one restarts in ~1 s here). */
+const cliReconnectWaitMs = 4000;
 
 function positional(positionals: string[], count: number, usage: string): string[] {
   if (positionals.length !== count) throw new UsageError(`usage: ${usage}`);

@@ -4,6 +4,7 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -245,6 +246,25 @@ describe('cairn user commands', () => {
     const lines = run.stderr.split('\n').filter(Boolean);
     expect(lines, run.stderr).toHaveLength(1);
     expect(lines[0]).toContain('EAUTH');
+  });
+
+  it('a namenode that is not there: exit 1 with one ECONNREFUSED line, after waiting seconds for a restart (not the 30 s deadline)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const started = Date.now();
+    const run = await cairn(['ls', '/'], { ...env, CAIRN_NAMENODE: `127.0.0.1:${port}` });
+    const tookMs = Date.now() - started;
+    expect(run.code).toBe(1);
+    const lines = run.stderr.split('\n').filter(Boolean);
+    expect(lines, run.stderr).toHaveLength(1);
+    expect(lines[0]).toContain('ECONNREFUSED');
+    expect(lines[0]).not.toContain('Resolution note');
+    expect(tookMs).toBeGreaterThanOrEqual(3500);
+    expect(tookMs).toBeLessThan(15_000);
   });
 });
 
