@@ -15,7 +15,7 @@ import { Identities } from '../fuse/identities.js';
 import { collectWhenIdle } from '../../common/idle-gc.js';
 
 export const mountUsage = [
-  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N] [--sync-unlinks] [--sync-creates]',
+  'cairn mount [--namenode HOST:PORT] MOUNTPOINT [--allow-other] [--secret-file FILE] [--timeout-ms MS] [--cache-ms MS] [--max-write BYTES] [--readers N] [--sync-unlinks] [--sync-creates] [--sync-closes]',
   'cairn umount MOUNTPOINT',
 ];
 
@@ -32,6 +32,7 @@ export async function runMount(argv: string[]): Promise<void> {
     readers: { type: 'string' },
     'sync-unlinks': { type: 'boolean' },
     'sync-creates': { type: 'boolean' },
+    'sync-closes': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${mountUsage[0]}`);
   const mountpoint = path.resolve(positionals[0] as string);
@@ -63,7 +64,9 @@ export async function runMount(argv: string[]): Promise<void> {
   const unlinksAhead = values['sync-unlinks'] !== true;
   // --sync-creates: every create waits for the namenode (client/fuse/early-creates.ts).
   const createsAhead = values['sync-creates'] !== true;
-  const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log, unlinksAhead, createsAhead }, sink);
+  // --sync-closes: every close waits for its commit's answer (client/fuse/early-closes.ts).
+  const closesAhead = values['sync-closes'] !== true;
+  const fs = new CairnFs({ identities, timeoutMs, cacheMs, maxWriteBytes, log, unlinksAhead, createsAhead, closesAhead }, sink);
   let handled = 0;
   const mounted = await FuseDevice.mount(
     {

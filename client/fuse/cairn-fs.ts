@@ -34,7 +34,8 @@ import { PageVersions } from './page-versions.js';
 import { supplementaryGroups, type Identities } from './identities.js';
 import { NodeTable } from './nodes.js';
 import { OpenFiles, StaleError } from './open-files.js';
-import { CreateGrants, NamesAhead } from './early-creates.js';
+import { CreateGrants, NamesAhead, type HeldGrant } from './early-creates.js';
+import { answeredAhead, commitAhead, mayCloseAhead } from './early-closes.js';
 import { create, open, read, write } from './ops-data.js';
 import { getxattr, listxattr, opendir, readdir, setxattr, statfs } from './ops-meta.js';
 import { access, getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
@@ -54,6 +55,8 @@ export interface CairnFsOptions {
   unlinksAhead?: boolean;
   /** Answer creates in directories granted to this mount before their namenode call (early-creates.ts). */
   createsAhead?: boolean;
+  /** Answer closes once their commit is written to the namenode's connection (early-closes.ts). */
+  closesAhead?: boolean;
 }
 
 /** Sends replies; device.ts implements it over /dev/fuse. */
@@ -91,6 +94,10 @@ export class CairnFs {
   readonly createGrants = new CreateGrants();
   /** Names and files with a create or unlink answered ahead on its way (early-creates.ts). */
   readonly namesAhead = new NamesAhead();
+  /** Files this mount created ahead, and the grant they were created under, until their last release (early-closes.ts). */
+  readonly createdAhead = new Map<number, { parent: number; grant: HeldGrant }>();
+  /** Closes answered ahead of their commit (early-closes.ts), until it and what follows it settled. */
+  private readonly closesAhead = new Map<number, Promise<void>>();
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
@@ -106,8 +113,10 @@ export class CairnFs {
   readonly ready = new Promise<void>((resolve) => (this.initDone = resolve));
   readonly dirs = new Map<number, { ino: number; entries: P.DirentOut[] | undefined }>();
   nextDirFh = 1;
-  /** Set once unmounting began: no more creates or unlinks answered ahead (early-creates.ts, early-unlinks.ts). */
+  /** Set once unmounting began: no more creates, unlinks or closes answered ahead (early-*.ts). */
   closing = false;
+  /** When unmounting began (Date.now() ms), once it has. */
+  closingSinceMs: number | undefined;
 
   constructor(
     readonly o: CairnFsOptions,
@@ -159,8 +168,10 @@ export class CairnFs {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.closing = true;
+    this.closingSinceMs = Date.now();
     await this.files.closeAll();
     await this.o.identities.tracker.settledAhead();
+    await Promise.all(this.closesAhead.values());
     for (const ino of this.pending.inodes()) await this.sendPending(ino, undefined).catch(() => undefined);
   }
 
@@ -279,25 +290,25 @@ export class CairnFs {
         return write(this, req);
       case P.op.FLUSH:
       case P.op.FSYNC: {
-        // Held attribute changes go with the data: after a writer's commit, not a reader's close.
         const fh = P.fhOf(req.body);
         const fsync = req.opcode === P.op.FSYNC;
-        const committed = await this.commitCarryingPending(fh, req, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
-        if (this.files.isWritable(fh)) {
-          // Changes no commit carried go alone; an fsync makes them durable too (a sync after them).
-          let sent: boolean;
-          try {
-            sent = await this.sendPending(req.nodeid, req);
-          } catch (err) {
-            this.forgetWritten(req.nodeid); // the kernel was shown changes that did not happen
-            throw err;
-          }
-          if (sent && fsync) await this.retrying(() => this.root.syncNamespace());
-          if (committed || sent || this.writtenUnforgotten.has(req.nodeid)) this.forgetWritten(req.nodeid); // the commit's mtime
+        if (fsync || !(await mayCloseAhead(this, req, fh))) {
+          await this.flushCarrying(fh, req, fsync, (carry) => (fsync ? this.files.fsync(fh, carry) : this.files.flush(fh, carry)));
+          return undefined;
         }
+        let onSent = (): void => undefined;
+        const sent = new Promise<void>((resolve) => (onSent = resolve));
+        const flushing = this.flushCarrying(fh, req, false, (carry) => commitAhead(this, req.nodeid, fh, carry, onSent));
+        const earlier = this.closesAhead.get(req.nodeid);
+        const settled: Promise<void> = Promise.all([earlier, flushing.catch(() => undefined)]).then(() => {
+          if (this.closesAhead.get(req.nodeid) === settled) this.closesAhead.delete(req.nodeid);
+        });
+        this.closesAhead.set(req.nodeid, settled);
+        await answeredAhead(this, req.nodeid, flushing, sent);
         return undefined;
       }
       case P.op.RELEASE: {
+        await this.closesAhead.get(req.nodeid); // what follows a close answered ahead comes first
         this.pageVersions.released(P.fhOf(req.body));
         await this.files.release(P.fhOf(req.body));
         let sent = false;
@@ -307,7 +318,10 @@ export class CairnFs {
             return true; // what the kernel was shown did not happen
           });
         }
-        if (!this.files.isOpen(req.nodeid)) await removeHidden(this, req.nodeid);
+        if (!this.files.isOpen(req.nodeid)) {
+          this.createdAhead.delete(req.nodeid);
+          await removeHidden(this, req.nodeid);
+        }
         this.invalidate(req, req.nodeid); // the size no longer comes from a writer here
         // Unless nothing was written since the kernel last dropped them (a file created and
         // closed unwritten, or a close after its flush already did), the kernel's attributes
@@ -466,6 +480,36 @@ export class CairnFs {
     const withPending = this.pending.overlay(a);
     const unlinked = this.hidden.has(a.ino) ? { ...withPending, nlink: 0 } : withPending; // as fstat says after unlink
     return size === undefined ? unlinked : { ...unlinked, sizeBytes: size };
+  }
+
+  /**
+   * What follows a close of `ino` answered ahead (its commit, the attribute changes after it, the
+   * kernel's attributes dropped), once settled; undefined when none is on its way. An OPEN waits
+   * for it as a RELEASE does, so that the file's next open finds it as a close that waited left it
+   * (otherwise the attributes dropped after the open's reads would have the kernel read it again).
+   */
+  closedAhead(ino: number): Promise<void> | undefined {
+    return this.closesAhead.get(ino);
+  }
+
+  /**
+   * FLUSH or FSYNC of `fh` with `commit` (FileHandle.flushReleasing or syncCarrying, or the
+   * same as work run ahead): held attribute changes go with the data (after a writer's commit,
+   * not a reader's close), or alone after it.
+   */
+  private async flushCarrying(fh: number, req: P.FuseRequest, fsync: boolean, commit: (carry: AttrChanges | undefined) => Promise<Stats | undefined>): Promise<void> {
+    const committed = await this.commitCarryingPending(fh, req, commit);
+    if (!this.files.isWritable(fh)) return;
+    // Changes no commit carried go alone; an fsync makes them durable too (a sync after them).
+    let sent: boolean;
+    try {
+      sent = await this.sendPending(req.nodeid, req);
+    } catch (err) {
+      this.forgetWritten(req.nodeid); // the kernel was shown changes that did not happen
+      throw err;
+    }
+    if (sent && fsync) await this.retrying(() => this.root.syncNamespace());
+    if (committed || sent || this.writtenUnforgotten.has(req.nodeid)) this.forgetWritten(req.nodeid); // the commit's mtime
   }
 
   /**

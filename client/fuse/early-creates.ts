@@ -72,7 +72,7 @@ const marginMs = 80;
 /** Inode numbers reserved at once; more are asked for when fewer than a quarter are left. */
 const reserveBatch = 1024;
 
-interface HeldGrant {
+export interface HeldGrant {
   /** Monotonic time after which this mount answers no more creates ahead in the directory. */
   untilMs: number;
   grantMs: number;
@@ -123,8 +123,11 @@ export class CreateGrants {
       return;
     }
     const untilMs = sentAtMs + grantMs - marginMs;
-    if (grant === undefined) {
+    // Sent after the grant's end here: it may have ended at the namenode too, and this is another
+    // grant (a close answered ahead relies on one grant lasting from its file's create on).
+    if (grant === undefined || sentAtMs >= grant.untilMs) {
       if (dirAttr !== undefined) this.dirs.set(dir, { untilMs, grantMs, confirmedSentMs: sentAtMs, gid: dirAttr.gid, mode: dirAttr.mode });
+      else this.dirs.delete(dir);
       return;
     }
     grant.untilMs = Math.max(grant.untilMs, untilMs);
@@ -298,6 +301,8 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
   });
   const answer = await how;
   if (answer === 'unsent') return undefined;
+  // Nobody else reaches the file while this grant lasts (early-closes.ts vouches for its commit).
+  if (answer === 'now') fs.createdAhead.set(ino, { parent, grant });
   let made: Stats | undefined;
   if (answer === 'reply') {
     const outcome = await settled;

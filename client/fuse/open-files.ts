@@ -18,6 +18,7 @@ import { CairnError } from '../../common/errors.js';
 import type { AttrChanges, CairnClient, ChangeOptions, GrantOptions } from '../sdk/client.js';
 import type { FastReads } from './fast-reads.js';
 import { ReadAhead } from './read-ahead.js';
+import type { CommitAhead } from '../sdk/chunk-io.js';
 import type { FileHandle } from '../sdk/file-handle.js';
 import type { Stats } from '../sdk/stats.js';
 import type { Identities } from './identities.js';
@@ -282,16 +283,15 @@ export class OpenFiles {
     return writer.queue.run(() => writer.handle.writeOwned(data, file.append ? writer.handle.sizeBytes : position, retain));
   }
 
-  /** close(2) of one descriptor: everything written so far reaches the replicas (close-to-open). */
   /**
    * close(2) of a descriptor: the writer's data committed. The commit also releases the lease
    * (the next write takes it again) and carries `setAttr` (FileHandle.flushReleasing); returns the
-   * attributes after it when it did.
+   * attributes after it when it did. `ahead`: the commit is work run ahead (early-closes.ts).
    */
-  async flush(fh: number, setAttr?: AttrChanges): Promise<Stats | undefined> {
+  async flush(fh: number, setAttr?: AttrChanges, ahead?: CommitAhead): Promise<Stats | undefined> {
     const writer = this.writerOf(fh);
     if (writer === undefined) return undefined;
-    return writer.queue.run(() => writer.handle.flushReleasing(setAttr));
+    return writer.queue.run(() => writer.handle.flushReleasing(setAttr, ahead));
   }
 
   /** The writer of `ino` on this mount, if it has one, is likely done for now: FileHandle.endAhead. */

@@ -11,6 +11,7 @@ import * as P from './protocol.js';
 
 export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const flags = req.body.readUInt32LE(0);
+  await fs.closedAhead(req.nodeid); // a close of the file answered ahead settles first
   const path = fs.pathOf(req.nodeid);
   const opened = await fs.retrying(() => fs.files.open({ client: fs.caller(req), path, ino: req.nodeid, flags, mode: 0 }));
   // A writer here (access mode bits 3: O_WRONLY, O_RDWR) changes what a lookup of the file

@@ -14,10 +14,29 @@ import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 import type { LocalReads } from './local-reads.js';
 import type { ChunkStock } from './chunk-stock.js';
-import { attrChangesToWire, type AttrChanges, type NamenodeClient, type WireAttr } from './namenode-client.js';
+import { attrChangesToWire, type AheadOptions, type AttrChanges, type NamenodeClient, type WireAttr } from './namenode-client.js';
 
 const uploadAttemptsMax = 4;
 const streamDeadlineMs = 10 * 60 * 1000;
+/** Between the tries of a finish run ahead while the namenode cannot be reached. */
+const unreachableRetryMs = 200;
+
+/** See ChunkUpload.finish. */
+export interface CommitAhead {
+  onSent: () => void;
+  /**
+   * Whether a namenode still out of reach is waited for, once the commit was written: a caller
+   * was answered, so giving up would lose writes it was told are done (a mount waits while it
+   * runs, and for its timeout once unmounting).
+   */
+  keepWaiting: () => boolean;
+  /**
+   * Whether no other client can have taken the file's lease since its create: asked when the
+   * commit is of a chunk handed out ahead, which takes the lease only as it lands (and is refused
+   * EBUSY if another writer took it meanwhile), so its caller may not be answered before.
+   */
+  vouched: () => boolean;
+}
 
 export interface UploadTarget {
   inode: number;
@@ -121,6 +140,10 @@ export class ChunkUpload {
   private stock: ChunkStock | undefined;
   /** The chunk's next version, prepared by the commit of its last one: the first attempt's, as `stock`. */
   private given: PrepareChunkReply__Output | undefined;
+  /** Once a finish's commit was written with `ahead` (its caller answered), its later namenode calls are work run ahead. */
+  private aheadCalls: AheadOptions = {};
+  /** The last attempt failed at its PrepareChunk (not at a datanode). */
+  private namenodeFailed = false;
 
   constructor(
     private readonly namenode: NamenodeClient,
@@ -278,6 +301,15 @@ export class ChunkUpload {
     setAttr?: AttrChanges;
     /** Ask the commit for the chunk's next version (the writer keeps the lease and will likely update the chunk again). */
     prepareNext?: boolean;
+    /**
+     * A caller answered once the commit is written (a mount's close, early-closes.ts): `onSent`
+     * is told then (once), and runs the rest of the finish ahead of the client's later calls
+     * (SyncTracker.runAhead); so the calls of its retries are marked `ahead`, and a namenode
+     * that cannot be reached is waited for, while `keepWaiting`, instead of failing the upload.
+     * Only a commit the namenode cannot refuse is answered so: one under a lease its prepare
+     * confirmed, or a chunk handed out ahead that the caller `vouched` for.
+     */
+    ahead?: CommitAhead;
   }): Promise<{ attr: WireAttr; replica: CommittedReplica; next: PrepareChunkReply__Output | undefined }> {
     try {
       return await this.finishAttempts(opts);
@@ -295,10 +327,18 @@ export class ChunkUpload {
     releaseLease?: boolean;
     setAttr?: AttrChanges;
     prepareNext?: boolean;
+    ahead?: CommitAhead;
   }): Promise<{ attr: WireAttr; replica: CommittedReplica; next: PrepareChunkReply__Output | undefined }> {
-    const { sync } = opts;
+    const { sync, ahead: answering } = opts;
     await this.opening;
     if (this.refusal !== undefined) throw this.refusal;
+    let answered = false; // once the commit was written: a namenode out of reach is waited for
+    const onSent = (): void => {
+      if (answered || answering === undefined) return;
+      answered = true;
+      this.aheadCalls = { ahead: true };
+      answering.onSent();
+    };
     let ahead: Promise<WriteAck__Output> | undefined;
     if (this.endedAhead !== undefined) {
       // Ended ahead: its acknowledgement is the first attempt's, unless a write joined after its end.
@@ -308,6 +348,8 @@ export class ChunkUpload {
     }
     let lastError: unknown;
     for (let attempt = 0; attempt < uploadAttemptsMax; attempt++) {
+      let atNamenode = false;
+      this.namenodeFailed = false;
       try {
         if (ahead === undefined && (this.broken || this.stream === undefined)) await this.resend(this.stream === undefined && !this.broken);
         const early = ahead;
@@ -326,6 +368,7 @@ export class ChunkUpload {
         }
         // A commit that may have happened (its reply lost) must not fail a retry's check.
         if (this.allocated) this.checkPrepared = undefined;
+        atNamenode = true;
         const { attr, next } = await this.namenode.commitChunk({
           inode: this.target.inode,
           index: this.target.index,
@@ -340,7 +383,7 @@ export class ChunkUpload {
           allocated: this.allocated,
           ...(this.allocated && this.target.sizeSeen !== undefined && { checkSize: true, expectSizeBytes: this.target.sizeSeen }),
           prepareNext: opts.prepareNext ?? false,
-        });
+        }, { ...this.aheadCalls, ...((!this.allocated || answering?.vouched() === true) && { onSent }) });
         return { attr, replica: { chunkId: prepared.chunkId, gen: prepared.gen, addresses: addressesOf(prepared, ack.datanodeIds) }, next };
       } catch (err) {
         // A retry's prepare found the file changed (its first attempt had a chunk handed out
@@ -352,6 +395,15 @@ export class ChunkUpload {
         // a stock), or the chunk changed since (a truncate): prepare again, excluding no datanode.
         const refusedByNamenode = err instanceof CairnError && err.code === 'EAGAIN';
         if (refusedByNamenode) this.handedOutBy?.drop();
+        // Once its caller was answered, a namenode out of reach (restarting) is waited for. The
+        // commit may have happened before its answer was lost, so the bytes go again on a newly
+        // prepared version (the same bytes at the same places), as for any retry.
+        if ((atNamenode || this.namenodeFailed) && isUnreachable(err) && answered && answering?.keepWaiting() === true) {
+          this.broken = true;
+          attempt--;
+          await new Promise((resolve) => setTimeout(resolve, unreachableRetryMs));
+          continue;
+        }
         lastError = err;
         const first = this.prepared?.pipeline[0]?.id;
         if (first !== undefined && !refusedByNamenode) this.exclude.add(first);
@@ -391,7 +443,15 @@ export class ChunkUpload {
     // The first attempt only: a retry prepares, excluding the nodes that failed.
     this.stock = undefined;
     this.given = undefined;
-    const prepared = given ?? handedOut ?? (await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude]));
+    let prepared = given ?? handedOut;
+    if (prepared === undefined) {
+      try {
+        prepared = await this.namenode.prepareChunk(this.target.inode, this.target.index, [...this.exclude], this.aheadCalls);
+      } catch (err) {
+        this.namenodeFailed = true;
+        throw err;
+      }
+    }
     this.prepared = prepared;
     if (!this.allocated) {
       // The first prepare only. A chunk handed out ahead is checked by its commit instead (EBUSY
@@ -486,6 +546,11 @@ function addressesOf(prepared: PrepareChunkReply__Output, datanodeIds: readonly 
 /** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
 function isRefusal(err: unknown): err is CairnError | StaleViewError {
   return err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err));
+}
+
+/** How a namenode out of reach fails a call: refused, lost or silent connection. */
+function isUnreachable(err: unknown): boolean {
+  return err instanceof CairnError && ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'].includes(err.code);
 }
 
 function isRetryable(err: CairnError): boolean {

@@ -18,7 +18,7 @@ import type { DataTransferPool } from '../../common/transfer.js';
 import type { ChunkInfo__Output } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { PrepareChunkReply__Output } from '../../proto/gen/cairn/PrepareChunkReply.js';
 import type { ChunkStock } from './chunk-stock.js';
-import { ChunkUpload, readChunkInto, StaleViewError, syncReplicas, type CommittedReplica } from './chunk-io.js';
+import { ChunkUpload, readChunkInto, StaleViewError, syncReplicas, type CommitAhead, type CommittedReplica } from './chunk-io.js';
 import type { AttrChanges, NamenodeClient, WireAttr } from './namenode-client.js';
 import type { LocalReads, LocalReplica } from './local-reads.js';
 import { Stats } from './stats.js';
@@ -350,12 +350,13 @@ export class FileHandle {
    * through another): every byte written so far committed, as flush does, and when there is an
    * upload to commit, the write lease released and `setAttr` applied by that same commit. The
    * next write takes the lease again. Returns whether a commit carried `setAttr`, and the
-   * attributes after it (which show whether the namenode applied them).
+   * attributes after it (which show whether the namenode applied them). `ahead`: the caller is
+   * answered once the commit is written (ChunkUpload.finish).
    */
-  async flushReleasing(setAttr?: AttrChanges): Promise<Stats | undefined> {
+  async flushReleasing(setAttr?: AttrChanges, ahead?: CommitAhead): Promise<Stats | undefined> {
     this.checkOpen();
     const carrying = this.upload !== undefined;
-    await this.finishUpload(false, { releaseLease: true, ...(setAttr !== undefined && { setAttr }) });
+    await this.finishUpload(false, { releaseLease: true, ...(setAttr !== undefined && { setAttr }), ...(ahead !== undefined && { ahead }) });
     await this.flush();
     return carrying ? new Stats(this.attr) : undefined;
   }
@@ -423,7 +424,10 @@ export class FileHandle {
   }
 
   /** Ends the current upload; in the background (one at a time) when `background`. */
-  private async finishUpload(background: boolean, opts: { sync?: boolean; releaseLease?: boolean; setAttr?: AttrChanges } = {}): Promise<void> {
+  private async finishUpload(
+    background: boolean,
+    opts: { sync?: boolean; releaseLease?: boolean; setAttr?: AttrChanges; ahead?: CommitAhead } = {},
+  ): Promise<void> {
     const upload = this.upload;
     if (upload === undefined) return;
     this.upload = undefined;

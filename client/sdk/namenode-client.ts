@@ -398,15 +398,15 @@ export class NamenodeClient {
       from = last.index + 1;
     }
   }
-  prepareChunk(inode: number, index: number, excludeDatanodes: string[]): Promise<PrepareChunkReply__Output> {
-    return this.call('PrepareChunk', { inode, index, excludeDatanodes });
+  prepareChunk(inode: number, index: number, excludeDatanodes: string[], opts: AheadOptions = {}): Promise<PrepareChunkReply__Output> {
+    return this.call('PrepareChunk', { inode, index, excludeDatanodes }, opts);
   }
   allocateChunks(count: number, replication: number): Promise<AllocateChunksReply__Output> {
     return this.call('AllocateChunks', { count, replication });
   }
   /** The commit's attributes, and the chunk's next version when the request asked for it (prepareNext). */
-  async commitChunk(req: CommitChunkRequest): Promise<{ attr: WireAttr; next: PrepareChunkReply__Output | undefined }> {
-    const reply = await this.call<object, CommitChunkReply__Output>('CommitChunk', req);
+  async commitChunk(req: CommitChunkRequest, opts: AheadOptions = {}): Promise<{ attr: WireAttr; next: PrepareChunkReply__Output | undefined }> {
+    const reply = await this.call<object, CommitChunkReply__Output>('CommitChunk', req, opts);
     return { attr: reply.attr as WireAttr, next: reply.next ?? undefined };
   }
   /**

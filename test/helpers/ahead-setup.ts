@@ -1,5 +1,5 @@
 // The cluster and two mounts of a test file about changes a mount answers ahead of the namenode
-// (creates, unlinks), started before the file's tests and stopped after them.
+// (creates, unlinks, closes), started before the file's tests and stopped after them.
 
 import { afterAll, beforeAll } from 'vitest';
 import { fuseUnavailable, startAheadSetup, stopAheadSetup, type AheadSetup } from './mount.js';
