@@ -44,6 +44,12 @@ export class Refusals {
     return Math.min(deadline, this.sinceMs + patienceMs) - now;
   }
 
+  /** Whether the server has refused every connection for at least `ms`, up to now (a refusal in the last 2 s). */
+  refusingFor(ms: number): boolean {
+    const now = Date.now();
+    return this.sinceMs !== undefined && now - this.lastMs <= 2_000 && now - this.sinceMs >= ms;
+  }
+
   /** The server answered: the outage, if there was one, is over. */
   answered(): void {
     this.sinceMs = undefined;

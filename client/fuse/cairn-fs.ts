@@ -19,7 +19,6 @@
 // and what they share.
 
 import { constants as O } from 'node:fs';
-import { Refusals } from '../../common/backoff.js';
 import { CairnError, errnoCodes } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { Stats } from '../sdk/stats.js';
@@ -105,8 +104,6 @@ export class CairnFs {
   /** Files written or cut through this mount since the kernel last dropped their attributes (kernelForgets). */
   private readonly writtenUnforgotten = new Set<number>();
   private readonly inflight = new Map<bigint, { opcode: number; startMs: number }>();
-  /** The namenode's refusals of connections, seen by `retrying`. */
-  private readonly refusals = new Refusals();
   private readonly sweeper: NodeJS.Timeout;
   private initDone: () => void = () => undefined;
   /** Resolves once the kernel's INIT is answered (the mount is usable). */
@@ -225,9 +222,7 @@ export class CairnFs {
     const deadline = Date.now() + this.o.timeoutMs - 50;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
-        const result = await fn();
-        this.refusals.answered();
-        return result;
+        return await fn(); // a namenode back is noted by the client that connects to it
       } catch (err) {
         const unavailable = err instanceof CairnError && err.code === 'ECONNREFUSED';
         if (!unavailable) throw err;
@@ -235,7 +230,11 @@ export class CairnFs {
         // once until it answers again: the kernel runs operations on one directory one at a time,
         // and each waiting its own timeout would add up (a restart within the timeout is still
         // invisible).
-        const leftMs = this.refusals.refused(this.o.timeoutMs - 50, deadline);
+        const refusals = this.o.identities.refusals;
+        // Failed at once by a client that knows the outage is that old: not a new refusal to note
+        // (noting it would keep the outage going after the namenode is back).
+        if (refusals.refusingFor(this.o.timeoutMs - 50)) throw err;
+        const leftMs = refusals.refused(this.o.timeoutMs - 50, deadline);
         if (leftMs <= 0) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
       }
@@ -480,6 +479,22 @@ export class CairnFs {
     const withPending = this.pending.overlay(a);
     const unlinked = this.hidden.has(a.ino) ? { ...withPending, nlink: 0 } : withPending; // as fstat says after unlink
     return size === undefined ? unlinked : { ...unlinked, sizeBytes: size };
+  }
+
+  /**
+   * Whether the namenode call of a change answered ahead at `sinceMs` (a create, an unlink, a
+   * close's commit), which just failed with `err`, goes again: the caller was told it is done.
+   * A namenode out of reach (a refused, lost or silent connection) is waited for as long as the
+   * mount runs, and for its timeout once it is unmounting, as NFS's hard mounts wait; the mount's
+   * later calls wait behind and fail EIO at their own timeout meanwhile. An EIO, which a namenode
+   * may answer again and again, is tried for the timeout from `sinceMs`.
+   */
+  waitsForNamenode(sinceMs: number, err: unknown): boolean {
+    if (!(err instanceof CairnError)) return false;
+    const now = Date.now();
+    if (err.code === 'EIO') return now < sinceMs + this.o.timeoutMs;
+    if (err.code !== 'ECONNREFUSED' && err.code !== 'ETIMEDOUT') return false;
+    return this.closingSinceMs === undefined || now < this.closingSinceMs + this.o.timeoutMs;
   }
 
   /**

@@ -79,8 +79,7 @@ export function commitAhead(fs: CairnFs, ino: number, fh: number, carry: AttrCha
     const created = fs.createdAhead.get(ino);
     return created !== undefined && fs.createGrants.of(created.parent) === created.grant && fs.createGrants.holds(created.parent, monotonicMs());
   };
-  // The namenode is waited for while the mount runs, and for its timeout once it is unmounting.
-  const keepWaiting = (): boolean => fs.closingSinceMs === undefined || Date.now() < fs.closingSinceMs + fs.o.timeoutMs;
+  const keepWaiting = (answeredAtMs: number, err: unknown): boolean => fs.waitsForNamenode(answeredAtMs, err);
   const commit = fs.files.flush(fh, carry, { onSent: written, keepWaiting, vouched });
   void commit.finally(settled).catch(() => undefined);
   return commit;

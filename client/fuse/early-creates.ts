@@ -33,17 +33,16 @@
 //
 // What differs from a create that waits:
 // - The times are this machine's clock, not the namenode's, until the attributes are next fetched.
-// - A create that fails for good after it was answered (the namenode unreachable for the whole
-//   timeout, a name taken by another client after a namenode restart or a network delay past the
+// - A create that fails for good after it was answered (the namenode still unreachable when an
+//   unmount's timeout ends, a name taken by another client after a namenode restart or a network delay past the
 //   margin) is logged as an error, the name disappears, and what was written to the file fails
 //   (EIO at close). A local disk that loses power loses creates not yet synced the same way;
 //   `fsync` of the directory waits for them.
 // - A mount killed after answering loses nothing: the kernel is answered once the call is written
 //   to the namenode's connection (or the namenode is found unreachable: then the answer does not
-//   wait, and the call is sent again for up to the timeout).
+//   wait, and the call is sent again once it is back, as long as the mount runs).
 
 import { constants as O } from 'node:fs';
-import { retryWithBackoff } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { Changed } from '../sdk/client.js';
@@ -61,11 +60,19 @@ export const aheadMax = 64;
 
 /**
  * The call of a change answered ahead, sent again while the namenode cannot be reached (refused,
- * lost or silent connection), for up to the mount's timeout: such calls name their inode, so a
- * second one changes nothing the first did.
+ * lost or silent connection: as long as the mount runs, `CairnFs.waitsForNamenode`): such calls
+ * name their inode, so a second one changes nothing the first did.
  */
-export function resendWhileUnreachable<T>(fs: CairnFs, call: () => Promise<T>): Promise<T> {
-  return retryWithBackoff(call, ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'], Date.now() + fs.o.timeoutMs, 100, 1000);
+export async function resendWhileUnreachable<T>(fs: CairnFs, call: () => Promise<T>): Promise<T> {
+  const sinceMs = Date.now();
+  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!fs.waitsForNamenode(sinceMs, err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 /** This mount stops answering ahead this long before the namenode would end the grant. */
 const marginMs = 80;

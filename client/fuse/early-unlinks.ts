@@ -32,13 +32,14 @@
 //   may already see it for up to --cache-ms from its own caches.
 // - A name another client replaced while this mount's call was lost with its connection is
 //   left in place (the first try may have removed this mount's file; the new one is not ours).
-// - If the call fails for good (the namenode unreachable for the mount's whole timeout), the
+// - If the call fails for good (the namenode still unreachable when an unmount's timeout ends, or
+//   answering EIO for a whole timeout), the
 //   unlink may not have happened: the mount logs it as an error, and the name shows again once
 //   the kernel's entry expires (--cache-ms). A local file system that loses power loses unlinks
 //   not yet synced the same way; `fsync` of the directory waits for them.
 // - The kernel is answered once the call is written to the namenode's connection, so a mount
 //   killed after answering loses nothing. While the namenode cannot be reached the answer does
-//   not wait (the mount sends the call again once it is back, for up to its timeout), and a
+//   not wait (the mount sends the call again once it is back, as long as it runs), and a
 //   mount killed meanwhile loses those unlinks, as a crash of a local disk loses unsynced ones.
 // - An unmounting mount waits for the unlinks on their way, and answers no more ahead.
 

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { groupsFrom } from '../../common/rpc.js';
 import { CairnClient } from '../sdk/client.js';
-import { SyncTracker } from '../sdk/namenode-client.js';
+import { SyncTracker, refusalsOf } from '../sdk/namenode-client.js';
+import type { Refusals } from '../../common/backoff.js';
 
 export interface IdentitiesOptions {
   namenode: string;
@@ -35,6 +36,11 @@ export class Identities {
 
   constructor(private readonly opts: IdentitiesOptions) {
     this.clientsMax = opts.clientsMax ?? 256;
+  }
+
+  /** The namenode's refusals of connections, as every client of this process saw them. */
+  get refusals(): Refusals {
+    return refusalsOf(this.opts.namenode);
   }
 
   /** Orders this mount's namenode calls behind those answered ahead (early-unlinks.ts). */

@@ -25,11 +25,11 @@ const unreachableRetryMs = 200;
 export interface CommitAhead {
   onSent: () => void;
   /**
-   * Whether a namenode still out of reach is waited for, once the commit was written: a caller
-   * was answered, so giving up would lose writes it was told are done (a mount waits while it
-   * runs, and for its timeout once unmounting).
+   * Whether a namenode still out of reach (the commit or a retry's prepare failed with `err`) is
+   * waited for, the caller having been answered at `answeredAtMs`: giving up loses writes it was
+   * told are done (a mount waits as long as it runs for a namenode that cannot be reached).
    */
-  keepWaiting: () => boolean;
+  keepWaiting: (answeredAtMs: number, err: unknown) => boolean;
   /**
    * Whether no other client can have taken the file's lease since its create: asked when the
    * commit is of a chunk handed out ahead, which takes the lease only as it lands (and is refused
@@ -332,10 +332,10 @@ export class ChunkUpload {
     const { sync, ahead: answering } = opts;
     await this.opening;
     if (this.refusal !== undefined) throw this.refusal;
-    let answered = false; // once the commit was written: a namenode out of reach is waited for
+    let answeredAtMs: number | undefined; // once the commit was written: a namenode out of reach is waited for
     const onSent = (): void => {
-      if (answered || answering === undefined) return;
-      answered = true;
+      if (answeredAtMs !== undefined || answering === undefined) return;
+      answeredAtMs = Date.now();
       this.aheadCalls = { ahead: true };
       answering.onSent();
     };
@@ -398,7 +398,7 @@ export class ChunkUpload {
         // Once its caller was answered, a namenode out of reach (restarting) is waited for. The
         // commit may have happened before its answer was lost, so the bytes go again on a newly
         // prepared version (the same bytes at the same places), as for any retry.
-        if ((atNamenode || this.namenodeFailed) && isUnreachable(err) && answered && answering?.keepWaiting() === true) {
+        if ((atNamenode || this.namenodeFailed) && isUnreachable(err) && answeredAtMs !== undefined && answering?.keepWaiting(answeredAtMs, err) === true) {
           this.broken = true;
           attempt--;
           await new Promise((resolve) => setTimeout(resolve, unreachableRetryMs));

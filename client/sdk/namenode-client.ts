@@ -197,9 +197,9 @@ const sharedConnections = new SharedConnections();
 /** How long a call waits for a namenode refusing connections, unless told otherwise (HDFS's IPC client tries 10 times, 1 s apart). */
 export const reconnectWaitMsDefault = 10_000;
 
-/** The refusals of each namenode address this process has called, shared by its clients. */
+/** The refusals of each namenode address this process has called, shared by its clients (and a mount's own retries). */
 const refusalsByAddress = new Map<string, Refusals>();
-function refusalsOf(address: string): Refusals {
+export function refusalsOf(address: string): Refusals {
   let refusals = refusalsByAddress.get(address);
   if (refusals === undefined) refusalsByAddress.set(address, (refusals = new Refusals()));
   return refusals;
@@ -236,6 +236,12 @@ export class NamenodeClient {
    * HDFS clients wait it out.
    */
   private call<Req, Res>(name: MethodName, req: Req, opts: AheadOptions = {}): Promise<Res> {
+    // A namenode that has refused every connection for reconnectWaitMs fails a call at once, even
+    // one that would wait behind work run ahead (whose re-sends keep finding it refusing): each
+    // waiting out its deadline would add up (a shell's ls over a mount of a stopped cluster).
+    if (opts.ahead !== true && refusalsOf(this.address).refusingFor(this.reconnectWaitMs)) {
+      return Promise.reject(new CairnError('ECONNREFUSED', `cannot reach ${this.address}: refusing connections for ${Math.round(this.reconnectWaitMs / 1000)} s or more`));
+    }
     // The deadline runs from here: a wait for calls answered ahead (SyncTracker) counts.
     const deadline = Date.now() + this.deadlineMs;
     return this.tracker.track(name, req, () => this.send<Req, Res>(name, req, deadline, opts.onSent), opts.ahead);
@@ -254,9 +260,9 @@ export class NamenodeClient {
         // refuses connections (restarting), as HDFS's IPC client tries its connects again. A
         // call whose caller waits to hear it was written (a change answered ahead) is not held:
         // its caller answers at once and sends it again itself.
-        if (!(err instanceof CairnError) || err.code !== 'ECONNREFUSED' || onSent !== undefined) throw err;
+        if (!(err instanceof CairnError) || err.code !== 'ECONNREFUSED') throw err;
         const leftMs = refusals.refused(this.reconnectWaitMs, deadline - 50);
-        if (leftMs <= 0) throw err;
+        if (leftMs <= 0 || onSent !== undefined) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
         continue;
       }

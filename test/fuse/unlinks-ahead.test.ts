@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { aheadSetupOfFile } from '../helpers/ahead-setup.js';
 import { waitFor } from '../helpers/mini-cluster.js';
-import { codeOf, fuseUnavailable } from '../helpers/mount.js';
+import { codeOf, fuseUnavailable, Mount } from '../helpers/mount.js';
 
 const skip = fuseUnavailable();
 // `a`'s long name cache keeps the directory it fills known while the namenode is down.
@@ -98,5 +98,30 @@ describe.skipIf(skip !== undefined)('unlinks answered ahead of the namenode', ()
     expect(await fsp.readFile(ahead.b.p('outage', 'f0'), 'utf8')).toBe('made again');
     expect(await fsp.readdir(ahead.a.p('outage'))).toEqual(['f0']);
     expect(ahead.failedAhead()).toBe(0);
+  });
+
+  it("unlinks answered while the namenode is down past the mount's timeout still reach it once it is back", async () => {
+    const quick = await Mount.start(ahead.cluster, { timeoutMs: 3000, cacheMs: 10_000, logLevel: 'debug' });
+    try {
+      await fsp.mkdir(quick.p('gone-long'));
+      const names = ['f0', 'f1', 'f2', 'f3', 'f4'];
+      for (const name of names) await fsp.writeFile(quick.p('gone-long', name), name);
+      expect((await fsp.readdir(quick.p('gone-long'))).sort()).toEqual(names); // the directory known whole here
+      const answered = quick.counter((line) => line.includes('unlink answered ahead'));
+      await ahead.cluster.killNamenode('SIGKILL');
+      try {
+        for (const name of names) await fsp.unlink(quick.p('gone-long', name));
+        await waitFor(() => answered() === names.length, 10_000, 'every unlink answered ahead (debug log)');
+        // A call through the mount fails at its timeout: the namenode has been gone longer than that.
+        expect(await codeOf(fsp.statfs(quick.p()))).toBe('EIO');
+      } finally {
+        await ahead.cluster.startNamenode();
+      }
+      const client = ahead.cluster.client();
+      await waitFor(async () => (await client.readdir('/gone-long').catch(() => names)).length === 0, 30_000, 'the unlinks to reach the restarted namenode');
+      expect(quick.logs()).not.toContain('did not go through');
+    } finally {
+      await quick.stop();
+    }
   });
 });
