@@ -160,12 +160,12 @@ export class MiniCluster {
     }, timeoutMs, `${count} live datanodes`);
   }
 
-  /** Output of a server process so far (for diagnosing a failed test). */
   /** The namenode's process id (benchmarks read its memory from /proc). */
   get namenodePid(): number | undefined {
     return this.namenode?.child.pid;
   }
 
+  /** Output of the server processes so far, each's last 500 lines (for diagnosing a failed test). */
   logs(): string {
     return [this.namenode, ...this.datanodes.values()].map((p) => p?.output.join('\n') ?? '').join('\n');
   }
