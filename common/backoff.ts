@@ -8,18 +8,26 @@ import { CairnError, type ErrorCode } from './errors.js';
  * begin after `deadline` (Date.now() ms); waits `firstDelayMs` before the second try, doubling
  * up to `maxDelayMs`. The last failure is thrown.
  */
-export async function retryWithBackoff<T>(
+export function retryWithBackoff<T>(
   call: () => Promise<T>,
   codes: readonly ErrorCode[],
   deadline: number,
   firstDelayMs: number,
   maxDelayMs: number,
 ): Promise<T> {
+  return retryWhile(call, (err, delayMs) => err instanceof CairnError && codes.includes(err.code) && Date.now() + delayMs <= deadline, firstDelayMs, maxDelayMs);
+}
+
+/**
+ * Calls `call` until it succeeds or `again(failure, delayMs)` says no, waiting `delayMs` before
+ * each new try: `firstDelayMs`, doubling up to `maxDelayMs`. The last failure is thrown.
+ */
+export async function retryWhile<T>(call: () => Promise<T>, again: (err: unknown, delayMs: number) => boolean, firstDelayMs: number, maxDelayMs: number): Promise<T> {
   for (let delayMs = firstDelayMs; ; delayMs = Math.min(delayMs * 2, maxDelayMs)) {
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof CairnError) || !codes.includes(err.code) || Date.now() + delayMs > deadline) throw err;
+      if (!again(err, delayMs)) throw err;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

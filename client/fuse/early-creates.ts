@@ -43,6 +43,7 @@
 //   wait, and the call is sent again once it is back, as long as the mount runs).
 
 import { constants as O } from 'node:fs';
+import { retryWhile } from '../../common/backoff.js';
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import type { Changed } from '../sdk/client.js';
@@ -63,16 +64,9 @@ export const aheadMax = 64;
  * lost or silent connection: as long as the mount runs, `CairnFs.waitsForNamenode`): such calls
  * name their inode, so a second one changes nothing the first did.
  */
-export async function resendWhileUnreachable<T>(fs: CairnFs, call: () => Promise<T>): Promise<T> {
+export function resendWhileUnreachable<T>(fs: CairnFs, call: () => Promise<T>): Promise<T> {
   const sinceMs = Date.now();
-  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!fs.waitsForNamenode(sinceMs, err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
+  return retryWhile(call, (err) => fs.waitsForNamenode(sinceMs, err), 100, 1000);
 }
 /** This mount stops answering ahead this long before the namenode would end the grant. */
 const marginMs = 80;

@@ -25,9 +25,9 @@ const unreachableRetryMs = 200;
 export interface CommitAhead {
   onSent: () => void;
   /**
-   * Whether a namenode still out of reach (the commit or a retry's prepare failed with `err`) is
-   * waited for, the caller having been answered at `answeredAtMs`: giving up loses writes it was
-   * told are done (a mount waits as long as it runs for a namenode that cannot be reached).
+   * Whether the finish tries again after its commit or a retry's prepare failed with `err`, the
+   * caller having been answered at `answeredAtMs`: giving up loses writes it was told are done,
+   * so a namenode out of reach is waited for (a mount: CairnFs.waitsForNamenode).
    */
   keepWaiting: (answeredAtMs: number, err: unknown) => boolean;
   /**
@@ -398,7 +398,7 @@ export class ChunkUpload {
         // Once its caller was answered, a namenode out of reach (restarting) is waited for. The
         // commit may have happened before its answer was lost, so the bytes go again on a newly
         // prepared version (the same bytes at the same places), as for any retry.
-        if ((atNamenode || this.namenodeFailed) && isUnreachable(err) && answeredAtMs !== undefined && answering?.keepWaiting(answeredAtMs, err) === true) {
+        if ((atNamenode || this.namenodeFailed) && answeredAtMs !== undefined && answering?.keepWaiting(answeredAtMs, err) === true) {
           this.broken = true;
           attempt--;
           await new Promise((resolve) => setTimeout(resolve, unreachableRetryMs));
@@ -546,11 +546,6 @@ function addressesOf(prepared: PrepareChunkReply__Output, datanodeIds: readonly 
 /** A refusal of an upload's prepare: the namenode's answer (or a stale view), which a retry would not change. */
 function isRefusal(err: unknown): err is CairnError | StaleViewError {
   return err instanceof StaleViewError || (err instanceof CairnError && !isRetryable(err));
-}
-
-/** How a namenode out of reach fails a call: refused, lost or silent connection. */
-function isUnreachable(err: unknown): boolean {
-  return err instanceof CairnError && ['ECONNREFUSED', 'ETIMEDOUT', 'EIO'].includes(err.code);
 }
 
 function isRetryable(err: CairnError): boolean {

@@ -213,6 +213,8 @@ export class NamenodeClient {
   private sharedKey: string | undefined;
   private connecting: Promise<FrameRpcConnection | undefined> | undefined;
   private grpcOnly: boolean;
+  /** This namenode's refusals of connections, as every client of the process saw them. */
+  private readonly refusals: Refusals;
 
   constructor(
     readonly address: string,
@@ -225,6 +227,7 @@ export class NamenodeClient {
     private readonly reconnectWaitMs = Math.min(deadlineMs, reconnectWaitMsDefault),
   ) {
     validateHostPort(address, 'namenode address');
+    this.refusals = refusalsOf(address);
     const Ctor = cairnProto().cairn.ClientNamenode;
     this.client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
     this.grpcOnly = transport === 'grpc';
@@ -239,7 +242,7 @@ export class NamenodeClient {
     // A namenode that has refused every connection for reconnectWaitMs fails a call at once, even
     // one that would wait behind work run ahead (whose re-sends keep finding it refusing): each
     // waiting out its deadline would add up (a shell's ls over a mount of a stopped cluster).
-    if (opts.ahead !== true && refusalsOf(this.address).refusingFor(this.reconnectWaitMs)) {
+    if (opts.ahead !== true && this.refusals.refusingFor(this.reconnectWaitMs)) {
       return Promise.reject(new CairnError('ECONNREFUSED', `cannot reach ${this.address}: refusing connections for ${Math.round(this.reconnectWaitMs / 1000)} s or more`));
     }
     // The deadline runs from here: a wait for calls answered ahead (SyncTracker) counts.
@@ -250,7 +253,6 @@ export class NamenodeClient {
   /** `onSent`: told once the request is handed to the connection (to the kernel, on a framed one). */
   private async send<Req, Res>(name: MethodName, req: Req, deadline: number, onSent?: () => void): Promise<Res> {
     if (Date.now() >= deadline) throw new CairnError('ETIMEDOUT', `${name} waited past its deadline for the unlinks answered before it`);
-    const refusals = refusalsOf(this.address);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
       let frame: FrameRpcConnection | undefined;
       try {
@@ -261,12 +263,12 @@ export class NamenodeClient {
         // call whose caller waits to hear it was written (a change answered ahead) is not held:
         // its caller answers at once and sends it again itself.
         if (!(err instanceof CairnError) || err.code !== 'ECONNREFUSED') throw err;
-        const leftMs = refusals.refused(this.reconnectWaitMs, deadline - 50);
+        const leftMs = this.refusals.refused(this.reconnectWaitMs, deadline - 50);
         if (leftMs <= 0 || onSent !== undefined) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, leftMs)));
         continue;
       }
-      refusals.answered();
+      this.refusals.answered();
       try {
         if (frame !== undefined) return await frame.call<Res>(name, req, Math.max(1, deadline - Date.now()), onSent, this.sharedKey !== undefined ? this.identity.clientId : undefined);
         const answer = callUnary<Req, Res>(this.client, this.client[name] as never, req, this.identity, Math.max(1, deadline - Date.now()));
