@@ -405,8 +405,12 @@ export class ChunkUpload {
           continue;
         }
         lastError = err;
+        // A datanode failed to stream or store: the pipeline's first node is the one the client
+        // saw fail (it reports the others' failures in its ack). A failed namenode call (its
+        // connection lost after the commit was sent, a restart) says nothing about the datanodes,
+        // and excluding a healthy one would commit the retry with a replica too few.
         const first = this.prepared?.pipeline[0]?.id;
-        if (first !== undefined && !refusedByNamenode) this.exclude.add(first);
+        if (first !== undefined && !refusedByNamenode && !atNamenode && !this.namenodeFailed) this.exclude.add(first);
         this.broken = true;
       }
     }

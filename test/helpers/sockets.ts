@@ -28,3 +28,63 @@ export async function loopbackPair(options: net.ServerOpts = {}, accept: (socket
     },
   };
 }
+
+/**
+ * A TCP proxy to `target` that can stop passing what clients send (`hold`) and then drop every
+ * connection (`drop`): a request written but never delivered, its connection lost, as a network
+ * that fails under a call does.
+ */
+export class HoldingProxy {
+  /** Bytes clients sent since `hold` that did not go on. */
+  heldBytes = 0;
+  private holding = false;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly listener: net.Server;
+
+  private constructor(target: string) {
+    const colon = target.lastIndexOf(':');
+    const [host, port] = [target.slice(0, colon), Number(target.slice(colon + 1))];
+    this.listener = net.createServer((client) => {
+      const server = net.connect(port, host);
+      for (const socket of [client, server]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+      client.on('data', (data: Buffer) => {
+        if (this.holding) this.heldBytes += data.length;
+        else server.write(data);
+      });
+      server.pipe(client);
+    });
+  }
+
+  static async start(target: string): Promise<HoldingProxy> {
+    const proxy = new HoldingProxy(target);
+    await new Promise<void>((resolve) => proxy.listener.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${(this.listener.address() as net.AddressInfo).port}`;
+  }
+
+  /** From now on, what clients send is kept back. */
+  hold(): void {
+    this.holding = true;
+    this.heldBytes = 0;
+  }
+
+  /** Drops every connection (what was held is lost) and passes what is sent on new ones. */
+  drop(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.holding = false;
+  }
+
+  close(): void {
+    this.drop();
+    this.listener.close();
+  }
+}

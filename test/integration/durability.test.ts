@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataTransferPool } from '../../common/transfer.js';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
+import { HoldingProxy } from '../helpers/sockets.js';
 
 const chunkSizeBytes = 1024 * 1024;
 let cluster: MiniCluster;
@@ -155,6 +156,37 @@ describe('durability of close and fsync', () => {
     } finally {
       pool.close();
       stranger.close();
+    }
+  });
+});
+
+describe('a commit whose connection is lost after it was sent', () => {
+  it('is sent again on a new version with the same datanodes: none is excluded for the namenode\'s failure, and the file has every replica', async () => {
+    const proxy = await HoldingProxy.start(cluster.namenodeAddress);
+    const fs = cluster.client({ namenode: proxy.address, transport: 'grpc' });
+    try {
+      const data = pseudoRandomBytes(300_000, 7);
+      const handle = await fs.open('/commit-lost', 'w');
+      await handle.write(data); // prepared (or handed out) and streamed: what the close sends first is its commit
+      // Held from the moment the commit is made, then its connection dropped: written, never delivered.
+      const namenode = (fs as unknown as { namenode: { commitChunk: (...args: unknown[]) => Promise<unknown> } }).namenode;
+      const commitChunk = namenode.commitChunk.bind(namenode);
+      let commits = 0;
+      namenode.commitChunk = (...args: unknown[]) => {
+        if (commits++ === 0) proxy.hold();
+        return commitChunk(...args);
+      };
+      const closing = handle.close();
+      await waitFor(() => proxy.heldBytes > 0, 10_000, 'the commit sent');
+      proxy.drop();
+      await closing;
+      expect(commits).toBe(2);
+      const [chunk, ...more] = await fs.getChunkLocations('/commit-lost');
+      expect(more).toHaveLength(0);
+      expect(new Set(chunk?.datanodes.map((dn) => dn.id))).toEqual(new Set(cluster.datanodeIds.values()));
+      expect(sha256(await fs.readFile('/commit-lost'))).toBe(sha256(data));
+    } finally {
+      proxy.close();
     }
   });
 });
