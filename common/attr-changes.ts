@@ -8,4 +8,20 @@ export interface AttrChanges {
   gid?: number;
   atimeMs?: number;
   mtimeMs?: number;
+  /**
+   * Clears setuid, and setgid when the group may execute, after any mode above: what Linux does to
+   * a file at a chown, and at a write or truncate by a caller without CAP_FSETID (a mount's
+   * HANDLE_KILLPRIV_V2). Needs no ownership: it only takes privileges away.
+   */
+  killSuidgid?: boolean;
+}
+
+/** `mode` without setuid, and without setgid when the group may execute (setgid alone marks mandatory locking), as Linux clears them. */
+export function withoutSuidgid(mode: number): number {
+  return mode & ((mode & 0o010) !== 0 ? ~0o6000 : ~0o4000);
+}
+
+/** Whether `mode` has a bit withoutSuidgid clears. */
+export function hasSuidgid(mode: number): boolean {
+  return withoutSuidgid(mode) !== mode;
 }

@@ -19,6 +19,7 @@
 // and what they share.
 
 import { constants as O } from 'node:fs';
+import { hasSuidgid, withoutSuidgid } from '../../common/attr-changes.js';
 import { CairnError, errnoCodes } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { Stats } from '../sdk/stats.js';
@@ -363,7 +364,12 @@ export class CairnFs {
   private init(req: P.FuseRequest): Buffer {
     const kernel = P.parseInit(req.body);
     if (kernel.major !== P.protocolMajor) throw new Errno(errnoCodes.EINVAL.errno);
-    const want = P.initFlags.ASYNC_READ | P.initFlags.ATOMIC_O_TRUNC | P.initFlags.BIG_WRITES | P.initFlags.PARALLEL_DIROPS | P.initFlags.MAX_PAGES;
+    // HANDLE_KILLPRIV_V2: the mount clears setuid and setgid where the kernel says (ops-names.ts
+    // setattr, ops-data.ts open and write); in exchange the kernel marks the mount's files as
+    // needing no check before each write (SB_NOSEC), which otherwise cost a GETXATTR of
+    // security.capability per write(2) and a GETATTR before every chown.
+    const want =
+      P.initFlags.ASYNC_READ | P.initFlags.ATOMIC_O_TRUNC | P.initFlags.BIG_WRITES | P.initFlags.PARALLEL_DIROPS | P.initFlags.MAX_PAGES | P.initFlags.HANDLE_KILLPRIV_V2;
     const pageBytes = 4096;
     this.o.log.debug({ kernelMinor: kernel.minor, kernelFlags: kernel.flags.toString(16) }, 'FUSE init');
     this.initDone();
@@ -473,6 +479,16 @@ export class CairnFs {
    * What the kernel is told: a file with a writer on this mount has the writer's size (unflushed
    * writes included) and the attribute changes waiting for its commit.
    */
+  /**
+   * Whether the file may have a setuid or setgid bit Linux would clear (a write, truncate or
+   * chown the kernel flags with *_KILL_SUIDGID, HANDLE_KILLPRIV_V2): by its cached attributes
+   * with the changes held over them, and yes when they are not known now.
+   */
+  maySetId(ino: number): boolean {
+    const cached = this.attrs.get(ino, Date.now());
+    return cached === undefined || hasSuidgid(this.visible(cached).mode);
+  }
+
   visible(a: P.KernelAttr): P.KernelAttr {
     if ((a.mode & fileTypeBits) !== O.S_IFREG) return a;
     const size = this.files.sizeOf(a.ino);
@@ -601,8 +617,10 @@ export class CairnFs {
 
 /** Whether attributes show every change asked for (the namenode applies a commit's changes only if the caller may). */
 function applied(s: Stats, c: AttrChanges): boolean {
+  const mode = c.mode === undefined || c.killSuidgid !== true ? c.mode : withoutSuidgid(c.mode);
   return (
-    (c.mode === undefined || (s.mode & 0o7777) === (c.mode & 0o7777)) &&
+    (mode === undefined || (s.mode & 0o7777) === (mode & 0o7777)) &&
+    (c.killSuidgid !== true || !hasSuidgid(s.mode)) &&
     (c.uid === undefined || s.uid === c.uid) &&
     (c.gid === undefined || s.gid === c.gid) &&
     (c.atimeMs === undefined || s.atimeMs === Math.round(c.atimeMs)) &&

@@ -64,6 +64,9 @@ export async function access(fs: CairnFs, req: P.FuseRequest): Promise<undefined
 export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const a = P.parseSetattr(req.body);
   const V = P.setattrValid;
+  // A close of the file answered ahead sends the changes it held first: one made after it must
+  // not land before them (a chown clearing setuid, then a chmod held before it putting it back).
+  await fs.closedAhead(req.nodeid);
   const client = fs.caller(req);
   const path = fs.pathOf(req.nodeid);
   const now = Date.now();
@@ -86,6 +89,8 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   if ((a.valid & V.GID) !== 0) changes.gid = a.gid;
   if ((a.valid & V.ATIME) !== 0) changes.atimeMs = (a.valid & V.ATIME_NOW) !== 0 ? now : a.atimeMs;
   if ((a.valid & V.MTIME) !== 0) changes.mtimeMs = (a.valid & V.MTIME_NOW) !== 0 ? now : a.mtimeMs;
+  // A chown (sent anyway), or a truncate by a caller without CAP_FSETID where the bits may be set.
+  if ((a.valid & V.KILL_SUIDGID) !== 0 && ((a.valid & (V.UID | V.GID)) !== 0 || fs.maySetId(req.nodeid))) changes.killSuidgid = true;
   const changing = Object.keys(changes).length > 0;
   if (changing && fs.files.hasWriter(req.nodeid)) {
     // Held until the data is committed (pending-attrs.ts), which starts now (the close is likely next).

@@ -10,6 +10,7 @@
 // moves mtime, as on a local file system). The kernel has already checked that the caller may
 // make each change (default_permissions; a mount without it lets in only root, device.ts).
 
+import { withoutSuidgid } from '../../common/attr-changes.js';
 import type { AttrChanges, CairnClient } from '../sdk/client.js';
 import type { KernelAttr } from './protocol.js';
 
@@ -28,7 +29,13 @@ export class PendingAttrs {
 
   add(ino: number, client: CairnClient, changes: AttrChanges, nowMs: number): void {
     const previous = this.byIno.get(ino);
-    this.byIno.set(ino, { client, changes: { ...previous?.changes, ...changes }, ctimeMs: nowMs });
+    const merged = { ...previous?.changes, ...changes };
+    // A mode set after the setuid and setgid bits were cleared (tar sets a file's owner, then its
+    // mode) is the mode asked for; one set before is cleared (the namenode clears after the mode).
+    if (changes.mode !== undefined && changes.killSuidgid !== true) delete merged.killSuidgid;
+    // Clearing the bits needs no ownership: the changes held go on as their last owner's.
+    const onlyKill = Object.keys(changes).every((key) => key === 'killSuidgid');
+    this.byIno.set(ino, { client: onlyKill && previous !== undefined ? previous.client : client, changes: merged, ctimeMs: nowMs });
   }
 
   /** Data was written: the write's own mtime wins over one set before it. */
@@ -45,9 +52,10 @@ export class PendingAttrs {
     const pending = this.byIno.get(a.ino);
     if (pending === undefined) return a;
     const c = pending.changes;
+    const mode = c.mode !== undefined ? (a.mode & typeBits) | c.mode : a.mode;
     return {
       ...a,
-      mode: c.mode !== undefined ? (a.mode & typeBits) | c.mode : a.mode,
+      mode: c.killSuidgid === true ? withoutSuidgid(mode) : mode,
       uid: c.uid ?? a.uid,
       gid: c.gid ?? a.gid,
       atimeMs: c.atimeMs ?? a.atimeMs,

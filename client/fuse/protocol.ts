@@ -55,6 +55,8 @@ export const initFlags = {
   BIG_WRITES: 1 << 5,
   PARALLEL_DIROPS: 1 << 18,
   MAX_PAGES: 1 << 22,
+  /** The server clears setuid/setgid on write, chown and truncate (the kernel tells it when: the *_KILL_SUIDGID flags below). */
+  HANDLE_KILLPRIV_V2: 1 << 28,
 } as const;
 
 export const setattrValid = {
@@ -67,7 +69,14 @@ export const setattrValid = {
   FH: 1 << 6,
   ATIME_NOW: 1 << 7,
   MTIME_NOW: 1 << 8,
+  /** FATTR_KILL_SUIDGID (HANDLE_KILLPRIV_V2): a chown of a file, or a truncate by a caller without CAP_FSETID. */
+  KILL_SUIDGID: 1 << 11,
 } as const;
+
+/** fuse_write_in write_flags: FUSE_WRITE_KILL_SUIDGID (HANDLE_KILLPRIV_V2, a writer without CAP_FSETID). */
+export const writeKillSuidgid = 1 << 2;
+/** fuse_open_in open_flags: FUSE_OPEN_KILL_SUIDGID (HANDLE_KILLPRIV_V2, O_TRUNC by a caller without CAP_FSETID). */
+export const openKillSuidgid = 1 << 0;
 
 export const renameFlags = { NOREPLACE: 1, EXCHANGE: 2, WHITEOUT: 4 } as const;
 export const xattrFlags = { CREATE: 1, REPLACE: 2 } as const;
@@ -375,6 +384,16 @@ export function parseRead(body: Buffer): ReadIn {
 
 /** fuse_write_in is 40 bytes at minor >= 9; the data follows. */
 export const writeInBytes = 40;
+
+/** fuse_open_in's open_flags (after the open(2) flags). */
+export function openInFlagsOf(body: Buffer): number {
+  return body.length >= 8 ? body.readUInt32LE(4) : 0;
+}
+
+/** fuse_write_in's write_flags (after fh, offset and size). */
+export function writeFlagsOf(body: Buffer): number {
+  return body.readUInt32LE(20);
+}
 
 export function fhOf(body: Buffer): number {
   return Number(body.readBigUInt64LE(0));

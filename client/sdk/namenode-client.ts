@@ -46,6 +46,7 @@ export function attrChangesToWire(changes: AttrChanges): AttrChangesWire {
     ...(changes.gid !== undefined && { setGid: true, gid: changes.gid }),
     ...(changes.atimeMs !== undefined && { setAtime: true, atimeMs: Math.round(changes.atimeMs) }),
     ...(changes.mtimeMs !== undefined && { setMtime: true, mtimeMs: Math.round(changes.mtimeMs) }),
+    ...(changes.killSuidgid === true && { killSuidgid: true }),
   };
 }
 

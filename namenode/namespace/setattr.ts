@@ -1,7 +1,7 @@
 // chmod, chown, utimes and setReplication: one batch each, with POSIX ownership rules.
 
 import { inGroup } from '../../common/access.js';
-import type { AttrChanges } from '../../common/attr-changes.js';
+import { withoutSuidgid, type AttrChanges } from '../../common/attr-changes.js';
 import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
@@ -45,6 +45,7 @@ export function applyAttrChanges(ctx: OpContext, ino: number, rec: InodeRecord, 
   if (changes.uid !== undefined || changes.gid !== undefined) {
     if (caller.uid !== 0 && rec.type === 'f') next.mode &= ~0o6000; // chown clears setuid/setgid
   }
+  if (changes.killSuidgid === true && rec.type === 'f') next.mode = withoutSuidgid(next.mode);
   if (changes.atimeMs !== undefined || changes.mtimeMs !== undefined) {
     // Setting explicit times needs ownership; "now" would also be allowed with write access.
     if (caller.uid !== 0 && caller.uid !== rec.uid && !mayAccess(rec, caller, W)) {

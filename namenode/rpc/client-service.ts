@@ -384,5 +384,6 @@ function attrChanges(req: AttrChangesWire | null): AttrChanges {
   if (req.setGid) changes.gid = req.gid;
   if (req.setAtime) changes.atimeMs = wireCount(req.atimeMs, 'atime');
   if (req.setMtime) changes.mtimeMs = wireCount(req.mtimeMs, 'mtime');
+  if (req.killSuidgid) changes.killSuidgid = true;
   return changes;
 }

@@ -552,4 +552,38 @@ describe.skipIf(skip !== undefined)('permissions of the calling process', () => 
     await fsp.chmod(mount.p('own'), 0o777);
     expect(await asUser(1000, 1000, `await fs.writeFile(${JSON.stringify(mount.p('own', 'f'))}, 'x'); await fs.chown(${JSON.stringify(mount.p('own', 'f'))}, 0, 0)`)).toBe('EPERM');
   });
+
+  it('a write, truncate or O_TRUNC by a non-root user clears setuid, and setgid when the group may execute, as Linux does; root keeps them', async () => {
+    // The mount clears them itself (HANDLE_KILLPRIV_V2): the kernel only flags the requests.
+    const modes = async (...names: string[]): Promise<number[]> => Promise.all(names.map(async (n) => (await fsp.stat(mount.p('ids', n))).mode & 0o7777));
+    await fsp.mkdir(mount.p('ids'), { mode: 0o777 });
+    const files: Array<[string, number]> = [['written', 0o4777], ['gx', 0o2777], ['g', 0o2767], ['cut', 0o6777], ['opened', 0o4777], ['rooted', 0o6777]];
+    for (const [name, mode] of files) {
+      await fsp.writeFile(mount.p('ids', name), 'x');
+      await fsp.chmod(mount.p('ids', name), mode);
+    }
+    const p = (name: string): string => JSON.stringify(mount.p('ids', name));
+    const script = [
+      `for (const n of [${p('written')}, ${p('gx')}, ${p('g')}]) await fs.appendFile(n, 'more');`,
+      `await fs.truncate(${p('cut')}, 0);`,
+      `await (await fs.open(${p('opened')}, 'w')).close();`,
+    ].join(' ');
+    expect(await asUser(1000, 1000, script)).toBe('ok');
+    await fsp.appendFile(mount.p('ids', 'rooted'), 'more'); // root has CAP_FSETID
+    expect(await modes('written', 'gx', 'g', 'cut', 'opened', 'rooted')).toEqual([0o777, 0o777, 0o2767, 0o777, 0o777, 0o6777]);
+    expect((await sdk.stat('/ids/written')).mode & 0o7777).toBe(0o777); // on the namenode, not only in the mount's view
+    expect(await fsp.readFile(mount.p('ids', 'written'), 'utf8')).toBe('xmore');
+
+    // As tar does through one descriptor: write, set the owner (which clears the bits), then the
+    // mode it wants (setuid kept), then close.
+    const handle = await fsp.open(mount.p('ids', 'tarred'), 'w');
+    await handle.write('content');
+    await handle.chown(1000, 1000);
+    await handle.chmod(0o4755);
+    await handle.close();
+    expect(await modes('tarred')).toEqual([0o4755]);
+    expect((await sdk.stat('/ids/tarred')).mode & 0o7777).toBe(0o4755);
+    await fsp.chown(mount.p('ids', 'tarred'), 1001, 1001); // a chown by root clears setuid too
+    expect(await modes('tarred')).toEqual([0o755]);
+  });
 });

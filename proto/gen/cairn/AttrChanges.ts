@@ -13,6 +13,7 @@ export interface AttrChanges {
   'atimeMs'?: (number | string | Long);
   'setMtime'?: (boolean);
   'mtimeMs'?: (number | string | Long);
+  'killSuidgid'?: (boolean);
 }
 
 export interface AttrChanges__Output {
@@ -26,4 +27,5 @@ export interface AttrChanges__Output {
   'atimeMs': (number);
   'setMtime': (boolean);
   'mtimeMs': (number);
+  'killSuidgid': (boolean);
 }
