@@ -479,6 +479,14 @@ export class CairnFs {
    * What the kernel is told: a file with a writer on this mount has the writer's size (unflushed
    * writes included) and the attribute changes waiting for its commit.
    */
+  visible(a: P.KernelAttr): P.KernelAttr {
+    if ((a.mode & fileTypeBits) !== O.S_IFREG) return a;
+    const size = this.files.sizeOf(a.ino);
+    const withPending = this.pending.overlay(a);
+    const unlinked = this.hidden.has(a.ino) ? { ...withPending, nlink: 0 } : withPending; // as fstat says after unlink
+    return size === undefined ? unlinked : { ...unlinked, sizeBytes: size };
+  }
+
   /**
    * Whether the file may have a setuid or setgid bit Linux would clear (a write, truncate or
    * chown the kernel flags with *_KILL_SUIDGID, HANDLE_KILLPRIV_V2): by its cached attributes
@@ -489,12 +497,13 @@ export class CairnFs {
     return cached === undefined || hasSuidgid(this.visible(cached).mode);
   }
 
-  visible(a: P.KernelAttr): P.KernelAttr {
-    if ((a.mode & fileTypeBits) !== O.S_IFREG) return a;
-    const size = this.files.sizeOf(a.ino);
-    const withPending = this.pending.overlay(a);
-    const unlinked = this.hidden.has(a.ino) ? { ...withPending, nlink: 0 } : withPending; // as fstat says after unlink
-    return size === undefined ? unlinked : { ...unlinked, sizeBytes: size };
+  /**
+   * A write, or an O_TRUNC open, by a caller without CAP_FSETID (the kernel's *_KILL_SUIDGID):
+   * setuid and setgid are cleared, held with the file's other attribute changes (after any mode
+   * held before them) until its commit carries them. Nothing when the file has neither bit.
+   */
+  killSetIdAtCommit(req: P.FuseRequest): void {
+    if (this.maySetId(req.nodeid)) this.pending.add(req.nodeid, this.caller(req), { killSuidgid: true }, Date.now());
   }
 
   /**

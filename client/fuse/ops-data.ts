@@ -20,8 +20,7 @@ export async function open(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   // The namenode's answer to the open is the freshest there is (close-to-open); the kernel asks
   // for it before it next uses the file's size.
   if (opened.stats !== undefined) fs.fetched(opened.stats, req);
-  // O_TRUNC by a caller without CAP_FSETID clears setuid and setgid (HANDLE_KILLPRIV_V2), as the truncate of a write.
-  if ((P.openInFlagsOf(req.body) & P.openKillSuidgid) !== 0 && fs.maySetId(req.nodeid)) fs.pending.add(req.nodeid, fs.caller(req), { killSuidgid: true }, Date.now());
+  if ((P.openInFlagsOf(req.body) & P.openKillSuidgid) !== 0) fs.killSetIdAtCommit(req); // O_TRUNC clears them as a truncate does
   fs.kernelForgets(req.nodeid);
   // The kernel keeps its cached pages only if they hold the version this open found (page-versions.ts).
   const keep = fs.pageVersions.opened(opened.fh, opened.ino, opened.version);
@@ -92,13 +91,10 @@ export async function write(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   // the buffer, when the device lends it, for as long as it does).
   const data = req.body.subarray(P.writeInBytes, P.writeInBytes + size);
   if (data.length !== size) throw new CairnError('EINVAL', 'short write request');
-  // A writer without CAP_FSETID clears setuid and setgid (HANDLE_KILLPRIV_V2): held with the
-  // file's other attribute changes, after any mode held before it, until the commit carries it.
-  const kill = (P.writeFlagsOf(req.body) & P.writeKillSuidgid) !== 0 && fs.maySetId(req.nodeid);
   const written = await fs.files.write(fh, data, offset, req.retain);
   fs.dataChanged(req.nodeid);
   fs.listings.inodesChanged([req.nodeid]);
   fs.pending.written(req.nodeid);
-  if (kill) fs.pending.add(req.nodeid, fs.caller(req), { killSuidgid: true }, Date.now());
+  if ((P.writeFlagsOf(req.body) & P.writeKillSuidgid) !== 0) fs.killSetIdAtCommit(req);
   return P.writeOut(written);
 }
