@@ -69,6 +69,27 @@ export class CompleteDirs {
     return !known.names.has(name);
   }
 
+  /** Whether `dir`'s names are kept but not confirmed lately: a lookup there may confirm them (`confirmed`). */
+  stale(dir: number, nowMs: number): boolean {
+    const known = this.dirs.get(dir);
+    return known !== undefined && nowMs >= known.freshUntilMs;
+  }
+
+  /**
+   * The namenode's attributes of a directory whose names are kept, with no change of ours on the
+   * way (a lookup that found a name absent there): the same version, and nobody changed the
+   * names since they were last confirmed, so they are exact again for `ttlMs`; another, and they
+   * are forgotten.
+   */
+  confirmed(s: Stats, nowMs: number): void {
+    const known = this.dirs.get(s.ino);
+    if (known === undefined) return;
+    if (s.dirVersion !== known.version) return this.remove(s.ino);
+    known.freshUntilMs = nowMs + this.ttlMs;
+    this.dirs.delete(s.ino); // most recently confirmed last (sweep drops from the front)
+    this.dirs.set(s.ino, known);
+  }
+
   /** Whether `name` is known to be in `dir`. */
   holds(dir: number, name: string, nowMs: number): boolean {
     const known = this.dirs.get(dir);

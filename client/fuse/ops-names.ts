@@ -8,6 +8,7 @@ import { constants as osConstants } from 'node:os';
 import { R, W, X, permits } from '../../common/access.js';
 import { CairnError } from '../../common/errors.js';
 import type { Changed } from '../sdk/client.js';
+import type { Stats } from '../sdk/stats.js';
 import type { CairnFs } from './cairn-fs.js';
 import { monotonicMs } from './fast-lookups.js';
 import { unlinkAhead } from './early-unlinks.js';
@@ -27,7 +28,18 @@ export async function lookup(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   if (listed !== undefined) return fs.entry(req, req.nodeid, name, listed);
   if (fs.complete.lacks(req.nodeid, name, monotonicMs())) throw absent;
   const path = fs.childPath(req.nodeid, name);
-  const s = await fs.retrying(() => fs.root.lstat(path));
+  let s: Stats;
+  if (fs.complete.stale(req.nodeid, monotonicMs())) {
+    // The directory's names are kept but not confirmed lately: an absent name brings its version
+    // back, which confirms them (git looks up .git, .gitignore and .gitattributes in each
+    // directory of a tree tar just wrote; the first goes to the namenode, the others no longer).
+    const found = await fs.retrying(() => fs.root.lstatOrParent(path));
+    if ('parent' in found) {
+      fs.complete.confirmed(found.parent, monotonicMs());
+      throw absent;
+    }
+    s = found.stats;
+  } else s = await fs.retrying(() => fs.root.lstat(path));
   // Only names that exist count towards a run: a storm of creates looks up names that do not
   // exist yet, and pages fetched for it would hold nothing to answer from.
   if (fs.listings.missed(req.nodeid, name, now)) fs.statahead(req.nodeid, name);

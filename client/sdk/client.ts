@@ -201,6 +201,15 @@ export class CairnClient {
     return new Stats(await this.withPath(path, 'lstat', () => this.namenode.stat(path, false)));
   }
 
+  /**
+   * lstat of `path`, or, when its last component is not there, the directory that lacks it (its
+   * version says whether a listing of it kept since is still complete: client/fuse/complete-dirs.ts).
+   */
+  async lstatOrParent(path: string): Promise<{ stats: Stats } | { parent: Stats }> {
+    const found = await this.withPath(path, 'lstat', () => this.namenode.lstatOrParent(path));
+    return 'attr' in found ? { stats: new Stats(found.attr) } : { parent: new Stats(found.parent) };
+  }
+
   async exists(path: string): Promise<boolean> {
     try {
       await this.lstat(path);

@@ -343,6 +343,14 @@ export class NamenodeClient {
   stat(path: string, follow: boolean): Promise<WireAttr> {
     return this.attr('Stat', { path, follow });
   }
+  /** lstat of `path`; when its last component is not there, the directory that lacks it instead of ENOENT. */
+  async lstatOrParent(path: string): Promise<{ attr: WireAttr } | { parent: WireAttr }> {
+    const reply = await this.call<object, AttrReply__Output>('Stat', { path, follow: false, parentWhenAbsent: true });
+    if (reply.attr !== null) return { attr: reply.attr };
+    const parent = reply.dirs[0];
+    if (parent === undefined) throw new CairnError('EIO', 'a Stat reply held neither the node nor its directory', { path });
+    return { parent };
+  }
   readdir(path: string, startAfter: string, limit = 0): Promise<ReaddirReply__Output> {
     return this.call('Readdir', { path, startAfter, limit });
   }

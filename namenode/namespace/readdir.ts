@@ -4,12 +4,26 @@ import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { OpContext } from './context.js';
-import { R, X, checkAccess, getInode, resolve } from './inodes.js';
+import { splitPath } from '../../common/paths.js';
+import { R, X, checkAccess, getInode, lookup, resolve, resolveParent } from './inodes.js';
 import { keys, nameFromDirentKey, prefixEnd, type DirentRecord } from './records.js';
 
 export async function stat(ctx: OpContext, path: string, follow: boolean): Promise<Attr> {
   const found = await resolve(ctx, path, follow);
   return toAttr(found.ino, found.rec);
+}
+
+/**
+ * stat of `path`, or, when its last component is not there, the attributes of the directory
+ * that lacks it (PathRequest.parent_when_absent): its version tells a mount that knows the
+ * directory's names whether they are still all of them.
+ */
+export async function statOrParent(ctx: OpContext, path: string, follow: boolean): Promise<{ attr: Attr } | { parent: Attr }> {
+  if (splitPath(path).length === 0) return { attr: await stat(ctx, path, follow) };
+  const { dir, name } = await resolveParent(ctx, path);
+  checkAccess(dir.rec, ctx.caller, X, path);
+  if ((await lookup(ctx, dir.ino, name)) === undefined) return { parent: toAttr(dir.ino, dir.rec) };
+  return { attr: await stat(ctx, path, follow) };
 }
 
 export interface ReaddirPage {

@@ -10,7 +10,7 @@ import type { ChunkInfo } from '../../proto/gen/cairn/ChunkInfo.js';
 import type { OpContext } from '../namespace/context.js';
 import { mkdir } from '../namespace/mkdir.js';
 import { createReserved, open } from '../namespace/open.js';
-import { readdir, stat } from '../namespace/readdir.js';
+import { readdir, stat, statOrParent } from '../namespace/readdir.js';
 import { rename } from '../namespace/rename.js';
 import { rmdir, unlink } from '../namespace/remove.js';
 import { setAttr, setReplication, type AttrChanges } from '../namespace/setattr.js';
@@ -130,7 +130,11 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
 
   return {
     Mkdir: handler(async (req, caller) => changeReply(caller, (ctx) => mkdir(ctx, req.path, wireMode(req.mode), req.recursive))),
-    Stat: handler(async (req, caller) => attrReply(await run(caller, (ctx) => stat(ctx, req.path, req.follow)))),
+    Stat: handler(async (req, caller) => {
+      if (!req.parentWhenAbsent) return attrReply(await run(caller, (ctx) => stat(ctx, req.path, req.follow)));
+      const found = await run(caller, (ctx) => statOrParent(ctx, req.path, req.follow));
+      return 'attr' in found ? attrReply(found.attr) : { attr: null, dirs: [attrToWire(found.parent, chunkSize)] };
+    }),
     Readdir: handler(async (req, caller) => {
       const page = await run(caller, (ctx) => readdir(ctx, req.path, req.startAfter, req.limit));
       return { entries: page.entries.map((e) => ({ name: e.name, attr: attrToWire(e.attr, chunkSize) })), more: page.more };

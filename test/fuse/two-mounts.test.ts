@@ -80,6 +80,31 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
     expect((await fsp.readdir(b.p('filled'))).sort()).toEqual((await fsp.readdir(a.p('filled'))).sort());
   });
 
+  it('a lookup of an absent name in a directory one mount made confirms its names once they are a cache lifetime old, unless the other mount changed it', async () => {
+    await fsp.mkdir(a.p('kept'));
+    await fsp.writeFile(a.p('kept', 'mine'), 'x');
+    await fsp.mkdir(a.p('kept-other'));
+    await fsp.writeFile(a.p('kept-other', 'mine'), 'x');
+    // a's names of both are no longer fresh once it sees a name b adds to a directory a made after them.
+    await fsp.mkdir(a.p('kept-probe'));
+    await fsp.writeFile(b.p('kept-probe', 'from-b'), 'b');
+    await waitFor(async () => (await codeOf(fsp.stat(a.p('kept-probe', 'from-b')))) === undefined, 5000, 'the other mount\'s name');
+    // Unchanged since: the namenode's answer to a lookup of an absent name carries the directory's
+    // version, the same, so a knows its names again and answers for them itself (for a cache
+    // lifetime, as for any name it caches): a name b adds now is not seen at once.
+    expect(await codeOf(fsp.stat(a.p('kept', 'nobody')))).toBe('ENOENT');
+    const confirmedAt = Date.now();
+    await fsp.writeFile(b.p('kept', 'late'), 'b');
+    const seenAtOnce = (await codeOf(fsp.stat(a.p('kept', 'late')))) === undefined;
+    if (Date.now() - confirmedAt < 800) expect(seenAtOnce).toBe(false);
+    await waitFor(async () => (await codeOf(fsp.stat(a.p('kept', 'late')))) === undefined, 5000, 'the other mount\'s late name');
+    // Changed by b meanwhile: the version moved, so a forgets the names, and sees b's at once.
+    await fsp.writeFile(b.p('kept-other', 'from-b'), 'b');
+    expect(await codeOf(fsp.stat(a.p('kept-other', 'nobody')))).toBe('ENOENT');
+    expect(await fsp.readFile(a.p('kept-other', 'from-b'), 'utf8')).toBe('b');
+    expect(await fsp.readFile(a.p('kept-other', 'mine'), 'utf8')).toBe('x');
+  });
+
   it('a rename on one mount is seen by the other: the new name at once, the old name gone within the name cache lifetime', async () => {
     await fsp.mkdir(a.p('dir1'));
     await fsp.writeFile(a.p('dir1', 'old-name'), 'renamed contents');

@@ -88,6 +88,26 @@ describe('changes report the directories they changed, as they are after the cha
     expect(await codeOf(fs.unlink('/c/named', { expectIno: second }))).toBe('ENOENT');
   });
 
+  it('a lookup of an absent name can answer with the directory that lacks it, its version included (both transports)', async () => {
+    await fs.mkdir('/c/look');
+    await (await fs.open('/c/look/here', 'w')).close();
+    for (const client of [fs, cluster.client({ transport: 'grpc' })]) {
+      const found = await client.lstatOrParent('/c/look/here');
+      expect('stats' in found && found.stats.ino).toBe((await fs.lstat('/c/look/here')).ino);
+      const dir = await fs.lstat('/c/look');
+      const absent = await client.lstatOrParent('/c/look/nobody');
+      expect('parent' in absent && [absent.parent.ino, absent.parent.dirVersion]).toEqual([dir.ino, dir.dirVersion]);
+      expect(await codeOf(client.lstatOrParent('/c/nowhere/nobody'))).toBe('ENOENT'); // no directory to answer with
+      expect(await codeOf(client.lstatOrParent('/c/look/here/nobody'))).toBe('ENOTDIR');
+    }
+    await fs.chmod('/c/look', 0o700);
+    expect(await codeOf(cluster.client({ uid: 1000, gid: 1000 }).lstatOrParent('/c/look/nobody'))).toBe('EACCES');
+    await fs.chmod('/c/look', 0o755);
+    await (await fs.open('/c/look/new', 'w')).close();
+    const moved = await fs.lstatOrParent('/c/look/nobody');
+    expect('parent' in moved && moved.parent.dirVersion).toBe((await fs.lstat('/c/look')).dirVersion);
+  });
+
   it('a failed change reports nothing', async () => {
     let calls = 0;
     expect(await codeOf(fs.unlink('/c/missing', { onChanged: () => calls++ }))).toBe('ENOENT');

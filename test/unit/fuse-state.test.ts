@@ -529,6 +529,21 @@ describe('CompleteDirs after a pause', () => {
     expect(c.size).toBe(0);
   });
 
+  it('knows a stale directory again when a lookup finds its version unmoved, and forgets it when the version moved', () => {
+    const c = new CompleteDirs(1000);
+    c.made(dirStats(7, 0), 0);
+    c.changed([dirStats(7, 1)], [{ dir: 7, name: 'a', added: true }], 10);
+    c.made(dirStats(8, 0), 0);
+    expect([c.stale(7, 500), c.stale(7, 2000), c.stale(9, 2000)]).toEqual([false, true, false]); // 9: not known at all
+    c.confirmed(dirStats(7, 1), 2000); // nobody changed it since: its names are exact again
+    expect([c.stale(7, 2500), c.lacks(7, '.gitignore', 2500), c.lacks(7, 'a', 2500)]).toEqual([false, true, false]);
+    expect(c.lacks(7, '.gitignore', 3000)).toBe(false); // a ttl after that confirmation
+    c.confirmed(dirStats(8, 1), 2000); // someone else added a name: forgotten
+    expect([c.stale(8, 2000), c.lacks(8, 'x', 2000), c.size]).toEqual([false, false, 1]);
+    c.confirmed(dirStats(9, 0), 2000); // never known: nothing to confirm
+    expect(c.size).toBe(1);
+  });
+
   it('forgets a directory whose version a later change finds unmoved: the namenode went back (a commit lost with its power)', () => {
     const c = new CompleteDirs(1000);
     c.made(dirStats(7, 0), 0);

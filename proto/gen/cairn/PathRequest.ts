@@ -6,10 +6,12 @@ export interface PathRequest {
   'path'?: (string);
   'follow'?: (boolean);
   'expectInode'?: (number | string | Long);
+  'parentWhenAbsent'?: (boolean);
 }
 
 export interface PathRequest__Output {
   'path': (string);
   'follow': (boolean);
   'expectInode': (number);
+  'parentWhenAbsent': (boolean);
 }
