@@ -98,6 +98,8 @@ export class CairnFs {
   readonly createdAhead = new Map<number, { parent: number; grant: HeldGrant }>();
   /** Closes answered ahead of their commit (early-closes.ts), until it and what follows it settled. */
   private readonly closesAhead = new Map<number, Promise<void>>();
+  /** RELEASEs on their way, until settled. */
+  private readonly releases = new Map<number, Promise<void>>();
   /** Files unlinked while open here, kept under a hidden name until their last close. */
   readonly hidden = new Map<number, { parent: number; name: string; client: CairnClient }>();
   /** The attribute cache's epoch when each request began (attr-cache.ts). */
@@ -308,26 +310,15 @@ export class CairnFs {
         return undefined;
       }
       case P.op.RELEASE: {
-        await this.closesAhead.get(req.nodeid); // what follows a close answered ahead comes first
-        this.pageVersions.released(P.fhOf(req.body));
-        await this.files.release(P.fhOf(req.body));
-        let sent = false;
-        if (!this.files.hasWriter(req.nodeid)) {
-          sent = await this.sendPending(req.nodeid, req).catch((err: unknown) => {
-            this.o.log.warn({ err, ino: req.nodeid }, 'attribute changes lost at close');
-            return true; // what the kernel was shown did not happen
-          });
-        }
-        if (!this.files.isOpen(req.nodeid)) {
-          this.createdAhead.delete(req.nodeid);
-          await removeHidden(this, req.nodeid);
-        }
-        this.invalidate(req, req.nodeid); // the size no longer comes from a writer here
-        // Unless nothing was written since the kernel last dropped them (a file created and
-        // closed unwritten, or a close after its flush already did), the kernel's attributes
-        // may show a writer's size or an mtime the commit moved.
-        if (sent || this.writtenUnforgotten.has(req.nodeid)) this.forgetWritten(req.nodeid);
-        return undefined;
+        // A SETATTR of the file sent after it waits for it (releasing): the changes it sends
+        // were made before that one, and must not land after it.
+        const earlier = this.releases.get(req.nodeid);
+        const done = this.release(req);
+        const settled: Promise<void> = Promise.all([earlier, done.catch(() => undefined)]).then(() => {
+          if (this.releases.get(req.nodeid) === settled) this.releases.delete(req.nodeid);
+        });
+        this.releases.set(req.nodeid, settled);
+        return done;
       }
       case P.op.OPENDIR:
         return opendir(this, req);
@@ -530,6 +521,38 @@ export class CairnFs {
    */
   closedAhead(ino: number): Promise<void> | undefined {
     return this.closesAhead.get(ino);
+  }
+
+  /**
+   * A RELEASE of a handle: the file closed here (a writer's last handle commits what it wrote),
+   * then the attribute changes still held for it sent once no writer is left here.
+   */
+  private async release(req: P.FuseRequest): Promise<undefined> {
+    await this.closesAhead.get(req.nodeid); // what follows a close answered ahead comes first
+    this.pageVersions.released(P.fhOf(req.body));
+    await this.files.release(P.fhOf(req.body));
+    let sent = false;
+    if (!this.files.hasWriter(req.nodeid)) {
+      sent = await this.sendPending(req.nodeid, req).catch((err: unknown) => {
+        this.o.log.warn({ err, ino: req.nodeid }, 'attribute changes lost at close');
+        return true; // what the kernel was shown did not happen
+      });
+    }
+    if (!this.files.isOpen(req.nodeid)) {
+      this.createdAhead.delete(req.nodeid);
+      await removeHidden(this, req.nodeid);
+    }
+    this.invalidate(req, req.nodeid); // the size no longer comes from a writer here
+    // Unless nothing was written since the kernel last dropped them (a file created and
+    // closed unwritten, or a close after its flush already did), the kernel's attributes
+    // may show a writer's size or an mtime the commit moved.
+    if (sent || this.writtenUnforgotten.has(req.nodeid)) this.forgetWritten(req.nodeid);
+    return undefined;
+  }
+
+  /** The RELEASEs of `ino` on their way, until settled (a SETATTR sent after them waits for them). */
+  releasing(ino: number): Promise<void> | undefined {
+    return this.releases.get(ino);
   }
 
   /**

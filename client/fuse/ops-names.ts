@@ -79,6 +79,8 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
   // A close of the file answered ahead sends the changes it held first: one made after it must
   // not land before them (a chown clearing setuid, then a chmod held before it putting it back).
   await fs.closedAhead(req.nodeid);
+  // So does a RELEASE received before it (the changes held while the file had a writer).
+  await fs.releasing(req.nodeid);
   const client = fs.caller(req);
   const path = fs.pathOf(req.nodeid);
   const now = Date.now();

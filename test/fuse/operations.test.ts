@@ -438,6 +438,42 @@ describe.skipIf(skip !== undefined)('attributes', () => {
     expect(st.ctimeMs).toBeGreaterThanOrEqual(before.ctimeMs);
   });
 
+  it('a chmod right after a mapped file is unmapped lands after the chmod made while it was mapped', async () => {
+    // close(2) of a mapped file sends FLUSH, and its RELEASE only at munmap, which writes the
+    // mapping's dirty pages first: the RELEASE then commits them, and only after that sends the
+    // chmod held while the file had a writer. The chmod that follows the munmap must win.
+    const own = await Mount.start(cluster);
+    const paths = [0, 1, 2].map((i) => own.p(`mapped${i}`));
+    try {
+      for (const p of paths) {
+        // libc's mmap and munmap, as a C program calls them (Python's mmap keeps a copy of the
+        // descriptor, whose close would send a FLUSH at the munmap).
+        await py(`import ctypes, mmap
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+p = ${JSON.stringify(p)}
+fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+os.write(fd, b'x' * 8192)
+addr = libc.mmap(None, 8192, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+if addr in (None, ctypes.c_void_p(-1).value): sys.exit('mmap failed')
+os.close(fd)
+os.chmod(p, 0o600)
+ctypes.memmove(addr, b'dirty', 5)
+if libc.munmap(addr, 8192) != 0: sys.exit('munmap failed')
+os.chmod(p, 0o640)`);
+      }
+    } finally {
+      await own.stop(); // every RELEASE done and every held change sent
+    }
+    for (const [i, p] of paths.entries()) {
+      const st = await sdk.lstat(`/mapped${i}`);
+      expect([p, (st.mode & 0o777).toString(8)]).toEqual([p, '640']);
+      expect((await sdk.readFile(`/mapped${i}`)).subarray(0, 5).toString()).toBe('dirty');
+    }
+  });
+
   it('touch -m sets only mtime; writing through the mount moves mtime', async () => {
     await fsp.writeFile(mount.p('times'), 'x');
     await fsp.utimes(mount.p('times'), new Date(1_000_000), new Date(2_000_000));
