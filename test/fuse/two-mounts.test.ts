@@ -92,8 +92,8 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
     // Unchanged since: the namenode's answer to a lookup of an absent name carries the directory's
     // version, the same, so a knows its names again and answers for them itself (for a cache
     // lifetime, as for any name it caches): a name b adds now is not seen at once.
+    const confirmedAt = Date.now(); // before the lookup that confirms: the time since it is at most Date.now() - confirmedAt
     expect(await codeOf(fsp.stat(a.p('kept', 'nobody')))).toBe('ENOENT');
-    const confirmedAt = Date.now();
     await fsp.writeFile(b.p('kept', 'late'), 'b');
     const seenAtOnce = (await codeOf(fsp.stat(a.p('kept', 'late')))) === undefined;
     if (Date.now() - confirmedAt < 800) expect(seenAtOnce).toBe(false);
