@@ -5,7 +5,7 @@ import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { OpContext } from './context.js';
 import { splitPath } from '../../common/paths.js';
-import { R, X, checkAccess, getInode, lookup, resolve, resolveParent } from './inodes.js';
+import { R, X, checkAccess, getInode, lookup, mustGetInode, resolve, resolveParent } from './inodes.js';
 import { keys, nameFromDirentKey, prefixEnd, type DirentRecord } from './records.js';
 
 export async function stat(ctx: OpContext, path: string, follow: boolean): Promise<Attr> {
@@ -22,8 +22,12 @@ export async function statOrParent(ctx: OpContext, path: string, follow: boolean
   if (splitPath(path).length === 0) return { attr: await stat(ctx, path, follow) };
   const { dir, name } = await resolveParent(ctx, path);
   checkAccess(dir.rec, ctx.caller, X, path);
-  if ((await lookup(ctx, dir.ino, name)) === undefined) return { parent: toAttr(dir.ino, dir.rec) };
-  return { attr: await stat(ctx, path, follow) };
+  const entry = await lookup(ctx, dir.ino, name);
+  if (entry === undefined) return { parent: toAttr(dir.ino, dir.rec) };
+  const rec = await mustGetInode(ctx.tx, entry.ino, path);
+  // A symlink to follow leads elsewhere: resolved from the start, as stat does.
+  if (rec.type === 'l' && follow) return { attr: await stat(ctx, path, true) };
+  return { attr: toAttr(entry.ino, rec) };
 }
 
 export interface ReaddirPage {

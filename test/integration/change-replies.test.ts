@@ -91,9 +91,12 @@ describe('changes report the directories they changed, as they are after the cha
   it('a lookup of an absent name can answer with the directory that lacks it, its version included (both transports)', async () => {
     await fs.mkdir('/c/look');
     await (await fs.open('/c/look/here', 'w')).close();
+    await fs.symlink('/c/look/here', '/c/look/link');
     for (const client of [fs, cluster.client({ transport: 'grpc' })]) {
       const found = await client.lstatOrParent('/c/look/here');
       expect('stats' in found && found.stats.ino).toBe((await fs.lstat('/c/look/here')).ino);
+      const link = await client.lstatOrParent('/c/look/link'); // the link itself, as lstat
+      expect('stats' in link && [link.stats.isSymbolicLink(), link.stats.ino]).toEqual([true, (await fs.lstat('/c/look/link')).ino]);
       const dir = await fs.lstat('/c/look');
       const absent = await client.lstatOrParent('/c/look/nobody');
       expect('parent' in absent && [absent.parent.ino, absent.parent.dirVersion]).toEqual([dir.ino, dir.dirVersion]);
