@@ -301,23 +301,15 @@ export class CairnFs {
         let onSent = (): void => undefined;
         const sent = new Promise<void>((resolve) => (onSent = resolve));
         const flushing = this.flushCarrying(fh, req, false, (carry) => commitAhead(this, req.nodeid, fh, carry, onSent));
-        const earlier = this.closesAhead.get(req.nodeid);
-        const settled: Promise<void> = Promise.all([earlier, flushing.catch(() => undefined)]).then(() => {
-          if (this.closesAhead.get(req.nodeid) === settled) this.closesAhead.delete(req.nodeid);
-        });
-        this.closesAhead.set(req.nodeid, settled);
+        chainPerInode(this.closesAhead, req.nodeid, flushing);
         await answeredAhead(this, req.nodeid, flushing, sent);
         return undefined;
       }
       case P.op.RELEASE: {
         // A SETATTR of the file sent after it waits for it (releasing): the changes it sends
         // were made before that one, and must not land after it.
-        const earlier = this.releases.get(req.nodeid);
         const done = this.release(req);
-        const settled: Promise<void> = Promise.all([earlier, done.catch(() => undefined)]).then(() => {
-          if (this.releases.get(req.nodeid) === settled) this.releases.delete(req.nodeid);
-        });
-        this.releases.set(req.nodeid, settled);
+        chainPerInode(this.releases, req.nodeid, done);
         return done;
       }
       case P.op.OPENDIR:
@@ -645,6 +637,18 @@ export class CairnFs {
     this.nodes.remember(parent, name, a.ino, s.isDirectory());
     return P.entryOut(this.visible(a), this.o.cacheMs, this.attrValidMs(a));
   }
+}
+
+/**
+ * Keeps `work` in `chains` under `ino` after what was there, until both settled (failed or not):
+ * a later request of the inode awaits the entry to come after all of them.
+ */
+function chainPerInode(chains: Map<number, Promise<void>>, ino: number, work: Promise<unknown>): void {
+  const earlier = chains.get(ino);
+  const settled: Promise<void> = Promise.all([earlier, work.catch(() => undefined)]).then(() => {
+    if (chains.get(ino) === settled) chains.delete(ino);
+  });
+  chains.set(ino, settled);
 }
 
 /** Whether attributes show every change asked for (the namenode applies a commit's changes only if the caller may). */
