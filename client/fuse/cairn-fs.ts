@@ -596,7 +596,7 @@ export class CairnFs {
     const pending = this.pending.take(ino);
     const path = this.nodes.path(ino);
     if (pending === undefined || path === undefined) return false;
-    const s = await this.retrying(() => pending.client.setAttributes(path, pending.changes, { follow: false }));
+    const s = await this.retrying(() => pending.client.setAttributes(path, pending.changes, { follow: false, expectIno: ino }));
     if (s.ino === ino && req !== undefined) this.fetched(s, req);
     return true;
   }

@@ -111,7 +111,7 @@ export async function setattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
     fs.pending.add(req.nodeid, client, changes, now);
     if ((a.valid & V.SIZE) === 0) fs.files.endAhead(req.nodeid);
   } else if (changing) {
-    const s = await fs.retrying(() => client.setAttributes(path, changes, { follow: false }));
+    const s = await fs.retrying(() => client.setAttributes(path, changes, { follow: false, expectIno: req.nodeid }));
     fs.invalidate(req, req.nodeid);
     if (s.ino !== req.nodeid) throw new Errno(ESTALE);
     return fs.attrReply(fs.fetched(s, req));

@@ -11,8 +11,10 @@ import type { InodeRecord } from './records.js';
 
 export type { AttrChanges };
 
-export async function setAttr(ctx: OpContext, path: string, follow: boolean, changes: AttrChanges): Promise<Attr> {
+/** `expectIno`: change the file only while `path` names that inode (ESTALE when it names another). */
+export async function setAttr(ctx: OpContext, path: string, follow: boolean, changes: AttrChanges, expectIno?: number): Promise<Attr> {
   const { ino, rec } = await resolve(ctx, path, follow);
+  if (expectIno !== undefined && ino !== expectIno) throw new CairnError('ESTALE', `names another inode than ${expectIno}`, { path });
   return applyAttrChanges(ctx, ino, rec, changes, path);
 }
 

@@ -151,7 +151,10 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       return { dirs };
     }),
     Rmdir: handler(async (req, caller) => ({ dirs: (await change(caller, (ctx) => rmdir(ctx, req.path))).dirs })),
-    SetAttr: handler(async (req, caller) => attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req.changes))))),
+    SetAttr: handler(async (req, caller) => {
+      const expectIno = wireCount(req.expectInode, 'expectInode');
+      return attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req.changes), expectIno > 0 ? expectIno : undefined)));
+    }),
     Symlink: handler(async (req, caller) => changeReply(caller, (ctx) => symlink(ctx, req.target, req.path))),
     Readlink: handler(async (req, caller) => ({ target: await run(caller, (ctx) => readlink(ctx, req.path)) })),
     SetReplication: handler(async (req, caller) => {

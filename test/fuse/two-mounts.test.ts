@@ -3,6 +3,7 @@
 // and one writer per file holds across mounts.
 
 import fsp from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
 import { fuseUnavailable, Mount, codeOf } from '../helpers/mount.js';
@@ -124,6 +125,33 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
     await fsp.rename(a.p('dir1'), a.p('dir2'));
     expect((await fsp.stat(b.p('dir2'))).isDirectory()).toBe(true);
     await waitFor(async () => (await codeOf(fsp.stat(b.p('dir1')))) === 'ENOENT', 3000, 'the old directory name to disappear');
+  });
+
+  it('an fchmod of a file whose name the other mount gave to another file since is ESTALE, and leaves that file alone', async () => {
+    // Its own mount: names cached for a minute, so it still knows `f` as its first file.
+    const slow = await Mount.start(cluster, { cacheMs: 60_000 });
+    try {
+      await fsp.mkdir(slow.p('replaced'));
+      await fsp.writeFile(slow.p('replaced', 'f'), 'first');
+      const handle = await fsp.open(slow.p('replaced', 'f'), 'r');
+      try {
+        await fsp.writeFile(b.p('replaced', 'g'), 'second');
+        await fsp.chmod(b.p('replaced', 'g'), 0o640);
+        await fsp.rename(b.p('replaced', 'g'), b.p('replaced', 'f'));
+        // The mount sends the change by path, naming the inode it means (SetAttrRequest.expect_inode).
+        // Before, the namenode changed whatever the path led to, and the mount said ESTALE after.
+        // (A chmod by path is retried by the kernel after ESTALE, and changes the file there now.)
+        const failed = await handle.chmod(0o600).then(() => undefined, (err: NodeJS.ErrnoException) => err);
+        expect(failed?.errno).toBe(-osConstants.errno.ESTALE); // libuv has no name for it
+
+      } finally {
+        await handle.close();
+      }
+      expect((await cluster.client().lstat('/replaced/f')).mode).toBe(0o100640);
+      expect(await fsp.readFile(b.p('replaced', 'f'), 'utf8')).toBe('second');
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('one writer per file: while one mount writes a file, opening it for writing on the other is EBUSY', async () => {

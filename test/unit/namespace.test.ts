@@ -651,6 +651,14 @@ describe('setattr', () => {
     expect((await fs.run(alice, (ctx) => setAttr(ctx, '/home/f', true, { gid: alice.gid }))).gid).toBe(alice.gid);
   });
 
+  it('with an expected inode, a path that names another is ESTALE and changes nothing', async () => {
+    await fs.create('/f');
+    const { inode } = await fs.stat('/f');
+    await rejectsWith(fs.run(root, (ctx) => setAttr(ctx, '/f', false, { mode: 0o600 }, inode + 1)), 'ESTALE');
+    expect((await fs.stat('/f')).mode).toBe(0o644);
+    expect((await fs.run(root, (ctx) => setAttr(ctx, '/f', false, { mode: 0o600 }, inode))).mode).toBe(0o600);
+  });
+
   it('utimes sets atime and mtime to the given times and ctime to now', async () => {
     await fs.create('/f');
     const attr = await fs.run(root, (ctx) => setAttr(ctx, '/f', true, { atimeMs: 1234, mtimeMs: 5678 }));
