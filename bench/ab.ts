@@ -10,7 +10,10 @@
 // `sqlite` (10,000 rows in one transaction, then SQL_TX one-row transactions: the timed part),
 // `tarx` (tar x of /usr/include/node and /usr/include/linux); and `stamped` (2,000 files of 6,000
 // bytes, each written, given its owner, mode and times through its descriptor, and closed: what
-// tar x and cp -p do for every file). Per pair, side A runs first, then B;
+// tar x and cp -p do for every file); `attrs` (200 directories of 10 files of 2,000 bytes made
+// first, not timed; then each file read and its times set to now, as git add freshens an object
+// it finds stored, and each directory given its times, owner and mode after its files, as tar
+// does on leaving it: closed files' attribute changes, early-attrs.ts). Per pair, side A runs first, then B;
 // on each fresh cluster the workload runs `--runs` times (the first pays V8's compilation of code
 // not yet optimized; see docs/PERFORMANCE.md, session 22), and every run is reported. The CPU of the
 // cluster's processes during each timed run comes from /proc. Needs root (the mount), sqlite3 and tar.
@@ -28,7 +31,7 @@ import { createTable, insertRows } from './sql.js';
 import { median } from './stats.js';
 import { buildBase, removeBase, run } from './worktree.js';
 
-const workloads = ['creates', 'sqlite', 'tarx', 'stamped'] as const;
+const workloads = ['creates', 'sqlite', 'tarx', 'stamped', 'attrs'] as const;
 type Workload = (typeof workloads)[number];
 
 interface Side {
@@ -51,6 +54,7 @@ const units: Record<Workload, { unit: string; lowerIsBetter: boolean }> = {
   sqlite: { unit: 'tx/s', lowerIsBetter: false },
   tarx: { unit: 's', lowerIsBetter: true },
   stamped: { unit: 'files/s', lowerIsBetter: false },
+  attrs: { unit: 'files/s', lowerIsBetter: false },
 };
 
 const here = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -185,6 +189,27 @@ async function runWorkload(workload: Workload, root: string, work: string, runIn
         fs.closeSync(fd);
       }
       return count / elapsedS();
+    }
+    case 'attrs': {
+      const dirs = Array.from({ length: 200 }, (_, d) => path.join(dir, `d${d}`));
+      const names = Array.from({ length: 10 }, (_, f) => `f${f}`);
+      const data = Buffer.alloc(2000, 7);
+      for (const d of dirs) {
+        fs.mkdirSync(d);
+        for (const name of names) fs.writeFileSync(path.join(d, name), data);
+      }
+      const t0 = process.hrtime.bigint();
+      for (const d of dirs) {
+        for (const name of names) {
+          const file = path.join(d, name);
+          fs.readFileSync(file);
+          fs.utimesSync(file, Date.now() / 1000, Date.now() / 1000);
+        }
+        fs.utimesSync(d, 1_000_000, 1_000_000);
+        fs.chownSync(d, 0, 0);
+        fs.chmodSync(d, 0o755);
+      }
+      return (dirs.length * names.length) / (Number(process.hrtime.bigint() - t0) / 1e9);
     }
   }
 }
