@@ -13,7 +13,7 @@
 // tar x and cp -p do for every file); `attrs` (200 directories of 10 files of 2,000 bytes made
 // first, not timed; then each file read and its times set to now, as git add freshens an object
 // it finds stored, and each directory given its times, owner and mode after its files, as tar
-// does on leaving it: closed files' attribute changes, early-attrs.ts). Per pair, side A runs first, then B;
+// does on leaving it: closed files' attribute changes, docs/PERFORMANCE.md session 31). Per pair, side A runs first, then B;
 // on each fresh cluster the workload runs `--runs` times (the first pays V8's compilation of code
 // not yet optimized; see docs/PERFORMANCE.md, session 22), and every run is reported. The CPU of the
 // cluster's processes during each timed run comes from /proc. Needs root (the mount), sqlite3 and tar.

@@ -597,7 +597,7 @@ export class CairnFs {
     const path = this.nodes.path(ino);
     if (pending === undefined || path === undefined) return false;
     const s = await this.retrying(() => pending.client.setAttributes(path, pending.changes, { follow: false, expectIno: ino }));
-    if (s.ino === ino && req !== undefined) this.fetched(s, req);
+    if (req !== undefined) this.fetched(s, req); // of `ino`: the namenode refuses a path that leads elsewhere
     return true;
   }
 

@@ -320,8 +320,9 @@ export class CairnClient {
   /**
    * Several attributes in one call (what chmod, chown and utimes do one at a time), on the
    * symlink itself when `follow` is false. Times are in ms. Returns the new attributes.
+   * `expectIno`: change the file only while `path` names that inode (ESTALE, with nothing
+   * changed, when it names another).
    */
-  /** `expectIno`: change the file only while `path` names that inode (ESTALE, with nothing changed, when it names another). */
   async setAttributes(path: string, changes: AttrChanges, opts: { follow?: boolean; expectIno?: number } = {}): Promise<Stats> {
     const req = { path, follow: opts.follow ?? true, changes: attrChangesToWire(changes), expectInode: opts.expectIno ?? 0 };
     return new Stats(await this.withPath(path, 'setattr', () => this.namenode.setAttr(req)));

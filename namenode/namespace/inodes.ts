@@ -50,6 +50,11 @@ export function mayAccess(rec: InodeRecord, caller: Caller, want: number): boole
   return permits(rec, rec.mode, rec.type === 'd', caller, want);
 }
 
+/** A change that names the inode it means (unlink's and SetAttr's `expect_inode`): ESTALE, before anything changes, when `path` leads to another. */
+export function checkExpectedInode(ino: number, expectIno: number | undefined, path: string): void {
+  if (expectIno !== undefined && ino !== expectIno) throw new CairnError('ESTALE', `names another inode than ${expectIno}`, { path });
+}
+
 export function checkAccess(rec: InodeRecord, caller: Caller, want: number, path: string): void {
   if (!mayAccess(rec, caller, want)) throw new CairnError('EACCES', undefined, { path });
 }

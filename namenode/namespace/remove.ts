@@ -4,7 +4,7 @@ import { CairnError } from '../../common/errors.js';
 import type { Caller } from '../../common/rpc.js';
 import type { FreedChunk, OpContext } from './context.js';
 import { dropLink } from './files.js';
-import { W, X, checkAccess, lookup, mustGetInode, resolveParent, touchDir } from './inodes.js';
+import { W, X, checkAccess, checkExpectedInode, lookup, mustGetInode, resolveParent, touchDir } from './inodes.js';
 import { keys, prefixEnd, type InodeRecord } from './records.js';
 import { dropXattrs } from './xattr.js';
 
@@ -13,7 +13,7 @@ export async function unlink(ctx: OpContext, path: string, expectIno?: number): 
   const { dir, name } = await resolveParent(ctx, path);
   const entry = await lookup(ctx, dir.ino, name);
   if (entry === undefined) throw new CairnError('ENOENT', undefined, { path });
-  if (expectIno !== undefined && entry.ino !== expectIno) throw new CairnError('ESTALE', `names another inode than ${expectIno}`, { path });
+  checkExpectedInode(entry.ino, expectIno, path);
   if (entry.type === 'd') throw new CairnError('EISDIR', undefined, { path });
   checkAccess(dir.rec, ctx.caller, W | X, path);
   checkSticky(dir.rec, await mustGetInode(ctx.tx, entry.ino, path), ctx.caller, path);

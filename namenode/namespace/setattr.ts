@@ -6,7 +6,7 @@ import { CairnError } from '../../common/errors.js';
 import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { OpContext } from './context.js';
-import { W, checkOwner, mayAccess, putInode, resolve } from './inodes.js';
+import { W, checkExpectedInode, checkOwner, mayAccess, putInode, resolve } from './inodes.js';
 import type { InodeRecord } from './records.js';
 
 export type { AttrChanges };
@@ -14,7 +14,7 @@ export type { AttrChanges };
 /** `expectIno`: change the file only while `path` names that inode (ESTALE when it names another). */
 export async function setAttr(ctx: OpContext, path: string, follow: boolean, changes: AttrChanges, expectIno?: number): Promise<Attr> {
   const { ino, rec } = await resolve(ctx, path, follow);
-  if (expectIno !== undefined && ino !== expectIno) throw new CairnError('ESTALE', `names another inode than ${expectIno}`, { path });
+  checkExpectedInode(ino, expectIno, path);
   return applyAttrChanges(ctx, ino, rec, changes, path);
 }
 

@@ -23,7 +23,7 @@ import { nextId } from '../namespace/inodes.js';
 import { GrantHeld } from '../grants.js';
 import { placeChunk } from '../placement.js';
 import { checkWritable, persistAdminState, releaseChunks, type NamenodeState } from '../state.js';
-import { attrToWire, wireCount, wireMode, wireString } from './wire.js';
+import { attrToWire, wireCount, wireExpectedInode, wireMode, wireString } from './wire.js';
 import type { Attr as WireAttr } from '../../proto/gen/cairn/Attr.js';
 import type { AttrChanges__Output as AttrChangesWire } from '../../proto/gen/cairn/AttrChanges.js';
 import type { Attr } from '../namespace/attr.js';
@@ -145,15 +145,15 @@ export function clientNamenodeMethods(state: NamenodeState): ClientNamenodeMetho
       return { dirs };
     }),
     Unlink: handler(async (req, caller) => {
-      const expectIno = wireCount(req.expectInode, 'expectInode');
-      const { result, dirs } = await change(caller, (ctx) => unlink(ctx, req.path, expectIno > 0 ? expectIno : undefined));
+      const expectIno = wireExpectedInode(req.expectInode);
+      const { result, dirs } = await change(caller, (ctx) => unlink(ctx, req.path, expectIno));
       releaseChunks(state, result);
       return { dirs };
     }),
     Rmdir: handler(async (req, caller) => ({ dirs: (await change(caller, (ctx) => rmdir(ctx, req.path))).dirs })),
     SetAttr: handler(async (req, caller) => {
-      const expectIno = wireCount(req.expectInode, 'expectInode');
-      return attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req.changes), expectIno > 0 ? expectIno : undefined)));
+      const expectIno = wireExpectedInode(req.expectInode);
+      return attrReply(await mutate(caller, (ctx) => setAttr(ctx, req.path, req.follow, attrChanges(req.changes), expectIno)));
     }),
     Symlink: handler(async (req, caller) => changeReply(caller, (ctx) => symlink(ctx, req.target, req.path))),
     Readlink: handler(async (req, caller) => ({ target: await run(caller, (ctx) => readlink(ctx, req.path)) })),

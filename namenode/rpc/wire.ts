@@ -31,6 +31,12 @@ export function wireCount(value: number, field: string): number {
   return value;
 }
 
+/** An `expect_inode` field: the inode a change means, or undefined for 0 (none named). */
+export function wireExpectedInode(value: number): number | undefined {
+  const ino = wireCount(value, 'expectInode');
+  return ino > 0 ? ino : undefined;
+}
+
 export function wireMode(value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 0o7777) throw new CairnError('EINVAL', `mode out of range: ${value.toString(8)}`);
   return value;

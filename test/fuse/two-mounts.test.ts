@@ -143,7 +143,6 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
         // (A chmod by path is retried by the kernel after ESTALE, and changes the file there now.)
         const failed = await handle.chmod(0o600).then(() => undefined, (err: NodeJS.ErrnoException) => err);
         expect(failed?.errno).toBe(-osConstants.errno.ESTALE); // libuv has no name for it
-
       } finally {
         await handle.close();
       }
