@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import { generateSecret } from '../../common/auth.js';
 import { CairnError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { CairnClient } from '../sdk/client.js';
+import { coreHint, isCrash, RestartPolicy } from './restarts.js';
 
 export const clusterUsage =
   'cairn cluster --data DIR [--datanodes N] [--port P] [--chunk-size BYTES] [--heartbeat-ms MS] [--dead-after-ms MS] [--mount DIR]';
@@ -58,58 +60,119 @@ export async function runCluster(argv: string[]): Promise<void> {
 
   const passThrough = (name: string, values: Record<string, unknown>, flag: string): string[] =>
     values[name] !== undefined ? [flag, String(values[name])] : [];
-  const namenode = spawnServer(children, [
-    'namenode', '--data', path.join(dataDir, 'namenode'), '--port', String(port), '--secret-file', secretFile,
-    ...passThrough('chunk-size', values, '--chunk-size'),
-    ...passThrough('heartbeat-ms', values, '--heartbeat-ms'),
-    ...passThrough('dead-after-ms', values, '--dead-after-ms'),
-  ]);
-  namenode.on('exit', (code, signal) => {
-    if (stopping) return;
-    log.error({ code, signal }, 'namenode exited; stopping the cluster');
-    void stopAll(1);
-  });
-  const address = await firstLine(namenode, /^namenode (\S+)$/);
-  for (let i = 0; i < datanodes; i++) {
-    const child = spawnServer(children, [
-      'datanode', '--data', path.join(dataDir, `datanode-${i + 1}`), '--port', '0', '--namenode', address, '--secret-file', secretFile,
-      ...passThrough('heartbeat-ms', values, '--heartbeat-ms'),
-    ]);
-    child.on('exit', (code, signal) => {
-      if (!stopping) log.warn({ datanode: i + 1, code, signal }, 'datanode exited');
+
+  /**
+   * Starts a server, and once it has come up (printed a line matching `ready`), starts it again
+   * each time it crashes (killed by a signal, or a non-zero exit), as systemd's
+   * Restart=on-failure does, until it crashed too often (restarts.ts): a namenode killed with
+   * SIGKILL comes back on its port and replays its journal, a datanode registers again, and the
+   * mount, which waits out a namenode restart, keeps serving. A first start that fails is the
+   * caller's to report (`ready` rejects).
+   */
+  const supervise = (
+    what: Record<string, unknown>,
+    start: () => ChildProcess,
+    ready: RegExp,
+    on: { exited: (code: number | null) => void; gaveUp: (code: number | null, signal: NodeJS.Signals | null) => void },
+  ): Promise<string> => {
+    const policy = new RestartPolicy();
+    let everUp = false;
+    const run = (): ChildProcess => {
+      const child = start();
+      child.on('exit', (code, signal) => {
+        if (stopping || !everUp) return;
+        if (!isCrash(code, signal)) return on.exited(code);
+        const delayMs = policy.crashed(Date.now());
+        if (delayMs === undefined) return on.gaveUp(code, signal);
+        const hint = coreHint(signal, coreLimitZero());
+        log.error({ ...what, code, signal, restartInMs: delayMs, ...(hint !== undefined && { hint }) }, 'crashed; starting it again');
+        setTimeout(() => {
+          if (stopping) return;
+          void firstLine(run(), ready).then(
+            () => log.warn(what, 'started again'),
+            () => undefined, // it died first: its exit is handled above
+          );
+        }, delayMs).unref();
+      });
+      return child;
+    };
+    return firstLine(run(), ready).then((line) => {
+      everUp = true;
+      return line;
     });
+  };
+
+  let namenodePort = port;
+  const address = await supervise(
+    { server: 'namenode' },
+    () =>
+      spawnServer(children, [
+        'namenode', '--data', path.join(dataDir, 'namenode'), '--port', String(namenodePort), '--secret-file', secretFile,
+        ...passThrough('chunk-size', values, '--chunk-size'),
+        ...passThrough('heartbeat-ms', values, '--heartbeat-ms'),
+        ...passThrough('dead-after-ms', values, '--dead-after-ms'),
+      ]),
+    /^namenode (\S+)$/,
+    {
+      exited: (code) => {
+        log.error({ code }, 'namenode exited; stopping the cluster');
+        void stopAll(1);
+      },
+      gaveUp: (code, signal) => {
+        log.error({ code, signal }, 'namenode crashed too often; stopping the cluster');
+        void stopAll(1);
+      },
+    },
+  );
+  namenodePort = Number(address.split(':').pop()); // a restart takes the same port, where every client looks for it
+  for (let i = 0; i < datanodes; i++) {
+    void supervise(
+      { server: 'datanode', datanode: i + 1 },
+      () =>
+        spawnServer(children, [
+          'datanode', '--data', path.join(dataDir, `datanode-${i + 1}`), '--port', '0', '--namenode', address, '--secret-file', secretFile,
+          ...passThrough('heartbeat-ms', values, '--heartbeat-ms'),
+        ]),
+      /^datanode /,
+      {
+        exited: (code) => log.warn({ datanode: i + 1, code }, 'datanode exited'),
+        gaveUp: (code, signal) => log.error({ datanode: i + 1, code, signal }, 'datanode crashed too often; the cluster runs without it'),
+      },
+    ).catch(() => log.warn({ datanode: i + 1 }, 'datanode exited before it started'));
   }
   await waitForDatanodes(address, secret, datanodes);
   const mountDir = stringOption(values, 'mount');
   if (mountDir !== undefined) {
-    mountChild = await startMount(path.resolve(mountDir), address, secretFile, log);
-    mountChild?.on('exit', (code, signal) => {
-      if (!stopping) log.warn({ code, signal }, 'the mount exited; the cluster keeps running');
+    const dir = path.resolve(mountDir);
+    const mounted = supervise({ server: 'mount', dir }, () => (mountChild = spawnMount(dir, address, secretFile)), /^(mounted) /, {
+      exited: (code) => log.warn({ code }, 'the mount exited; the cluster keeps running'),
+      gaveUp: (code, signal) => log.error({ code, signal }, 'the mount crashed too often; the cluster runs without it'),
     });
+    try {
+      await mounted;
+      process.stderr.write(
+        `cairn: the cluster is mounted at ${dir}\n` +
+          `cairn: stop with Ctrl-C (or kill ${process.pid}): unmounts, then stops the servers; \`cairn umount ${dir}\` unmounts only\n`,
+      );
+    } catch {
+      log.error({ dir }, 'mounting the cluster failed (see above); it runs without a mount');
+    }
   }
   process.stdout.write(`namenode ${address}\n`);
   await new Promise(() => undefined);
 }
 
-/** `cairn mount` of the cluster at `dir`; a failure to mount is reported and the cluster runs on. */
-async function startMount(dir: string, address: string, secretFile: string, log: ReturnType<typeof createLogger>): Promise<ChildProcess | undefined> {
-  // An existing directory may hold a dead mount (ENOTCONN), which `cairn mount` clears.
-  await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
-  const child = spawn(process.execPath, [...nodeArgs, cliPath, 'mount', '--namenode', address, '--secret-file', secretFile, dir], {
+/** `cairn mount` of the cluster at `dir`, which prints `mounted DIR` once it serves. */
+function spawnMount(dir: string, address: string, secretFile: string): ChildProcess {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch {
+    // An existing directory may hold a dead mount (ENOTCONN), which `cairn mount` clears.
+  }
+  return spawn(process.execPath, [...nodeArgs, cliPath, 'mount', '--namenode', address, '--secret-file', secretFile, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
-  try {
-    await firstLine(child, /^(mounted) /);
-  } catch {
-    log.error({ dir }, 'mounting the cluster failed (see above); it runs without a mount');
-    return undefined;
-  }
-  process.stderr.write(
-    `cairn: the cluster is mounted at ${dir}\n` +
-      `cairn: stop with Ctrl-C (or kill ${process.pid}): unmounts, then stops the servers; \`cairn umount ${dir}\` unmounts only\n`,
-  );
-  return child;
 }
 
 async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
@@ -134,6 +197,16 @@ async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> 
     if (match) return match[1] as string;
   }
   throw new CairnError('EIO', 'server exited before it started');
+}
+
+/** Whether this process (and so its children) may not write core dumps: `ulimit -c` is 0. */
+function coreLimitZero(): boolean {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
+    return line !== undefined && /^Max core file size\s+0\s/.test(line);
+  } catch {
+    return false;
+  }
 }
 
 async function waitForDatanodes(address: string, secret: string, count: number): Promise<void> {

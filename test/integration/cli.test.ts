@@ -13,6 +13,8 @@ import fse from 'fs-extra';
 import { cliPath, MiniCluster, waitFor } from '../helpers/mini-cluster.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 import { CairnClient } from '../../client/sdk/client.js';
+import { fuseUnavailable } from '../helpers/mount.js';
+import { isMounted, unmountLazy } from '../../client/fuse/device.js';
 
 interface Run {
   code: number | null;
@@ -283,7 +285,8 @@ describe('cairn cluster', () => {
       await exited;
       clearTimeout(timer);
     }
-    // Any server the cluster left behind is ours to end (they all name our temporary dir).
+    // Any server the cluster left behind is ours to end (they all name our temporary dir), and a
+    // mount it left, dead or alive, ours to let go of.
     for (const pid of await pidsMentioning(dir)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -291,12 +294,13 @@ describe('cairn cluster', () => {
         // already gone
       }
     }
+    if (dir !== undefined && (await isMounted(path.join(dir, 'restarts-mnt')))) await unmountLazy(path.join(dir, 'restarts-mnt'));
     if (dir !== undefined) await fse.remove(dir);
   });
 
-  it('prints one namenode line once datanodes registered, serves clients, and stops every child on SIGTERM', async () => {
-    const data = path.join(dir, 'data');
-    child = spawn(process.execPath, [cliPath, 'cluster', '--data', data, '--port', '0', '--chunk-size', '1048576', '--heartbeat-ms', '200'], {
+  /** Starts `cairn cluster` on `data` (with `extra` arguments) and waits for its one line. */
+  async function startCluster(data: string, extra: string[] = []): Promise<{ address: string; stdout: string[]; stderr: string[] }> {
+    child = spawn(process.execPath, [cliPath, 'cluster', '--data', data, '--port', '0', '--chunk-size', '1048576', '--heartbeat-ms', '200', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dir,
       env: { ...process.env, CAIRN_LOG_LEVEL: 'warn' },
@@ -309,7 +313,22 @@ describe('cairn cluster', () => {
     expect(stdout, stderr.join('')).toHaveLength(1);
     const line = stdout[0] as string;
     expect(line).toMatch(/^namenode 127\.0\.0\.1:\d+$/);
-    const address = line.split(' ')[1] as string;
+    return { address: line.split(' ')[1] as string, stdout, stderr };
+  }
+
+  /** Stops the cluster with SIGTERM: exit code 0, and no server of `data` left. */
+  async function stopCluster(data: string): Promise<void> {
+    if (child === undefined) return;
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(await pidsMentioning(data)).toEqual([]);
+  }
+
+  it('prints one namenode line once datanodes registered, serves clients, and stops every child on SIGTERM', async () => {
+    const data = path.join(dir, 'data');
+    const { address, stdout } = await startCluster(data);
 
     // Every datanode has registered by the time the line is printed.
     const secret = (await fse.readFile(path.join(data, 'secret'), 'utf8')).trim();
@@ -331,15 +350,67 @@ describe('cairn cluster', () => {
 
     const servers = (await pidsMentioning(data)).filter((pid) => pid !== child?.pid);
     expect(servers.length).toBe(4); // one namenode and three datanodes
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    child.kill('SIGTERM');
-    const [code, signal] = await exited;
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    await stopCluster(data);
     // No more output on stdout than the one line.
     expect(stdout).toHaveLength(1);
     // Every server child is gone (the cluster waits for them before it exits).
     for (const pid of servers) expect(alive(pid), `server ${pid} still running`).toBe(false);
-    expect(await pidsMentioning(data)).toEqual([]);
+  });
+
+  it('starts a server killed with SIGKILL again: the namenode on its port with every acknowledged file, a datanode, and the mount', async () => {
+    const data = path.join(dir, 'restarts');
+    const mountDir = path.join(dir, 'restarts-mnt');
+    const withMount = fuseUnavailable() === undefined;
+    const { address, stderr } = await startCluster(data, withMount ? ['--mount', mountDir] : []);
+    const secret = (await fse.readFile(path.join(data, 'secret'), 'utf8')).trim();
+    const client = new CairnClient({ namenode: address, secret, uid: 0, gid: 0, deadlineMs: 30_000 });
+    const onlyPid = async (text: string): Promise<number> => {
+      const pids = await pidsMentioning(text);
+      expect(pids, text).toHaveLength(1);
+      return pids[0] as number;
+    };
+    const restarted = async (text: string, old: number): Promise<number> => {
+      let pid = old;
+      await waitFor(async () => ((pid = (await pidsMentioning(text))[0] ?? old) !== old), 30_000, `${text} started again`);
+      return pid;
+    };
+    try {
+      const bytes = pseudoRandomBytes(1024 * 1024 + 77, 78);
+      await client.writeFile('/before', bytes);
+
+      // The namenode: back on the same address, with the file, and the same client goes on.
+      const namenodeDir = path.join(data, 'namenode');
+      const namenode = await onlyPid(namenodeDir);
+      process.kill(namenode, 'SIGKILL');
+      await restarted(namenodeDir, namenode);
+      expect((await client.readFile('/before')).equals(bytes)).toBe(true);
+      await client.writeFile('/after', 'after the restart');
+      expect(await client.readFile('/after', 'utf8')).toBe('after the restart');
+
+      // A datanode: started again, it registers again, and all three are live.
+      const datanodeDir = path.join(data, 'datanode-2');
+      const datanode = await onlyPid(datanodeDir);
+      process.kill(datanode, 'SIGKILL');
+      await restarted(datanodeDir, datanode);
+      await waitFor(async () => (await client.report()).datanodes.filter((dn) => dn.state === 'live').length === 3, 30_000, 'three live datanodes');
+
+      if (withMount) {
+        // The mount: its directory serves again (a new mount clears the dead one).
+        expect(await fse.readFile(path.join(mountDir, 'after'), 'utf8')).toBe('after the restart');
+        const mount = await onlyPid(`mount --namenode ${address}`);
+        process.kill(mount, 'SIGKILL');
+        await restarted(`mount --namenode ${address}`, mount);
+        await waitFor(async () => (await fse.readFile(path.join(mountDir, 'after'), 'utf8').catch(() => '')) === 'after the restart', 30_000, 'the mount to serve again');
+        await fse.writeFile(path.join(mountDir, 'through-new-mount'), 'x');
+        expect(await client.readFile('/through-new-mount', 'utf8')).toBe('x');
+      }
+      // Each restart was logged, with the signal.
+      expect(stderr.join('')).toMatch(/"server":"namenode".*"signal":"SIGKILL".*crashed; starting it again/);
+      expect(child?.exitCode).toBeNull();
+    } finally {
+      await client.close();
+    }
+    await stopCluster(data);
   });
 });
 
