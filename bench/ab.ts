@@ -13,7 +13,10 @@
 // tar x and cp -p do for every file); `attrs` (200 directories of 10 files of 2,000 bytes made
 // first, not timed; then each file read and its times set to now, as git add freshens an object
 // it finds stored, and each directory given its times, owner and mode after its files, as tar
-// does on leaving it: closed files' attribute changes, docs/PERFORMANCE.md session 31). Per pair, side A runs first, then B;
+// does on leaving it: closed files' attribute changes, docs/PERFORMANCE.md session 31); `ls` (NFILES_LS
+// empty files, 10,000 by default, made first, not timed; then the directory listed 5 times as
+// `ls -l` lists it, its names and each one's attributes: every listing opens the directory again,
+// which fetches it from the namenode, docs/PERFORMANCE.md session 32). Per pair, side A runs first, then B;
 // on each fresh cluster the workload runs `--runs` times (the first pays V8's compilation of code
 // not yet optimized; see docs/PERFORMANCE.md, session 22), and every run is reported. The CPU of the
 // cluster's processes during each timed run comes from /proc. Needs root (the mount), sqlite3 and tar.
@@ -31,7 +34,7 @@ import { createTable, insertRows } from './sql.js';
 import { median } from './stats.js';
 import { buildBase, removeBase, run } from './worktree.js';
 
-const workloads = ['creates', 'sqlite', 'tarx', 'stamped', 'attrs'] as const;
+const workloads = ['creates', 'sqlite', 'tarx', 'stamped', 'attrs', 'ls'] as const;
 type Workload = (typeof workloads)[number];
 
 interface Side {
@@ -55,6 +58,7 @@ const units: Record<Workload, { unit: string; lowerIsBetter: boolean }> = {
   tarx: { unit: 's', lowerIsBetter: true },
   stamped: { unit: 'files/s', lowerIsBetter: false },
   attrs: { unit: 'files/s', lowerIsBetter: false },
+  ls: { unit: 'entries/s', lowerIsBetter: false },
 };
 
 const here = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -210,6 +214,21 @@ async function runWorkload(workload: Workload, root: string, work: string, runIn
         fs.chmodSync(d, 0o755);
       }
       return (dirs.length * names.length) / (Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    case 'ls': {
+      const count = Number(process.env.NFILES_LS ?? 10_000);
+      for (let i = 0; i < count; i++) fs.closeSync(fs.openSync(path.join(dir, `f${i}`), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o644));
+      const listings = 5;
+      const t0 = process.hrtime.bigint();
+      let listed = 0;
+      for (let round = 0; round < listings; round++) {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+          fs.lstatSync(path.join(dir, entry.name));
+          listed++;
+        }
+      }
+      if (listed !== listings * count) throw new Error(`listed ${listed} entries, expected ${listings * count}`);
+      return listed / (Number(process.hrtime.bigint() - t0) / 1e9);
     }
   }
 }

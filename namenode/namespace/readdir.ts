@@ -5,8 +5,8 @@ import { limits } from '../../common/limits.js';
 import { toAttr, type Attr } from './attr.js';
 import type { OpContext } from './context.js';
 import { splitPath } from '../../common/paths.js';
-import { R, X, checkAccess, getInode, lookup, mustGetInode, resolve, resolveParent } from './inodes.js';
-import { keys, nameFromDirentKey, prefixEnd, type DirentRecord } from './records.js';
+import { R, X, checkAccess, lookup, mustGetInode, resolve, resolveParent } from './inodes.js';
+import { keys, nameFromDirentKey, prefixEnd, type DirentRecord, type InodeRecord } from './records.js';
 
 export async function stat(ctx: OpContext, path: string, follow: boolean): Promise<Attr> {
   const found = await resolve(ctx, path, follow);
@@ -50,7 +50,7 @@ export async function readdir(ctx: OpContext, path: string, startAfter: string, 
   const entries: ReaddirPage['entries'] = [];
   for (const [key, value] of rows.slice(0, pageEntries)) {
     const entry = JSON.parse(value) as DirentRecord;
-    const rec = await getInode(ctx.tx, entry.ino);
+    const rec = await ctx.tx.getJsonOnce<InodeRecord>(keys.inode(entry.ino));
     if (rec !== undefined) entries.push({ name: nameFromDirentKey(key), attr: toAttr(entry.ino, rec) });
   }
   return { entries, more: rows.length > pageEntries };

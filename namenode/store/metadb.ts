@@ -171,6 +171,16 @@ export class MetaDb {
   }
 
   /**
+   * `raw` parsed for one use, as `parsed` but without keeping it: a listing's thousands of child
+   * inodes, each read once, would otherwise clear the whole cache every `parsedRecordsMax` of
+   * them, the hot records of creates with it.
+   */
+  parsedOnce(key: string, raw: string): unknown {
+    const entry = this.parsedRecords.get(key);
+    return entry !== undefined && entry.raw === raw ? entry.value : (JSON.parse(raw) as unknown);
+  }
+
+  /**
    * A transaction put `value` (as `raw`) at a key read lately: the next read of it is not parsed
    * again (a directory's inode and the id counters change at every create). Should the
    * transaction fail, the entry is never hit: reads find another value at the key.
@@ -457,6 +467,12 @@ export class Tx {
   async getJson<T>(key: string): Promise<T | undefined> {
     const raw = await this.get(key);
     return raw === undefined ? undefined : (this.db.parsed(key, raw) as T);
+  }
+
+  /** getJson for a record read once (a listing's entries): not kept among the parsed records. */
+  async getJsonOnce<T>(key: string): Promise<T | undefined> {
+    const raw = await this.get(key);
+    return raw === undefined ? undefined : (this.db.parsedOnce(key, raw) as T);
   }
 
   async range(range: KeyRange): Promise<Array<[string, string]>> {

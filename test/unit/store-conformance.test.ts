@@ -209,6 +209,23 @@ function storeConformance(name: string, factory: StoreFactory): void {
         expect(await db.transact(async (tx) => (tx.putJson('r', { n: 5 }), tx.getJson<{ n: number }>('r')))).toEqual({ n: 5 });
       });
 
+      it('records read once (a listing\'s entries) are parsed without pushing the hot ones out of the parsed records', async () => {
+        const many = 5_000; // more than the parsed records kept
+        await store.kv.write([put('hot', JSON.stringify({ n: 1 })), ...Array.from({ length: many }, (_, i) => put(`c${i}`, JSON.stringify({ i })))], true);
+        const db = new MetaDb(store.kv);
+        const hot = await db.transact((tx) => tx.getJson<{ n: number }>('hot'));
+        const listed = await db.transact(async (tx) => {
+          const out: unknown[] = [];
+          for (let i = 0; i < many; i++) out.push(await tx.getJsonOnce(`c${i}`));
+          return out;
+        });
+        expect(listed[many - 1]).toEqual({ i: many - 1 });
+        // Still the same object: the listing did not clear the records creates read again and again.
+        expect(await db.transact((tx) => tx.getJson<{ n: number }>('hot'))).toBe(hot);
+        // A record read once is served from the parsed records when it is there.
+        expect(await db.transact((tx) => tx.getJsonOnce<{ n: number }>('hot'))).toBe(hot);
+      });
+
       it('a transaction sees the writes of earlier transactions before they are durable', async () => {
         const gated = new GatedKv(store.kv);
         const db = new MetaDb(gated);
