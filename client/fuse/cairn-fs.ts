@@ -627,6 +627,20 @@ export class CairnFs {
     this.kernelForgets(ino);
   }
 
+  /**
+   * Whether the node never had an extended attribute, as its attributes fetched within
+   * `--cache-ms` say (MooseFS's MATTR_NOXATTR), kept by the attribute cache or a listing page (a
+   * lookup answered from a page, as `ls -l`'s): a getxattr or listxattr of it is answered here.
+   * Another client's first setxattr is seen once they are that old, as its other changes are;
+   * this mount's own drops them (setxattr, removexattr: `invalidate`).
+   */
+  lacksXattrs(ino: number): boolean {
+    const now = Date.now();
+    const cached = this.attrs.get(ino, now);
+    if (cached !== undefined) return cached.noXattrs === true;
+    return this.listings.statsOf(ino, now)?.noXattrs === true;
+  }
+
   attrReply(a: P.KernelAttr): Buffer {
     return P.attrOut(this.visible(a), this.attrValidMs(a));
   }
@@ -665,5 +679,16 @@ function applied(s: Stats, c: AttrChanges): boolean {
 }
 
 function attrOf(s: Stats): P.KernelAttr {
-  return { ino: s.ino, sizeBytes: s.size, mode: s.mode, nlink: s.nlink, uid: s.uid, gid: s.gid, atimeMs: s.atimeMs, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  return {
+    ino: s.ino,
+    sizeBytes: s.size,
+    mode: s.mode,
+    nlink: s.nlink,
+    uid: s.uid,
+    gid: s.gid,
+    atimeMs: s.atimeMs,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+    noXattrs: s.noXattrs,
+  };
 }

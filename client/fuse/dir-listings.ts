@@ -75,6 +75,15 @@ export class DirListings {
     return undefined;
   }
 
+  /** The attributes of inode `ino` a fresh page holds (under any of its names), if any. */
+  statsOf(ino: number, nowMs: number): Stats | undefined {
+    for (const { dir, name } of this.byIno.get(ino) ?? []) {
+      const s = this.get(dir, name, nowMs);
+      if (s?.ino === ino) return s;
+    }
+    return undefined;
+  }
+
   /**
    * A lookup of `dir`/`name`, a name that exists, missed. Returns true when the page after `name` should be fetched
    * (a run of ascending misses, nothing fetching for this directory yet); the caller then calls

@@ -327,6 +327,7 @@ export async function createAhead(fs: CairnFs, req: P.FuseRequest, flags: number
     replication: defaults.replication,
     chunkSizeBytes: defaults.chunkSizeBytes,
     dirVersion: 0,
+    noXattrs: true,
   };
   const handle = client.handleOfCreated(path, attr, defaults.leaseMs);
   const fh = fs.files.adoptCreated(client, handle, (flags & O.O_APPEND) !== 0);

@@ -73,6 +73,8 @@ export async function getxattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer>
   const name = P.cStrings(req.body, 1, 8)[0] as string;
   // The kernel asks for this one before writes to a file; answering here saves a round trip.
   if (name === 'security.capability') throw new CairnError('ENODATA');
+  // A file that never had one has none to give: `ls -l` asks every file for security.selinux.
+  if (fs.lacksXattrs(req.nodeid)) throw new CairnError('ENODATA');
   const path = fs.pathOf(req.nodeid);
   const value = await fs.retrying(() => fs.caller(req).getxattr(path, name, { follow: false }));
   return sized(value, size);
@@ -80,6 +82,7 @@ export async function getxattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer>
 
 export async function listxattr(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
   const size = req.body.readUInt32LE(0);
+  if (fs.lacksXattrs(req.nodeid)) return sized(Buffer.alloc(0), size);
   const path = fs.pathOf(req.nodeid);
   const names = await fs.retrying(() => fs.caller(req).listxattr(path, { follow: false }));
   return sized(Buffer.concat(names.map((n) => Buffer.from(`${n}\0`))), size);

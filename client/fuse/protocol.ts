@@ -151,6 +151,8 @@ export interface KernelAttr {
   atimeMs: number;
   mtimeMs: number;
   ctimeMs: number;
+  /** The inode never had an extended attribute, as the namenode said (not sent to the kernel). */
+  noXattrs?: boolean;
 }
 
 export const blockSizeBytes = 128 * 1024;

@@ -29,6 +29,8 @@ export class Stats {
   readonly chunkSize: number;
   /** Directories: how many operations changed its entries so far (moves by one per change). */
   readonly dirVersion: number;
+  /** The file never had an extended attribute (as the namenode saw it then). */
+  readonly noXattrs: boolean;
 
   constructor(attr: WireAttr) {
     this.ino = attr.inode;
@@ -46,6 +48,7 @@ export class Stats {
     this.replication = attr.replication;
     this.chunkSize = attr.chunkSizeBytes;
     this.dirVersion = attr.dirVersion;
+    this.noXattrs = attr.noXattrs;
   }
 
   // The Dates are made when asked for, as node:fs's Stats makes them: four objects per entry of

@@ -18,6 +18,8 @@ export interface Attr {
   replication: number;
   /** Directories: operations that changed its entries so far (records.ts `ver`). */
   dirVersion: number;
+  /** The inode never had an extended attribute (records.ts `nx`). */
+  noXattrs: boolean;
 }
 
 const kinds: Record<InodeRecord['type'], FileKind> = { f: 'file', d: 'directory', l: 'symlink' };
@@ -36,5 +38,6 @@ export function toAttr(ino: number, rec: InodeRecord): Attr {
     ctimeMs: rec.ctime,
     replication: rec.rep,
     dirVersion: rec.type === 'd' ? (rec.ver ?? 0) : 0,
+    noXattrs: rec.nx === true,
   };
 }

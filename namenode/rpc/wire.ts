@@ -22,6 +22,7 @@ export function attrToWire(attr: Attr, chunkSizeBytes: number): WireAttr {
     replication: attr.replication,
     chunkSizeBytes,
     dirVersion: attr.dirVersion,
+    noXattrs: attr.noXattrs,
   };
 }
 

@@ -6,7 +6,7 @@ import fsp from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiniCluster, waitFor } from '../helpers/mini-cluster.js';
-import { fuseUnavailable, Mount, codeOf } from '../helpers/mount.js';
+import { fuseUnavailable, Mount, codeOf, run } from '../helpers/mount.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/data.js';
 
 const skip = fuseUnavailable();
@@ -45,6 +45,22 @@ describe.skipIf(skip !== undefined)('two mounts of one cluster', () => {
     await handle.close();
     await fsp.truncate(a.p('changing.txt'), 6);
     expect(await fsp.readFile(b.p('changing.txt'), 'utf8')).toBe('SECOND');
+  });
+
+  it('a file that never had an extended attribute has none on the other mount; the first one set is seen there within the cache lifetime', async () => {
+    await fsp.writeFile(a.p('plain-xattrs'), 'x');
+    const getOn = async (path: string): Promise<string> =>
+      (await run('python3', ['-c', `import os, errno, sys\ntry:\n  print(os.getxattr(sys.argv[1], 'user.k').decode())\nexcept OSError as e:\n  print(errno.errorcode[e.errno])`, path])).stdout.trim();
+    const listOn = async (path: string): Promise<string> => (await run('python3', ['-c', 'import os, sys; print(sorted(os.listxattr(sys.argv[1])))', path])).stdout.trim();
+    expect((await fsp.stat(b.p('plain-xattrs'))).size).toBe(1); // b holds its attributes now
+    expect(await getOn(b.p('plain-xattrs'))).toBe('ENODATA');
+    expect(await listOn(b.p('plain-xattrs'))).toBe('[]');
+    await run('python3', ['-c', "import os, sys; os.setxattr(sys.argv[1], 'user.k', b'v')", a.p('plain-xattrs')]);
+    expect(await getOn(a.p('plain-xattrs'))).toBe('v');
+    const since = Date.now();
+    await waitFor(async () => (await getOn(b.p('plain-xattrs'))) === 'v', 5000, 'the other mount to see the attribute');
+    expect(Date.now() - since).toBeLessThan(3000);
+    expect(await listOn(b.p('plain-xattrs'))).toBe("['user.k']");
   });
 
   it('a file created on one mount is visible on the other at once, even right after the other looked for it', async () => {

@@ -286,7 +286,7 @@ describe('protocol', () => {
 });
 
 const statsOf = (ino: number, sizeBytes = 1): Stats =>
-  new Stats({ inode: ino, type: 'FILE', mode: 0o644, uid: 0, gid: 0, sizeBytes, nlink: 1, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 3, chunkSizeBytes: 1 << 20, dirVersion: 0 });
+  new Stats({ inode: ino, type: 'FILE', mode: 0o644, uid: 0, gid: 0, sizeBytes, nlink: 1, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 3, chunkSizeBytes: 1 << 20, dirVersion: 0, noXattrs: true });
 
 describe('DirListings', () => {
   it('asks for the next page after a run of ascending misses in one directory, one fetch at a time', () => {
@@ -463,7 +463,7 @@ describe('PageVersions (when the kernel may keep cached pages at an open)', () =
 });
 
 const dirStats = (ino: number, dirVersion: number): Stats =>
-  new Stats({ inode: ino, type: 'DIRECTORY', mode: 0o755, uid: 0, gid: 0, sizeBytes: 0, nlink: 2, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 0, chunkSizeBytes: 0, dirVersion });
+  new Stats({ inode: ino, type: 'DIRECTORY', mode: 0o755, uid: 0, gid: 0, sizeBytes: 0, nlink: 2, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 0, chunkSizeBytes: 0, dirVersion, noXattrs: true });
 
 describe('CompleteDirs', () => {
   it('knows a directory it made to be empty, and follows its own changes while each moves the version by one', () => {

@@ -146,6 +146,19 @@ describe('extended attributes', () => {
     expect(await list('/f')).toEqual(['user.a']);
   });
 
+  it('attributes say an inode never had an extended attribute until its first one, and not again after its removal', async () => {
+    await create('/plain');
+    await run(root, (ctx) => mkdir(ctx, '/d', 0o755, false));
+    expect(await lstat('/plain')).toMatchObject({ noXattrs: true });
+    expect(await lstat('/d')).toMatchObject({ noXattrs: true });
+    await set('/plain', 'user.k', 'v');
+    expect(await lstat('/plain')).toMatchObject({ noXattrs: false });
+    await run(root, (ctx) => removeXattr(ctx, '/plain', true, 'user.k'));
+    // Once had: a client must ask from now on (the flag is never set again).
+    expect(await lstat('/plain')).toMatchObject({ noXattrs: false });
+    expect(await lstat('/d')).toMatchObject({ noXattrs: true });
+  });
+
   it('keeps binary values byte for byte, up to 64 KiB; larger values are E2BIG', async () => {
     await create('/f');
     const value = Buffer.from(Array.from({ length: limits.xattrValueBytesMax }, (_, i) => i % 256));

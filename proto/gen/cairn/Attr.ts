@@ -17,6 +17,7 @@ export interface Attr {
   'replication'?: (number);
   'chunkSizeBytes'?: (number | string | Long);
   'dirVersion'?: (number | string | Long);
+  'noXattrs'?: (boolean);
 }
 
 export interface Attr__Output {
@@ -33,4 +34,5 @@ export interface Attr__Output {
   'replication': (number);
   'chunkSizeBytes': (number);
   'dirVersion': (number);
+  'noXattrs': (boolean);
 }
