@@ -37,7 +37,7 @@ import { OpenFiles, StaleError } from './open-files.js';
 import { CreateGrants, NamesAhead, type HeldGrant } from './early-creates.js';
 import { answeredAhead, commitAhead, mayCloseAhead } from './early-closes.js';
 import { create, open, read, write } from './ops-data.js';
-import { getxattr, listxattr, opendir, readdir, setxattr, statfs } from './ops-meta.js';
+import { getxattr, listxattr, opendir, readdir, readdirplus, setxattr, statfs, type OpenDir } from './ops-meta.js';
 import { access, getattr, link, lookup, mkdir, mknod, remove, removeHidden, rename, setattr, symlink } from './ops-names.js';
 import { PendingAttrs } from './pending-attrs.js';
 import * as P from './protocol.js';
@@ -111,7 +111,7 @@ export class CairnFs {
   private initDone: () => void = () => undefined;
   /** Resolves once the kernel's INIT is answered (the mount is usable). */
   readonly ready = new Promise<void>((resolve) => (this.initDone = resolve));
-  readonly dirs = new Map<number, { ino: number; entries: P.DirentOut[] | undefined }>();
+  readonly dirs = new Map<number, OpenDir>();
   nextDirFh = 1;
   /** Set once unmounting began: no more creates, unlinks or closes answered ahead (early-*.ts). */
   closing = false;
@@ -316,6 +316,8 @@ export class CairnFs {
         return opendir(this, req);
       case P.op.READDIR:
         return readdir(this, req);
+      case P.op.READDIRPLUS:
+        return readdirplus(this, req);
       case P.op.RELEASEDIR:
         this.dirs.delete(P.fhOf(req.body));
         return undefined;
@@ -352,7 +354,14 @@ export class CairnFs {
     // needing no check before each write (SB_NOSEC), which otherwise cost a GETXATTR of
     // security.capability per write(2) and a GETATTR before every chown.
     const want =
-      P.initFlags.ASYNC_READ | P.initFlags.ATOMIC_O_TRUNC | P.initFlags.BIG_WRITES | P.initFlags.PARALLEL_DIROPS | P.initFlags.MAX_PAGES | P.initFlags.HANDLE_KILLPRIV_V2;
+      P.initFlags.ASYNC_READ |
+      P.initFlags.ATOMIC_O_TRUNC |
+      P.initFlags.BIG_WRITES |
+      P.initFlags.PARALLEL_DIROPS |
+      P.initFlags.MAX_PAGES |
+      P.initFlags.HANDLE_KILLPRIV_V2 |
+      P.initFlags.DO_READDIRPLUS |
+      P.initFlags.READDIRPLUS_AUTO;
     const pageBytes = 4096;
     this.o.log.debug({ kernelMinor: kernel.minor, kernelFlags: kernel.flags.toString(16) }, 'FUSE init');
     this.initDone();
@@ -647,9 +656,15 @@ export class CairnFs {
 
   /** An entry reply for a name the kernel now holds (one more lookup of the node). */
   entry(req: P.FuseRequest, parent: number, name: string, s: Stats): Buffer {
+    const { attr, entryValidMs, attrValidMs } = this.entryPlus(req, parent, name, s);
+    return P.entryOut(attr, entryValidMs, attrValidMs);
+  }
+
+  /** What an entry reply for `parent/name` carries; the kernel holds one more lookup of the node. */
+  entryPlus(req: P.FuseRequest, parent: number, name: string, s: Stats): P.EntryPlus {
     const a = this.fetched(s, req);
     this.nodes.remember(parent, name, a.ino, s.isDirectory());
-    return P.entryOut(this.visible(a), this.o.cacheMs, this.attrValidMs(a));
+    return { attr: this.visible(a), entryValidMs: this.o.cacheMs, attrValidMs: this.attrValidMs(a) };
   }
 }
 

@@ -143,6 +143,24 @@ export class DirListings {
     this.observer?.offer(dir, page.entries);
   }
 
+  /**
+   * What changes through this mount touched in `dir` since `begin` returned `since`: the names of
+   * `dir` and the inodes anywhere. Undefined when changes that old are forgotten (treat every
+   * entry as changed). For a listing kept by an open directory (READDIRPLUS).
+   */
+  changesSince(dir: number, since: number): { names: Set<string>; inos: Set<number> } | undefined {
+    const changed = { names: new Set<string>(), inos: new Set<number>() };
+    if (this.seq === since) return changed;
+    const oldest = this.changes[0];
+    if (oldest === undefined || oldest.seq > since + 1) return undefined;
+    for (const change of this.changes) {
+      if (change.seq <= since) continue;
+      if (change.dir === dir && change.name !== undefined) changed.names.add(change.name);
+      if (change.ino !== undefined) changed.inos.add(change.ino);
+    }
+    return changed;
+  }
+
   /** A name of `dir` was removed or replaced through this mount. */
   nameChanged(dir: number, name: string): void {
     this.record({ seq: ++this.seq, dir, name });

@@ -5,24 +5,62 @@ import type { Stats } from '../sdk/stats.js';
 import type { CairnFs } from './cairn-fs.js';
 import * as P from './protocol.js';
 
+/** A directory open on this mount, with the listing its first READDIR read. */
+export interface OpenDir {
+  ino: number;
+  entries: P.DirentOut[] | undefined;
+  /** Each listed name's attributes, as the namenode gave them with the listing. */
+  stats: Map<string, Stats>;
+  /** `DirListings.begin()` before the listing was fetched, and when it came (Date.now() ms). */
+  since: number;
+  fetchedMs: number;
+}
+
 export function opendir(fs: CairnFs, req: P.FuseRequest): Buffer {
   fs.pathOf(req.nodeid); // ENOENT for a removed directory
   const fh = fs.nextDirFh++;
-  fs.dirs.set(fh, { ino: req.nodeid, entries: undefined });
+  fs.dirs.set(fh, { ino: req.nodeid, entries: undefined, stats: new Map(), since: 0, fetchedMs: 0 });
   return P.openOut(fh);
 }
 
 export async function readdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const { dir, offset, size } = await listing(fs, req);
+  return P.direntsOut(dir.entries, offset, size);
+}
+
+/**
+ * READDIRPLUS: the listing with each name's attributes, which the kernel takes as a lookup of the
+ * name (so `ls -l`, find, du, rm and git status ask no LOOKUP per name). Only while the listing
+ * is as fresh as a lookup answered from it would be (dir-listings.ts): at most `--cache-ms` old,
+ * and the name and its inode untouched by changes through this mount since it was fetched;
+ * other names go without attributes (node id 0), as plain READDIR gives them.
+ */
+export async function readdirplus(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> {
+  const { dir, offset, size } = await listing(fs, req);
+  const fresh = Date.now() - dir.fetchedMs < fs.o.cacheMs;
+  const changed = fresh ? fs.listings.changesSince(dir.ino, dir.since) : undefined;
+  return P.direntsPlusOut(dir.entries, offset, size, (entry) => {
+    const s = dir.stats.get(entry.name);
+    if (changed === undefined || s === undefined || changed.names.has(entry.name) || changed.inos.has(s.ino)) return undefined;
+    return fs.entryPlus(req, dir.ino, entry.name, s);
+  });
+}
+
+/** The open directory of a READDIR(PLUS), its listing read whole at its start (offset 0, also after rewinddir). */
+async function listing(fs: CairnFs, req: P.FuseRequest): Promise<{ dir: OpenDir & { entries: P.DirentOut[] }; offset: number; size: number }> {
   const { fh, offset, size } = P.parseRead(req.body);
   const dir = fs.dirs.get(fh);
   if (dir === undefined) throw new CairnError('EBADF', 'directory not open');
   if (dir.entries === undefined || offset === 0) {
-    // A listing is read whole at its start (offset 0, also after rewinddir) and served from memory.
     const path = fs.pathOf(dir.ino);
     const since = fs.listings.begin();
     const listed = await fs.retrying(() => fs.root.readdir(path, { withFileTypes: true }));
+    const fetchedMs = Date.now();
     // The lookups that usually follow (ls -l, find, rm -r) are answered from it.
-    fs.listings.put(dir.ino, listed.map((d): [string, Stats] => [d.name, d.stats]), since, Date.now());
+    fs.listings.put(dir.ino, listed.map((d): [string, Stats] => [d.name, d.stats]), since, fetchedMs);
+    dir.since = since;
+    dir.fetchedMs = fetchedMs;
+    dir.stats = new Map(listed.map((d) => [d.name, d.stats]));
     dir.entries = [
       { ino: dir.ino, name: '.', type: P.direntType.DIRECTORY },
       { ino: fs.nodes.parentOf(dir.ino), name: '..', type: P.direntType.DIRECTORY },
@@ -33,7 +71,7 @@ export async function readdir(fs: CairnFs, req: P.FuseRequest): Promise<Buffer> 
       })),
     ];
   }
-  return P.direntsOut(dir.entries, offset, size);
+  return { dir: dir as OpenDir & { entries: P.DirentOut[] }, offset, size };
 }
 
 export async function statfs(fs: CairnFs): Promise<Buffer> {

@@ -43,6 +43,7 @@ export const op = {
   INTERRUPT: 36,
   DESTROY: 38,
   BATCH_FORGET: 42,
+  READDIRPLUS: 44,
   RENAME2: 45,
 } as const;
 
@@ -53,6 +54,10 @@ export const initFlags = {
   ASYNC_READ: 1 << 0,
   ATOMIC_O_TRUNC: 1 << 3,
   BIG_WRITES: 1 << 5,
+  /** READDIRPLUS: a listing carries each entry's attributes, so `ls -l`, find and rm need no LOOKUP per name. */
+  DO_READDIRPLUS: 1 << 13,
+  /** ...but only where the kernel sees lookups follow a listing (and for its first page). */
+  READDIRPLUS_AUTO: 1 << 14,
   PARALLEL_DIROPS: 1 << 18,
   MAX_PAGES: 1 << 22,
   /** The server clears setuid/setgid on write, chown and truncate (the kernel tells it when: the *_KILL_SUIDGID flags below). */
@@ -264,6 +269,41 @@ export interface DirentOut {
   ino: number;
   name: string;
   type: number;
+}
+
+/** An entry of a READDIRPLUS reply: the entry reply the kernel takes as a lookup of the name. */
+export interface EntryPlus {
+  attr: KernelAttr;
+  entryValidMs: number;
+  attrValidMs: number;
+}
+
+/**
+ * READDIRPLUS records (fuse_direntplus: an entry reply, then the dirent) from `entries[from]` on,
+ * as many as fit in `sizeBytes`. `plus` is asked only for the records that fit, in order, and
+ * says what the kernel is to take as a lookup of the name (counted by the caller then), or
+ * undefined for a name given without (node id 0: the kernel makes no dentry of it).
+ */
+export function direntsPlusOut(entries: readonly DirentOut[], from: number, sizeBytes: number, plus: (entry: DirentOut) => EntryPlus | undefined): Buffer {
+  const parts: Buffer[] = [];
+  let used = 0;
+  for (let i = from; i < entries.length; i++) {
+    const entry = entries[i] as DirentOut;
+    const name = Buffer.from(entry.name);
+    const recordBytes = align8(entryOutBytes + 24 + name.length);
+    if (used + recordBytes > sizeBytes) break;
+    const record = Buffer.alloc(recordBytes); // zeroed: node id 0 unless `plus` gives an entry
+    const given = plus(entry);
+    if (given !== undefined) writeEntryOut(record, 0, given.attr, given.entryValidMs, given.attrValidMs);
+    record.writeBigUInt64LE(BigInt(entry.ino), entryOutBytes);
+    record.writeBigUInt64LE(BigInt(i + 1), entryOutBytes + 8);
+    record.writeUInt32LE(name.length, entryOutBytes + 16);
+    record.writeUInt32LE(entry.type, entryOutBytes + 20);
+    name.copy(record, entryOutBytes + 24);
+    parts.push(record);
+    used += recordBytes;
+  }
+  return Buffer.concat(parts, used);
 }
 
 /**

@@ -268,6 +268,29 @@ describe.skipIf(skip !== undefined)('directories', () => {
     expect((await fsp.readdir(mount.p('many'))).sort()).toEqual(names);
   });
 
+  it('ls -l gets every entry\'s attributes with the listing (READDIRPLUS); the names the kernel learnt that way work, and are given back without harm', async () => {
+    await sdk.mkdir('/plus');
+    const names = Array.from({ length: 300 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n, j) => sdk.writeFile(`/plus/${n}`, 'x'.repeat(i + j), { mode: (i + j) % 2 === 0 ? 0o600 : 0o644 })));
+    const listed = async (): Promise<string[]> =>
+      (await runOk('ls', ['-ln', mount.p('plus')]))
+        .split('\n')
+        .filter((line) => line.startsWith('-'))
+        .map((line) => line.split(/\s+/))
+        .map((f) => `${f[8]} ${f[0]?.slice(0, 10)} ${f[4]}`);
+    const expected = names.map((n, i) => `${n} ${i % 2 === 0 ? '-rw-------' : '-rw-r--r--'} ${i}`);
+    expect(await listed()).toEqual(expected);
+    // Files reached through the names the listing gave the kernel: the mount counted them as looked up.
+    for (const i of [0, 1, 150, 299]) expect(await fsp.readFile(mount.p('plus', names[i] as string), 'utf8')).toBe('x'.repeat(i));
+    await fsp.chmod(mount.p('plus', 'p007'), 0o640);
+    await fsp.rename(mount.p('plus', 'p008'), mount.p('plus', 'q008'));
+    expect((await listed()).filter((l) => l.startsWith('p007') || l.startsWith('q008'))).toEqual(['p007 -rw-r----- 7', 'q008 -rw------- 8']);
+    // The kernel gives every name back (FORGET); they are looked up again and still lead to their files.
+    await fsp.writeFile('/proc/sys/vm/drop_caches', '2');
+    expect((await listed()).length).toBe(300);
+    for (const i of [2, 151, 298]) expect(await fsp.readFile(mount.p('plus', names[i] as string), 'utf8')).toBe('x'.repeat(i));
+  });
+
   it('lookups answered from listing pages (ls -l, statahead) see changes through this mount at once, and changes elsewhere within the cache time', async () => {
     await fsp.mkdir(mount.p('listed'));
     const names = Array.from({ length: 60 }, (_, i) => `f${String(i).padStart(2, '0')}`);

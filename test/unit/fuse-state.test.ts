@@ -289,6 +289,27 @@ const statsOf = (ino: number, sizeBytes = 1): Stats =>
   new Stats({ inode: ino, type: 'FILE', mode: 0o644, uid: 0, gid: 0, sizeBytes, nlink: 1, atimeMs: 1, mtimeMs: 2, ctimeMs: 3, replication: 3, chunkSizeBytes: 1 << 20, dirVersion: 0, noXattrs: true });
 
 describe('DirListings', () => {
+  it('says what changed in a directory since a listing was fetched (READDIRPLUS), and finds a listed inode\'s attributes', () => {
+    const l = new DirListings(1000);
+    const since = l.begin();
+    expect(l.changesSince(1, since)).toEqual({ names: new Set(), inos: new Set() });
+    l.put(1, [['a', statsOf(10)], ['b', statsOf(11)]], since, 0);
+    expect(l.statsOf(11, 10)?.ino).toBe(11);
+    expect(l.statsOf(11, 1000)).toBeUndefined(); // a cache lifetime old
+    l.nameChanged(1, 'a');
+    l.nameChanged(2, 'x');
+    l.inodesChanged([11]);
+    expect(l.changesSince(1, since)).toEqual({ names: new Set(['a']), inos: new Set([11]) });
+    expect(l.changesSince(2, since)).toEqual({ names: new Set(['x']), inos: new Set([11]) });
+    expect(l.statsOf(11, 10)).toBeUndefined(); // dropped with the change
+    // Changes that old forgotten: everything counts as changed.
+    const later = l.begin();
+    for (let i = 0; i < 5_000; i++) l.inodesChanged([100 + i]);
+    expect(l.changesSince(1, since)).toBeUndefined();
+    expect(l.changesSince(1, later)).toBeUndefined();
+    expect(l.changesSince(1, l.begin())).toEqual({ names: new Set(), inos: new Set() });
+  });
+
   it('asks for the next page after a run of ascending misses in one directory, one fetch at a time', () => {
     const l = new DirListings(1000);
     expect(l.missed(1, 'a', 0)).toBe(false);
