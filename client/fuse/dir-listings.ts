@@ -121,16 +121,11 @@ export class DirListings {
     if (m !== undefined) m.fetching = false;
     const page: Page = { entries: new Map(entries), fetchedMs: nowMs };
     if (page.entries.size > this.entriesMax / 4) return; // a huge directory listed whole: not worth the memory
-    const oldest = this.changes[0];
-    if (oldest !== undefined && oldest.seq > since + 1 && this.seq > since) return; // changes meanwhile were forgotten
-    const changedInos = new Set<number>();
-    for (const change of this.changes) {
-      if (change.seq <= since) continue;
-      if (change.dir === dir && change.name !== undefined) page.entries.delete(change.name);
-      if (change.ino !== undefined) changedInos.add(change.ino);
-    }
+    const changed = this.changesSince(dir, since);
+    if (changed === undefined) return; // changes meanwhile were forgotten
+    for (const name of changed.names) page.entries.delete(name);
     for (const [name, s] of page.entries) {
-      if (changedInos.has(s.ino)) page.entries.delete(name);
+      if (changed.inos.has(s.ino)) page.entries.delete(name);
       else this.addRef(s.ino, dir, name);
     }
     const previous = this.pages.get(dir) ?? [];
@@ -146,7 +141,7 @@ export class DirListings {
   /**
    * What changes through this mount touched in `dir` since `begin` returned `since`: the names of
    * `dir` and the inodes anywhere. Undefined when changes that old are forgotten (treat every
-   * entry as changed). For a listing kept by an open directory (READDIRPLUS).
+   * entry as changed). For a page stored here, and a listing kept by an open directory (READDIRPLUS).
    */
   changesSince(dir: number, since: number): { names: Set<string>; inos: Set<number> } | undefined {
     const changed = { names: new Set<string>(), inos: new Set<number>() };

@@ -5,12 +5,13 @@ import type { Stats } from '../sdk/stats.js';
 import type { CairnFs } from './cairn-fs.js';
 import * as P from './protocol.js';
 
+/** A listed name, with its attributes as the namenode gave them with the listing ('.' and '..' without). */
+type ListedEntry = P.DirentOut & { stats?: Stats };
+
 /** A directory open on this mount, with the listing its first READDIR read. */
 export interface OpenDir {
   ino: number;
-  entries: P.DirentOut[] | undefined;
-  /** Each listed name's attributes, as the namenode gave them with the listing. */
-  stats: Map<string, Stats>;
+  entries: ListedEntry[] | undefined;
   /** `DirListings.begin()` before the listing was fetched, and when it came (Date.now() ms). */
   since: number;
   fetchedMs: number;
@@ -19,7 +20,7 @@ export interface OpenDir {
 export function opendir(fs: CairnFs, req: P.FuseRequest): Buffer {
   fs.pathOf(req.nodeid); // ENOENT for a removed directory
   const fh = fs.nextDirFh++;
-  fs.dirs.set(fh, { ino: req.nodeid, entries: undefined, stats: new Map(), since: 0, fetchedMs: 0 });
+  fs.dirs.set(fh, { ino: req.nodeid, entries: undefined, since: 0, fetchedMs: 0 });
   return P.openOut(fh);
 }
 
@@ -40,14 +41,14 @@ export async function readdirplus(fs: CairnFs, req: P.FuseRequest): Promise<Buff
   const fresh = Date.now() - dir.fetchedMs < fs.o.cacheMs;
   const changed = fresh ? fs.listings.changesSince(dir.ino, dir.since) : undefined;
   return P.direntsPlusOut(dir.entries, offset, size, (entry) => {
-    const s = dir.stats.get(entry.name);
+    const s = entry.stats;
     if (changed === undefined || s === undefined || changed.names.has(entry.name) || changed.inos.has(s.ino)) return undefined;
     return fs.entryPlus(req, dir.ino, entry.name, s);
   });
 }
 
 /** The open directory of a READDIR(PLUS), its listing read whole at its start (offset 0, also after rewinddir). */
-async function listing(fs: CairnFs, req: P.FuseRequest): Promise<{ dir: OpenDir & { entries: P.DirentOut[] }; offset: number; size: number }> {
+async function listing(fs: CairnFs, req: P.FuseRequest): Promise<{ dir: OpenDir & { entries: ListedEntry[] }; offset: number; size: number }> {
   const { fh, offset, size } = P.parseRead(req.body);
   const dir = fs.dirs.get(fh);
   if (dir === undefined) throw new CairnError('EBADF', 'directory not open');
@@ -60,7 +61,6 @@ async function listing(fs: CairnFs, req: P.FuseRequest): Promise<{ dir: OpenDir 
     fs.listings.put(dir.ino, listed.map((d): [string, Stats] => [d.name, d.stats]), since, fetchedMs);
     dir.since = since;
     dir.fetchedMs = fetchedMs;
-    dir.stats = new Map(listed.map((d) => [d.name, d.stats]));
     dir.entries = [
       { ino: dir.ino, name: '.', type: P.direntType.DIRECTORY },
       { ino: fs.nodes.parentOf(dir.ino), name: '..', type: P.direntType.DIRECTORY },
@@ -68,10 +68,11 @@ async function listing(fs: CairnFs, req: P.FuseRequest): Promise<{ dir: OpenDir 
         ino: d.stats.ino,
         name: d.name,
         type: d.isDirectory() ? P.direntType.DIRECTORY : d.isSymbolicLink() ? P.direntType.SYMLINK : P.direntType.FILE,
+        stats: d.stats,
       })),
     ];
   }
-  return { dir: dir as OpenDir & { entries: P.DirentOut[] }, offset, size };
+  return { dir: dir as OpenDir & { entries: ListedEntry[] }, offset, size };
 }
 
 export async function statfs(fs: CairnFs): Promise<Buffer> {

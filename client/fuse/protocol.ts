@@ -284,26 +284,11 @@ export interface EntryPlus {
  * says what the kernel is to take as a lookup of the name (counted by the caller then), or
  * undefined for a name given without (node id 0: the kernel makes no dentry of it).
  */
-export function direntsPlusOut(entries: readonly DirentOut[], from: number, sizeBytes: number, plus: (entry: DirentOut) => EntryPlus | undefined): Buffer {
-  const parts: Buffer[] = [];
-  let used = 0;
-  for (let i = from; i < entries.length; i++) {
-    const entry = entries[i] as DirentOut;
-    const name = Buffer.from(entry.name);
-    const recordBytes = align8(entryOutBytes + 24 + name.length);
-    if (used + recordBytes > sizeBytes) break;
-    const record = Buffer.alloc(recordBytes); // zeroed: node id 0 unless `plus` gives an entry
+export function direntsPlusOut<E extends DirentOut>(entries: readonly E[], from: number, sizeBytes: number, plus: (entry: E) => EntryPlus | undefined): Buffer {
+  return dirents(entries, from, sizeBytes, entryOutBytes, (record, entry) => {
     const given = plus(entry);
     if (given !== undefined) writeEntryOut(record, 0, given.attr, given.entryValidMs, given.attrValidMs);
-    record.writeBigUInt64LE(BigInt(entry.ino), entryOutBytes);
-    record.writeBigUInt64LE(BigInt(i + 1), entryOutBytes + 8);
-    record.writeUInt32LE(name.length, entryOutBytes + 16);
-    record.writeUInt32LE(entry.type, entryOutBytes + 20);
-    name.copy(record, entryOutBytes + 24);
-    parts.push(record);
-    used += recordBytes;
-  }
-  return Buffer.concat(parts, used);
+  });
 }
 
 /**
@@ -312,19 +297,28 @@ export function direntsPlusOut(entries: readonly DirentOut[], from: number, size
  * resumes where the kernel stopped.
  */
 export function direntsOut(entries: readonly DirentOut[], from: number, sizeBytes: number): Buffer {
+  return dirents(entries, from, sizeBytes, 0);
+}
+
+/**
+ * Records of `headBytes` (zeroed, then filled by `head` for each record that fits) followed by
+ * a fuse_dirent, for READDIR (no head) and READDIRPLUS (an entry reply).
+ */
+function dirents<E extends DirentOut>(entries: readonly E[], from: number, sizeBytes: number, headBytes: number, head?: (record: Buffer, entry: E) => void): Buffer {
   const parts: Buffer[] = [];
   let used = 0;
   for (let i = from; i < entries.length; i++) {
-    const entry = entries[i] as DirentOut;
+    const entry = entries[i] as E;
     const name = Buffer.from(entry.name);
-    const recordBytes = align8(24 + name.length);
+    const recordBytes = align8(headBytes + 24 + name.length);
     if (used + recordBytes > sizeBytes) break;
     const record = Buffer.alloc(recordBytes);
-    record.writeBigUInt64LE(BigInt(entry.ino), 0);
-    record.writeBigUInt64LE(BigInt(i + 1), 8);
-    record.writeUInt32LE(name.length, 16);
-    record.writeUInt32LE(entry.type, 20);
-    name.copy(record, 24);
+    head?.(record, entry);
+    record.writeBigUInt64LE(BigInt(entry.ino), headBytes);
+    record.writeBigUInt64LE(BigInt(i + 1), headBytes + 8);
+    record.writeUInt32LE(name.length, headBytes + 16);
+    record.writeUInt32LE(entry.type, headBytes + 20);
+    name.copy(record, headBytes + 24);
     parts.push(record);
     used += recordBytes;
   }
